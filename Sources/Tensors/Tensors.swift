@@ -1,0 +1,1 @@
+// Placeholder: the tensor library lands with the neural-network issue.
