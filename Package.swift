@@ -50,9 +50,10 @@ let package = Package(
         .executableTarget(name: "vidclass", dependencies: ["VidclassCommands"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
-        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO"]),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Tensors"]),
-        .testTarget(name: "VidclassCommandsTests", dependencies: ["VidclassCommands", "VideoIO"]),
+        .target(name: "VidclassTestSupport", path: "Sources/VidclassTestSupport"),
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "VidclassTestSupport"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "VidclassTestSupport"]),
+        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Tensors", "VidclassTestSupport"]),
+        .testTarget(name: "VidclassCommandsTests", dependencies: ["VidclassCommands", "VideoIO", "VidclassTestSupport"]),
     ]
 )

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import VideoIO
+
+extension VidclassCommand {
+    /// `vidclass frames FILE --sample uniform:16 --size 112 --output sheet.png`.
+    struct Frames: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the frames a sampler picks: one contact sheet PNG, or one PNG per frame into a directory.")
+
+        @Argument(help: "Video file.")
+        var file: String
+
+        @OptionGroup var frameOptions: FrameOptions
+
+        @Option(name: .shortAndLong,
+                help: "A .png file for a contact sheet, or a directory (ending in '/') for one PNG per frame.")
+        var output: String?
+
+        @Flag(help: "Print each frame's RGB24 MD5 (as `ffmpeg -f framemd5 -pix_fmt rgb24` does).")
+        var md5 = false
+
+        @Option(help: "Contact sheet columns (default: about square).")
+        var columns: Int?
+
+        func validate() throws {
+            if let columns, columns <= 0 { throw ValidationError("--columns must be positive") }
+        }
+
+        func run() async throws {
+            let frames = try VideoReader(path: file, options: try frameOptions.decodeOptions()).readAll()
+            guard !frames.isEmpty else {
+                throw ValidationError("\(file): the sampler picked no frames")
+            }
+            if let output { try write(frames, to: output) }
+            for frame in frames {
+                let hash = md5 ? "  " + frame.md5 : ""
+                print(String(format: "frame %6d  t=%9.3fs", frame.index, frame.time) + hash + (frame.isCorrupt ? "  (damaged)" : ""))
+            }
+        }
+
+        private func write(_ frames: [VideoFrame], to output: String) throws {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
+            if output.hasSuffix("/") || (exists && isDirectory.boolValue) {
+                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+                for frame in frames {
+                    let name = (output as NSString).appendingPathComponent(String(format: "frame_%06d.png", frame.index))
+                    try ImageWriter.writePNG(pixels: frame.pixels, width: frame.width, height: frame.height, to: name)
+                }
+                print("wrote \(frames.count) frames to \(output)")
+            } else {
+                let sheet = ContactSheet.render(frames, columns: columns)
+                try ImageWriter.writePNG(pixels: sheet.pixels, width: sheet.width, height: sheet.height, to: output)
+                print("wrote a \(sheet.width)x\(sheet.height) contact sheet of \(frames.count) frames to \(output)")
+            }
+        }
+    }
+}

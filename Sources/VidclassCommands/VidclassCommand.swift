@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// The `vidclass` command tree. Each subcommand lives in its own file and delegates to the libraries.
+public struct VidclassCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "vidclass",
+        abstract: "Classify video clips: FFmpeg decoding, a CNN per frame, a recurrent layer over time.",
+        version: vidclassVersion,
+        subcommands: [Probe.self, Frames.self, Bench.self]
+    )
+
+    public init() {}
+}
+
+/// The version printed by `vidclass --version` and written into model files.
+public let vidclassVersion = "0.1.0"

@@ -1,0 +1,33 @@
+/// What a reader does with a frame the decoder flags as damaged.
+public enum CorruptFramePolicy: String, Sendable, CaseIterable, Codable {
+    /// Return it, marked ``VideoFrame/isCorrupt`` (what `ffmpeg` does: it outputs concealed frames).
+    case deliver
+    /// Leave it out; its index is skipped, never reused, so no frame is ever duplicated.
+    case skip
+    /// Throw a ``VideoIOError`` with code ``VideoIOError/Code/corruptData``.
+    case fail
+}
+
+/// How to read frames from a video.
+public struct DecodeOptions: Sendable, Hashable {
+    /// Which frames.
+    public var sampling: FrameSampling
+    /// Their size and fitting.
+    public var format: FrameFormat
+    /// Decoder threads; 0 means one per core.
+    public var threads: Int
+    /// What to do with frames the decoder flags as damaged.
+    public var corruptFrames: CorruptFramePolicy
+    /// Whether sparse sampling may seek and skip frames nothing depends on (always exact; off
+    /// only to compare against plain sequential decoding).
+    public var allowSeeking: Bool
+
+    public init(sampling: FrameSampling = .all, format: FrameFormat = .native, threads: Int = 0,
+                corruptFrames: CorruptFramePolicy = .deliver, allowSeeking: Bool = true) {
+        self.sampling = sampling
+        self.format = format
+        self.threads = threads
+        self.corruptFrames = corruptFrames
+        self.allowSeeking = allowSeeking
+    }
+}

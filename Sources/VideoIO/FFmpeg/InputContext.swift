@@ -1,0 +1,118 @@
+import CFFmpeg
+
+/// An open input (demuxer): owns an `AVFormatContext` and closes it in `deinit`.
+///
+/// Not thread-safe; confined to one reader. The corresponding FFmpeg functions are
+/// `avformat_open_input`, `avformat_find_stream_info` and `avformat_close_input`.
+final class InputContext {
+    let pointer: UnsafeMutablePointer<AVFormatContext>
+    let path: String
+
+    init(path: String) throws {
+        _ = FFmpegLogging.configured
+        var context: UnsafeMutablePointer<AVFormatContext>?
+        let opened = avformat_open_input(&context, path, nil, nil)
+        guard opened >= 0, let context else {
+            throw makeError(opened, path: path, operation: "open", fallback: .notAVideo)
+        }
+        self.pointer = context
+        self.path = path
+        let found = avformat_find_stream_info(context, nil)
+        if found < 0 {
+            throw makeError(found, path: path, operation: "open", fallback: .corruptData)
+        }
+    }
+
+    deinit {
+        var context: UnsafeMutablePointer<AVFormatContext>? = pointer
+        avformat_close_input(&context)
+    }
+
+    var formatName: String {
+        guard let iformat = pointer.pointee.iformat, let name = iformat.pointee.name else { return "unknown" }
+        return String(cString: name)
+    }
+
+    var streams: [UnsafeMutablePointer<AVStream>] {
+        (0..<Int(pointer.pointee.nb_streams)).compactMap { pointer.pointee.streams[$0] }
+    }
+
+    /// The index of the stream FFmpeg itself would pick as "the" video stream (attached pictures excluded).
+    func bestVideoStream() throws -> UnsafeMutablePointer<AVStream> {
+        let index = av_find_best_stream(pointer, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+        if index >= 0, let stream = pointer.pointee.streams[Int(index)],
+           stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC == 0 {
+            return stream
+        }
+        // av_find_best_stream may reject a video stream whose decoder is missing: say so precisely.
+        if let stream = streams.first(where: {
+            $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO
+                && $0.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC == 0
+        }) {
+            let id = stream.pointee.codecpar.pointee.codec_id
+            let name = avcodec_get_name(id).map { String(cString: $0) } ?? "unknown"
+            throw VideoIOError(.unsupportedCodec, path: path, operation: "open",
+                               message: "no decoder for codec '\(name)' in this FFmpeg build")
+        }
+        throw VideoIOError(.noVideoStream, path: path, operation: "open", message: "the file has no video stream")
+    }
+
+    /// Only `keep` is demuxed; every other stream's packets are skipped by the demuxer.
+    func discardAllStreams(except keep: UnsafeMutablePointer<AVStream>) {
+        for stream in streams where stream != keep { stream.pointee.discard = AVDISCARD_ALL }
+    }
+
+    /// Reads the next packet of any non-discarded stream; `false` at end of file.
+    /// Errors other than end of file are thrown (a truncated or corrupt container).
+    func read(into packet: Packet) throws -> Bool {
+        let result = av_read_frame(pointer, packet.pointer)
+        if result == AVErrorCode.endOfFile { return false }
+        if result < 0 { throw makeError(result, path: path, operation: "read", fallback: .corruptData) }
+        return true
+    }
+
+    /// Seeks `stream` to the last keyframe at or before `timestamp` (in the stream's time base).
+    func seek(stream: UnsafeMutablePointer<AVStream>, to timestamp: Int64) -> Bool {
+        av_seek_frame(pointer, stream.pointee.index, timestamp, AVSEEK_FLAG_BACKWARD) >= 0
+    }
+
+    /// Whether the underlying I/O can seek at all (false for pipes).
+    var isSeekable: Bool {
+        guard let io = pointer.pointee.pb else { return false }
+        return io.pointee.seekable & AVIO_SEEKABLE_NORMAL != 0
+    }
+}
+
+/// An owned `AVPacket` (`av_packet_alloc` / `av_packet_free`).
+final class Packet {
+    let pointer: UnsafeMutablePointer<AVPacket>
+
+    init() {
+        guard let packet = av_packet_alloc() else { fatalError("av_packet_alloc: out of memory") }
+        self.pointer = packet
+    }
+
+    deinit {
+        var packet: UnsafeMutablePointer<AVPacket>? = pointer
+        av_packet_free(&packet)
+    }
+
+    func unref() { av_packet_unref(pointer) }
+}
+
+/// An owned `AVFrame` (`av_frame_alloc` / `av_frame_free`).
+final class Frame {
+    let pointer: UnsafeMutablePointer<AVFrame>
+
+    init() {
+        guard let frame = av_frame_alloc() else { fatalError("av_frame_alloc: out of memory") }
+        self.pointer = frame
+    }
+
+    deinit {
+        var frame: UnsafeMutablePointer<AVFrame>? = pointer
+        av_frame_free(&frame)
+    }
+
+    func unref() { av_frame_unref(pointer) }
+}

@@ -1,0 +1,82 @@
+/// A synchronous frame reader over one video file.
+///
+/// ```swift
+/// let reader = try VideoReader(path: "clip.mp4",
+///                              options: DecodeOptions(sampling: .uniform(16), format: FrameFormat(size: FrameSize(112))))
+/// while let frame = try reader.next() { ... }
+/// ```
+/// Opening the file happens in `init` (errors name the file and the cause). Not `Sendable`:
+/// use one reader per task; several readers may decode different files at once.
+public final class VideoReader {
+    private let engine: FrameReader
+
+    /// Opens `path` and prepares to return the frames `options` select.
+    /// - Throws: ``VideoIOError`` when the file cannot be opened or has no decodable video.
+    public init(path: String, options: DecodeOptions = DecodeOptions()) throws {
+        engine = try FrameReader(path: path, options: options)
+    }
+
+    /// The next selected frame in presentation order, or nil at the end.
+    /// - Throws: ``VideoIOError`` for damaged data when the policy says so, or I/O failures.
+    public func next() throws -> VideoFrame? { try engine.next() }
+
+    /// Reads all remaining selected frames.
+    public func readAll() throws -> [VideoFrame] {
+        var frames: [VideoFrame] = []
+        while let frame = try next() { frames.append(frame) }
+        return frames
+    }
+
+    /// How many frames the decoder flagged as damaged so far.
+    public var corruptFrameCount: Int { engine.corruptFrameCount }
+    /// How many packets the decoder rejected so far.
+    public var rejectedPacketCount: Int { engine.rejectedPacketCount }
+}
+
+/// The frames of a video file as an `AsyncSequence`.
+///
+/// ```swift
+/// for try await frame in VideoFrames(path: "clip.mp4", options: DecodeOptions(sampling: .framesPerSecond(2))) {
+///     print(frame.index, frame.time)
+/// }
+/// ```
+/// Each iteration opens the file anew, so the value can be iterated more than once and passed
+/// between tasks.
+public struct VideoFrames: AsyncSequence, Sendable {
+    public typealias Element = VideoFrame
+
+    public let path: String
+    public let options: DecodeOptions
+
+    public init(path: String, options: DecodeOptions = DecodeOptions()) {
+        self.path = path
+        self.options = options
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let path: String
+        let options: DecodeOptions
+        var reader: VideoReader?
+        var done = false
+
+        public mutating func next() async throws -> VideoFrame? {
+            if done { return nil }
+            if reader == nil { reader = try VideoReader(path: path, options: options) }
+            guard let frame = try reader?.next() else {
+                done = true
+                reader = nil
+                return nil
+            }
+            return frame
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(path: path, options: options)
+    }
+
+    /// Reads every selected frame synchronously.
+    public func collect() throws -> [VideoFrame] {
+        try VideoReader(path: path, options: options).readAll()
+    }
+}

@@ -1,0 +1,8 @@
+import VidclassCommands
+
+@main
+struct Entrypoint {
+    static func main() async {
+        await VidclassCommand.main()
+    }
+}
