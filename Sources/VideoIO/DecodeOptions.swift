@@ -31,3 +31,21 @@ public struct DecodeOptions: Sendable, Hashable {
         self.allowSeeking = allowSeeking
     }
 }
+
+/// What a reader did: how much it decoded, skipped and converted. For tests and benchmarks.
+public struct DecodeStatistics: Sendable, Hashable {
+    /// Packets sent to the decoder.
+    public var packetsDecoded = 0
+    /// Disposable packets nobody wanted, never decoded.
+    public var packetsSkipped = 0
+    /// Seeks to a keyframe.
+    public var seeks = 0
+    /// Times the reader found the frame table unreliable and restarted sequentially.
+    public var fallbacks = 0
+    /// Frames the decoder produced.
+    public var framesDecoded = 0
+    /// Frames converted to RGB (returned).
+    public var framesConverted = 0
+
+    public init() {}
+}

@@ -31,6 +31,7 @@ final class FrameReader {
     private let nativeCodedSize: (width: Int, height: Int)
 
     private enum Mode { case sequential, planned(FrameTable) }
+    var isPlanned: Bool { if case .planned = mode { return true } else { return false } }
     private var mode: Mode = .sequential
     /// Wanted frame indices, ascending; nil means "decide per frame" (all / every k-th).
     private var wanted: [Int]?
@@ -53,6 +54,7 @@ final class FrameReader {
     /// Frames the decoder flagged as damaged, and packets it rejected.
     private(set) var corruptFrameCount = 0
     private(set) var rejectedPacketCount = 0
+    private(set) var statistics = DecodeStatistics()
 
     init(path: String, options: DecodeOptions) throws {
         self.path = path
@@ -219,6 +221,7 @@ final class FrameReader {
     }
 
     private func send(_ packet: Packet?) throws {
+        if packet != nil { statistics.packetsDecoded += 1 }
         let result = decoder.send(packet)
         if result >= 0 || result == AVErrorCode.endOfFile { return }
         if result == AVErrorCode.tryAgain {
@@ -290,7 +293,10 @@ final class FrameReader {
         position = current + 1
         let info = table.packets[index]
         let frame = table.packetToFrame[index]
-        if info.isDisposable && !isWanted(frame) { return }  // nothing depends on it, nobody wants it
+        if info.isDisposable && !isWanted(frame) {  // nothing depends on it, nobody wants it
+            statistics.packetsSkipped += 1
+            return
+        }
         try send(packet)
         sentSinceFlush = true
     }
@@ -308,6 +314,7 @@ final class FrameReader {
     /// Seeks so that the next packet read is `target`; false if the demuxer cannot get there.
     private func seek(to target: Int, in table: FrameTable) throws -> Bool {
         let info = table.packets[target]
+        statistics.seeks += 1
         decoder.flush()
         guard input.seek(stream: stream, to: min(info.dts, info.pts)) else { return false }
         // Read forward to the target packet; landing after it means the seek is unusable.
@@ -328,6 +335,7 @@ final class FrameReader {
 
     /// The table and the decoder disagree: decode the rest sequentially from the start.
     private func fallBack() throws {
+        statistics.fallbacks += 1
         let remaining = wanted.map { Array($0[nextWanted...]) }
         try restartSequential(wanted: nil)
         wanted = remaining
@@ -351,6 +359,7 @@ final class FrameReader {
 
     private func handleDecodedFrame() throws {
         decodedAny = true
+        statistics.framesDecoded += 1
         let frame = decoded.pointer
         let pts = timestamp(of: frame)
         let index: Int
@@ -375,6 +384,7 @@ final class FrameReader {
                                    message: "frame \(index) is damaged")
             }
         }
+        statistics.framesConverted += 1
         queue.append(try convert(frame, index: index, pts: pts, corrupt: corrupt))
         emittedUpTo = index + 1
     }

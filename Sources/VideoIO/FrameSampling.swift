@@ -42,6 +42,7 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
 
     private init?(spelling argument: String) {
         let parts = argument.split(separator: ":", maxSplits: 1).map(String.init)
+        guard !parts.isEmpty else { return nil }
         let name = parts[0], value = parts.count > 1 ? parts[1] : ""
         switch name {
         case "all" where parts.count == 1: self = .all
@@ -107,6 +108,11 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
             wanted = Self.firstAtOrAfter(list, in: frameTimes)
         }
         return Array(Set(wanted)).sorted()
+    }
+
+    /// The wanted indices for frames at `frameTimes` (seconds): for tests and tools.
+    public func resolveForTesting(_ frameTimes: [Double]) throws -> [Int] {
+        try resolve(frameTimes: frameTimes, path: "<times>")
     }
 
     /// For each time, the first frame at or after it (with a tolerance of a microsecond);

@@ -29,6 +29,10 @@ public final class VideoReader {
 
     /// How many frames the decoder flagged as damaged so far.
     public var corruptFrameCount: Int { engine.corruptFrameCount }
+    /// What the reader has done so far.
+    public var statistics: DecodeStatistics { engine.statistics }
+    /// Whether sparse sampling uses the frame table (seeks and skips) rather than reading on.
+    public var usesFrameTable: Bool { engine.isPlanned }
     /// How many packets the decoder rejected so far.
     public var rejectedPacketCount: Int { engine.rejectedPacketCount }
 }
