@@ -200,6 +200,8 @@ public final class VideoWriter {
             let result = avcodec_receive_packet(encoder, packet.pointer)
             if result == AVErrorCode.tryAgain || result == AVErrorCode.endOfFile { return }
             try check(result, path: path, operation: "encode")
+            // Every frame lasts one tick; without it MP4's edit list would cut the last frame.
+            if packet.pointer.pointee.duration == 0 { packet.pointer.pointee.duration = 1 }
             av_packet_rescale_ts(packet.pointer, encoder.pointee.time_base, stream.pointee.time_base)
             packet.pointer.pointee.stream_index = stream.pointee.index
             let written = av_interleaved_write_frame(format, packet.pointer)
