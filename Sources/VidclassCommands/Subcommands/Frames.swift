@@ -23,6 +23,9 @@ extension VidclassCommand {
         @Option(help: "Contact sheet columns (default: about square).")
         var columns: Int?
 
+        @Flag(help: .hidden)
+        var printPeakMemory = false
+
         func validate() throws {
             if let columns, columns <= 0 { throw ValidationError("--columns must be positive") }
         }
@@ -33,6 +36,10 @@ extension VidclassCommand {
                 throw ValidationError("\(file): the sampler picked no frames")
             }
             if let output { try write(frames, to: output) }
+            if printPeakMemory {
+                print("peak-memory-bytes \(peakResidentBytes())")
+                return
+            }
             for frame in frames {
                 let hash = md5 ? "  " + frame.md5 : ""
                 print(String(format: "frame %6d  t=%9.3fs", frame.index, frame.time) + hash + (frame.isCorrupt ? "  (damaged)" : ""))

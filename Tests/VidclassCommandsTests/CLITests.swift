@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import VideoIO
+import VidclassTestSupport
+
+/// End to end on the built `vidclass` binary.
+struct CLITests {
+    static func video(_ name: String) -> String { TestPaths.fixture("videos/\(name)") }
+
+    @Test func probeJSON() throws {
+        let result = try runVidclass(["probe", "--format", "json", Self.video("h264_rotate90.mp4"), Self.video("h264_vfr.mkv")])
+        #expect(result.status == 0, "\(result.stderr)")
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(objects.count == 2)
+        #expect(objects[0]["width"] as? Int == 96 && objects[0]["height"] as? Int == 160)
+        #expect(objects[0]["codec"] as? String == "h264")
+        #expect(objects[1]["isVariableFrameRate"] as? Bool == true)
+        #expect(objects[1]["frameCount"] as? Int == 20)
+    }
+
+    @Test func probeTextAndFailures() throws {
+        let result = try runVidclass(["probe", Self.video("h264_bframes_gop30.mp4"), "/nonexistent/x.mp4"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("160x120"))
+        #expect(result.stdout.contains("90 (container)"))
+        #expect(result.stderr.contains("/nonexistent/x.mp4: cannot open: "))
+        #expect(result.stderr.split(separator: "\n").count == 1, "one line per failure")
+    }
+
+    @Test func contactSheet() throws {
+        let directory = try TestPaths.temporaryDirectory()
+        let sheet = directory.appendingPathComponent("sheet.png").path
+        let result = try runVidclass(["frames", Self.video("h264_bframes_gop30.mp4"), "--sample", "uniform:6", "--size", "40x30",
+                                      "--columns", "3", "--output", sheet])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("frame     89  t=    2.967s"))
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: sheet)))
+        #expect(Array(bytes.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        // FFmpeg reads PNG too: 3 columns x 2 rows of 40x(30 + label) tiles with 4-pixel gaps.
+        let image = try VideoReader(path: sheet).readAll()
+        #expect(image.count == 1)
+        #expect(image.first?.width == 3 * 40 + 4 * 4)
+        #expect(image.first?.height == 2 * (30 + 11) + 3 * 4)
+    }
+
+    @Test func framesToDirectoryAndMD5() throws {
+        let directory = try TestPaths.temporaryDirectory().appendingPathComponent("out").path + "/"
+        let result = try runVidclass(["frames", Self.video("mjpeg.avi"), "--sample", "all", "--md5", "--output", directory])
+        #expect(result.status == 0, "\(result.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(files.count == 15 && files.first == "frame_000000.png")
+        let expected = FixtureTests_expectedHashes("videos/mjpeg.avi")
+        let printed = result.stdout.split(separator: "\n").filter { $0.hasPrefix("frame ") }.compactMap { $0.split(separator: " ").last.map(String.init) }
+        #expect(printed == expected)
+    }
+
+    @Test func badArguments() throws {
+        let bad = try runVidclass(["frames", Self.video("mjpeg.avi"), "--sample", "sometimes", "--output", "/tmp/x.png"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--sample"))
+        let size = try runVidclass(["frames", Self.video("mjpeg.avi"), "--size", "0x5", "--output", "/tmp/x.png"])
+        #expect(size.status != 0 && size.stderr.contains("--size"))
+        let missing = try runVidclass(["frames", "/nonexistent/clip.mp4", "--output", "/tmp/x.png"])
+        #expect(missing.status == 1 && missing.stderr.contains("/nonexistent/clip.mp4: cannot open: No such file or directory"))
+        let version = try runVidclass(["--version"])
+        #expect(version.status == 0 && !version.stdout.isEmpty)
+    }
+}
+
+/// The ffmpeg hashes recorded for a fixture (see `Tools/make_fixtures.sh`).
+func FixtureTests_expectedHashes(_ file: String) -> [String] {
+    guard let text = try? String(contentsOfFile: TestPaths.fixture("videos.framemd5.tsv"), encoding: .utf8) else { return [] }
+    for line in text.split(separator: "\n") where line.hasPrefix(file + "\t") {
+        return line.split(separator: "\t")[2].split(separator: ",").map(String.init)
+    }
+    return []
+}
