@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build -c release --product vidclass >&2
 BIN="$(swift build -c release --show-bin-path)/vidclass"
-SAMPLE="Fixtures/videos/h264_rotate90.mp4"
+SAMPLE="Fixtures/videos/h264_bframes_gop30.mp4"
 "$BIN" probe "$SAMPLE"
 echo
 "$BIN" frames "$SAMPLE" --sample uniform:16 --size 112 --output sheet.png

@@ -41,8 +41,6 @@ final class FrameReader {
     private var nextWantedPacket = 0
     /// The table index of the next packet the demuxer returns; nil when unknown (after the pre-pass).
     private var position: Int?
-    private var ptsToFrame: [Int64: Int] = [:]
-    private var ptsToPacket: [Int64: Int] = [:]
 
     private var outputCount = 0
     private var queue: [VideoFrame] = []
@@ -92,9 +90,7 @@ final class FrameReader {
             let wanted = try options.sampling.resolve(frameTimes: times, path: path)
             if options.allowSeeking {
                 self.wanted = wanted
-                wantedPackets = wanted.map { table.frameToPacket[$0] }.sorted()
-                for (frame, pts) in table.frameTimestamps.enumerated() { ptsToFrame[pts] = frame }
-                for (index, packet) in table.packets.enumerated() { ptsToPacket[packet.pts] = index }
+                wantedPackets = wanted.map { Int(table.frameToPacket[$0]) }.sorted()
                 mode = .planned(table)
                 position = nil
                 return
@@ -264,7 +260,7 @@ final class FrameReader {
             return
         }
         let needed = wantedPackets[nextWantedPacket]
-        let seekPoint = table.seekPointBefore[needed]
+        let seekPoint = Int(table.seekPointBefore[needed])
         let shouldSeek: Bool
         if let position {
             shouldSeek = seekPoint > position + 1 && seekPoint >= 0
@@ -289,10 +285,10 @@ final class FrameReader {
         }
         defer { packet.unref() }
         guard packet.pointer.pointee.stream_index == stream.pointee.index else { return }
-        guard let index = ptsToPacket[packet.pointer.pointee.pts], index == current else { return try fallBack() }
+        guard let index = table.packet(withTimestamp: packet.pointer.pointee.pts), index == current else { return try fallBack() }
         position = current + 1
         let info = table.packets[index]
-        let frame = table.packetToFrame[index]
+        let frame = Int(table.packetToFrame[index])
         if info.isDisposable && !isWanted(frame) {  // nothing depends on it, nobody wants it
             statistics.packetsSkipped += 1
             return
@@ -322,7 +318,7 @@ final class FrameReader {
             guard try input.read(into: packet) else { return false }
             defer { packet.unref() }
             guard packet.pointer.pointee.stream_index == stream.pointee.index else { continue }
-            guard let index = ptsToPacket[packet.pointer.pointee.pts] else { return false }
+            guard let index = table.packet(withTimestamp: packet.pointer.pointee.pts) else { return false }
             if index > target { return false }
             if index == target {
                 try send(packet)
@@ -367,8 +363,8 @@ final class FrameReader {
         case .sequential:
             index = outputCount
             outputCount += 1
-        case .planned:
-            guard let known = ptsToFrame[pts] else { return try fallBack() }
+        case .planned(let table):
+            guard let known = table.frame(withTimestamp: pts) else { return try fallBack() }
             index = known
             outputCount = max(outputCount, known + 1)
         }

@@ -18,15 +18,40 @@ struct FrameTable {
         var isDiscarded: Bool
     }
 
+    // Compact on purpose (about 48 bytes a frame): an hour of 30 fps video is 108,000 frames.
     var packets: [PacketInfo] = []
     /// Frame index (presentation order) to packet index (decode order).
-    var frameToPacket: [Int] = []
+    var frameToPacket: [Int32] = []
     /// Packet index to frame index, or -1 for discarded packets.
-    var packetToFrame: [Int] = []
-    /// Frame index to presentation timestamp.
+    var packetToFrame: [Int32] = []
+    /// Frame index to presentation timestamp (ascending).
     var frameTimestamps: [Int64] = []
     /// For each packet, the nearest clean keyframe at or before it, or -1.
-    var seekPointBefore: [Int] = []
+    var seekPointBefore: [Int32] = []
+    /// Packet indices in presentation-timestamp order (discarded packets included).
+    var packetsByTimestamp: [Int32] = []
+
+    /// The frame with presentation timestamp `pts`, if any.
+    func frame(withTimestamp pts: Int64) -> Int? {
+        var low = 0, high = frameTimestamps.count
+        while low < high {
+            let mid = (low + high) / 2
+            if frameTimestamps[mid] < pts { low = mid + 1 } else { high = mid }
+        }
+        return low < frameTimestamps.count && frameTimestamps[low] == pts ? low : nil
+    }
+
+    /// The packet with presentation timestamp `pts`, if any.
+    func packet(withTimestamp pts: Int64) -> Int? {
+        var low = 0, high = packetsByTimestamp.count
+        while low < high {
+            let mid = (low + high) / 2
+            if packets[Int(packetsByTimestamp[mid])].pts < pts { low = mid + 1 } else { high = mid }
+        }
+        guard low < packetsByTimestamp.count else { return nil }
+        let index = Int(packetsByTimestamp[low])
+        return packets[index].pts == pts ? index : nil
+    }
 
     var frameCount: Int { frameTimestamps.count }
 
@@ -70,13 +95,16 @@ struct FrameTable {
 
     /// Derives the frame order and the clean seek points; false if timestamps repeat.
     mutating func finish() -> Bool {
-        let shown = packets.indices.filter { !packets[$0].isDiscarded }
-        frameToPacket = shown.sorted { packets[$0].pts < packets[$1].pts }
+        packetsByTimestamp = (0..<Int32(packets.count)).sorted { packets[Int($0)].pts < packets[Int($1)].pts }
+        for i in packetsByTimestamp.indices.dropFirst()
+        where packets[Int(packetsByTimestamp[i])].pts == packets[Int(packetsByTimestamp[i - 1])].pts {
+            return false
+        }
+        frameToPacket = packetsByTimestamp.filter { !packets[Int($0)].isDiscarded }
         packetToFrame = Array(repeating: -1, count: packets.count)
-        frameTimestamps = frameToPacket.map { packets[$0].pts }
+        frameTimestamps = frameToPacket.map { packets[Int($0)].pts }
         for (frame, packet) in frameToPacket.enumerated() {
-            if frame > 0 && frameTimestamps[frame] == frameTimestamps[frame - 1] { return false }
-            packetToFrame[packet] = frame
+            packetToFrame[Int(packet)] = Int32(frame)
         }
         // A keyframe is a clean seek point when every packet before it (decode order) is shown
         // before it and none after it is: decoding from it yields exactly the later frames.
@@ -85,10 +113,10 @@ struct FrameTable {
             suffixMin[i] = min(suffixMin[i + 1], packets[i].pts)
         }
         seekPointBefore = Array(repeating: -1, count: packets.count)
-        var prefixMax = Int64.min, last = -1
+        var prefixMax = Int64.min, last: Int32 = -1
         for i in packets.indices {
             let p = packets[i]
-            if p.isKeyframe && !p.isDiscarded && prefixMax < p.pts && suffixMin[i] == p.pts { last = i }
+            if p.isKeyframe && !p.isDiscarded && prefixMax < p.pts && suffixMin[i] == p.pts { last = Int32(i) }
             seekPointBefore[i] = last
             prefixMax = max(prefixMax, p.pts)
         }
