@@ -39,6 +39,22 @@ public final class Conv2d: Layer {
         self.bias = bias ? Parameter(.uniform(shape: [outChannels], bound: bound, using: &rng)) : nil
     }
 
+    /// Creates a convolution with given weights `[Cout, Cin/groups, kh, kw]` and optional bias `[Cout]`.
+    public init(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                dilation: (Int, Int) = (1, 1), groups: Int = 1) {
+        precondition(weight.rank == 4 && weight.shape[0] % groups == 0, "invalid convolution weight \(weight.shape)")
+        inChannels = weight.shape[1] * groups
+        outChannels = weight.shape[0]
+        kernelSize = (weight.shape[2], weight.shape[3])
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        self.weight = Parameter(weight)
+        if let bias { precondition(bias.shape == [outChannels], "bias shape \(bias.shape)") }
+        self.bias = bias.map { Parameter($0) }
+    }
+
     /// Square-kernel convenience initialiser.
     public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1,
                             padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
