@@ -130,7 +130,7 @@ public indirect enum LearningRateSchedule: Sendable {
     case constant(Float)
     /// `base · γ^⌊t / stepSize⌋` (`StepLR`).
     case step(base: Float, stepSize: Int, gamma: Float)
-    /// `min + (base − min)·(1 + cos(π·t/T))/2`, constant after `T` (`CosineAnnealingLR`).
+    /// `min + (base − min)·(1 + cos(π·t/T))/2` (`CosineAnnealingLR`'s closed form; rises again after `T`).
     case cosine(base: Float, totalSteps: Int, minimum: Float)
     /// Linear warm-up from `startFactor·lr(0)` to `lr(0)` over `steps`, then `schedule` (shifted by `steps`).
     case warmup(steps: Int, startFactor: Float, then: LearningRateSchedule)
@@ -151,7 +151,7 @@ public indirect enum LearningRateSchedule: Sendable {
         case .step(let base, let stepSize, let gamma):
             return base * powf(gamma, Float(t / max(stepSize, 1)))
         case .cosine(let base, let total, let minimum):
-            let tt = Float(min(t, total))
+            let tt = Float(t)
             return minimum + (base - minimum) * (1 + cosf(Float.pi * tt / Float(max(total, 1)))) / 2
         case .warmup(let steps, let startFactor, let inner):
             if t < steps {
