@@ -140,3 +140,21 @@ import Testing
         #expect(predictions == labels)
     }
 }
+
+@Suite struct BenchmarkEntryTests {
+    /// The analytic FLOP count equals bench/models.py's (368.5 MFLOP/frame for lrcn-small at 112, 969.7 for ResNet-18).
+    @Test func flopCountsMatchPeerHarness() {
+        #expect(ModelBenchmark.encoderFLOPs(.lrcnSmall(), size: 112) == 368_492_544)  // Σ 2·9·Cin·Cout·(112/2^i)²
+        let resnet = ModelBenchmark.encoderFLOPs(.lrcnResNet18(), size: 112)
+        #expect(abs(resnet / 1e6 - 969.7) < 0.1)
+    }
+
+    @Test func runsAndReportsTimings() {
+        let d = ModelDescription(backbone: .small, numClasses: 2, smallChannels: [4, 8], hiddenSize: 4)
+        let r = ModelBenchmark.inference(d, clips: 1, frames: 2, size: 16, iterations: 2, warmup: 0, threads: 1)
+        #expect(r.seconds.count == 2 && r.seconds.allSatisfy { $0 > 0 })
+        #expect(r.itemsPerIteration == 2 && r.flopsPerIteration > 0)
+        let t = ModelBenchmark.training(d, clips: 2, frames: 2, size: 16, iterations: 1, warmup: 0, threads: 1)
+        #expect(t.seconds.count == 1 && t.itemsPerIteration == 2)
+    }
+}
