@@ -94,6 +94,11 @@ public struct Tensor: Sendable {
         }
     }
 
+    /// Whether this value is the only owner of its storage (so it may be reused in place).
+    package mutating func isUniquelyReferenced() -> Bool {
+        isKnownUniquelyReferenced(&storage)
+    }
+
     /// Element at a flat (row-major) index.
     public subscript(flat index: Int) -> Float {
         get {

@@ -77,146 +77,255 @@ public final class Conv2d: Layer {
     }
 
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
-        let g = geometry(input)
-        let n = input.shape[0], hw = g.outputHeight * g.outputWidth
-        precondition(g.outputHeight > 0 && g.outputWidth > 0, "Conv2d output would be empty for \(input.shape)")
+        precondition(mode == .inference || (!fusedReLU && !fusedMaxPool), "a fused convolution is inference-only")
         cachedInput = mode == .training ? input : nil
-        var output = Tensor(uninitializedShape: [n, outChannels, g.outputHeight, g.outputWidth])
+        return convolve(input, residual: nil)
+    }
+
+    // MARK: - Forward
+
+    /// Fuses a following `MaxPool2d(2)` into the output stage (inference only).
+    public var fusedMaxPool = false
+
+    /// Reused output storage (taken again when the caller no longer holds the previous output).
+    private var outputCache: Tensor?
+    /// Per-worker scratch memory, grown on demand and reused across calls.
+    private var workspaces: [ScratchBuffer] = []
+
+    /// Output extent after the optional fused pooling.
+    private func outputShape(_ n: Int, _ g: WindowGeometry) -> [Int] {
+        fusedMaxPool ? [n, outChannels, g.outputHeight / 2, g.outputWidth / 2]
+            : [n, outChannels, g.outputHeight, g.outputWidth]
+    }
+
+    /// Images per GEMM so that its column count is at least ~512, within the column budget.
+    private func imagesPerGEMM(_ n: Int, _ g: WindowGeometry) -> Int {
+        let hw = g.outputHeight * g.outputWidth
+        let wanted = max(1, (512 + hw - 1) / hw)
+        let budget = max(1, Conv2d.columnBudget / max(g.columnRows * hw, 1))
+        return max(1, min(n, wanted, budget))
+    }
+
+    private func scratch(_ count: Int) -> [ScratchBuffer] {
+        while workspaces.count < count { workspaces.append(ScratchBuffer()) }
+        return workspaces
+    }
+
+    /// Convolution + bias (+ residual) (+ ReLU) (+ 2×2 max-pool), all frames split across threads.
+    func convolve(_ input: Tensor, residual: Tensor?) -> Tensor {
+        let g = geometry(input)
+        let n = input.shape[0], oh = g.outputHeight, ow = g.outputWidth, hw = oh * ow
+        precondition(oh > 0 && ow > 0, "Conv2d output would be empty for \(input.shape)")
+        let shape = outputShape(n, g)
+        if let residual { precondition(residual.shape == [n, outChannels, oh, ow] && !fusedMaxPool, "residual shape") }
+        var output: Tensor
+        if var cached = outputCache, cached.shape == shape {
+            outputCache = nil
+            output = cached.isUniquelyReferenced() ? cached : Tensor(uninitializedShape: shape)
+        } else {
+            output = Tensor(uninitializedShape: shape)
+        }
+        let nb = imagesPerGEMM(n, g)
+        let units = (n + nb - 1) / nb
+        let threads = ComputeThreads.count
+        let workers = min(threads, units)
+        let innerParallel = workers < threads
         let k = g.columnRows / groups, coutG = outChannels / groups
-        let perImage = g.columnRows * hw
-        let chunk = max(1, min(n, Conv2d.columnBudget / max(perImage, 1)))
         let inPlane = inChannels * g.height * g.width
-        var columns = [Float](repeating: 0, count: perImage * chunk)
-        var staging = [Float](repeating: 0, count: chunk > 1 ? outChannels * hw * chunk : 0)
-        input.withUnsafeBufferPointer { x in
-            weight.value.withUnsafeBufferPointer { w in
-                output.withUnsafeMutableBufferPointer { y in
-                    columns.withUnsafeMutableBufferPointer { colBuf in
-                        staging.withUnsafeMutableBufferPointer { stage in
-                            var start = 0
-                            while start < n {
-                                let nb = min(chunk, n - start)
-                                let width = nb * hw
-                                for i in 0..<nb {
-                                    im2col(x.baseAddress! + (start + i) * inPlane, g,
-                                           columns: colBuf.baseAddress! + i * hw, rowStride: width)
-                                }
-                                let cols = UnsafePointer(colBuf.baseAddress!)
-                                let direct = nb == 1
-                                let dst = direct ? y.baseAddress! + start * outChannels * hw : stage.baseAddress!
-                                for gi in 0..<groups {
-                                    GEMM.multiply(transposeA: false, transposeB: false, m: coutG, n: width, k: k,
-                                                  a: w.baseAddress! + gi * coutG * k, lda: k,
-                                                  b: cols + gi * k * width, ldb: width,
-                                                  c: dst + gi * coutG * width, ldc: width)
-                                }
-                                if !direct {
-                                    // [Cout, nb, HW] -> [nb, Cout, HW]
-                                    for i in 0..<nb {
-                                        for co in 0..<outChannels {
-                                            (y.baseAddress! + ((start + i) * outChannels + co) * hw)
-                                                .update(from: stage.baseAddress! + co * width + i * hw, count: hw)
-                                        }
-                                    }
-                                }
-                                start += nb
+        let outPlane = shape[1] * shape[2] * shape[3]
+        let pointwise = kernelSize == (1, 1) && stride == (1, 1) && padding == (0, 0)
+        let spaces = scratch(workers)
+        let biasValues = bias?.value
+        let relu = fusedReLU, pool = fusedMaxPool, cout = outChannels
+        let x = UncheckedSendable(input), w = UncheckedSendable(weight.value)
+        let res = UncheckedSendable(residual)
+        let y = UncheckedSendable(output.storage.pointer)
+        let biasPtr = UncheckedSendable(biasValues)
+        parallelFor(workers) { worker in
+            let space = spaces[worker]
+            let needsColumns = !(pointwise && nb == 1)
+            let staged = nb > 1 || pool
+            let colCount = needsColumns ? g.columnRows * nb * hw : 0
+            let stageCount = staged ? cout * nb * hw : 0
+            let base = space.reserve(colCount + stageCount)
+            let cols = base, stage = base + colCount
+            x.value.withUnsafeBufferPointer { xp in
+                w.value.withUnsafeBufferPointer { wp in
+                    for unit in partition(units, worker: worker, of: workers) {
+                        let first = unit * nb, count = min(nb, n - first), width = count * hw
+                        let b: UnsafePointer<Float>
+                        if needsColumns {
+                            for i in 0..<count {
+                                im2col(xp.baseAddress! + (first + i) * inPlane, g, columns: cols + i * hw,
+                                       rowStride: width)
                             }
+                            b = UnsafePointer(cols)
+                        } else {
+                            b = xp.baseAddress! + first * inPlane
+                        }
+                        let dst = staged ? stage : y.value + first * outPlane
+                        for gi in 0..<groups {
+                            GEMM.multiply(transposeA: false, transposeB: false, m: coutG, n: width, k: k,
+                                          a: wp.baseAddress! + gi * coutG * k, lda: k,
+                                          b: b + gi * k * width, ldb: width,
+                                          c: dst + gi * coutG * width, ldc: width, parallel: innerParallel)
+                        }
+                        for i in 0..<count {
+                            let image = first + i
+                            let src: UnsafeMutablePointer<Float> = staged ? stage + i * hw : y.value + image * outPlane
+                            let r = res.value.map { UncheckedSendable($0) }
+                            Conv2d.epilogue(src: src, rowStride: staged ? width : hw, dst: y.value + image * outPlane,
+                                            channels: cout, oh: oh, ow: ow, bias: biasPtr.value, residual: r,
+                                            residualOffset: image * cout * hw, relu: relu, pool: pool)
                         }
                     }
                 }
             }
         }
-        applyBiasAndActivation(&output, hw: hw)
+        outputCache = output
         return output
     }
 
-    private func applyBiasAndActivation(_ output: inout Tensor, hw: Int) {
-        guard bias != nil || fusedReLU else { return }
-        let n = output.shape[0], cout = outChannels, relu = fusedReLU
-        let b = bias?.value ?? Tensor(shape: [cout])
-        b.withUnsafeBufferPointer { bp in
-            output.withUnsafeMutableBufferPointer { y in
-                for i in 0..<n {
-                    for c in 0..<cout {
-                        let row = y.baseAddress! + (i * cout + c) * hw
-                        let bv = bp[c]
-                        if relu {
-                            for j in 0..<hw { let v = row[j] + bv; row[j] = v > 0 ? v : 0 }
-                        } else {
-                            for j in 0..<hw { row[j] += bv }
-                        }
+    /// Bias, residual, ReLU and optional 2×2 max-pool from GEMM output rows (`rowStride` apart) into
+    /// one image's output `[C, H', W']`.
+    private static func epilogue(src: UnsafeMutablePointer<Float>, rowStride: Int, dst: UnsafeMutablePointer<Float>,
+                                 channels: Int, oh: Int, ow: Int, bias: Tensor?,
+                                 residual: UncheckedSendable<Tensor>?, residualOffset: Int, relu: Bool, pool: Bool) {
+        let hw = oh * ow
+        let inPlace = src == dst && rowStride == hw
+        if bias == nil && residual == nil && !relu && !pool && inPlace { return }
+        let bp: UnsafePointer<Float>? = bias.map { $0.storage.pointer }.map { UnsafePointer($0) }
+        let rp: UnsafePointer<Float>? = residual.map { UnsafePointer($0.value.storage.pointer + residualOffset) }
+        if pool {
+            let ph = oh / 2, pw = ow / 2
+            for c in 0..<channels {
+                let row = src + c * rowStride, out = dst + c * ph * pw
+                let bv = bp?[c] ?? 0
+                for py in 0..<ph {
+                    let r0 = row + 2 * py * ow, r1 = r0 + ow
+                    let o = out + py * pw
+                    for px in 0..<pw {
+                        let m = max(max(r0[2 * px], r0[2 * px + 1]), max(r1[2 * px], r1[2 * px + 1])) + bv
+                        o[px] = relu ? max(m, 0) : m
                     }
                 }
+            }
+            return
+        }
+        for c in 0..<channels {
+            let row = src + c * rowStride, out = dst + c * hw
+            let bv = bp?[c] ?? 0
+            if let rp {
+                let rr = rp + c * hw
+                if relu {
+                    for j in 0..<hw { out[j] = max(row[j] + bv + rr[j], 0) }
+                } else {
+                    for j in 0..<hw { out[j] = row[j] + bv + rr[j] }
+                }
+            } else if relu {
+                for j in 0..<hw { out[j] = max(row[j] + bv, 0) }
+            } else {
+                for j in 0..<hw { out[j] = row[j] + bv }
             }
         }
     }
 
+    // MARK: - Backward
+
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = cachedInput else { preconditionFailure("Conv2d.backward without a training forward") }
-        precondition(!fusedReLU, "backward through a fused (inference-only) convolution")
         let g = geometry(input)
         let n = input.shape[0], hw = g.outputHeight * g.outputWidth
         precondition(outputGradient.shape == [n, outChannels, g.outputHeight, g.outputWidth],
                      "Conv2d gradient shape \(outputGradient.shape) does not match output")
-        let k = g.columnRows / groups, coutG = outChannels / groups
-        let perImage = g.columnRows * hw
-        let chunk = max(1, min(n, Conv2d.columnBudget / max(perImage, 1)))
+        let k = g.columnRows / groups, coutG = outChannels / groups, cout = outChannels
+        let nb = imagesPerGEMM(n, g)
+        let units = (n + nb - 1) / nb
+        let threads = ComputeThreads.count
+        let workers = min(threads, units)
+        let innerParallel = workers < threads
         let inPlane = inChannels * g.height * g.width
-        var inputGradient = Tensor(shape: input.shape)
-        var columns = [Float](repeating: 0, count: perImage * chunk)
-        var columnGrads = [Float](repeating: 0, count: perImage * chunk)
-        var dyStage = [Float](repeating: 0, count: outChannels * hw * chunk)
+        let weightCount = weight.value.count
         if let bias {
-            let db = outputGradient.reshaped([n, outChannels, hw]).sum(alongAxis: 2).sum(alongAxis: 0)
-            bias.gradient += db
+            bias.gradient += outputGradient.reshaped([n, outChannels, hw]).sum(alongAxis: 2).sum(alongAxis: 0)
         }
-        input.withUnsafeBufferPointer { x in
-            outputGradient.withUnsafeBufferPointer { dy in
-                weight.value.withUnsafeBufferPointer { w in
-                    weight.gradient.withUnsafeMutableBufferPointer { dw in
-                        inputGradient.withUnsafeMutableBufferPointer { dx in
-                            columns.withUnsafeMutableBufferPointer { col in
-                                columnGrads.withUnsafeMutableBufferPointer { dcol in
-                                    dyStage.withUnsafeMutableBufferPointer { stage in
-                                        var start = 0
-                                        while start < n {
-                                            let nb = min(chunk, n - start)
-                                            let width = nb * hw
-                                            for i in 0..<nb {
-                                                im2col(x.baseAddress! + (start + i) * inPlane, g,
-                                                       columns: col.baseAddress! + i * hw, rowStride: width)
-                                                for co in 0..<outChannels {
-                                                    (stage.baseAddress! + co * width + i * hw).update(
-                                                        from: dy.baseAddress! + ((start + i) * outChannels + co) * hw,
-                                                        count: hw)
-                                                }
-                                            }
-                                            for gi in 0..<groups {
-                                                // dW_g += dY_g · col_gᵀ
-                                                GEMM.multiply(transposeA: false, transposeB: true, m: coutG, n: k, k: width,
-                                                              a: stage.baseAddress! + gi * coutG * width, lda: width,
-                                                              b: col.baseAddress! + gi * k * width, ldb: width,
-                                                              beta: 1, c: dw.baseAddress! + gi * coutG * k, ldc: k)
-                                                // dcol_g = W_gᵀ · dY_g
-                                                GEMM.multiply(transposeA: true, transposeB: false, m: k, n: width, k: coutG,
-                                                              a: w.baseAddress! + gi * coutG * k, lda: k,
-                                                              b: stage.baseAddress! + gi * coutG * width, ldb: width,
-                                                              c: dcol.baseAddress! + gi * k * width, ldc: width)
-                                            }
-                                            for i in 0..<nb {
-                                                col2im(dcol.baseAddress! + i * hw, rowStride: width, g,
-                                                       image: dx.baseAddress! + (start + i) * inPlane)
-                                            }
-                                            start += nb
-                                        }
+        var inputGradient = Tensor(shape: input.shape)
+        let spaces = scratch(workers)
+        let x = UncheckedSendable(input), w = UncheckedSendable(weight.value), dyT = UncheckedSendable(outputGradient)
+        let dx = UncheckedSendable(inputGradient.storage.pointer)
+        inputGradient.makeUnique()
+        parallelFor(workers) { worker in
+            let space = spaces[worker]
+            let colCount = g.columnRows * nb * hw
+            let stageCount = nb > 1 ? cout * nb * hw : 0
+            let base = space.reserve(2 * colCount + stageCount + weightCount)
+            let col = base, dcol = base + colCount, stage = dcol + colCount, dw = stage + stageCount
+            dw.update(repeating: 0, count: weightCount)
+            x.value.withUnsafeBufferPointer { xp in
+                w.value.withUnsafeBufferPointer { wp in
+                    dyT.value.withUnsafeBufferPointer { dyp in
+                        for unit in partition(units, worker: worker, of: workers) {
+                            let first = unit * nb, count = min(nb, n - first), width = count * hw
+                            for i in 0..<count {
+                                im2col(xp.baseAddress! + (first + i) * inPlane, g, columns: col + i * hw,
+                                       rowStride: width)
+                            }
+                            let dY: UnsafePointer<Float>
+                            if count == 1 {
+                                dY = dyp.baseAddress! + first * cout * hw
+                            } else {
+                                for i in 0..<count {
+                                    for co in 0..<cout {
+                                        (stage + co * width + i * hw).update(
+                                            from: dyp.baseAddress! + ((first + i) * cout + co) * hw, count: hw)
                                     }
                                 }
+                                dY = UnsafePointer(stage)
+                            }
+                            for gi in 0..<groups {
+                                // dW_g += dY_g · col_gᵀ
+                                GEMM.multiply(transposeA: false, transposeB: true, m: coutG, n: k, k: width,
+                                              a: dY + gi * coutG * width, lda: width,
+                                              b: col + gi * k * width, ldb: width,
+                                              beta: 1, c: dw + gi * coutG * k, ldc: k, parallel: innerParallel)
+                                // dcol_g = W_gᵀ · dY_g
+                                GEMM.multiply(transposeA: true, transposeB: false, m: k, n: width, k: coutG,
+                                              a: wp.baseAddress! + gi * coutG * k, lda: k,
+                                              b: dY + gi * coutG * width, ldb: width,
+                                              c: dcol + gi * k * width, ldc: width, parallel: innerParallel)
+                            }
+                            for i in 0..<count {
+                                col2im(dcol + i * hw, rowStride: width, g, image: dx.value + (first + i) * inPlane)
                             }
                         }
                     }
                 }
             }
         }
+        weight.gradient.withUnsafeMutableBufferPointer { total in
+            for worker in 0..<workers {
+                let dw = spaces[worker].pointer + (2 * g.columnRows * nb * hw + (nb > 1 ? cout * nb * hw : 0))
+                for i in 0..<weightCount { total[i] += dw[i] }
+            }
+        }
         return inputGradient
     }
+}
+
+/// Growable scratch memory owned by one worker of a layer (uninitialised, reused across calls).
+final class ScratchBuffer: @unchecked Sendable {
+    private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var capacity = 1
+
+    /// At least `count` floats of scratch; contents are undefined.
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            pointer.deallocate()
+            capacity = count
+            pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
 }

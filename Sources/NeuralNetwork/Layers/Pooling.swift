@@ -23,10 +23,15 @@ public final class MaxPool2d: Layer {
         let training = mode == .training
         var indices = [Int32](repeating: 0, count: training ? output.count : 0)
         let k = kernelSize, s = stride, p = padding
+        let planes = n * c
+        let workers = min(ComputeThreads.count, max(1, planes * oh * ow / 16384))
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
                 indices.withUnsafeMutableBufferPointer { idx in
-                    for plane in 0..<(n * c) {
+                    let xb = UncheckedSendable(x), yb = UncheckedSendable(y), ib = UncheckedSendable(idx)
+                    parallelFor(workers) { worker in
+                    let x = xb.value, y = yb.value, idx = ib.value
+                    for plane in partition(planes, worker: worker, of: workers) {
                         let src = x.baseAddress! + plane * h * w
                         let dst = y.baseAddress! + plane * oh * ow
                         for oy in 0..<oh {
@@ -46,6 +51,7 @@ public final class MaxPool2d: Layer {
                                 if training { idx[plane * oh * ow + oy * ow + ox] = Int32(bestIndex) }
                             }
                         }
+                    }
                     }
                 }
             }

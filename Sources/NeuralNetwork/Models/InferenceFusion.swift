@@ -24,7 +24,7 @@ final class FusedBasicBlock: Layer {
 
     init(_ block: BasicBlock) {
         conv1 = foldBatchNorm(block.conv1, block.bn1, fuseReLU: true)
-        conv2 = foldBatchNorm(block.conv2, block.bn2, fuseReLU: false)
+        conv2 = foldBatchNorm(block.conv2, block.bn2, fuseReLU: true)  // ReLU after the residual add
         if let ds = block.downsample, let c = ds.layers[0].layer as? Conv2d, let bn = ds.layers[1].layer as? BatchNorm2d {
             downsample = foldBatchNorm(c, bn, fuseReLU: false)
         } else {
@@ -33,14 +33,8 @@ final class FusedBasicBlock: Layer {
     }
 
     func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
-        var out = conv2.forward(conv1.forward(input, mode: .inference), mode: .inference)
         let shortcut = downsample?.forward(input, mode: .inference) ?? input
-        shortcut.withUnsafeBufferPointer { s in
-            out.withUnsafeMutableBufferPointer { o in
-                for i in 0..<o.count { let v = o[i] + s[i]; o[i] = v > 0 ? v : 0 }
-            }
-        }
-        return out
+        return conv2.convolve(conv1.forward(input, mode: .inference), residual: shortcut)
     }
 
     func backward(_ outputGradient: Tensor) -> Tensor {
@@ -48,8 +42,8 @@ final class FusedBasicBlock: Layer {
     }
 }
 
-/// A copy of `layer` for inference: Conv→BN(→ReLU) runs become one convolution with bias and fused
-/// ReLU, residual blocks are fused likewise. Layers without BatchNorm are shared, not copied.
+/// A copy of `layer` for inference: Conv→BN(→ReLU)(→MaxPool 2×2) runs become one convolution with
+/// bias and fused ReLU and pooling, residual blocks are fused likewise. Layers without BatchNorm are shared, not copied.
 /// The result is a snapshot: later training of `layer` does not change it.
 public func fusedForInference(_ layer: any Layer) -> any Layer {
     if let block = layer as? BasicBlock { return FusedBasicBlock(block) }
@@ -61,8 +55,14 @@ public func fusedForInference(_ layer: any Layer) -> any Layer {
         let (name, child) = children[i]
         if let conv = child as? Conv2d, i + 1 < children.count, let bn = children[i + 1].layer as? BatchNorm2d {
             let relu = i + 2 < children.count && children[i + 2].layer is ReLU
-            out.append((name, foldBatchNorm(conv, bn, fuseReLU: relu)))
+            let fused = foldBatchNorm(conv, bn, fuseReLU: relu)
             i += relu ? 3 : 2
+            if i < children.count, let pool = children[i].layer as? MaxPool2d, pool.kernelSize == 2, pool.stride == 2,
+               pool.padding == 0 {
+                fused.fusedMaxPool = true
+                i += 1
+            }
+            out.append((name, fused))
         } else {
             out.append((name, fusedForInference(child)))
             i += 1

@@ -5,12 +5,13 @@ import COpenBLAS
 /// Computes `C = alpha * op(A) * op(B) + beta * C` where `op(A)` is `m × k` and `op(B)` is `k × n`.
 /// Every matrix product in Tensors and NeuralNetwork goes through here, so the BLAS can be swapped.
 package enum GEMM {
-    @inline(__always)
+    /// Computes the product, split across ``ComputeThreads/count`` threads when it is large and
+    /// `parallel` is true (pass `false` from code that is already running on several threads).
     package static func multiply(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM size")
         if m == 0 || n == 0 { return }
@@ -25,21 +26,51 @@ package enum GEMM {
             }
             return
         }
+        let threads = parallel ? ComputeThreads.count : 1
+        let work = Double(m) * Double(n) * Double(k)
+        if threads > 1 && work >= 2_000_000 && max(m, n) >= 32 * threads {
+            // Split the larger output dimension into blocks (multiples of 16 columns/rows).
+            let splitColumns = n >= m
+            let extent = splitColumns ? n : m
+            let blocks = (extent + 15) / 16
+            let aBox = UncheckedSendable(a), bBox = UncheckedSendable(b), cBox = UncheckedSendable(c)
+            parallelFor(threads) { w in
+                let r = partition(blocks, worker: w, of: threads)
+                let start = r.lowerBound * 16, end = min(r.upperBound * 16, extent)
+                guard end > start else { return }
+                if splitColumns {
+                    single(transposeA, transposeB, m, end - start, k, alpha, aBox.value, lda,
+                           bBox.value + (transposeB ? start * ldb : start), ldb, beta, cBox.value + start, ldc)
+                } else {
+                    single(transposeA, transposeB, end - start, n, k, alpha,
+                           aBox.value + (transposeA ? start : start * lda), lda, bBox.value, ldb, beta,
+                           cBox.value + start * ldc, ldc)
+                }
+            }
+        } else {
+            single(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
+    }
+
+    @inline(__always)
+    private static func single(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
 
-/// Control of the BLAS thread pool.
+/// Thread-count control, kept under its original name: forwards to ``ComputeThreads``
+/// (OpenBLAS itself runs single-threaded; vidclass partitions the work).
 public enum BLASThreads {
-    /// The number of threads OpenBLAS uses for a matrix product.
+    /// The number of threads used for matrix products and the kernels around them.
     public static var count: Int {
-        get { Int(openblas_get_num_threads()) }
-        set {
-            precondition(newValue >= 1, "thread count must be at least 1")
-            openblas_set_num_threads(Int32(newValue))
-        }
+        get { ComputeThreads.count }
+        set { ComputeThreads.count = newValue }
     }
 }
 
