@@ -99,11 +99,16 @@ public final class Conv2d: Layer {
     }
 
     /// Images per GEMM so that its column count is at least ~512, within the column budget.
+    /// Chosen so that the number of GEMM units is a multiple of the thread count when possible (balance).
     private func imagesPerGEMM(_ n: Int, _ g: WindowGeometry) -> Int {
         let hw = g.outputHeight * g.outputWidth
         let wanted = max(1, (512 + hw - 1) / hw)
         let budget = max(1, Conv2d.columnBudget / max(g.columnRows * hw, 1))
-        return max(1, min(n, wanted, budget))
+        let nb = max(1, min(n, wanted, budget))
+        let threads = ComputeThreads.count
+        var units = (n + nb - 1) / nb
+        if n >= threads { units = (units + threads - 1) / threads * threads }
+        return max(1, (n + units - 1) / units)
     }
 
     private func scratch(_ count: Int) -> [ScratchBuffer] {

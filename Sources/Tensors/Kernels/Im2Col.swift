@@ -56,10 +56,17 @@ package func im2col(_ image: UnsafePointer<Float>, _ g: WindowGeometry,
                         if hi > lo { (out + lo).update(from: src + lo + offW, count: hi - lo) }
                         if hi < ow { (out + max(hi, 0)).update(repeating: 0, count: ow - max(hi, 0)) }
                     } else {
-                        for x in 0..<ow {
-                            let ix = x * g.strideW + offW
-                            out[x] = (ix >= 0 && ix < g.width) ? src[ix] : 0
+                        // Valid x: 0 ≤ x·s + off < W.
+                        let s = g.strideW
+                        let lo = min(ow, max(0, (-offW + s - 1) / s))
+                        let hi = max(lo, min(ow, (g.width - offW + s - 1) / s))
+                        for x in 0..<lo { out[x] = 0 }
+                        var ix = lo * s + offW
+                        for x in lo..<hi {
+                            out[x] = src[ix]
+                            ix += s
                         }
+                        for x in hi..<ow { out[x] = 0 }
                     }
                 }
                 row += 1
