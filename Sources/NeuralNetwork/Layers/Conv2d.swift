@@ -111,6 +111,12 @@ public final class Conv2d: Layer {
         return max(1, (n + units - 1) / units)
     }
 
+    /// Use Winograd F(2×2, 3×3) at inference when the geometry allows (set by inference fusion).
+    public var useWinograd = false
+    private var winogradFilters: [Float]?
+
+    func workspaceBuffers(_ count: Int) -> [ScratchBuffer] { scratch(count) }
+
     private func scratch(_ count: Int) -> [ScratchBuffer] {
         while workspaces.count < count { workspaces.append(ScratchBuffer()) }
         return workspaces
@@ -129,6 +135,13 @@ public final class Conv2d: Layer {
             output = cached.isUniquelyReferenced() ? cached : Tensor(uninitializedShape: shape)
         } else {
             output = Tensor(uninitializedShape: shape)
+        }
+        if useWinograd && supportsWinograd && cachedInput == nil {
+            let filters = winogradFilters ?? makeWinogradFilters()
+            winogradFilters = filters
+            winogradConvolve(input, residual: residual, filters: filters, output: &output)
+            outputCache = output
+            return output
         }
         let nb = imagesPerGEMM(n, g)
         let units = (n + nb - 1) / nb
