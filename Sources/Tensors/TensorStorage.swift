@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The heap buffer behind a ``Tensor``: a fixed number of `Float`s, 64-byte aligned.
 ///
 /// Shared between tensor values until one of them mutates (copy-on-write, see
@@ -12,7 +14,7 @@ public final class TensorStorage: @unchecked Sendable {
     package init(uninitializedCount count: Int) {
         precondition(count >= 0, "negative element count")
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        let raw = StoragePool.allocate(byteCount: max(count, 1) * 4)
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
@@ -23,7 +25,7 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit {
-        UnsafeMutableRawPointer(pointer).deallocate()
+        StoragePool.release(UnsafeMutableRawPointer(pointer), byteCount: max(count, 1) * 4)
     }
 
     /// A new storage holding the same elements.
@@ -32,5 +34,49 @@ public final class TensorStorage: @unchecked Sendable {
         let other = TensorStorage(uninitializedCount: count)
         other.pointer.update(from: pointer, count: count)
         return other
+    }
+}
+
+/// A cache of large freed tensor buffers, keyed by exact byte size.
+///
+/// Training and batched inference allocate the same large activation sizes on every step; reusing
+/// them avoids the kernel zeroing fresh pages (mmap/munmap) each time. Buffers under 256 KiB go
+/// straight to the allocator; at most `limit` bytes are kept.
+enum StoragePool {
+    static let minimumBytes = 256 << 10
+    static let limit = 2 << 30
+    private struct Block: @unchecked Sendable {
+        let pointer: UnsafeMutableRawPointer
+    }
+    private struct State: ~Copyable {
+        var free: [Int: [Block]] = [:]
+        var bytes = 0
+    }
+    private static let state = Mutex(State())
+
+    static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+        if byteCount >= minimumBytes {
+            let reused = state.withLock { s -> Block? in
+                guard let p = s.free[byteCount]?.popLast() else { return nil }
+                s.bytes -= byteCount
+                return p
+            }
+            if let reused { return reused.pointer }
+        }
+        return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+    }
+
+    static func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        if byteCount >= minimumBytes {
+            let block = Block(pointer: pointer)
+            let kept = state.withLock { s -> Bool in
+                guard s.bytes + byteCount <= limit else { return false }
+                s.free[byteCount, default: []].append(block)
+                s.bytes += byteCount
+                return true
+            }
+            if kept { return }
+        }
+        pointer.deallocate()
     }
 }

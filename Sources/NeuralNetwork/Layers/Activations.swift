@@ -6,14 +6,27 @@ public final class ReLU: Layer {
     public init() {}
 
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
-        let y = input.relu()
+        var y = Tensor(uninitializedShape: input.shape)
+        let src = UncheckedSendable(input.storage.pointer), dst = UncheckedSendable(y.storage.pointer)
+        parallelChunks(input.count) { r in
+            for i in r { dst.value[i] = max(src.value[i], 0) }
+        }
+        y.makeUnique()
         cachedOutput = mode == .training ? y : nil
         return y
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("ReLU.backward without a training forward") }
-        return outputGradient.zipMap(y) { g, v in v > 0 ? g : 0 }
+        precondition(outputGradient.shape == y.shape, "ReLU gradient shape mismatch")
+        var dx = Tensor(uninitializedShape: y.shape)
+        let g = UncheckedSendable(outputGradient.storage.pointer), v = UncheckedSendable(y.storage.pointer)
+        let d = UncheckedSendable(dx.storage.pointer)
+        parallelChunks(y.count) { r in
+            for i in r { d.value[i] = v.value[i] > 0 ? g.value[i] : 0 }
+        }
+        dx.makeUnique()
+        return dx
     }
 }
 

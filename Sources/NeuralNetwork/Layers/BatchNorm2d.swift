@@ -70,47 +70,56 @@ public final class BatchNorm2d: Layer {
         let m = n * hw
         precondition(m > 1, "BatchNorm2d training needs more than one value per channel")
         var mean = [Double](repeating: 0, count: channels), variance = mean
-        input.withUnsafeBufferPointer { x in
-            for i in 0..<n {
-                for c in 0..<channels {
-                    let base = (i * channels + c) * hw
-                    var s = 0.0
-                    for j in 0..<hw { s += Double(x[base + j]) }
-                    mean[c] += s
-                }
-            }
-            for c in 0..<channels { mean[c] /= Double(m) }
-            for i in 0..<n {
-                for c in 0..<channels {
-                    let base = (i * channels + c) * hw
-                    let mu = mean[c]
-                    var s = 0.0
-                    for j in 0..<hw { let d = Double(x[base + j]) - mu; s += d * d }
-                    variance[c] += s
-                }
-            }
-        }
-        for c in 0..<channels { variance[c] /= Double(m) }
-        cachedInvStd = (0..<channels).map { Float(1 / (variance[$0] + Double(eps)).squareRoot()) }
+        var invStd = [Float](repeating: 0, count: channels)
         var normalized = Tensor(uninitializedShape: input.shape)
-        let w = weight.value.scalars, b = bias.value.scalars
-        input.withUnsafeBufferPointer { x in
-            normalized.withUnsafeMutableBufferPointer { xh in
-                output.withUnsafeMutableBufferPointer { y in
-                    for i in 0..<n {
-                        for c in 0..<channels {
-                            let base = (i * channels + c) * hw
-                            let mu = Float(mean[c]), inv = cachedInvStd[c], gw = w[c], gb = b[c]
-                            for j in 0..<hw {
-                                let v = (x[base + j] - mu) * inv
-                                xh[base + j] = v
-                                y[base + j] = v * gw + gb
+        let w = weight.value.scalars, b = bias.value.scalars, eps = Double(self.eps), c = channels
+        let x = UncheckedSendable(input.storage.pointer), xh = UncheckedSendable(normalized.storage.pointer)
+        let y = UncheckedSendable(output.storage.pointer)
+        mean.withUnsafeMutableBufferPointer { meanP in
+            variance.withUnsafeMutableBufferPointer { varP in
+                invStd.withUnsafeMutableBufferPointer { invP in
+                    let mb = UncheckedSendable(meanP), vb = UncheckedSendable(varP), ib = UncheckedSendable(invP)
+                    let workers = min(ComputeThreads.count, c, max(1, n * c * hw / 32768))
+                    parallelFor(workers) { worker in
+                        for ch in partition(c, worker: worker, of: workers) {
+                            var s = 0.0
+                            for i in 0..<n {
+                                let row = x.value + (i * c + ch) * hw
+                                var part: Float = 0
+                                for j in 0..<hw { part += row[j] }
+                                s += Double(part)
+                            }
+                            let mu = s / Double(m)
+                            var ss = 0.0
+                            let muF = Float(mu)
+                            for i in 0..<n {
+                                let row = x.value + (i * c + ch) * hw
+                                var part: Float = 0
+                                for j in 0..<hw { let d = row[j] - muF; part += d * d }
+                                ss += Double(part)
+                            }
+                            let v = ss / Double(m)
+                            let inv = Float(1 / (v + eps).squareRoot())
+                            mb.value[ch] = mu
+                            vb.value[ch] = v
+                            ib.value[ch] = inv
+                            let gw = w[ch], gb = b[ch]
+                            for i in 0..<n {
+                                let off = (i * c + ch) * hw
+                                for j in 0..<hw {
+                                    let t = (x.value[off + j] - muF) * inv
+                                    xh.value[off + j] = t
+                                    y.value[off + j] = t * gw + gb
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        normalized.makeUnique()
+        output.makeUnique()
+        cachedInvStd = invStd
         cachedNormalized = normalized
         let mom = momentum
         runningMean.value.withUnsafeMutableBufferPointer { rm in
@@ -128,42 +137,45 @@ public final class BatchNorm2d: Layer {
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let xhat = cachedNormalized else { preconditionFailure("BatchNorm2d.backward without a training forward") }
         precondition(outputGradient.shape == xhat.shape, "BatchNorm2d gradient shape mismatch")
-        let n = xhat.shape[0], hw = xhat.count / (n * channels), m = Float(n * hw)
-        var sumDy = [Double](repeating: 0, count: channels), sumDyXhat = sumDy
-        outputGradient.withUnsafeBufferPointer { dy in
-            xhat.withUnsafeBufferPointer { xh in
-                for i in 0..<n {
-                    for c in 0..<channels {
-                        let base = (i * channels + c) * hw
-                        var s1 = 0.0, s2 = 0.0
-                        for j in 0..<hw {
-                            s1 += Double(dy[base + j])
-                            s2 += Double(dy[base + j] * xh[base + j])
-                        }
-                        sumDy[c] += s1
-                        sumDyXhat[c] += s2
-                    }
-                }
-            }
-        }
-        weight.gradient.withUnsafeMutableBufferPointer { g in for c in 0..<channels { g[c] += Float(sumDyXhat[c]) } }
-        bias.gradient.withUnsafeMutableBufferPointer { g in for c in 0..<channels { g[c] += Float(sumDy[c]) } }
-        let w = weight.value.scalars
+        let n = xhat.shape[0], c = channels, hw = xhat.count / (n * channels), m = Float(n * hw)
+        var sumDy = [Float](repeating: 0, count: c), sumDyXhat = sumDy
         var inputGradient = Tensor(uninitializedShape: xhat.shape)
-        outputGradient.withUnsafeBufferPointer { dy in
-            xhat.withUnsafeBufferPointer { xh in
-                inputGradient.withUnsafeMutableBufferPointer { dx in
-                    for i in 0..<n {
-                        for c in 0..<channels {
-                            let base = (i * channels + c) * hw
-                            let k = w[c] * cachedInvStd[c] / m
-                            let a = Float(sumDy[c]), b = Float(sumDyXhat[c])
-                            for j in 0..<hw { dx[base + j] = k * (m * dy[base + j] - a - xh[base + j] * b) }
+        let w = weight.value.scalars, invStd = cachedInvStd
+        let dy = UncheckedSendable(outputGradient.storage.pointer), xh = UncheckedSendable(xhat.storage.pointer)
+        let dx = UncheckedSendable(inputGradient.storage.pointer)
+        sumDy.withUnsafeMutableBufferPointer { s1p in
+            sumDyXhat.withUnsafeMutableBufferPointer { s2p in
+                let s1b = UncheckedSendable(s1p), s2b = UncheckedSendable(s2p)
+                let workers = min(ComputeThreads.count, c, max(1, n * c * hw / 32768))
+                parallelFor(workers) { worker in
+                    for ch in partition(c, worker: worker, of: workers) {
+                        var s1 = 0.0, s2 = 0.0
+                        for i in 0..<n {
+                            let off = (i * c + ch) * hw
+                            var p1: Float = 0, p2: Float = 0
+                            for j in 0..<hw {
+                                let g = dy.value[off + j]
+                                p1 += g
+                                p2 += g * xh.value[off + j]
+                            }
+                            s1 += Double(p1)
+                            s2 += Double(p2)
+                        }
+                        let a = Float(s1), b = Float(s2)
+                        s1b.value[ch] = a
+                        s2b.value[ch] = b
+                        let k = w[ch] * invStd[ch] / m
+                        for i in 0..<n {
+                            let off = (i * c + ch) * hw
+                            for j in 0..<hw { dx.value[off + j] = k * (m * dy.value[off + j] - a - xh.value[off + j] * b) }
                         }
                     }
                 }
             }
         }
+        inputGradient.makeUnique()
+        weight.gradient.withUnsafeMutableBufferPointer { g in for ch in 0..<c { g[ch] += sumDyXhat[ch] } }
+        bias.gradient.withUnsafeMutableBufferPointer { g in for ch in 0..<c { g[ch] += sumDy[ch] } }
         return inputGradient
     }
 }

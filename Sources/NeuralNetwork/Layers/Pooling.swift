@@ -34,6 +34,23 @@ public final class MaxPool2d: Layer {
                     for plane in partition(planes, worker: worker, of: workers) {
                         let src = x.baseAddress! + plane * h * w
                         let dst = y.baseAddress! + plane * oh * ow
+                        if k == 2 && s == 2 && p == 0 {
+                            // Fast path: 2×2 windows, no padding.
+                            for oy in 0..<oh {
+                                let r0 = src + 2 * oy * w, r1 = r0 + w
+                                for ox in 0..<ow {
+                                    let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
+                                    let m = max(max(a, b), max(c, d))
+                                    dst[oy * ow + ox] = m
+                                    if training {
+                                        let base = 2 * oy * w + 2 * ox
+                                        let index = a == m ? base : b == m ? base + 1 : c == m ? base + w : base + w + 1
+                                        idx[plane * oh * ow + oy * ow + ox] = Int32(index)
+                                    }
+                                }
+                            }
+                            continue
+                        }
                         for oy in 0..<oh {
                             let y0 = oy * s - p
                             let ys = max(y0, 0), ye = min(y0 + k, h)

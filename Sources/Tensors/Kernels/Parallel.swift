@@ -69,3 +69,10 @@ package struct UncheckedSendable<T>: @unchecked Sendable {
     package let value: T
     package init(_ value: T) { self.value = value }
 }
+
+/// Splits `0..<count` into one contiguous range per thread (fewer for small counts) and runs
+/// `body` on each, concurrently.
+package func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+    let workers = max(1, min(ComputeThreads.count, count / max(minimumChunk, 1)))
+    parallelFor(workers) { w in body(partition(count, worker: w, of: workers)) }
+}
