@@ -9,7 +9,8 @@ public final class ReLU: Layer {
         var y = Tensor(uninitializedShape: input.shape)
         let src = UncheckedSendable(input.storage.pointer), dst = UncheckedSendable(y.storage.pointer)
         parallelChunks(input.count) { r in
-            for i in r { dst.value[i] = max(src.value[i], 0) }
+            let sp = src.value, dp = dst.value
+            for i in r { dp[i] = max(sp[i], 0) }
         }
         y.makeUnique()
         cachedOutput = mode == .training ? y : nil
@@ -23,9 +24,11 @@ public final class ReLU: Layer {
         let g = UncheckedSendable(outputGradient.storage.pointer), v = UncheckedSendable(y.storage.pointer)
         let d = UncheckedSendable(dx.storage.pointer)
         parallelChunks(y.count) { r in
-            for i in r { d.value[i] = v.value[i] > 0 ? g.value[i] : 0 }
+            let gp = g.value, vp = v.value, dp = d.value
+            for i in r { dp[i] = vp[i] > 0 ? gp[i] : 0 }
         }
         dx.makeUnique()
+        cachedOutput = nil
         return dx
     }
 }

@@ -81,10 +81,11 @@ public final class BatchNorm2d: Layer {
                     let mb = UncheckedSendable(meanP), vb = UncheckedSendable(varP), ib = UncheckedSendable(invP)
                     let workers = min(ComputeThreads.count, c, max(1, n * c * hw / 32768))
                     parallelFor(workers) { worker in
+                        let x = x.value, xh = xh.value, y = y.value
                         for ch in partition(c, worker: worker, of: workers) {
                             var s = 0.0
                             for i in 0..<n {
-                                let row = x.value + (i * c + ch) * hw
+                                let row = x + (i * c + ch) * hw
                                 var part: Float = 0
                                 for j in 0..<hw { part += row[j] }
                                 s += Double(part)
@@ -93,7 +94,7 @@ public final class BatchNorm2d: Layer {
                             var ss = 0.0
                             let muF = Float(mu)
                             for i in 0..<n {
-                                let row = x.value + (i * c + ch) * hw
+                                let row = x + (i * c + ch) * hw
                                 var part: Float = 0
                                 for j in 0..<hw { let d = row[j] - muF; part += d * d }
                                 ss += Double(part)
@@ -107,9 +108,9 @@ public final class BatchNorm2d: Layer {
                             for i in 0..<n {
                                 let off = (i * c + ch) * hw
                                 for j in 0..<hw {
-                                    let t = (x.value[off + j] - muF) * inv
-                                    xh.value[off + j] = t
-                                    y.value[off + j] = t * gw + gb
+                                    let t = (x[off + j] - muF) * inv
+                                    xh[off + j] = t
+                                    y[off + j] = t * gw + gb
                                 }
                             }
                         }
@@ -148,15 +149,16 @@ public final class BatchNorm2d: Layer {
                 let s1b = UncheckedSendable(s1p), s2b = UncheckedSendable(s2p)
                 let workers = min(ComputeThreads.count, c, max(1, n * c * hw / 32768))
                 parallelFor(workers) { worker in
+                    let dy = dy.value, xh = xh.value, dx = dx.value
                     for ch in partition(c, worker: worker, of: workers) {
                         var s1 = 0.0, s2 = 0.0
                         for i in 0..<n {
                             let off = (i * c + ch) * hw
                             var p1: Float = 0, p2: Float = 0
                             for j in 0..<hw {
-                                let g = dy.value[off + j]
+                                let g = dy[off + j]
                                 p1 += g
-                                p2 += g * xh.value[off + j]
+                                p2 += g * xh[off + j]
                             }
                             s1 += Double(p1)
                             s2 += Double(p2)
@@ -167,13 +169,14 @@ public final class BatchNorm2d: Layer {
                         let k = w[ch] * invStd[ch] / m
                         for i in 0..<n {
                             let off = (i * c + ch) * hw
-                            for j in 0..<hw { dx.value[off + j] = k * (m * dy.value[off + j] - a - xh.value[off + j] * b) }
+                            for j in 0..<hw { dx[off + j] = k * (m * dy[off + j] - a - xh[off + j] * b) }
                         }
                     }
                 }
             }
         }
         inputGradient.makeUnique()
+        cachedNormalized = nil
         weight.gradient.withUnsafeMutableBufferPointer { g in for ch in 0..<c { g[ch] += sumDyXhat[ch] } }
         bias.gradient.withUnsafeMutableBufferPointer { g in for ch in 0..<c { g[ch] += sumDy[ch] } }
         return inputGradient

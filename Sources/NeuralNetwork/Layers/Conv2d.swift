@@ -326,6 +326,7 @@ public final class Conv2d: Layer {
                 for i in 0..<weightCount { total[i] += dw[i] }
             }
         }
+        cachedInput = nil
         return inputGradient
     }
 }

@@ -92,6 +92,7 @@ public final class MaxPool2d: Layer {
                 }
             }
         }
+        argmax = []
         return dx
     }
 }
