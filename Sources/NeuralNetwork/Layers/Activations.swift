@@ -24,8 +24,20 @@ public final class ReLU: Layer {
         let g = UncheckedSendable(outputGradient.storage.pointer), v = UncheckedSendable(y.storage.pointer)
         let d = UncheckedSendable(dx.storage.pointer)
         parallelChunks(y.count) { r in
-            let gp = g.value, vp = v.value, dp = d.value
-            for i in r { dp[i] = vp[i] > 0 ? gp[i] : 0 }
+            let gp = UnsafeRawPointer(g.value), vp = UnsafeRawPointer(v.value), dp = UnsafeMutableRawPointer(d.value)
+            var i = r.lowerBound
+            // Branch-free, 8 lanes at a time (random signs defeat a branch predictor).
+            while i + 8 <= r.upperBound {
+                let gv = gp.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                let vv = vp.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                dp.storeBytes(of: gv.replacing(with: 0, where: vv .<= 0), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound {
+                let vv = vp.load(fromByteOffset: 4 * i, as: Float.self)
+                dp.storeBytes(of: vv > 0 ? gp.load(fromByteOffset: 4 * i, as: Float.self) : 0, toByteOffset: 4 * i, as: Float.self)
+                i += 1
+            }
         }
         dx.makeUnique()
         cachedOutput = nil

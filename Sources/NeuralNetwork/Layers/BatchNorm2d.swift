@@ -86,18 +86,14 @@ public final class BatchNorm2d: Layer {
                             var s = 0.0
                             for i in 0..<n {
                                 let row = x + (i * c + ch) * hw
-                                var part: Float = 0
-                                for j in 0..<hw { part += row[j] }
-                                s += Double(part)
+                                s += Double(vectorSum(row, hw))
                             }
                             let mu = s / Double(m)
                             var ss = 0.0
                             let muF = Float(mu)
                             for i in 0..<n {
                                 let row = x + (i * c + ch) * hw
-                                var part: Float = 0
-                                for j in 0..<hw { let d = row[j] - muF; part += d * d }
-                                ss += Double(part)
+                                ss += Double(vectorSquaredDeviation(row, hw, shift: muF))
                             }
                             let v = ss / Double(m)
                             let inv = Float(1 / (v + eps).squareRoot())
@@ -154,12 +150,7 @@ public final class BatchNorm2d: Layer {
                         var s1 = 0.0, s2 = 0.0
                         for i in 0..<n {
                             let off = (i * c + ch) * hw
-                            var p1: Float = 0, p2: Float = 0
-                            for j in 0..<hw {
-                                let g = dy[off + j]
-                                p1 += g
-                                p2 += g * xh[off + j]
-                            }
+                            let (p1, p2) = vectorSumAndDot(dy + off, xh + off, hw)
                             s1 += Double(p1)
                             s2 += Double(p2)
                         }

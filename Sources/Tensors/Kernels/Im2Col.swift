@@ -93,13 +93,82 @@ package func col2im(_ columns: UnsafePointer<Float>, rowStride: Int, _ g: Window
                     if iy < 0 || iy >= g.height { continue }
                     let dst = plane + iy * g.width
                     let s = src + y * ow
-                    for x in 0..<ow {
-                        let ix = x * g.strideW + offW
-                        if ix >= 0 && ix < g.width { dst[ix] += s[x] }
+                    let st = g.strideW
+                    let lo = min(ow, max(0, (-offW + st - 1) / st))
+                    let hi = max(lo, min(ow, (g.width - offW + st - 1) / st))
+                    if st == 1 {
+                        let d = dst + offW
+                        for x in lo..<hi { d[x] += s[x] }
+                    } else {
+                        var ix = lo * st + offW
+                        for x in lo..<hi {
+                            dst[ix] += s[x]
+                            ix += st
+                        }
                     }
                 }
                 row += 1
             }
         }
     }
+}
+
+/// Sum of `count` floats from `p`, 8 lanes at a time (vectorised; order differs from a serial sum).
+@inlinable
+package func vectorSum(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    let raw = UnsafeRawPointer(p)
+    var i = 0
+    while i + 8 <= count {
+        acc += raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        i += 8
+    }
+    var s = acc.sum()
+    while i < count {
+        s += p[i]
+        i += 1
+    }
+    return s
+}
+
+/// Σ (p[i] − shift)² over `count` floats, vectorised.
+@inlinable
+package func vectorSquaredDeviation(_ p: UnsafePointer<Float>, _ count: Int, shift: Float) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    let m = SIMD8<Float>(repeating: shift)
+    let raw = UnsafeRawPointer(p)
+    var i = 0
+    while i + 8 <= count {
+        let d = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self) - m
+        acc += d * d
+        i += 8
+    }
+    var s = acc.sum()
+    while i < count {
+        let d = p[i] - shift
+        s += d * d
+        i += 1
+    }
+    return s
+}
+
+/// (Σ a[i], Σ a[i]·b[i]) over `count` floats, vectorised.
+@inlinable
+package func vectorSumAndDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> (Float, Float) {
+    var s1 = SIMD8<Float>(repeating: 0), s2 = SIMD8<Float>(repeating: 0)
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    var i = 0
+    while i + 8 <= count {
+        let x = ra.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        s1 += x
+        s2 += x * rb.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+        i += 8
+    }
+    var t1 = s1.sum(), t2 = s2.sum()
+    while i < count {
+        t1 += a[i]
+        t2 += a[i] * b[i]
+        i += 1
+    }
+    return (t1, t2)
 }
