@@ -43,3 +43,14 @@ import Testing
         expectClose(LRCNInference(model, winograd: true).logits(x), reference, 1e-4, "fused, winograd")
     }
 }
+
+@Suite struct PoolingModeTests {
+    /// The inference fast paths of max-pooling equal the training path (which records indices).
+    @Test(arguments: [(3, 2, 1), (2, 2, 0), (3, 1, 1), (2, 1, 0), (3, 3, 0)])
+    func inferenceEqualsTraining(k: Int, s: Int, p: Int) {
+        var rng = SplitMix64(seed: UInt64(k * 10 + s))
+        let x = Tensor.normal(shape: [2, 3, 7, 8], using: &rng)
+        let pool = MaxPool2d(kernelSize: k, stride: s, padding: p)
+        #expect(pool.forward(x, mode: .inference).scalars == pool.forward(x, mode: .training).scalars)
+    }
+}

@@ -34,6 +34,11 @@ public final class MaxPool2d: Layer {
                     for plane in partition(planes, worker: worker, of: workers) {
                         let src = x.baseAddress! + plane * h * w
                         let dst = y.baseAddress! + plane * oh * ow
+                        if !training && !(k == 2 && s == 2 && p == 0) {
+                            // Separable max (rows, then columns) for inference.
+                            MaxPool2d.separable(src, dst, h: h, w: w, oh: oh, ow: ow, k: k, s: s, p: p)
+                            continue
+                        }
                         if k == 2 && s == 2 && p == 0 {
                             // Fast path: 2×2 windows, no padding.
                             for oy in 0..<oh {
@@ -76,6 +81,34 @@ public final class MaxPool2d: Layer {
         argmax = indices
         inputShape = input.shape
         return output
+    }
+
+    /// Inference max-pool of one plane: a horizontal pass into `oh`-independent row maxima, then a
+    /// vertical pass. Padding never wins (it is −∞ in PyTorch).
+    private static func separable(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                                  h: Int, w: Int, oh: Int, ow: Int, k: Int, s: Int, p: Int) {
+        let rows = UnsafeMutablePointer<Float>.allocate(capacity: h * ow)
+        defer { rows.deallocate() }
+        for iy in 0..<h {
+            let r = src + iy * w, o = rows + iy * ow
+            for ox in 0..<ow {
+                let x0 = ox * s - p
+                let xs = max(x0, 0), xe = min(x0 + k, w)
+                var m = r[xs]
+                for ix in (xs + 1)..<max(xe, xs + 1) { m = max(m, r[ix]) }
+                o[ox] = m
+            }
+        }
+        for oy in 0..<oh {
+            let y0 = oy * s - p
+            let ys = max(y0, 0), ye = min(y0 + k, h)
+            let o = dst + oy * ow
+            o.update(from: rows + ys * ow, count: ow)
+            for iy in (ys + 1)..<max(ye, ys + 1) {
+                let r = rows + iy * ow
+                for ox in 0..<ow { o[ox] = max(o[ox], r[ox]) }
+            }
+        }
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {

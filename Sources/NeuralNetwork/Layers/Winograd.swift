@@ -59,57 +59,51 @@ extension Conv2d {
         let x = UncheckedSendable(input), res = UncheckedSendable(residual), bias = UncheckedSendable(self.bias?.value)
         let y = UncheckedSendable(output.storage.pointer)
         let uBox = UncheckedSendable(filters)
+        let pw = 2 * tw + 2
         parallelFor(workers) { worker in
             let tMax = nb * tilesPerImage
-            let base = spaces[worker].reserve(16 * (cin + cout) * tMax)
+            let base = spaces[worker].reserve(16 * (cin + cout) * tMax + 8 * pw + 4 * tw)
             let v = base, m = base + 16 * cin * tMax
+            let rows = m + 16 * cout * tMax, trows = rows + 4 * pw, ys = trows + 4 * pw
             x.value.withUnsafeBufferPointer { xp in
                 uBox.value.withUnsafeBufferPointer { up in
                     for unit in partition(units, worker: worker, of: workers) {
                         let first = unit * nb, count = min(nb, n - first), t = count * tilesPerImage
-                        // Input transform V[ξ][ci][tile] = Bᵀ d B.
+                        // Input transform V[ξ][ci][tile] = Bᵀ d B, one row of tiles at a time:
+                        // Bᵀ combines 4 padded input rows elementwise, then B combines columns.
                         for i in 0..<count {
                             for ci in 0..<cin {
                                 let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
                                 for ty in 0..<th {
-                                    for tx in 0..<tw {
-                                        var d = (Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0),
-                                                 Float(0), Float(0), Float(0), Float(0), Float(0), Float(0), Float(0),
-                                                 Float(0), Float(0))
-                                        let y0 = 2 * ty - 1, x0 = 2 * tx - 1
-                                        withUnsafeMutableBytes(of: &d) { raw in
-                                            let dp = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-                                            if y0 >= 0 && x0 >= 0 && y0 + 3 < h && x0 + 3 < w {
-                                                for r in 0..<4 {
-                                                    let row = plane + (y0 + r) * w + x0
-                                                    dp[4 * r] = row[0]; dp[4 * r + 1] = row[1]
-                                                    dp[4 * r + 2] = row[2]; dp[4 * r + 3] = row[3]
-                                                }
-                                            } else {
-                                                for r in 0..<4 where y0 + r >= 0 && y0 + r < h {
-                                                    for c in 0..<4 where x0 + c >= 0 && x0 + c < w {
-                                                        dp[4 * r + c] = plane[(y0 + r) * w + x0 + c]
-                                                    }
-                                                }
-                                            }
-                                            // Bᵀ d (rows), then · B (columns).
-                                            for c in 0..<4 {
-                                                let d0 = dp[c], d1 = dp[4 + c], d2 = dp[8 + c], d3 = dp[12 + c]
-                                                dp[c] = d0 - d2
-                                                dp[4 + c] = d1 + d2
-                                                dp[8 + c] = d2 - d1
-                                                dp[12 + c] = d1 - d3
-                                            }
-                                            let tile = i * tilesPerImage + ty * tw + tx
-                                            for r in 0..<4 {
-                                                let r0 = dp[4 * r], r1 = dp[4 * r + 1], r2 = dp[4 * r + 2], r3 = dp[4 * r + 3]
-                                                let o = v + ((4 * r) * cin + ci) * t + tile
-                                                let stride = cin * t
-                                                o[0] = r0 - r2
-                                                o[stride] = r1 + r2
-                                                o[2 * stride] = r2 - r1
-                                                o[3 * stride] = r1 - r3
-                                            }
+                                    for r in 0..<4 {
+                                        let iy = 2 * ty - 1 + r, dst = rows + r * pw
+                                        if iy >= 0 && iy < h {
+                                            dst[0] = 0
+                                            (dst + 1).update(from: plane + iy * w, count: w)
+                                            (dst + 1 + w).update(repeating: 0, count: pw - 1 - w)
+                                        } else {
+                                            dst.update(repeating: 0, count: pw)
+                                        }
+                                    }
+                                    let r0 = rows, r1 = rows + pw, r2 = rows + 2 * pw, r3 = rows + 3 * pw
+                                    let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
+                                    for x in 0..<pw {
+                                        t0[x] = r0[x] - r2[x]
+                                        t1[x] = r1[x] + r2[x]
+                                        t2[x] = r2[x] - r1[x]
+                                        t3[x] = r1[x] - r3[x]
+                                    }
+                                    let tileBase = i * tilesPerImage + ty * tw
+                                    for k in 0..<4 {
+                                        let tk = trows + k * pw
+                                        let o0 = v + ((4 * k) * cin + ci) * t + tileBase
+                                        let o1 = o0 + cin * t, o2 = o1 + cin * t, o3 = o2 + cin * t
+                                        for tx in 0..<tw {
+                                            let a = tk[2 * tx], b = tk[2 * tx + 1], c = tk[2 * tx + 2], d = tk[2 * tx + 3]
+                                            o0[tx] = a - c
+                                            o1[tx] = b + c
+                                            o2[tx] = c - b
+                                            o3[tx] = b - d
                                         }
                                     }
                                 }
@@ -122,55 +116,59 @@ extension Conv2d {
                                           b: v + xi * cin * t, ldb: t,
                                           c: m + xi * cout * t, ldc: t, parallel: innerParallel)
                         }
-                        // Output transform Y = Aᵀ m A, then bias, residual, ReLU, pooling.
+                        // Output transform Y = Aᵀ m A per row of tiles, then bias, residual, ReLU, pooling.
                         let plane = cout * t
+                        let y00 = ys, y01 = ys + tw, y10 = ys + 2 * tw, y11 = ys + 3 * tw
                         for i in 0..<count {
                             let image = first + i
                             let outBase = y.value + image * outPlane
                             let resBase = res.value.map { $0.storage.pointer + image * cout * h * w }
                             for co in 0..<cout {
                                 let bv = bias.value.map { $0.storage.pointer[co] } ?? 0
-                                let mrow = m + co * t + i * tilesPerImage
                                 let out = outBase + co * oh * ow
                                 let rrow = resBase.map { $0 + co * h * w }
                                 for ty in 0..<th {
+                                    let p = m + co * t + i * tilesPerImage + ty * tw
+                                    let p0 = p, p1 = p + plane, p2 = p + 2 * plane, p3 = p + 3 * plane
+                                    let p4 = p + 4 * plane, p5 = p + 5 * plane, p6 = p + 6 * plane, p7 = p + 7 * plane
+                                    let p8 = p + 8 * plane, p9 = p + 9 * plane, p10 = p + 10 * plane, p11 = p + 11 * plane
+                                    let p12 = p + 12 * plane, p13 = p + 13 * plane, p14 = p + 14 * plane
+                                    let p15 = p + 15 * plane
                                     for tx in 0..<tw {
-                                        let tile = ty * tw + tx
-                                        // s = Aᵀ m (2×4)
-                                        var s0 = (Float(0), Float(0), Float(0), Float(0))
-                                        var s1 = s0
-                                        let p = mrow + tile
-                                        s0.0 = p[0] + p[4 * plane] + p[8 * plane]
-                                        s0.1 = p[plane] + p[5 * plane] + p[9 * plane]
-                                        s0.2 = p[2 * plane] + p[6 * plane] + p[10 * plane]
-                                        s0.3 = p[3 * plane] + p[7 * plane] + p[11 * plane]
-                                        s1.0 = p[4 * plane] - p[8 * plane] - p[12 * plane]
-                                        s1.1 = p[5 * plane] - p[9 * plane] - p[13 * plane]
-                                        s1.2 = p[6 * plane] - p[10 * plane] - p[14 * plane]
-                                        s1.3 = p[7 * plane] - p[11 * plane] - p[15 * plane]
-                                        var y00 = s0.0 + s0.1 + s0.2 + bv, y01 = s0.1 - s0.2 - s0.3 + bv
-                                        var y10 = s1.0 + s1.1 + s1.2 + bv, y11 = s1.1 - s1.2 - s1.3 + bv
-                                        if pool {
-                                            var mx = max(max(y00, y01), max(y10, y11))
-                                            if relu { mx = max(mx, 0) }
-                                            if ty < oh && tx < ow { out[ty * ow + tx] = mx }
-                                            continue
+                                        let a0 = p0[tx] + p4[tx] + p8[tx], a1 = p1[tx] + p5[tx] + p9[tx]
+                                        let a2 = p2[tx] + p6[tx] + p10[tx], a3 = p3[tx] + p7[tx] + p11[tx]
+                                        let b0 = p4[tx] - p8[tx] - p12[tx], b1 = p5[tx] - p9[tx] - p13[tx]
+                                        let b2 = p6[tx] - p10[tx] - p14[tx], b3 = p7[tx] - p11[tx] - p15[tx]
+                                        y00[tx] = a0 + a1 + a2 + bv
+                                        y01[tx] = a1 - a2 - a3 + bv
+                                        y10[tx] = b0 + b1 + b2 + bv
+                                        y11[tx] = b1 - b2 - b3 + bv
+                                    }
+                                    if pool {
+                                        guard ty < oh else { continue }
+                                        let o = out + ty * ow
+                                        for tx in 0..<ow {
+                                            let mx = max(max(y00[tx], y01[tx]), max(y10[tx], y11[tx]))
+                                            o[tx] = relu ? max(mx, 0) : mx
                                         }
-                                        let oy = 2 * ty, ox = 2 * tx
-                                        if let rr = rrow {
-                                            y00 += rr[oy * w + ox]
-                                            if ox + 1 < w { y01 += rr[oy * w + ox + 1] }
-                                            if oy + 1 < h {
-                                                y10 += rr[(oy + 1) * w + ox]
-                                                if ox + 1 < w { y11 += rr[(oy + 1) * w + ox + 1] }
+                                        continue
+                                    }
+                                    for dy in 0..<2 {
+                                        let oy = 2 * ty + dy
+                                        guard oy < oh else { break }
+                                        let ya = dy == 0 ? y00 : y10, yb = dy == 0 ? y01 : y11
+                                        let o = out + oy * ow
+                                        let rr = rrow.map { $0 + oy * w }
+                                        for tx in 0..<tw {
+                                            var e = ya[tx], f = yb[tx]
+                                            let ox = 2 * tx
+                                            if let rr {
+                                                e += rr[ox]
+                                                if ox + 1 < ow { f += rr[ox + 1] }
                                             }
-                                        }
-                                        if relu { y00 = max(y00, 0); y01 = max(y01, 0); y10 = max(y10, 0); y11 = max(y11, 0) }
-                                        out[oy * ow + ox] = y00
-                                        if ox + 1 < ow { out[oy * ow + ox + 1] = y01 }
-                                        if oy + 1 < oh {
-                                            out[(oy + 1) * ow + ox] = y10
-                                            if ox + 1 < ow { out[(oy + 1) * ow + ox + 1] = y11 }
+                                            if relu { e = max(e, 0); f = max(f, 0) }
+                                            o[ox] = e
+                                            if ox + 1 < ow { o[ox + 1] = f }
                                         }
                                     }
                                 }
