@@ -37,6 +37,7 @@ public final class Conv2d: Layer {
         weight = Parameter(.uniform(shape: [outChannels, inChannels / groups, kernelSize.0, kernelSize.1],
                                     bound: bound, using: &rng))
         self.bias = bias ? Parameter(.uniform(shape: [outChannels], bound: bound, using: &rng)) : nil
+        useWinograd = supportsWinograd && inChannels >= 16
     }
 
     /// Creates a convolution with given weights `[Cout, Cin/groups, kh, kw]` and optional bias `[Cout]`.
@@ -111,8 +112,12 @@ public final class Conv2d: Layer {
         return max(1, (n + units - 1) / units)
     }
 
-    /// Use Winograd F(2×2, 3×3) at inference when the geometry allows (set by inference fusion).
+    /// Compute the forward pass with Winograd F(2×2, 3×3) when the geometry allows (3×3, stride 1,
+    /// padding 1, no groups). On by default for such layers with at least 16 input channels; the
+    /// backward pass always uses im2col.
     public var useWinograd = false
+    /// Set for inference snapshots (BatchNorm folded): weights are treated as constant.
+    var weightsFrozen = false
     private var winogradFilters: [Float]?
 
     func workspaceBuffers(_ count: Int) -> [ScratchBuffer] { scratch(count) }
@@ -136,9 +141,11 @@ public final class Conv2d: Layer {
         } else {
             output = Tensor(uninitializedShape: shape)
         }
-        if useWinograd && supportsWinograd && cachedInput == nil {
-            let filters = winogradFilters ?? makeWinogradFilters()
-            winogradFilters = filters
+        if useWinograd && supportsWinograd {
+            // Fused (inference) layers never change their weights: transform the filters once.
+            // Trainable layers transform them on every call, so updates are always seen.
+            let filters = (weightsFrozen ? winogradFilters : nil) ?? makeWinogradFilters()
+            if weightsFrozen { winogradFilters = filters }
             winogradConvolve(input, residual: residual, filters: filters, output: &output)
             outputCache = output
             return output

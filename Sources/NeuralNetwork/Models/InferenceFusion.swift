@@ -15,6 +15,7 @@ public func foldBatchNorm(_ conv: Conv2d, _ bn: BatchNorm2d, fuseReLU: Bool, win
     let fused = Conv2d(weight: w, bias: b, stride: conv.stride, padding: conv.padding, dilation: conv.dilation,
                        groups: conv.groups)
     fused.fusedReLU = fuseReLU
+    fused.weightsFrozen = true
     fused.useWinograd = winograd && fused.supportsWinograd && fused.inChannels >= 16
     return fused
 }
