@@ -1,0 +1,99 @@
+import Tensors
+
+/// `max(x, 0)` elementwise, any shape.
+public final class ReLU: Layer {
+    private var cachedOutput: Tensor?
+    public init() {}
+
+    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
+        var y = Tensor(uninitializedShape: input.shape)
+        let src = UncheckedSendable(input.storage.pointer), dst = UncheckedSendable(y.storage.pointer)
+        parallelChunks(input.count) { r in
+            let sp = src.value, dp = dst.value
+            for i in r { dp[i] = max(sp[i], 0) }
+        }
+        y.makeUnique()
+        cachedOutput = mode == .training ? y : nil
+        return y
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let y = cachedOutput else { preconditionFailure("ReLU.backward without a training forward") }
+        precondition(outputGradient.shape == y.shape, "ReLU gradient shape mismatch")
+        var dx = Tensor(uninitializedShape: y.shape)
+        let g = UncheckedSendable(outputGradient.storage.pointer), v = UncheckedSendable(y.storage.pointer)
+        let d = UncheckedSendable(dx.storage.pointer)
+        parallelChunks(y.count) { r in
+            let gp = UnsafeRawPointer(g.value), vp = UnsafeRawPointer(v.value), dp = UnsafeMutableRawPointer(d.value)
+            var i = r.lowerBound
+            // Branch-free, 8 lanes at a time (random signs defeat a branch predictor).
+            while i + 8 <= r.upperBound {
+                let gv = gp.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                let vv = vp.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                dp.storeBytes(of: gv.replacing(with: 0, where: vv .<= 0), toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < r.upperBound {
+                let vv = vp.load(fromByteOffset: 4 * i, as: Float.self)
+                dp.storeBytes(of: vv > 0 ? gp.load(fromByteOffset: 4 * i, as: Float.self) : 0, toByteOffset: 4 * i, as: Float.self)
+                i += 1
+            }
+        }
+        dx.makeUnique()
+        cachedOutput = nil
+        return dx
+    }
+}
+
+/// Identity (PyTorch's `nn.Identity`).
+public final class Identity: Layer {
+    public init() {}
+    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor { input }
+    public func backward(_ outputGradient: Tensor) -> Tensor { outputGradient }
+}
+
+/// Flattens all but the first dimension: `[N, …] → [N, prod(…)]` (PyTorch's `nn.Flatten(1)`).
+public final class Flatten: Layer {
+    private var inputShape: [Int] = []
+    public init() {}
+
+    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
+        inputShape = input.shape
+        return input.reshaped([input.shape[0], -1])
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor { outputGradient.reshaped(inputShape) }
+}
+
+/// Inverted dropout: in training, zeroes each element with probability `p` and scales the rest by
+/// `1/(1-p)`; identity at inference. The mask comes from the layer's own seeded generator.
+public final class Dropout: Layer {
+    public let probability: Float
+    private var rng: SplitMix64
+    private var mask: Tensor?
+
+    public init(probability: Float = 0.5, seed: UInt64 = 0) {
+        precondition(probability >= 0 && probability < 1, "dropout probability must be in [0, 1)")
+        self.probability = probability
+        rng = SplitMix64(seed: seed)
+    }
+
+    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
+        guard mode == .training, probability > 0 else {
+            mask = nil
+            return input
+        }
+        let keep = 1 - probability, scale = 1 / keep
+        var m = Tensor(uninitializedShape: input.shape)
+        m.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = rng.nextUnitFloat() < keep ? scale : 0 }
+        }
+        mask = m
+        return input * m
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let mask else { return outputGradient }
+        return outputGradient * mask
+    }
+}

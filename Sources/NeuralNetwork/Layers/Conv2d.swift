@@ -1,0 +1,357 @@
+import Tensors
+
+/// 2-D convolution over NCHW input, as PyTorch's `nn.Conv2d` (cross-correlation).
+///
+/// Input `[N, Cin, H, W]`, weight `[Cout, Cin/groups, kh, kw]`, optional bias `[Cout]`, output
+/// `[N, Cout, Ho, Wo]` with `Ho = (H + 2p - d(kh-1) - 1)/s + 1`. Implemented as im2col + one GEMM per
+/// group over a chunk of images at once (all frames of all clips when they fit the column buffer).
+/// Backward: two GEMMs and col2im.
+public final class Conv2d: Layer {
+    public let inChannels: Int, outChannels: Int
+    public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)
+    public let groups: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+    /// Optional activation applied after the convolution (used by BatchNorm folding at inference).
+    public var fusedReLU = false
+
+    private var cachedInput: Tensor?
+
+    /// Largest column buffer (in floats) built at once; larger batches are processed in chunks.
+    static let columnBudget = 1 << 23
+
+    /// Creates a convolution with PyTorch's default initialisation from `rng`.
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
+                padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true,
+                rng: inout SplitMix64) {
+        precondition(inChannels % groups == 0 && outChannels % groups == 0, "channels not divisible by groups")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        let fanIn = inChannels / groups * kernelSize.0 * kernelSize.1
+        let bound = pytorchDefaultBound(fanIn: fanIn)
+        weight = Parameter(.uniform(shape: [outChannels, inChannels / groups, kernelSize.0, kernelSize.1],
+                                    bound: bound, using: &rng))
+        self.bias = bias ? Parameter(.uniform(shape: [outChannels], bound: bound, using: &rng)) : nil
+        useWinograd = supportsWinograd && inChannels >= 16
+    }
+
+    /// Creates a convolution with given weights `[Cout, Cin/groups, kh, kw]` and optional bias `[Cout]`.
+    public init(weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                dilation: (Int, Int) = (1, 1), groups: Int = 1) {
+        precondition(weight.rank == 4 && weight.shape[0] % groups == 0, "invalid convolution weight \(weight.shape)")
+        inChannels = weight.shape[1] * groups
+        outChannels = weight.shape[0]
+        kernelSize = (weight.shape[2], weight.shape[3])
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        self.weight = Parameter(weight)
+        if let bias { precondition(bias.shape == [outChannels], "bias shape \(bias.shape)") }
+        self.bias = bias.map { Parameter($0) }
+    }
+
+    /// Square-kernel convenience initialiser.
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1,
+                            padding: Int = 0, dilation: Int = 1, groups: Int = 1, bias: Bool = true,
+                            rng: inout SplitMix64) {
+        self.init(inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
+                  padding: (padding, padding), dilation: (dilation, dilation), groups: groups, bias: bias, rng: &rng)
+    }
+
+    public func namedParameters() -> [(String, Parameter)] {
+        var p = [("weight", weight)]
+        if let bias { p.append(("bias", bias)) }
+        return p
+    }
+
+    func geometry(_ input: Tensor) -> WindowGeometry {
+        precondition(input.rank == 4 && input.shape[1] == inChannels,
+                     "Conv2d expects [N, \(inChannels), H, W], got \(input.shape)")
+        return WindowGeometry(channels: inChannels, height: input.shape[2], width: input.shape[3],
+                              kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
+    }
+
+    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
+        precondition(mode == .inference || (!fusedReLU && !fusedMaxPool), "a fused convolution is inference-only")
+        cachedInput = mode == .training ? input : nil
+        return convolve(input, residual: nil)
+    }
+
+    // MARK: - Forward
+
+    /// Fuses a following `MaxPool2d(2)` into the output stage (inference only).
+    public var fusedMaxPool = false
+
+    /// Reused output storage (taken again when the caller no longer holds the previous output).
+    private var outputCache: Tensor?
+    /// Per-worker scratch memory, grown on demand and reused across calls.
+    private var workspaces: [ScratchBuffer] = []
+
+    /// Output extent after the optional fused pooling.
+    private func outputShape(_ n: Int, _ g: WindowGeometry) -> [Int] {
+        fusedMaxPool ? [n, outChannels, g.outputHeight / 2, g.outputWidth / 2]
+            : [n, outChannels, g.outputHeight, g.outputWidth]
+    }
+
+    /// Images per GEMM so that its column count is at least ~512, within the column budget.
+    /// Chosen so that the number of GEMM units is a multiple of the thread count when possible (balance).
+    private func imagesPerGEMM(_ n: Int, _ g: WindowGeometry) -> Int {
+        let hw = g.outputHeight * g.outputWidth
+        let wanted = max(1, (512 + hw - 1) / hw)
+        let budget = max(1, Conv2d.columnBudget / max(g.columnRows * hw, 1))
+        let nb = max(1, min(n, wanted, budget))
+        let threads = ComputeThreads.count
+        var units = (n + nb - 1) / nb
+        if n >= threads { units = (units + threads - 1) / threads * threads }
+        return max(1, (n + units - 1) / units)
+    }
+
+    /// Compute the forward pass with Winograd F(2×2, 3×3) when the geometry allows (3×3, stride 1,
+    /// padding 1, no groups). On by default for such layers with at least 16 input channels; the
+    /// backward pass always uses im2col.
+    public var useWinograd = false
+    /// Set for inference snapshots (BatchNorm folded): weights are treated as constant.
+    var weightsFrozen = false
+    private var winogradFilters: [Float]?
+
+    func workspaceBuffers(_ count: Int) -> [ScratchBuffer] { scratch(count) }
+
+    private func scratch(_ count: Int) -> [ScratchBuffer] {
+        while workspaces.count < count { workspaces.append(ScratchBuffer()) }
+        return workspaces
+    }
+
+    /// Convolution + bias (+ residual) (+ ReLU) (+ 2×2 max-pool), all frames split across threads.
+    func convolve(_ input: Tensor, residual: Tensor?) -> Tensor {
+        let g = geometry(input)
+        let n = input.shape[0], oh = g.outputHeight, ow = g.outputWidth, hw = oh * ow
+        precondition(oh > 0 && ow > 0, "Conv2d output would be empty for \(input.shape)")
+        let shape = outputShape(n, g)
+        if let residual { precondition(residual.shape == [n, outChannels, oh, ow] && !fusedMaxPool, "residual shape") }
+        var output: Tensor
+        if var cached = outputCache, cached.shape == shape {
+            outputCache = nil
+            output = cached.isUniquelyReferenced() ? cached : Tensor(uninitializedShape: shape)
+        } else {
+            output = Tensor(uninitializedShape: shape)
+        }
+        if useWinograd && supportsWinograd {
+            // Fused (inference) layers never change their weights: transform the filters once.
+            // Trainable layers transform them on every call, so updates are always seen.
+            let filters = (weightsFrozen ? winogradFilters : nil) ?? makeWinogradFilters()
+            if weightsFrozen { winogradFilters = filters }
+            winogradConvolve(input, residual: residual, filters: filters, output: &output)
+            outputCache = output
+            return output
+        }
+        let nb = imagesPerGEMM(n, g)
+        let units = (n + nb - 1) / nb
+        let threads = ComputeThreads.count
+        let workers = min(threads, units)
+        let innerParallel = workers < threads
+        let k = g.columnRows / groups, coutG = outChannels / groups
+        let inPlane = inChannels * g.height * g.width
+        let outPlane = shape[1] * shape[2] * shape[3]
+        let pointwise = kernelSize == (1, 1) && stride == (1, 1) && padding == (0, 0)
+        let spaces = scratch(workers)
+        let biasValues = bias?.value
+        let relu = fusedReLU, pool = fusedMaxPool, cout = outChannels
+        let x = UncheckedSendable(input), w = UncheckedSendable(weight.value)
+        let res = UncheckedSendable(residual)
+        let y = UncheckedSendable(output.storage.pointer)
+        let biasPtr = UncheckedSendable(biasValues)
+        parallelFor(workers) { worker in
+            let space = spaces[worker]
+            let needsColumns = !(pointwise && nb == 1)
+            let staged = nb > 1 || pool
+            let colCount = needsColumns ? g.columnRows * nb * hw : 0
+            let stageCount = staged ? cout * nb * hw : 0
+            let base = space.reserve(colCount + stageCount)
+            let cols = base, stage = base + colCount
+            x.value.withUnsafeBufferPointer { xp in
+                w.value.withUnsafeBufferPointer { wp in
+                    for unit in partition(units, worker: worker, of: workers) {
+                        let first = unit * nb, count = min(nb, n - first), width = count * hw
+                        let b: UnsafePointer<Float>
+                        if needsColumns {
+                            for i in 0..<count {
+                                im2col(xp.baseAddress! + (first + i) * inPlane, g, columns: cols + i * hw,
+                                       rowStride: width)
+                            }
+                            b = UnsafePointer(cols)
+                        } else {
+                            b = xp.baseAddress! + first * inPlane
+                        }
+                        let dst = staged ? stage : y.value + first * outPlane
+                        for gi in 0..<groups {
+                            GEMM.multiply(transposeA: false, transposeB: false, m: coutG, n: width, k: k,
+                                          a: wp.baseAddress! + gi * coutG * k, lda: k,
+                                          b: b + gi * k * width, ldb: width,
+                                          c: dst + gi * coutG * width, ldc: width, parallel: innerParallel)
+                        }
+                        for i in 0..<count {
+                            let image = first + i
+                            let src: UnsafeMutablePointer<Float> = staged ? stage + i * hw : y.value + image * outPlane
+                            let r = res.value.map { UncheckedSendable($0) }
+                            Conv2d.epilogue(src: src, rowStride: staged ? width : hw, dst: y.value + image * outPlane,
+                                            channels: cout, oh: oh, ow: ow, bias: biasPtr.value, residual: r,
+                                            residualOffset: image * cout * hw, relu: relu, pool: pool)
+                        }
+                    }
+                }
+            }
+        }
+        outputCache = output
+        return output
+    }
+
+    /// Bias, residual, ReLU and optional 2×2 max-pool from GEMM output rows (`rowStride` apart) into
+    /// one image's output `[C, H', W']`.
+    private static func epilogue(src: UnsafeMutablePointer<Float>, rowStride: Int, dst: UnsafeMutablePointer<Float>,
+                                 channels: Int, oh: Int, ow: Int, bias: Tensor?,
+                                 residual: UncheckedSendable<Tensor>?, residualOffset: Int, relu: Bool, pool: Bool) {
+        let hw = oh * ow
+        let inPlace = src == dst && rowStride == hw
+        if bias == nil && residual == nil && !relu && !pool && inPlace { return }
+        let bp: UnsafePointer<Float>? = bias.map { $0.storage.pointer }.map { UnsafePointer($0) }
+        let rp: UnsafePointer<Float>? = residual.map { UnsafePointer($0.value.storage.pointer + residualOffset) }
+        if pool {
+            let ph = oh / 2, pw = ow / 2
+            for c in 0..<channels {
+                let row = src + c * rowStride, out = dst + c * ph * pw
+                let bv = bp?[c] ?? 0
+                for py in 0..<ph {
+                    let r0 = row + 2 * py * ow, r1 = r0 + ow
+                    let o = out + py * pw
+                    for px in 0..<pw {
+                        let m = max(max(r0[2 * px], r0[2 * px + 1]), max(r1[2 * px], r1[2 * px + 1])) + bv
+                        o[px] = relu ? max(m, 0) : m
+                    }
+                }
+            }
+            return
+        }
+        for c in 0..<channels {
+            let row = src + c * rowStride, out = dst + c * hw
+            let bv = bp?[c] ?? 0
+            if let rp {
+                let rr = rp + c * hw
+                if relu {
+                    for j in 0..<hw { out[j] = max(row[j] + bv + rr[j], 0) }
+                } else {
+                    for j in 0..<hw { out[j] = row[j] + bv + rr[j] }
+                }
+            } else if relu {
+                for j in 0..<hw { out[j] = max(row[j] + bv, 0) }
+            } else {
+                for j in 0..<hw { out[j] = row[j] + bv }
+            }
+        }
+    }
+
+    // MARK: - Backward
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let input = cachedInput else { preconditionFailure("Conv2d.backward without a training forward") }
+        let g = geometry(input)
+        let n = input.shape[0], hw = g.outputHeight * g.outputWidth
+        precondition(outputGradient.shape == [n, outChannels, g.outputHeight, g.outputWidth],
+                     "Conv2d gradient shape \(outputGradient.shape) does not match output")
+        let k = g.columnRows / groups, coutG = outChannels / groups, cout = outChannels
+        let nb = imagesPerGEMM(n, g)
+        let units = (n + nb - 1) / nb
+        let threads = ComputeThreads.count
+        let workers = min(threads, units)
+        let innerParallel = workers < threads
+        let inPlane = inChannels * g.height * g.width
+        let weightCount = weight.value.count
+        if let bias {
+            bias.gradient += outputGradient.reshaped([n, outChannels, hw]).sum(alongAxis: 2).sum(alongAxis: 0)
+        }
+        var inputGradient = Tensor(shape: input.shape)
+        let spaces = scratch(workers)
+        let x = UncheckedSendable(input), w = UncheckedSendable(weight.value), dyT = UncheckedSendable(outputGradient)
+        let dx = UncheckedSendable(inputGradient.storage.pointer)
+        inputGradient.makeUnique()
+        parallelFor(workers) { worker in
+            let space = spaces[worker]
+            let colCount = g.columnRows * nb * hw
+            let stageCount = nb > 1 ? cout * nb * hw : 0
+            let base = space.reserve(2 * colCount + stageCount + weightCount)
+            let col = base, dcol = base + colCount, stage = dcol + colCount, dw = stage + stageCount
+            dw.update(repeating: 0, count: weightCount)
+            x.value.withUnsafeBufferPointer { xp in
+                w.value.withUnsafeBufferPointer { wp in
+                    dyT.value.withUnsafeBufferPointer { dyp in
+                        for unit in partition(units, worker: worker, of: workers) {
+                            let first = unit * nb, count = min(nb, n - first), width = count * hw
+                            for i in 0..<count {
+                                im2col(xp.baseAddress! + (first + i) * inPlane, g, columns: col + i * hw,
+                                       rowStride: width)
+                            }
+                            let dY: UnsafePointer<Float>
+                            if count == 1 {
+                                dY = dyp.baseAddress! + first * cout * hw
+                            } else {
+                                for i in 0..<count {
+                                    for co in 0..<cout {
+                                        (stage + co * width + i * hw).update(
+                                            from: dyp.baseAddress! + ((first + i) * cout + co) * hw, count: hw)
+                                    }
+                                }
+                                dY = UnsafePointer(stage)
+                            }
+                            for gi in 0..<groups {
+                                // dW_g += dY_g · col_gᵀ
+                                GEMM.multiply(transposeA: false, transposeB: true, m: coutG, n: k, k: width,
+                                              a: dY + gi * coutG * width, lda: width,
+                                              b: col + gi * k * width, ldb: width,
+                                              beta: 1, c: dw + gi * coutG * k, ldc: k, parallel: innerParallel)
+                                // dcol_g = W_gᵀ · dY_g
+                                GEMM.multiply(transposeA: true, transposeB: false, m: k, n: width, k: coutG,
+                                              a: wp.baseAddress! + gi * coutG * k, lda: k,
+                                              b: dY + gi * coutG * width, ldb: width,
+                                              c: dcol + gi * k * width, ldc: width, parallel: innerParallel)
+                            }
+                            for i in 0..<count {
+                                col2im(dcol + i * hw, rowStride: width, g, image: dx.value + (first + i) * inPlane)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        weight.gradient.withUnsafeMutableBufferPointer { total in
+            for worker in 0..<workers {
+                let dw = spaces[worker].pointer + (2 * g.columnRows * nb * hw + (nb > 1 ? cout * nb * hw : 0))
+                for i in 0..<weightCount { total[i] += dw[i] }
+            }
+        }
+        cachedInput = nil
+        return inputGradient
+    }
+}
+
+/// Growable scratch memory owned by one worker of a layer (uninitialised, reused across calls).
+final class ScratchBuffer: @unchecked Sendable {
+    private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var capacity = 1
+
+    /// At least `count` floats of scratch; contents are undefined.
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            pointer.deallocate()
+            capacity = count
+            pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
+}

@@ -1,0 +1,240 @@
+import Tensors
+
+/// Max pooling over NCHW input, as PyTorch's `nn.MaxPool2d` (padding counts as −∞, floor mode).
+public final class MaxPool2d: Layer {
+    public let kernelSize: Int, stride: Int, padding: Int
+    private var argmax: [Int32] = []
+    private var inputShape: [Int] = []
+
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        precondition(padding * 2 <= kernelSize, "pad should be at most half of the kernel size")
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+    }
+
+    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
+        precondition(input.rank == 4, "MaxPool2d expects [N, C, H, W], got \(input.shape)")
+        let n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3]
+        let g = WindowGeometry(channels: c, height: h, width: w, kernel: (kernelSize, kernelSize),
+                               stride: (stride, stride), padding: (padding, padding))
+        let oh = g.outputHeight, ow = g.outputWidth
+        var output = Tensor(uninitializedShape: [n, c, oh, ow])
+        let training = mode == .training
+        var indices = [Int32](repeating: 0, count: training ? output.count : 0)
+        let k = kernelSize, s = stride, p = padding
+        let planes = n * c
+        let workers = min(ComputeThreads.count, max(1, planes * oh * ow / 16384))
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                indices.withUnsafeMutableBufferPointer { idx in
+                    let xb = UncheckedSendable(x), yb = UncheckedSendable(y), ib = UncheckedSendable(idx)
+                    parallelFor(workers) { worker in
+                    let x = xb.value, y = yb.value, idx = ib.value
+                    for plane in partition(planes, worker: worker, of: workers) {
+                        let src = x.baseAddress! + plane * h * w
+                        let dst = y.baseAddress! + plane * oh * ow
+                        if !training && !(k == 2 && s == 2 && p == 0) {
+                            // Separable max (rows, then columns) for inference.
+                            MaxPool2d.separable(src, dst, h: h, w: w, oh: oh, ow: ow, k: k, s: s, p: p)
+                            continue
+                        }
+                        if k == 2 && s == 2 && p == 0 {
+                            // Fast path: 2×2 windows, no padding.
+                            for oy in 0..<oh {
+                                let r0 = src + 2 * oy * w, r1 = r0 + w
+                                for ox in 0..<ow {
+                                    let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
+                                    let m = max(max(a, b), max(c, d))
+                                    dst[oy * ow + ox] = m
+                                    if training {
+                                        let base = 2 * oy * w + 2 * ox
+                                        let index = a == m ? base : b == m ? base + 1 : c == m ? base + w : base + w + 1
+                                        idx[plane * oh * ow + oy * ow + ox] = Int32(index)
+                                    }
+                                }
+                            }
+                            continue
+                        }
+                        for oy in 0..<oh {
+                            let y0 = oy * s - p
+                            let ys = max(y0, 0), ye = min(y0 + k, h)
+                            for ox in 0..<ow {
+                                let x0 = ox * s - p
+                                let xs = max(x0, 0), xe = min(x0 + k, w)
+                                var best = -Float.infinity, bestIndex = ys * w + xs
+                                for iy in ys..<ye {
+                                    for ix in xs..<xe {
+                                        let v = src[iy * w + ix]
+                                        if v > best || v.isNaN { best = v; bestIndex = iy * w + ix }
+                                    }
+                                }
+                                dst[oy * ow + ox] = best
+                                if training { idx[plane * oh * ow + oy * ow + ox] = Int32(bestIndex) }
+                            }
+                        }
+                    }
+                    }
+                }
+            }
+        }
+        argmax = indices
+        inputShape = input.shape
+        return output
+    }
+
+    /// Inference max-pool of one plane: a horizontal pass into `oh`-independent row maxima, then a
+    /// vertical pass. Padding never wins (it is −∞ in PyTorch).
+    private static func separable(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+                                  h: Int, w: Int, oh: Int, ow: Int, k: Int, s: Int, p: Int) {
+        let rows = UnsafeMutablePointer<Float>.allocate(capacity: h * ow)
+        defer { rows.deallocate() }
+        for iy in 0..<h {
+            let r = src + iy * w, o = rows + iy * ow
+            for ox in 0..<ow {
+                let x0 = ox * s - p
+                let xs = max(x0, 0), xe = min(x0 + k, w)
+                var m = r[xs]
+                for ix in (xs + 1)..<max(xe, xs + 1) { m = max(m, r[ix]) }
+                o[ox] = m
+            }
+        }
+        for oy in 0..<oh {
+            let y0 = oy * s - p
+            let ys = max(y0, 0), ye = min(y0 + k, h)
+            let o = dst + oy * ow
+            o.update(from: rows + ys * ow, count: ow)
+            for iy in (ys + 1)..<max(ye, ys + 1) {
+                let r = rows + iy * ow
+                for ox in 0..<ow { o[ox] = max(o[ox], r[ox]) }
+            }
+        }
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        precondition(argmax.count == outputGradient.count, "MaxPool2d.backward without a matching training forward")
+        let planes = inputShape[0] * inputShape[1], hw = inputShape[2] * inputShape[3]
+        let ohw = outputGradient.count / max(planes, 1)
+        var dx = Tensor(shape: inputShape)
+        outputGradient.withUnsafeBufferPointer { dy in
+            dx.withUnsafeMutableBufferPointer { d in
+                for plane in 0..<planes {
+                    for j in 0..<ohw {
+                        d[plane * hw + Int(argmax[plane * ohw + j])] += dy[plane * ohw + j]
+                    }
+                }
+            }
+        }
+        argmax = []
+        return dx
+    }
+}
+
+/// Average pooling over NCHW input, as PyTorch's `nn.AvgPool2d` (zero padding counted in the
+/// divisor, `count_include_pad=True`, floor mode).
+public final class AvgPool2d: Layer {
+    public let kernelSize: Int, stride: Int, padding: Int
+    private var inputShape: [Int] = []
+
+    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernelSize = kernelSize
+        self.stride = stride ?? kernelSize
+        self.padding = padding
+    }
+
+    private func geometry(_ shape: [Int]) -> WindowGeometry {
+        WindowGeometry(channels: shape[1], height: shape[2], width: shape[3], kernel: (kernelSize, kernelSize),
+                       stride: (stride, stride), padding: (padding, padding))
+    }
+
+    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
+        precondition(input.rank == 4, "AvgPool2d expects [N, C, H, W], got \(input.shape)")
+        let g = geometry(input.shape)
+        let n = input.shape[0], c = input.shape[1], h = g.height, w = g.width, oh = g.outputHeight, ow = g.outputWidth
+        inputShape = input.shape
+        var output = Tensor(uninitializedShape: [n, c, oh, ow])
+        let k = kernelSize, s = stride, p = padding, inv = 1 / Float(k * k)
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                for plane in 0..<(n * c) {
+                    let src = x.baseAddress! + plane * h * w
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            var acc: Float = 0
+                            for iy in max(oy * s - p, 0)..<min(oy * s - p + k, h) {
+                                for ix in max(ox * s - p, 0)..<min(ox * s - p + k, w) { acc += src[iy * w + ix] }
+                            }
+                            y[(plane * oh + oy) * ow + ox] = acc * inv
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        let g = geometry(inputShape)
+        let planes = inputShape[0] * inputShape[1], h = g.height, w = g.width, oh = g.outputHeight, ow = g.outputWidth
+        let k = kernelSize, s = stride, p = padding, inv = 1 / Float(k * k)
+        var dx = Tensor(shape: inputShape)
+        outputGradient.withUnsafeBufferPointer { dy in
+            dx.withUnsafeMutableBufferPointer { d in
+                for plane in 0..<planes {
+                    let dst = d.baseAddress! + plane * h * w
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            let v = dy[(plane * oh + oy) * ow + ox] * inv
+                            for iy in max(oy * s - p, 0)..<min(oy * s - p + k, h) {
+                                for ix in max(ox * s - p, 0)..<min(ox * s - p + k, w) { dst[iy * w + ix] += v }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}
+
+/// Global average pooling: `[N, C, H, W] → [N, C]` (or `[N, C, 1, 1]` with `keepSpatial`), as
+/// PyTorch's `nn.AdaptiveAvgPool2d(1)` (followed by a flatten unless `keepSpatial`).
+public final class GlobalAveragePool: Layer {
+    public let keepSpatial: Bool
+    private var inputShape: [Int] = []
+
+    public init(keepSpatial: Bool = false) { self.keepSpatial = keepSpatial }
+
+    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
+        precondition(input.rank == 4, "GlobalAveragePool expects [N, C, H, W], got \(input.shape)")
+        inputShape = input.shape
+        let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
+        var output = Tensor(uninitializedShape: keepSpatial ? [n, c, 1, 1] : [n, c])
+        let inv = 1 / Float(hw)
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                for plane in 0..<(n * c) {
+                    var acc: Float = 0
+                    let src = x.baseAddress! + plane * hw
+                    for j in 0..<hw { acc += src[j] }
+                    y[plane] = acc * inv
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        let hw = inputShape[2] * inputShape[3], planes = inputShape[0] * inputShape[1]
+        let inv = 1 / Float(hw)
+        var dx = Tensor(uninitializedShape: inputShape)
+        outputGradient.withUnsafeBufferPointer { dy in
+            dx.withUnsafeMutableBufferPointer { d in
+                for plane in 0..<planes {
+                    (d.baseAddress! + plane * hw).update(repeating: dy[plane] * inv, count: hw)
+                }
+            }
+        }
+        return dx
+    }
+}

@@ -1,0 +1,41 @@
+import Tensors
+
+/// Layers applied in order, named like PyTorch's `nn.Sequential` (`"0"`, `"1"`, …) or with explicit
+/// names (for modules such as torchvision's ResNet whose children are named attributes).
+public final class Sequential: Layer {
+    /// The children with their `state_dict` names.
+    public private(set) var layers: [(name: String, layer: any Layer)]
+
+    /// Children named by position, as `nn.Sequential(*layers)`.
+    public init(_ layers: [any Layer]) {
+        self.layers = layers.enumerated().map { ("\($0.offset)", $0.element) }
+    }
+
+    /// Children with explicit names.
+    public init(named layers: [(String, any Layer)]) {
+        self.layers = layers.map { (name: $0.0, layer: $0.1) }
+    }
+
+    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
+        var x = input
+        for (_, layer) in layers { x = layer.forward(x, mode: mode) }
+        return x
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        var g = outputGradient
+        for (_, layer) in layers.reversed() { g = layer.backward(g) }
+        return g
+    }
+
+    public func namedParameters() -> [(String, Parameter)] {
+        layers.flatMap { prefixed($0.name, $0.layer.namedParameters()) }
+    }
+
+    public func namedBuffers() -> [(String, Parameter)] {
+        layers.flatMap { prefixed($0.name, $0.layer.namedBuffers()) }
+    }
+
+    /// Replaces the children (used by inference-time fusion).
+    func replaceLayers(_ newLayers: [(name: String, layer: any Layer)]) { layers = newLayers }
+}

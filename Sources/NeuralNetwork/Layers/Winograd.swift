@@ -1,0 +1,182 @@
+import Tensors
+
+// Winograd minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Networks", CVPR 2016) for 3×3, stride-1, padding-1 convolutions at inference: each 2×2 output
+// tile costs 16 multiplies per (input, output) channel pair instead of 36, done as 16 GEMMs
+// `M[ξ] = U[ξ] · V[ξ]` with U = G g Gᵀ (filters, precomputed) and V = Bᵀ d B (4×4 input tiles).
+
+extension Conv2d {
+    /// Whether this layer's geometry allows the Winograd path.
+    var supportsWinograd: Bool {
+        kernelSize == (3, 3) && stride == (1, 1) && padding == (1, 1) && dilation == (1, 1) && groups == 1
+    }
+
+    /// Transformed filters `U[16][Cout][Cin]`.
+    func makeWinogradFilters() -> [Float] {
+        let cout = outChannels, cin = inChannels
+        var u = [Float](repeating: 0, count: 16 * cout * cin)
+        let w = weight.value.scalars
+        for co in 0..<cout {
+            for ci in 0..<cin {
+                let g = Array(w[((co * cin + ci) * 9)..<((co * cin + ci) * 9 + 9)])
+                // Gg: 4×3
+                var gg = [Float](repeating: 0, count: 12)
+                for c in 0..<3 {
+                    let g0 = g[c], g1 = g[3 + c], g2 = g[6 + c]
+                    gg[c] = g0
+                    gg[3 + c] = (g0 + g1 + g2) / 2
+                    gg[6 + c] = (g0 - g1 + g2) / 2
+                    gg[9 + c] = g2
+                }
+                for r in 0..<4 {
+                    let a = gg[r * 3], b = gg[r * 3 + 1], c = gg[r * 3 + 2]
+                    let row = [a, (a + b + c) / 2, (a - b + c) / 2, c]
+                    for col in 0..<4 { u[((r * 4 + col) * cout + co) * cin + ci] = row[col] }
+                }
+            }
+        }
+        return u
+    }
+
+    /// Winograd convolution with the same epilogue options as ``convolve(_:residual:)``.
+    func winogradConvolve(_ input: Tensor, residual: Tensor?, filters: [Float], output: inout Tensor) {
+        let n = input.shape[0], h = input.shape[2], w = input.shape[3]
+        let cin = inChannels, cout = outChannels
+        let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
+        let threads = ComputeThreads.count
+        // Images per unit: ≥ ~256 tiles per GEMM, balanced across threads.
+        let wanted = max(1, (256 + tilesPerImage - 1) / tilesPerImage)
+        var units = (n + min(n, wanted) - 1) / min(n, wanted)
+        if n >= threads { units = (units + threads - 1) / threads * threads }
+        let nb = max(1, (n + units - 1) / units)
+        units = (n + nb - 1) / nb
+        let workers = min(threads, units)
+        let innerParallel = workers < threads
+        let spaces = workspaceBuffers(workers)
+        let pool = fusedMaxPool, relu = fusedReLU
+        let oh = pool ? h / 2 : h, ow = pool ? w / 2 : w
+        let outPlane = cout * oh * ow
+        let x = UncheckedSendable(input), res = UncheckedSendable(residual), bias = UncheckedSendable(self.bias?.value)
+        let y = UncheckedSendable(output.storage.pointer)
+        let uBox = UncheckedSendable(filters)
+        let pw = 2 * tw + 2
+        parallelFor(workers) { worker in
+            let tMax = nb * tilesPerImage
+            let base = spaces[worker].reserve(16 * (cin + cout) * tMax + 8 * pw + 4 * tw)
+            let v = base, m = base + 16 * cin * tMax
+            let rows = m + 16 * cout * tMax, trows = rows + 4 * pw, ys = trows + 4 * pw
+            x.value.withUnsafeBufferPointer { xp in
+                uBox.value.withUnsafeBufferPointer { up in
+                    for unit in partition(units, worker: worker, of: workers) {
+                        let first = unit * nb, count = min(nb, n - first), t = count * tilesPerImage
+                        // Input transform V[ξ][ci][tile] = Bᵀ d B, one row of tiles at a time:
+                        // Bᵀ combines 4 padded input rows elementwise, then B combines columns.
+                        for i in 0..<count {
+                            for ci in 0..<cin {
+                                let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
+                                for ty in 0..<th {
+                                    for r in 0..<4 {
+                                        let iy = 2 * ty - 1 + r, dst = rows + r * pw
+                                        if iy >= 0 && iy < h {
+                                            dst[0] = 0
+                                            (dst + 1).update(from: plane + iy * w, count: w)
+                                            (dst + 1 + w).update(repeating: 0, count: pw - 1 - w)
+                                        } else {
+                                            dst.update(repeating: 0, count: pw)
+                                        }
+                                    }
+                                    let r0 = rows, r1 = rows + pw, r2 = rows + 2 * pw, r3 = rows + 3 * pw
+                                    let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
+                                    for x in 0..<pw {
+                                        t0[x] = r0[x] - r2[x]
+                                        t1[x] = r1[x] + r2[x]
+                                        t2[x] = r2[x] - r1[x]
+                                        t3[x] = r1[x] - r3[x]
+                                    }
+                                    let tileBase = i * tilesPerImage + ty * tw
+                                    for k in 0..<4 {
+                                        let tk = trows + k * pw
+                                        let o0 = v + ((4 * k) * cin + ci) * t + tileBase
+                                        let o1 = o0 + cin * t, o2 = o1 + cin * t, o3 = o2 + cin * t
+                                        for tx in 0..<tw {
+                                            let a = tk[2 * tx], b = tk[2 * tx + 1], c = tk[2 * tx + 2], d = tk[2 * tx + 3]
+                                            o0[tx] = a - c
+                                            o1[tx] = b + c
+                                            o2[tx] = c - b
+                                            o3[tx] = b - d
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        // 16 GEMMs: M[ξ] (Cout × t) = U[ξ] (Cout × Cin) · V[ξ] (Cin × t).
+                        for xi in 0..<16 {
+                            GEMM.multiply(transposeA: false, transposeB: false, m: cout, n: t, k: cin,
+                                          a: up.baseAddress! + xi * cout * cin, lda: cin,
+                                          b: v + xi * cin * t, ldb: t,
+                                          c: m + xi * cout * t, ldc: t, parallel: innerParallel)
+                        }
+                        // Output transform Y = Aᵀ m A per row of tiles, then bias, residual, ReLU, pooling.
+                        let plane = cout * t
+                        let y00 = ys, y01 = ys + tw, y10 = ys + 2 * tw, y11 = ys + 3 * tw
+                        for i in 0..<count {
+                            let image = first + i
+                            let outBase = y.value + image * outPlane
+                            let resBase = res.value.map { $0.storage.pointer + image * cout * h * w }
+                            for co in 0..<cout {
+                                let bv = bias.value.map { $0.storage.pointer[co] } ?? 0
+                                let out = outBase + co * oh * ow
+                                let rrow = resBase.map { $0 + co * h * w }
+                                for ty in 0..<th {
+                                    let p = m + co * t + i * tilesPerImage + ty * tw
+                                    let p0 = p, p1 = p + plane, p2 = p + 2 * plane, p3 = p + 3 * plane
+                                    let p4 = p + 4 * plane, p5 = p + 5 * plane, p6 = p + 6 * plane, p7 = p + 7 * plane
+                                    let p8 = p + 8 * plane, p9 = p + 9 * plane, p10 = p + 10 * plane, p11 = p + 11 * plane
+                                    let p12 = p + 12 * plane, p13 = p + 13 * plane, p14 = p + 14 * plane
+                                    let p15 = p + 15 * plane
+                                    for tx in 0..<tw {
+                                        let a0 = p0[tx] + p4[tx] + p8[tx], a1 = p1[tx] + p5[tx] + p9[tx]
+                                        let a2 = p2[tx] + p6[tx] + p10[tx], a3 = p3[tx] + p7[tx] + p11[tx]
+                                        let b0 = p4[tx] - p8[tx] - p12[tx], b1 = p5[tx] - p9[tx] - p13[tx]
+                                        let b2 = p6[tx] - p10[tx] - p14[tx], b3 = p7[tx] - p11[tx] - p15[tx]
+                                        y00[tx] = a0 + a1 + a2 + bv
+                                        y01[tx] = a1 - a2 - a3 + bv
+                                        y10[tx] = b0 + b1 + b2 + bv
+                                        y11[tx] = b1 - b2 - b3 + bv
+                                    }
+                                    if pool {
+                                        guard ty < oh else { continue }
+                                        let o = out + ty * ow
+                                        for tx in 0..<ow {
+                                            let mx = max(max(y00[tx], y01[tx]), max(y10[tx], y11[tx]))
+                                            o[tx] = relu ? max(mx, 0) : mx
+                                        }
+                                        continue
+                                    }
+                                    for dy in 0..<2 {
+                                        let oy = 2 * ty + dy
+                                        guard oy < oh else { break }
+                                        let ya = dy == 0 ? y00 : y10, yb = dy == 0 ? y01 : y11
+                                        let o = out + oy * ow
+                                        let rr = rrow.map { $0 + oy * w }
+                                        for tx in 0..<tw {
+                                            var e = ya[tx], f = yb[tx]
+                                            let ox = 2 * tx
+                                            if let rr {
+                                                e += rr[ox]
+                                                if ox + 1 < ow { f += rr[ox + 1] }
+                                            }
+                                            if relu { e = max(e, 0); f = max(f, 0) }
+                                            o[ox] = e
+                                            if ox + 1 < ow { o[ox + 1] = f }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Tensors
+
+/// Timings of a repeated operation (for `vidclass bench model`; release builds only give meaningful numbers).
+public struct BenchmarkTimings: Sendable, CustomStringConvertible {
+    /// What was measured.
+    public var label: String
+    /// Wall-clock seconds of each timed iteration (after warm-up).
+    public var seconds: [Double]
+    /// Frames (inference), clips (training) or matrix products (GEMM) per iteration.
+    public var itemsPerIteration: Int
+    /// Useful floating-point operations per iteration (multiply-add = 2).
+    public var flopsPerIteration: Double
+
+    /// Median seconds per iteration.
+    public var median: Double {
+        let s = seconds.sorted()
+        guard !s.isEmpty else { return .nan }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+    /// Items per second at the median.
+    public var itemsPerSecond: Double { Double(itemsPerIteration) / median }
+    /// GFLOP/s at the median.
+    public var gflopsPerSecond: Double { flopsPerIteration / median / 1e9 }
+
+    public var description: String {
+        let lo = seconds.min() ?? .nan, hi = seconds.max() ?? .nan
+        return "\(label): \(fmt(median * 1000)) ms/iter [\(fmt(lo * 1000))–\(fmt(hi * 1000))], "
+            + "\(fmt(itemsPerSecond)) items/s, \(fmt(gflopsPerSecond)) GFLOP/s"
+    }
+}
+
+private func fmt(_ x: Double) -> String {
+    let r = (x * 10).rounded() / 10
+    return "\(r)"
+}
+
+/// Library-level benchmarks: a model with seeded random weights, timed forward passes or training steps.
+public enum ModelBenchmark {
+    /// Times inference of `clips × frames` frames of `size × size` per call (BatchNorm folded, ReLU fused).
+    public static func inference(_ description: ModelDescription, clips: Int = 1, frames: Int = 16, size: Int = 112,
+                                 iterations: Int = 5, warmup: Int = 1, threads: Int = 2) -> BenchmarkTimings {
+        BLASThreads.count = threads
+        let model = LRCNInference(LRCN(description, seed: 1))
+        var rng = SplitMix64(seed: 2)
+        let x = Tensor.normal(shape: [clips, frames, 3, size, size], using: &rng)
+        let seconds = time(iterations: iterations, warmup: warmup) { _ = model.logits(x) }
+        let flops = Double(clips * frames) * (encoderFLOPs(description, size: size) + recurrentFLOPs(description))
+        return BenchmarkTimings(label: "\(description.backbone.rawValue) inference \(clips)×\(frames)@\(size)",
+                                seconds: seconds, itemsPerIteration: clips * frames, flopsPerIteration: flops)
+    }
+
+    /// Times training steps (forward, cross-entropy, backward, Adam 1e-3) on `clips × frames` random frames.
+    public static func training(_ description: ModelDescription, clips: Int = 8, frames: Int = 16, size: Int = 112,
+                                iterations: Int = 3, warmup: Int = 1, threads: Int = 2) -> BenchmarkTimings {
+        BLASThreads.count = threads
+        let model = LRCN(description, seed: 1)
+        var rng = SplitMix64(seed: 2)
+        let x = Tensor.normal(shape: [clips, frames, 3, size, size], using: &rng)
+        let labels = (0..<clips).map { $0 % description.numClasses }
+        let optimizer = Adam(learningRate: 1e-3)
+        let seconds = time(iterations: iterations, warmup: warmup) {
+            model.trainingStep(clips: x, labels: labels, optimizer: optimizer)
+        }
+        let flops = 3 * Double(clips * frames) * (encoderFLOPs(description, size: size) + recurrentFLOPs(description))
+        return BenchmarkTimings(label: "\(description.backbone.rawValue) training \(clips)×\(frames)@\(size)",
+                                seconds: seconds, itemsPerIteration: clips, flopsPerIteration: flops)
+    }
+
+    /// Times an `n × n × n` single-precision GEMM through the library's GEMM entry point.
+    public static func gemm(n: Int = 2048, iterations: Int = 5, warmup: Int = 1, threads: Int = 2) -> BenchmarkTimings {
+        BLASThreads.count = threads
+        var rng = SplitMix64(seed: 3)
+        let a = Tensor.normal(shape: [n, n], using: &rng), b = Tensor.normal(shape: [n, n], using: &rng)
+        let seconds = time(iterations: iterations, warmup: warmup) { _ = Tensor.matmul(a, b) }
+        return BenchmarkTimings(label: "sgemm \(n)³", seconds: seconds, itemsPerIteration: 1,
+                                flopsPerIteration: 2 * Double(n) * Double(n) * Double(n))
+    }
+
+    /// Convolution and linear FLOPs of the encoder for one frame (multiply-add = 2, as `bench/models.py`).
+    public static func encoderFLOPs(_ description: ModelDescription, size: Int) -> Double {
+        let encoder = LRCN(ModelDescription(backbone: description.backbone, numClasses: 1,
+                                            smallChannels: description.smallChannels,
+                                            resnetWidth: description.resnetWidth, hiddenSize: 1)).encoder
+        var flops = 0.0
+        _ = traceFLOPs(encoder, shape: [3, size, size], flops: &flops)
+        return flops
+    }
+
+    /// Recurrent-layer FLOPs per time step.
+    public static func recurrentFLOPs(_ d: ModelDescription) -> Double {
+        let g = Double(d.sequenceKind.gateCount), h = Double(d.hiddenSize), dirs = d.bidirectional ? 2.0 : 1.0
+        var total = 0.0, input = Double(d.featureSize)
+        for _ in 0..<d.sequenceLayers {
+            total += dirs * 2 * g * h * (input + h)
+            input = h * dirs
+        }
+        return total
+    }
+
+    private static func traceFLOPs(_ layer: any Layer, shape: [Int], flops: inout Double) -> [Int] {
+        switch layer {
+        case let seq as Sequential:
+            return seq.layers.reduce(shape) { traceFLOPs($1.layer, shape: $0, flops: &flops) }
+        case let block as BasicBlock:
+            var s = traceFLOPs(block.conv1, shape: shape, flops: &flops)
+            s = traceFLOPs(block.conv2, shape: s, flops: &flops)
+            if let ds = block.downsample { _ = traceFLOPs(ds, shape: shape, flops: &flops) }
+            return s
+        case let conv as Conv2d:
+            let g = WindowGeometry(channels: shape[0], height: shape[1], width: shape[2], kernel: conv.kernelSize,
+                                   stride: conv.stride, padding: conv.padding, dilation: conv.dilation)
+            let out = [conv.outChannels, g.outputHeight, g.outputWidth]
+            flops += 2 * Double(Tensor.elementCount(out) * (conv.inChannels / conv.groups) * conv.kernelSize.0
+                                * conv.kernelSize.1)
+            return out
+        case let pool as MaxPool2d:
+            let g = WindowGeometry(channels: shape[0], height: shape[1], width: shape[2],
+                                   kernel: (pool.kernelSize, pool.kernelSize), stride: (pool.stride, pool.stride),
+                                   padding: (pool.padding, pool.padding))
+            return [shape[0], g.outputHeight, g.outputWidth]
+        case let pool as AvgPool2d:
+            let g = WindowGeometry(channels: shape[0], height: shape[1], width: shape[2],
+                                   kernel: (pool.kernelSize, pool.kernelSize), stride: (pool.stride, pool.stride),
+                                   padding: (pool.padding, pool.padding))
+            return [shape[0], g.outputHeight, g.outputWidth]
+        case let gap as GlobalAveragePool:
+            return gap.keepSpatial ? [shape[0], 1, 1] : [shape[0]]
+        case is Flatten:
+            return [shape.reduce(1, *)]
+        case let linear as Linear:
+            flops += 2 * Double(linear.inFeatures * linear.outFeatures)
+            return [linear.outFeatures]
+        default:
+            return shape
+        }
+    }
+
+    private static func time(iterations: Int, warmup: Int, _ body: () -> Void) -> [Double] {
+        let clock = ContinuousClock()
+        for _ in 0..<warmup { body() }
+        return (0..<iterations).map { _ in
+            let elapsed = clock.measure { body() }
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Tensors
+
+/// An LRCN video classifier: per-frame CNN encoder → recurrent layer over time → linear head.
+///
+/// Input clips `[B, T, 3, H, W]` (NCHW frames); all `B·T` frames go through the encoder as one batch.
+/// Output logits `[B, classes]` from the last step (or the mean over time, see
+/// ``ModelDescription/Head``). Parameter names match `bench/models.py`'s `LRCN.state_dict()`:
+/// `encoder.*`, `lstm.*` (whatever the recurrent kind), `fc.*`.
+public final class LRCN: Layer {
+    public let configuration: ModelDescription
+    public let encoder: Sequential
+    public let lstm: Recurrent
+    public let fc: Linear
+
+    private var cachedShape: (b: Int, t: Int) = (0, 0)
+    private var cachedInputShape: [Int] = []
+
+    /// Builds the model with PyTorch's default initialisation drawn from `SplitMix64(seed:)`.
+    public init(_ description: ModelDescription, seed: UInt64 = 0) {
+        self.configuration = description
+        var rng = SplitMix64(seed: seed)
+        switch description.backbone {
+        case .small: encoder = makeSmallEncoder(channels: description.smallChannels, rng: &rng)
+        case .resnet18: encoder = makeResNet18Encoder(width: description.resnetWidth, rng: &rng)
+        }
+        lstm = Recurrent(description.sequenceKind, inputSize: description.featureSize,
+                         hiddenSize: description.hiddenSize, numLayers: description.sequenceLayers,
+                         bidirectional: description.bidirectional, batchFirst: true, rng: &rng)
+        fc = Linear(description.hiddenSize * (description.bidirectional ? 2 : 1), description.numClasses, rng: &rng)
+    }
+
+    /// Builds the model and loads its weights from a safetensors file saved from PyTorch
+    /// (`save_file(model.state_dict(), path)`) or from ``save(to:metadata:)``.
+    public convenience init(_ description: ModelDescription, contentsOf path: String) throws(SafeTensorsError) {
+        self.init(description)
+        try load(from: SafeTensorsFile(path: path))
+    }
+
+    /// Writes all parameters and buffers (F32) with optional metadata.
+    public func save(to path: String, metadata: [String: String] = [:]) throws(SafeTensorsError) {
+        try SafeTensors.write(stateTensors(), metadata: metadata, to: path)
+    }
+
+    public func namedParameters() -> [(String, Parameter)] {
+        prefixed("encoder", encoder.namedParameters()) + prefixed("lstm", lstm.namedParameters())
+            + prefixed("fc", fc.namedParameters())
+    }
+
+    public func namedBuffers() -> [(String, Parameter)] { prefixed("encoder", encoder.namedBuffers()) }
+
+    /// Per-frame features `[B, T, F]` of clips `[B, T, C, H, W]`.
+    public func features(_ clips: Tensor, mode: ExecutionMode) -> Tensor {
+        precondition(clips.rank == 5, "LRCN expects clips [B, T, C, H, W], got \(clips.shape)")
+        let b = clips.shape[0], t = clips.shape[1]
+        let frames = clips.reshaped([b * t, clips.shape[2], clips.shape[3], clips.shape[4]])
+        return encoder.forward(frames, mode: mode).reshaped([b, t, configuration.featureSize])
+    }
+
+    public func forward(_ clips: Tensor, mode: ExecutionMode) -> Tensor {
+        let b = clips.shape[0], t = clips.shape[1]
+        cachedShape = (b, t)
+        cachedInputShape = clips.shape
+        let feats = features(clips, mode: mode)
+        let out = lstm.forward(feats, mode: mode)
+        return fc.forward(pool(out), mode: mode)
+    }
+
+    func pool(_ out: Tensor) -> Tensor {
+        let b = out.shape[0], t = out.shape[1], d = out.shape[2]
+        switch configuration.head {
+        case .lastStep:
+            return out.swappingFirstAxes().slice(t - 1).reshaped([b, d])
+        case .meanOverTime:
+            return out.reshaped([b, t, d]).sum(alongAxis: 1) * (1 / Float(t))
+        }
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        let (b, t) = cachedShape
+        let dPooled = fc.backward(outputGradient)
+        let d = dPooled.shape[1]
+        var dOut = Tensor(shape: [b, t, d])
+        dPooled.withUnsafeBufferPointer { g in
+            dOut.withUnsafeMutableBufferPointer { o in
+                for bi in 0..<b {
+                    switch configuration.head {
+                    case .lastStep:
+                        for j in 0..<d { o[(bi * t + t - 1) * d + j] = g[bi * d + j] }
+                    case .meanOverTime:
+                        for ti in 0..<t { for j in 0..<d { o[(bi * t + ti) * d + j] = g[bi * d + j] / Float(t) } }
+                    }
+                }
+            }
+        }
+        let dFeats = lstm.backward(dOut)
+        let dFrames = encoder.backward(dFeats.reshaped([b * t, configuration.featureSize]))
+        return dFrames.reshaped(cachedInputShape)
+    }
+
+    /// One optimisation step on a batch: forward (training mode), cross-entropy, backward, optional
+    /// gradient clipping, optimizer update. Returns the loss before the update.
+    @discardableResult
+    public func trainingStep(clips: Tensor, labels: [Int], loss: CrossEntropyLoss = CrossEntropyLoss(),
+                             optimizer: any Optimizer, clipNorm: Float? = nil) -> Float {
+        zeroGradients()
+        let logits = forward(clips, mode: .training)
+        let (value, gradient) = loss(logits, labels)
+        _ = backward(gradient)
+        let params = namedParameters()
+        if let clipNorm { clipGradientNorm(params, maxNorm: clipNorm) }
+        optimizer.step(params)
+        return value
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder: the layers land with the neural-network issue.
-import Tensors

@@ -1,0 +1,101 @@
+import COpenBLAS
+
+/// The one matrix-product entry point of vidclass (row-major single-precision GEMM over OpenBLAS).
+///
+/// Computes `C = alpha * op(A) * op(B) + beta * C` where `op(A)` is `m × k` and `op(B)` is `k × n`.
+/// Every matrix product in Tensors and NeuralNetwork goes through here, so the BLAS can be swapped.
+package enum GEMM {
+    /// Computes the product, split across ``ComputeThreads/count`` threads when it is large and
+    /// `parallel` is true (pass `false` from code that is already running on several threads).
+    package static func multiply(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "negative GEMM size")
+        if m == 0 || n == 0 { return }
+        precondition(lda >= max(1, transposeA ? m : k), "lda too small")
+        precondition(ldb >= max(1, transposeB ? k : n), "ldb too small")
+        precondition(ldc >= max(1, n), "ldc too small")
+        if k == 0 {
+            // BLAS would only scale C; do it here so beta = 0 clears uninitialised memory.
+            for i in 0..<m {
+                let row = c + i * ldc
+                for j in 0..<n { row[j] = beta == 0 ? 0 : beta * row[j] }
+            }
+            return
+        }
+        let threads = parallel ? ComputeThreads.count : 1
+        let work = Double(m) * Double(n) * Double(k)
+        if threads > 1 && work >= 2_000_000 && max(m, n) >= 32 * threads {
+            // Split the larger output dimension into blocks (multiples of 16 columns/rows).
+            let splitColumns = n >= m
+            let extent = splitColumns ? n : m
+            let blocks = (extent + 15) / 16
+            let aBox = UncheckedSendable(a), bBox = UncheckedSendable(b), cBox = UncheckedSendable(c)
+            parallelFor(threads) { w in
+                let r = partition(blocks, worker: w, of: threads)
+                let start = r.lowerBound * 16, end = min(r.upperBound * 16, extent)
+                guard end > start else { return }
+                if splitColumns {
+                    single(transposeA, transposeB, m, end - start, k, alpha, aBox.value, lda,
+                           bBox.value + (transposeB ? start * ldb : start), ldb, beta, cBox.value + start, ldc)
+                } else {
+                    single(transposeA, transposeB, end - start, n, k, alpha,
+                           aBox.value + (transposeA ? start : start * lda), lda, bBox.value, ldb, beta,
+                           cBox.value + start * ldc, ldc)
+                }
+            }
+        } else {
+            single(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
+    }
+
+    @inline(__always)
+    private static func single(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+/// Thread-count control, kept under its original name: forwards to ``ComputeThreads``
+/// (OpenBLAS itself runs single-threaded; vidclass partitions the work).
+public enum BLASThreads {
+    /// The number of threads used for matrix products and the kernels around them.
+    public static var count: Int {
+        get { ComputeThreads.count }
+        set { ComputeThreads.count = newValue }
+    }
+}
+
+extension Tensor {
+    /// The matrix product of two rank-2 tensors, `op(a) · op(b)`.
+    ///
+    /// - Parameters:
+    ///   - transposeA: use `aᵀ` (shape `[k, m]`) instead of `a` (`[m, k]`).
+    ///   - transposeB: use `bᵀ` (shape `[n, k]`) instead of `b` (`[k, n]`).
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        precondition(a.rank == 2 && b.rank == 2, "matmul needs rank-2 tensors, got \(a.shape) and \(b.shape)")
+        let m = transposeA ? a.shape[1] : a.shape[0]
+        let k = transposeA ? a.shape[0] : a.shape[1]
+        let kb = transposeB ? b.shape[1] : b.shape[0]
+        let n = transposeB ? b.shape[0] : b.shape[1]
+        precondition(k == kb, "matmul inner dimensions differ: \(a.shape) · \(b.shape)")
+        var c = Tensor(uninitializedShape: [m, n])
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                GEMM.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                              a: pa.baseAddress!, lda: a.shape[1], b: pb.baseAddress!, ldb: b.shape[1],
+                              c: c.storage.pointer, ldc: n)
+            }
+        }
+        c.makeUnique()
+        return c
+    }
+}

@@ -1,0 +1,60 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// A small, fast, seedable generator (SplitMix64, Steele et al. 2014) for reproducible initialisation.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// Creates a generator; equal seeds give equal sequences.
+    public init(seed: UInt64) { state = seed }
+
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform `Float` in `[0, 1)` (24 random bits).
+    public mutating func nextUnitFloat() -> Float {
+        Float(next() >> 40) * (1.0 / 16_777_216.0)
+    }
+
+    /// A uniform `Float` in `[low, high)`.
+    public mutating func nextFloat(in low: Float, _ high: Float) -> Float {
+        low + (high - low) * nextUnitFloat()
+    }
+
+    /// A standard normal sample (Box–Muller).
+    public mutating func nextNormal() -> Float {
+        let u1 = max(Double(next() >> 11) * 0x1p-53, 1e-300)
+        let u2 = Double(next() >> 11) * 0x1p-53
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+    }
+}
+
+
+extension Tensor {
+    /// A tensor of independent uniform samples in `[-bound, bound)`.
+    public static func uniform(shape: [Int], bound: Float, using rng: inout SplitMix64) -> Tensor {
+        var t = Tensor(uninitializedShape: shape)
+        t.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = rng.nextFloat(in: -bound, bound) }
+        }
+        return t
+    }
+
+    /// A tensor of independent standard-normal samples times `std`.
+    public static func normal(shape: [Int], std: Float = 1, using rng: inout SplitMix64) -> Tensor {
+        var t = Tensor(uninitializedShape: shape)
+        t.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = std * rng.nextNormal() }
+        }
+        return t
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder: the tensor library lands with the neural-network issue.

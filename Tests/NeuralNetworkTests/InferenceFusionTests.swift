@@ -1,0 +1,56 @@
+import NeuralNetwork
+import Tensors
+import Testing
+
+@Suite struct InferenceFusionTests {
+    /// Winograd F(2×2, 3×3) with fused bias/ReLU/2×2 pooling equals im2col + separate layers.
+    @Test(arguments: [(16, 8, 7, 9, false, false), (16, 8, 8, 6, true, true), (20, 5, 5, 5, true, false),
+                      (16, 4, 2, 3, false, true)])
+    func winogradMatchesIm2col(cin: Int, cout: Int, h: Int, w: Int, relu: Bool, pool: Bool) {
+        var rng = SplitMix64(seed: UInt64(cin * 100 + h))
+        let conv = Conv2d(cin, cout, kernelSize: 3, stride: 1, padding: 1, bias: true, rng: &rng)
+        let x = Tensor.normal(shape: [3, cin, h, w], using: &rng)
+        var expected = conv.forward(x, mode: .inference)
+        if relu { expected = expected.relu() }
+        if pool && h >= 2 && w >= 2 { expected = MaxPool2d(kernelSize: 2).forward(expected, mode: .inference) }
+        let fast = Conv2d(weight: conv.weight.value, bias: conv.bias!.value, stride: (1, 1), padding: (1, 1))
+        fast.useWinograd = true
+        fast.fusedReLU = relu
+        fast.fusedMaxPool = pool
+        let got = fast.forward(x, mode: .inference)
+        expectClose(got, expected, 1e-5, "winograd \(cin)->\(cout) \(h)x\(w)")
+        // The reused output buffer must not alias a result the caller still holds.
+        let again = fast.forward(x * 2, mode: .inference)
+        expectClose(got, expected, 1e-5, "first result after a second call")
+        #expect(again.shape == got.shape)
+    }
+
+    /// BatchNorm folding, fused ReLU/pooling and Winograd give the unfused model's logits.
+    @Test(arguments: [ModelDescription.Backbone.small, .resnet18])
+    func fusedModelMatchesUnfused(backbone: ModelDescription.Backbone) {
+        let d = ModelDescription(backbone: backbone, numClasses: 3, smallChannels: [8, 16, 16], resnetWidth: 4,
+                                 hiddenSize: 8)
+        let model = LRCN(d, seed: 5)
+        var rng = SplitMix64(seed: 6)
+        // Give BatchNorm non-trivial statistics.
+        for (name, p) in model.namedBuffers() {
+            p.value = name.hasSuffix("running_var") ? Tensor.uniform(shape: p.value.shape, bound: 0.5, using: &rng) + 1
+                : Tensor.normal(shape: p.value.shape, std: 0.3, using: &rng)
+        }
+        let x = Tensor.normal(shape: [2, 3, 3, 36, 36], using: &rng)
+        let reference = model.forward(x, mode: .inference)
+        expectClose(LRCNInference(model, winograd: false).logits(x), reference, 1e-4, "fused, im2col")
+        expectClose(LRCNInference(model, winograd: true).logits(x), reference, 1e-4, "fused, winograd")
+    }
+}
+
+@Suite struct PoolingModeTests {
+    /// The inference fast paths of max-pooling equal the training path (which records indices).
+    @Test(arguments: [(3, 2, 1), (2, 2, 0), (3, 1, 1), (2, 1, 0), (3, 3, 0)])
+    func inferenceEqualsTraining(k: Int, s: Int, p: Int) {
+        var rng = SplitMix64(seed: UInt64(k * 10 + s))
+        let x = Tensor.normal(shape: [2, 3, 7, 8], using: &rng)
+        let pool = MaxPool2d(kernelSize: k, stride: s, padding: p)
+        #expect(pool.forward(x, mode: .inference).scalars == pool.forward(x, mode: .training).scalars)
+    }
+}

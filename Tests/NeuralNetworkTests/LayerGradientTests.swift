@@ -1,0 +1,91 @@
+import NeuralNetwork
+import Tensors
+import Testing
+
+@Suite struct LayerGradientTests {
+    static func input(_ shape: [Int], seed: UInt64 = 5) -> Tensor {
+        var rng = SplitMix64(seed: seed)
+        return Tensor.normal(shape: shape, using: &rng)
+    }
+
+    struct ConvCase: Sendable, CustomStringConvertible {
+        var cin: Int, cout: Int, k: (Int, Int), s: (Int, Int), p: (Int, Int), d: (Int, Int), g: Int, bias: Bool
+        var h: Int, w: Int, n: Int
+        var description: String { "cin\(cin) cout\(cout) k\(k) s\(s) p\(p) d\(d) g\(g) bias\(bias) \(n)x\(h)x\(w)" }
+    }
+
+    @Test(arguments: [
+        ConvCase(cin: 3, cout: 4, k: (3, 3), s: (1, 1), p: (1, 1), d: (1, 1), g: 1, bias: true, h: 5, w: 6, n: 2),
+        ConvCase(cin: 4, cout: 6, k: (3, 2), s: (2, 1), p: (1, 0), d: (1, 2), g: 2, bias: false, h: 7, w: 5, n: 3),
+        ConvCase(cin: 2, cout: 3, k: (1, 1), s: (2, 2), p: (0, 0), d: (1, 1), g: 1, bias: true, h: 5, w: 5, n: 1),
+        ConvCase(cin: 3, cout: 3, k: (3, 3), s: (1, 1), p: (2, 2), d: (2, 2), g: 3, bias: true, h: 4, w: 5, n: 2),
+    ])
+    func conv2d(_ c: ConvCase) {
+        var rng = SplitMix64(seed: 3)
+        let conv = Conv2d(c.cin, c.cout, kernelSize: c.k, stride: c.s, padding: c.p, dilation: c.d, groups: c.g,
+                          bias: c.bias, rng: &rng)
+        #expect(gradientCheck(conv, input: Self.input([c.n, c.cin, c.h, c.w])) < 2e-2)
+    }
+
+    @Test func batchNormTraining() {
+        let bn = BatchNorm2d(3)
+        var rng = SplitMix64(seed: 4)
+        bn.weight.value = Tensor.normal(shape: [3], using: &rng)
+        bn.bias.value = Tensor.normal(shape: [3], using: &rng)
+        #expect(gradientCheck(bn, input: Self.input([2, 3, 3, 2]), eps: 1e-2) < 2e-2)
+    }
+
+    @Test func linearOnSequence() {
+        var rng = SplitMix64(seed: 4)
+        #expect(gradientCheck(Linear(5, 3, rng: &rng), input: Self.input([2, 3, 5])) < 1e-2)
+    }
+
+    @Test func poolsAndActivations() {
+        #expect(gradientCheck(MaxPool2d(kernelSize: 2), input: Self.input([2, 2, 5, 5])) < 1e-2)
+        #expect(gradientCheck(MaxPool2d(kernelSize: 3, stride: 2, padding: 1), input: Self.input([1, 2, 5, 6])) < 1e-2)
+        #expect(gradientCheck(AvgPool2d(kernelSize: 3, stride: 2, padding: 1), input: Self.input([1, 2, 5, 6])) < 1e-2)
+        #expect(gradientCheck(GlobalAveragePool(), input: Self.input([2, 3, 3, 3])) < 1e-2)
+        #expect(gradientCheck(ReLU(), input: Self.input([2, 7]), eps: 1e-3) < 1e-2)
+        #expect(gradientCheck(Flatten(), input: Self.input([2, 3, 2, 2])) < 1e-2)
+    }
+
+    @Test(arguments: [1, 2])
+    func basicBlock(stride: Int) {
+        var rng = SplitMix64(seed: 8)
+        let block = BasicBlock(2, stride == 1 ? 2 : 3, stride: stride, rng: &rng)
+        #expect(gradientCheck(block, input: Self.input([2, 2, 5, 5]), eps: 1e-3) < 3e-2)
+    }
+
+    @Test func sequentialSmallEncoder() {
+        var rng = SplitMix64(seed: 9)
+        let net = Sequential([
+            Conv2d(2, 3, kernelSize: 3, padding: 1, bias: false, rng: &rng), BatchNorm2d(3), ReLU(),
+            MaxPool2d(kernelSize: 2), GlobalAveragePool(), Linear(3, 2, rng: &rng),
+        ])
+        #expect(net.namedParameters().map(\.0) == ["0.weight", "1.weight", "1.bias", "5.weight", "5.bias"])
+        #expect(gradientCheck(net, input: Self.input([3, 2, 5, 4])) < 3e-2)
+    }
+
+    @Test func dropoutMasksAndScales() {
+        let drop = Dropout(probability: 0.5, seed: 1)
+        let x = Tensor(shape: [1000], repeating: 1)
+        let y = drop.forward(x, mode: .training)
+        #expect(y.scalars.allSatisfy { $0 == 0 || $0 == 2 })
+        let kept = y.scalars.filter { $0 != 0 }.count
+        #expect(kept > 400 && kept < 600)
+        let g = drop.backward(Tensor(shape: [1000], repeating: 3))
+        #expect(zip(g.scalars, y.scalars).allSatisfy { $0 == 3 * $1 })
+        #expect(drop.forward(x, mode: .inference).scalars == x.scalars)
+    }
+
+    @Test func batchNormRunningStatistics() {
+        let bn = BatchNorm2d(1, momentum: 0.1)
+        let x = Tensor(shape: [2, 1, 1, 2], scalars: [1, 2, 3, 4])
+        _ = bn.forward(x, mode: .training)
+        // mean 2.5, unbiased var 5/3
+        #expect(abs(bn.runningMean.value[0] - 0.25) < 1e-6)
+        #expect(abs(bn.runningVar.value[0] - (0.9 + 0.1 * 5 / 3)) < 1e-6)
+        let y = bn.forward(x, mode: .inference)
+        #expect(abs(y[0, 0, 0, 0] - (1 - 0.25) / (bn.runningVar.value[0] + 1e-5).squareRoot()) < 1e-5)
+    }
+}
