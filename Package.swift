@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "VideoIO", targets: ["VideoIO"]),
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "NeuralNetwork", targets: ["NeuralNetwork"]),
+        .library(name: "VideoClassification", targets: ["VideoClassification"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,11 +37,14 @@ let package = Package(
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: swiftSettings),
         .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
         .target(name: "NeuralNetwork", dependencies: ["Tensors"], swiftSettings: swiftSettings),
+        .target(name: "VideoClassification", dependencies: ["VideoIO", "NeuralNetwork", "Tensors"],
+                swiftSettings: swiftSettings),
         .target(
             name: "VidclassCommands",
             dependencies: [
                 "VideoIO",
                 "NeuralNetwork",
+                "VideoClassification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -54,6 +58,7 @@ let package = Package(
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "VidclassTestSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "VidclassTestSupport"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Tensors", "VidclassTestSupport"]),
+        .testTarget(name: "VideoClassificationTests", dependencies: ["VideoClassification", "VideoIO", "VidclassTestSupport"]),
         .testTarget(name: "VidclassCommandsTests", dependencies: ["VidclassCommands", "VideoIO", "VidclassTestSupport"]),
     ]
 )

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import NeuralNetwork
+
+/// `vidclass bench model`: the peer harness's B1 (inference), B2 (training) and B4 (GEMM)
+/// protocols (`../shared/bench/bench_infer.py`, `bench_train.py`, `bench_gemm.py`) with the same
+/// reference models and shapes, seeded random weights and inputs.
+struct BenchModel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Inference and training benchmark of the reference models (lrcn-small, lrcn-resnet18).")
+
+    @Option(help: "What to run: any of gemm, infer, train.")
+    var tasks = "gemm,infer,train"
+
+    @Option(help: "Models for inference: any of lrcn-small, lrcn-resnet18.")
+    var models = "lrcn-small,lrcn-resnet18"
+
+    @Option(help: "Batch shapes for inference, as clips x frames.")
+    var batches = "1x16,8x16"
+
+    @Option(help: "Timed repetitions (after warm-up).")
+    var repetitions = 7
+
+    @Option(help: "Timed training repetitions (each of --train-steps steps).")
+    var trainRepetitions = 3
+
+    @Option(help: "Training steps per timed repetition.")
+    var trainSteps = 5
+
+    @Option(help: "Threads.")
+    var threads = 2
+
+    @Option(help: "Write the results as JSON here.")
+    var json: String?
+
+    struct Row: Codable {
+        var task: String
+        var model: String
+        var clips: Int
+        var frames: Int
+        var secondsPerCall: [Double]
+        var medianSeconds: Double
+        var itemsPerSecond: Double
+        var framesPerSecond: Double
+        var gflopsPerSecond: Double
+    }
+
+    func run() async throws {
+        var rows: [Row] = []
+        let wanted = Set(tasks.split(separator: ",").map(String.init))
+        print("vidclass bench model: \(threads) threads")
+        var gemmRate: Double?
+        if wanted.contains("gemm") {
+            for n in [1024, 2048] {
+                let t = ModelBenchmark.gemm(n: n, iterations: repetitions, warmup: 2, threads: threads)
+                gemmRate = t.gflopsPerSecond
+                rows.append(row("gemm", "sgemm-\(n)", 1, 1, t, frames: 0))
+                print(t)
+            }
+        }
+        if wanted.contains("infer") {
+            for name in models.split(separator: ",").map(String.init) {
+                let description = try Self.description(name)
+                for batch in batches.split(separator: ",") {
+                    let parts = batch.split(separator: "x").compactMap { Int($0) }
+                    guard parts.count == 2 else { throw ValidationError("--batches takes CLIPSxFRAMES, got '\(batch)'") }
+                    let t = ModelBenchmark.inference(description, clips: parts[0], frames: parts[1], size: 112,
+                                                     iterations: repetitions, warmup: 2, threads: threads)
+                    rows.append(row("infer", name, parts[0], parts[1], t, frames: parts[0] * parts[1]))
+                    print(t.description + (gemmRate.map { String(format: ", %.0f %% of sgemm", 100 * t.gflopsPerSecond / $0) } ?? ""))
+                }
+            }
+        }
+        if wanted.contains("train") {
+            let description = ModelDescription.lrcnSmall()
+            var perStep: [Double] = []
+            var last: BenchmarkTimings?
+            for _ in 0..<trainRepetitions {
+                let t = ModelBenchmark.training(description, clips: 8, frames: 16, size: 112,
+                                                iterations: trainSteps, warmup: 1, threads: threads)
+                perStep.append(t.median)
+                last = t
+            }
+            if var t = last {
+                t.seconds = perStep
+                rows.append(row("train", "lrcn-small", 8, 16, t, frames: 8 * 16))
+                print("lrcn-small training 8×16 (Adam): median step \(String(format: "%.3f", t.median)) s, "
+                      + String(format: "%.2f clips/s, %.1f GFLOP/s", t.itemsPerSecond, t.gflopsPerSecond))
+            }
+        }
+        if let json {
+            struct Report: Codable { var bench: String; var threads: Int; var results: [Row] }
+            try JSONEncoder().encode(Report(bench: "vidclass_model", threads: threads, results: rows))
+                .write(to: URL(fileURLWithPath: json))
+            print("-> \(json)")
+        }
+    }
+
+    private func row(_ task: String, _ model: String, _ clips: Int, _ frames: Int, _ t: BenchmarkTimings, frames total: Int) -> Row {
+        Row(task: task, model: model, clips: clips, frames: frames, secondsPerCall: t.seconds, medianSeconds: t.median,
+            itemsPerSecond: t.itemsPerSecond, framesPerSecond: total > 0 ? Double(total) / t.median : 0,
+            gflopsPerSecond: t.gflopsPerSecond)
+    }
+
+    static func description(_ name: String) throws -> ModelDescription {
+        switch name {
+        case "lrcn-small": return .lrcnSmall()
+        case "lrcn-resnet18": return .lrcnResNet18()
+        default: throw ValidationError("unknown model '\(name)' (use lrcn-small, lrcn-resnet18)")
+        }
+    }
+}
