@@ -87,23 +87,45 @@ extension Conv2d {
                                     }
                                     let r0 = rows, r1 = rows + pw, r2 = rows + 2 * pw, r3 = rows + 3 * pw
                                     let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
-                                    for x in 0..<pw {
+                                    var x = 0
+                                    while x + 8 <= pw {
+                                        let a = load8(r0 + x), b = load8(r1 + x), c = load8(r2 + x), d = load8(r3 + x)
+                                        store8(a - c, t0 + x)
+                                        store8(b + c, t1 + x)
+                                        store8(c - b, t2 + x)
+                                        store8(b - d, t3 + x)
+                                        x += 8
+                                    }
+                                    while x < pw {
                                         t0[x] = r0[x] - r2[x]
                                         t1[x] = r1[x] + r2[x]
                                         t2[x] = r2[x] - r1[x]
                                         t3[x] = r1[x] - r3[x]
+                                        x += 1
                                     }
                                     let tileBase = i * tilesPerImage + ty * tw
                                     for k in 0..<4 {
                                         let tk = trows + k * pw
                                         let o0 = v + ((4 * k) * cin + ci) * t + tileBase
                                         let o1 = o0 + cin * t, o2 = o1 + cin * t, o3 = o2 + cin * t
-                                        for tx in 0..<tw {
+                                        var tx = 0
+                                        while tx + 8 <= tw {
+                                            // Deinterleave 16 consecutive values into even/odd columns.
+                                            let l0 = load16(tk + 2 * tx), l1 = load16(tk + 2 * tx + 2)
+                                            let a = l0.evenHalf, b = l0.oddHalf, c = l1.evenHalf, d = l1.oddHalf
+                                            store8(a - c, o0 + tx)
+                                            store8(b + c, o1 + tx)
+                                            store8(c - b, o2 + tx)
+                                            store8(b - d, o3 + tx)
+                                            tx += 8
+                                        }
+                                        while tx < tw {
                                             let a = tk[2 * tx], b = tk[2 * tx + 1], c = tk[2 * tx + 2], d = tk[2 * tx + 3]
                                             o0[tx] = a - c
                                             o1[tx] = b + c
                                             o2[tx] = c - b
                                             o3[tx] = b - d
+                                            tx += 1
                                         }
                                     }
                                 }
@@ -134,7 +156,23 @@ extension Conv2d {
                                     let p8 = p + 8 * plane, p9 = p + 9 * plane, p10 = p + 10 * plane, p11 = p + 11 * plane
                                     let p12 = p + 12 * plane, p13 = p + 13 * plane, p14 = p + 14 * plane
                                     let p15 = p + 15 * plane
-                                    for tx in 0..<tw {
+                                    var tx0 = 0
+                                    let bias8 = SIMD8<Float>(repeating: bv)
+                                    while tx0 + 8 <= tw {
+                                        let q4 = load8(p4 + tx0), q5 = load8(p5 + tx0), q6 = load8(p6 + tx0)
+                                        let q7 = load8(p7 + tx0), q8 = load8(p8 + tx0), q9 = load8(p9 + tx0)
+                                        let q10 = load8(p10 + tx0), q11 = load8(p11 + tx0)
+                                        let a0 = load8(p0 + tx0) + q4 + q8, a1 = load8(p1 + tx0) + q5 + q9
+                                        let a2 = load8(p2 + tx0) + q6 + q10, a3 = load8(p3 + tx0) + q7 + q11
+                                        let b0 = q4 - q8 - load8(p12 + tx0), b1 = q5 - q9 - load8(p13 + tx0)
+                                        let b2 = q6 - q10 - load8(p14 + tx0), b3 = q7 - q11 - load8(p15 + tx0)
+                                        store8(a0 + a1 + a2 + bias8, y00 + tx0)
+                                        store8(a1 - a2 - a3 + bias8, y01 + tx0)
+                                        store8(b0 + b1 + b2 + bias8, y10 + tx0)
+                                        store8(b1 - b2 - b3 + bias8, y11 + tx0)
+                                        tx0 += 8
+                                    }
+                                    for tx in tx0..<tw {
                                         let a0 = p0[tx] + p4[tx] + p8[tx], a1 = p1[tx] + p5[tx] + p9[tx]
                                         let a2 = p2[tx] + p6[tx] + p10[tx], a3 = p3[tx] + p7[tx] + p11[tx]
                                         let b0 = p4[tx] - p8[tx] - p12[tx], b1 = p5[tx] - p9[tx] - p13[tx]
@@ -179,4 +217,20 @@ extension Conv2d {
             }
         }
     }
+}
+
+@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
