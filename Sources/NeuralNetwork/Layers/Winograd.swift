@@ -44,12 +44,22 @@ extension Conv2d {
         let cin = inChannels, cout = outChannels
         let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
         let threads = ComputeThreads.count
-        // Images per unit: ≥ ~256 tiles per GEMM, balanced across threads.
-        let wanted = max(1, (256 + tilesPerImage - 1) / tilesPerImage)
-        var units = (n + min(n, wanted) - 1) / min(n, wanted)
-        if n >= threads { units = (units + threads - 1) / threads * threads }
-        let nb = max(1, (n + units - 1) / units)
-        units = (n + nb - 1) / nb
+        // A unit is ~128 tiles (so V and M stay cache-resident): a block of tile rows of one image,
+        // or several whole images when images are small. Units are balanced across threads.
+        let target = 128
+        let rowBlocked = tilesPerImage >= target
+        let rowsPerUnit = rowBlocked ? max(1, target / tw) : th
+        let unitsPerImage = rowBlocked ? (th + rowsPerUnit - 1) / rowsPerUnit : 1
+        var nb = 1
+        var units = n * unitsPerImage
+        if !rowBlocked {
+            let wanted = max(1, (target + tilesPerImage - 1) / tilesPerImage)
+            units = (n + min(n, wanted) - 1) / min(n, wanted)
+            if n >= threads { units = (units + threads - 1) / threads * threads }
+            nb = max(1, (n + units - 1) / units)
+            units = (n + nb - 1) / nb
+        }
+        let tMax = rowBlocked ? rowsPerUnit * tw : nb * tilesPerImage
         let workers = min(threads, units)
         let innerParallel = workers < threads
         let spaces = workspaceBuffers(workers)
@@ -61,20 +71,23 @@ extension Conv2d {
         let uBox = UncheckedSendable(filters)
         let pw = 2 * tw + 2
         parallelFor(workers) { worker in
-            let tMax = nb * tilesPerImage
-            let base = spaces[worker].reserve(16 * (cin + cout) * tMax + 8 * pw + 4 * tw)
+            let base = spaces[worker].reserve(16 * (cin + cout) * tMax + 8 * pw + 4 * (tw + 8) + 16)
             let v = base, m = base + 16 * cin * tMax
             let rows = m + 16 * cout * tMax, trows = rows + 4 * pw, ys = trows + 4 * pw
             x.value.withUnsafeBufferPointer { xp in
                 uBox.value.withUnsafeBufferPointer { up in
                     for unit in partition(units, worker: worker, of: workers) {
-                        let first = unit * nb, count = min(nb, n - first), t = count * tilesPerImage
+                        let first = rowBlocked ? unit / unitsPerImage : unit * nb
+                        let count = rowBlocked ? 1 : min(nb, n - first)
+                        let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
+                        let ty1 = min(th, ty0 + rowsPerUnit)
+                        let tilesHere = (ty1 - ty0) * tw, t = count * tilesHere
                         // Input transform V[ξ][ci][tile] = Bᵀ d B, one row of tiles at a time:
                         // Bᵀ combines 4 padded input rows elementwise, then B combines columns.
                         for i in 0..<count {
                             for ci in 0..<cin {
                                 let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
-                                for ty in 0..<th {
+                                for ty in ty0..<ty1 {
                                     for r in 0..<4 {
                                         let iy = 2 * ty - 1 + r, dst = rows + r * pw
                                         if iy >= 0 && iy < h {
@@ -103,7 +116,7 @@ extension Conv2d {
                                         t3[x] = r1[x] - r3[x]
                                         x += 1
                                     }
-                                    let tileBase = i * tilesPerImage + ty * tw
+                                    let tileBase = i * tilesHere + (ty - ty0) * tw
                                     for k in 0..<4 {
                                         let tk = trows + k * pw
                                         let o0 = v + ((4 * k) * cin + ci) * t + tileBase
@@ -140,7 +153,7 @@ extension Conv2d {
                         }
                         // Output transform Y = Aᵀ m A per row of tiles, then bias, residual, ReLU, pooling.
                         let plane = cout * t
-                        let y00 = ys, y01 = ys + tw, y10 = ys + 2 * tw, y11 = ys + 3 * tw
+                        let y00 = ys, y01 = ys + (tw + 8), y10 = ys + 2 * (tw + 8), y11 = ys + 3 * (tw + 8)
                         for i in 0..<count {
                             let image = first + i
                             let outBase = y.value + image * outPlane
@@ -149,8 +162,8 @@ extension Conv2d {
                                 let bv = bias.value.map { $0.storage.pointer[co] } ?? 0
                                 let out = outBase + co * oh * ow
                                 let rrow = resBase.map { $0 + co * h * w }
-                                for ty in 0..<th {
-                                    let p = m + co * t + i * tilesPerImage + ty * tw
+                                for ty in ty0..<ty1 {
+                                    let p = m + co * t + i * tilesHere + (ty - ty0) * tw
                                     let p0 = p, p1 = p + plane, p2 = p + 2 * plane, p3 = p + 3 * plane
                                     let p4 = p + 4 * plane, p5 = p + 5 * plane, p6 = p + 6 * plane, p7 = p + 7 * plane
                                     let p8 = p + 8 * plane, p9 = p + 9 * plane, p10 = p + 10 * plane, p11 = p + 11 * plane
@@ -158,7 +171,9 @@ extension Conv2d {
                                     let p15 = p + 15 * plane
                                     var tx0 = 0
                                     let bias8 = SIMD8<Float>(repeating: bv)
-                                    while tx0 + 8 <= tw {
+                                    // Whole vectors even past the row's end: the extra lanes read
+                                    // neighbouring scratch and are never stored to the output.
+                                    while tx0 < tw {
                                         let q4 = load8(p4 + tx0), q5 = load8(p5 + tx0), q6 = load8(p6 + tx0)
                                         let q7 = load8(p7 + tx0), q8 = load8(p8 + tx0), q9 = load8(p9 + tx0)
                                         let q10 = load8(p10 + tx0), q11 = load8(p11 + tx0)
@@ -172,7 +187,7 @@ extension Conv2d {
                                         store8(b1 - b2 - b3 + bias8, y11 + tx0)
                                         tx0 += 8
                                     }
-                                    for tx in tx0..<tw {
+                                    for tx in min(tx0, tw)..<tw {
                                         let a0 = p0[tx] + p4[tx] + p8[tx], a1 = p1[tx] + p5[tx] + p9[tx]
                                         let a2 = p2[tx] + p6[tx] + p10[tx], a3 = p3[tx] + p7[tx] + p11[tx]
                                         let b0 = p4[tx] - p8[tx] - p12[tx], b1 = p5[tx] - p9[tx] - p13[tx]
