@@ -5,7 +5,7 @@ import Testing
 @Suite struct InferenceFusionTests {
     /// Winograd F(2×2, 3×3) with fused bias/ReLU/2×2 pooling equals im2col + separate layers.
     @Test(arguments: [(16, 8, 7, 9, false, false), (16, 8, 8, 6, true, true), (20, 5, 5, 5, true, false),
-                      (16, 4, 2, 3, false, true)])
+                      (16, 4, 2, 3, false, true), (16, 8, 6, 37, true, true), (16, 8, 5, 40, false, false)])
     func winogradMatchesIm2col(cin: Int, cout: Int, h: Int, w: Int, relu: Bool, pool: Bool) {
         var rng = SplitMix64(seed: UInt64(cin * 100 + h))
         let conv = Conv2d(cin, cout, kernelSize: 3, stride: 1, padding: 1, bias: true, rng: &rng)
@@ -37,7 +37,7 @@ import Testing
             p.value = name.hasSuffix("running_var") ? Tensor.uniform(shape: p.value.shape, bound: 0.5, using: &rng) + 1
                 : Tensor.normal(shape: p.value.shape, std: 0.3, using: &rng)
         }
-        let x = Tensor.normal(shape: [2, 3, 3, 36, 36], using: &rng)
+        let x = Tensor.normal(shape: [2, 3, 3, 68, 68], using: &rng)
         let reference = model.forward(x, mode: .inference)
         expectClose(LRCNInference(model, winograd: false).logits(x), reference, 1e-4, "fused, im2col")
         expectClose(LRCNInference(model, winograd: true).logits(x), reference, 1e-4, "fused, winograd")

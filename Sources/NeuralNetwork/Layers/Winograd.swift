@@ -44,12 +44,22 @@ extension Conv2d {
         let cin = inChannels, cout = outChannels
         let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
         let threads = ComputeThreads.count
-        // Images per unit: ≥ ~256 tiles per GEMM, balanced across threads.
-        let wanted = max(1, (256 + tilesPerImage - 1) / tilesPerImage)
-        var units = (n + min(n, wanted) - 1) / min(n, wanted)
-        if n >= threads { units = (units + threads - 1) / threads * threads }
-        let nb = max(1, (n + units - 1) / units)
-        units = (n + nb - 1) / nb
+        // A unit is ~128 tiles (so V and M stay cache-resident): a block of tile rows of one image,
+        // or several whole images when images are small. Units are balanced across threads.
+        let target = 128
+        let rowBlocked = tilesPerImage >= target
+        let rowsPerUnit = rowBlocked ? max(1, target / tw) : th
+        let unitsPerImage = rowBlocked ? (th + rowsPerUnit - 1) / rowsPerUnit : 1
+        var nb = 1
+        var units = n * unitsPerImage
+        if !rowBlocked {
+            let wanted = max(1, (target + tilesPerImage - 1) / tilesPerImage)
+            units = (n + min(n, wanted) - 1) / min(n, wanted)
+            if n >= threads { units = (units + threads - 1) / threads * threads }
+            nb = max(1, (n + units - 1) / units)
+            units = (n + nb - 1) / nb
+        }
+        let tMax = rowBlocked ? rowsPerUnit * tw : nb * tilesPerImage
         let workers = min(threads, units)
         let innerParallel = workers < threads
         let spaces = workspaceBuffers(workers)
@@ -61,20 +71,23 @@ extension Conv2d {
         let uBox = UncheckedSendable(filters)
         let pw = 2 * tw + 2
         parallelFor(workers) { worker in
-            let tMax = nb * tilesPerImage
-            let base = spaces[worker].reserve(16 * (cin + cout) * tMax + 8 * pw + 4 * tw)
+            let base = spaces[worker].reserve(16 * (cin + cout) * tMax + 8 * pw + 4 * (tw + 8) + 16)
             let v = base, m = base + 16 * cin * tMax
             let rows = m + 16 * cout * tMax, trows = rows + 4 * pw, ys = trows + 4 * pw
             x.value.withUnsafeBufferPointer { xp in
                 uBox.value.withUnsafeBufferPointer { up in
                     for unit in partition(units, worker: worker, of: workers) {
-                        let first = unit * nb, count = min(nb, n - first), t = count * tilesPerImage
+                        let first = rowBlocked ? unit / unitsPerImage : unit * nb
+                        let count = rowBlocked ? 1 : min(nb, n - first)
+                        let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
+                        let ty1 = min(th, ty0 + rowsPerUnit)
+                        let tilesHere = (ty1 - ty0) * tw, t = count * tilesHere
                         // Input transform V[ξ][ci][tile] = Bᵀ d B, one row of tiles at a time:
                         // Bᵀ combines 4 padded input rows elementwise, then B combines columns.
                         for i in 0..<count {
                             for ci in 0..<cin {
                                 let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
-                                for ty in 0..<th {
+                                for ty in ty0..<ty1 {
                                     for r in 0..<4 {
                                         let iy = 2 * ty - 1 + r, dst = rows + r * pw
                                         if iy >= 0 && iy < h {
@@ -87,23 +100,45 @@ extension Conv2d {
                                     }
                                     let r0 = rows, r1 = rows + pw, r2 = rows + 2 * pw, r3 = rows + 3 * pw
                                     let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
-                                    for x in 0..<pw {
+                                    var x = 0
+                                    while x + 8 <= pw {
+                                        let a = load8(r0 + x), b = load8(r1 + x), c = load8(r2 + x), d = load8(r3 + x)
+                                        store8(a - c, t0 + x)
+                                        store8(b + c, t1 + x)
+                                        store8(c - b, t2 + x)
+                                        store8(b - d, t3 + x)
+                                        x += 8
+                                    }
+                                    while x < pw {
                                         t0[x] = r0[x] - r2[x]
                                         t1[x] = r1[x] + r2[x]
                                         t2[x] = r2[x] - r1[x]
                                         t3[x] = r1[x] - r3[x]
+                                        x += 1
                                     }
-                                    let tileBase = i * tilesPerImage + ty * tw
+                                    let tileBase = i * tilesHere + (ty - ty0) * tw
                                     for k in 0..<4 {
                                         let tk = trows + k * pw
                                         let o0 = v + ((4 * k) * cin + ci) * t + tileBase
                                         let o1 = o0 + cin * t, o2 = o1 + cin * t, o3 = o2 + cin * t
-                                        for tx in 0..<tw {
+                                        var tx = 0
+                                        while tx + 8 <= tw {
+                                            // Deinterleave 16 consecutive values into even/odd columns.
+                                            let l0 = load16(tk + 2 * tx), l1 = load16(tk + 2 * tx + 2)
+                                            let a = l0.evenHalf, b = l0.oddHalf, c = l1.evenHalf, d = l1.oddHalf
+                                            store8(a - c, o0 + tx)
+                                            store8(b + c, o1 + tx)
+                                            store8(c - b, o2 + tx)
+                                            store8(b - d, o3 + tx)
+                                            tx += 8
+                                        }
+                                        while tx < tw {
                                             let a = tk[2 * tx], b = tk[2 * tx + 1], c = tk[2 * tx + 2], d = tk[2 * tx + 3]
                                             o0[tx] = a - c
                                             o1[tx] = b + c
                                             o2[tx] = c - b
                                             o3[tx] = b - d
+                                            tx += 1
                                         }
                                     }
                                 }
@@ -118,7 +153,7 @@ extension Conv2d {
                         }
                         // Output transform Y = Aᵀ m A per row of tiles, then bias, residual, ReLU, pooling.
                         let plane = cout * t
-                        let y00 = ys, y01 = ys + tw, y10 = ys + 2 * tw, y11 = ys + 3 * tw
+                        let y00 = ys, y01 = ys + (tw + 8), y10 = ys + 2 * (tw + 8), y11 = ys + 3 * (tw + 8)
                         for i in 0..<count {
                             let image = first + i
                             let outBase = y.value + image * outPlane
@@ -127,14 +162,32 @@ extension Conv2d {
                                 let bv = bias.value.map { $0.storage.pointer[co] } ?? 0
                                 let out = outBase + co * oh * ow
                                 let rrow = resBase.map { $0 + co * h * w }
-                                for ty in 0..<th {
-                                    let p = m + co * t + i * tilesPerImage + ty * tw
+                                for ty in ty0..<ty1 {
+                                    let p = m + co * t + i * tilesHere + (ty - ty0) * tw
                                     let p0 = p, p1 = p + plane, p2 = p + 2 * plane, p3 = p + 3 * plane
                                     let p4 = p + 4 * plane, p5 = p + 5 * plane, p6 = p + 6 * plane, p7 = p + 7 * plane
                                     let p8 = p + 8 * plane, p9 = p + 9 * plane, p10 = p + 10 * plane, p11 = p + 11 * plane
                                     let p12 = p + 12 * plane, p13 = p + 13 * plane, p14 = p + 14 * plane
                                     let p15 = p + 15 * plane
-                                    for tx in 0..<tw {
+                                    var tx0 = 0
+                                    let bias8 = SIMD8<Float>(repeating: bv)
+                                    // Whole vectors even past the row's end: the extra lanes read
+                                    // neighbouring scratch and are never stored to the output.
+                                    while tx0 < tw {
+                                        let q4 = load8(p4 + tx0), q5 = load8(p5 + tx0), q6 = load8(p6 + tx0)
+                                        let q7 = load8(p7 + tx0), q8 = load8(p8 + tx0), q9 = load8(p9 + tx0)
+                                        let q10 = load8(p10 + tx0), q11 = load8(p11 + tx0)
+                                        let a0 = load8(p0 + tx0) + q4 + q8, a1 = load8(p1 + tx0) + q5 + q9
+                                        let a2 = load8(p2 + tx0) + q6 + q10, a3 = load8(p3 + tx0) + q7 + q11
+                                        let b0 = q4 - q8 - load8(p12 + tx0), b1 = q5 - q9 - load8(p13 + tx0)
+                                        let b2 = q6 - q10 - load8(p14 + tx0), b3 = q7 - q11 - load8(p15 + tx0)
+                                        store8(a0 + a1 + a2 + bias8, y00 + tx0)
+                                        store8(a1 - a2 - a3 + bias8, y01 + tx0)
+                                        store8(b0 + b1 + b2 + bias8, y10 + tx0)
+                                        store8(b1 - b2 - b3 + bias8, y11 + tx0)
+                                        tx0 += 8
+                                    }
+                                    for tx in min(tx0, tw)..<tw {
                                         let a0 = p0[tx] + p4[tx] + p8[tx], a1 = p1[tx] + p5[tx] + p9[tx]
                                         let a2 = p2[tx] + p6[tx] + p10[tx], a3 = p3[tx] + p7[tx] + p11[tx]
                                         let b0 = p4[tx] - p8[tx] - p12[tx], b1 = p5[tx] - p9[tx] - p13[tx]
@@ -179,4 +232,20 @@ extension Conv2d {
             }
         }
     }
+}
+
+@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }

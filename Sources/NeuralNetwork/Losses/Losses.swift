@@ -18,8 +18,9 @@ public func logSoftmax(_ logits: Tensor) -> Tensor {
                 for j in 0..<c { m = max(m, row[j]) }
                 var s: Double = 0
                 for j in 0..<c { s += Double(expf(row[j] - m)) }
-                let lse = m + Float(log(s))
-                for j in 0..<c { y[i * c + j] = row[j] - lse }
+                let logSum = Float(log(s))
+                // (x − max) − log Σ, as PyTorch: exact shift first, so large logits keep precision.
+                for j in 0..<c { y[i * c + j] = (row[j] - m) - logSum }
             }
         }
     }
