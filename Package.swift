@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
         .target(name: "NeuralNetwork", dependencies: ["Tensors"], swiftSettings: swiftSettings),
         .target(name: "VideoClassification", dependencies: ["VideoIO", "NeuralNetwork", "Tensors"],
-                swiftSettings: swiftSettings),
+                resources: [.copy("Resources")], swiftSettings: swiftSettings),
         .target(
             name: "VidclassCommands",
             dependencies: [

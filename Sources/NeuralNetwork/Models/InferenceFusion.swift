@@ -107,12 +107,15 @@ public final class LRCNInference {
         let b = clips.shape[0], t = clips.shape[1]
         let frames = clips.reshaped([b * t, clips.shape[2], clips.shape[3], clips.shape[4]])
         let feats = encoder.forward(frames, mode: .inference).reshaped([b, t, configuration.featureSize])
+        if configuration.head == .featureMean {
+            return fc.forward(feats.sum(alongAxis: 1) * (1 / Float(t)), mode: .inference)
+        }
         let out = lstm.forward(feats, initialState: nil, mode: .inference).output
         let d = out.shape[2]
         let pooled: Tensor
         switch configuration.head {
         case .lastStep: pooled = out.swappingFirstAxes().slice(t - 1).reshaped([b, d])
-        case .meanOverTime: pooled = out.sum(alongAxis: 1) * (1 / Float(t))
+        case .meanOverTime, .featureMean: pooled = out.sum(alongAxis: 1) * (1 / Float(t))
         }
         return fc.forward(pooled, mode: .inference)
     }
@@ -123,6 +126,14 @@ public final class LRCNInference {
         precondition(!configuration.bidirectional, "a bidirectional model cannot stream")
         precondition(frames.rank == 4, "expects frames [B, C, H, W], got \(frames.shape)")
         let feats = encoder.forward(frames, mode: .inference).reshaped([frames.shape[0], configuration.featureSize])
+        if configuration.head == .featureMean {
+            var next = state
+            var sum = state.outputSum ?? Tensor(shape: feats.shape)
+            sum += feats
+            next.outputSum = sum
+            next.steps += 1
+            return (fc.forward(sum * (1 / Float(next.steps)), mode: .inference), next)
+        }
         let (h, recurrent) = lstm.step(feats, state: state.recurrent)
         var next = state
         next.recurrent = recurrent
@@ -130,7 +141,7 @@ public final class LRCNInference {
         switch configuration.head {
         case .lastStep:
             return (fc.forward(h, mode: .inference), next)
-        case .meanOverTime:
+        case .meanOverTime, .featureMean:
             var sum = state.outputSum ?? Tensor(shape: h.shape)
             sum += h
             next.outputSum = sum

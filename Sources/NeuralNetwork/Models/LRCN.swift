@@ -11,6 +11,8 @@ public final class LRCN: Layer {
     public let encoder: Sequential
     public let lstm: Recurrent
     public let fc: Linear
+    /// Dropout before the head (``ModelDescription/headDropout``; identity at inference).
+    public let headDropout: Dropout
 
     private var cachedShape: (b: Int, t: Int) = (0, 0)
     private var cachedInputShape: [Int] = []
@@ -20,13 +22,18 @@ public final class LRCN: Layer {
         self.configuration = description
         var rng = SplitMix64(seed: seed)
         switch description.backbone {
-        case .small: encoder = makeSmallEncoder(channels: description.smallChannels, rng: &rng)
-        case .resnet18: encoder = makeResNet18Encoder(width: description.resnetWidth, rng: &rng)
+        case .small:
+            encoder = makeSmallEncoder(channels: description.smallChannels, inputChannels: description.inputChannels, rng: &rng)
+        case .resnet18:
+            encoder = makeResNet18Encoder(width: description.resnetWidth, inputChannels: description.inputChannels, rng: &rng)
         }
         lstm = Recurrent(description.sequenceKind, inputSize: description.featureSize,
                          hiddenSize: description.hiddenSize, numLayers: description.sequenceLayers,
                          bidirectional: description.bidirectional, batchFirst: true, rng: &rng)
-        fc = Linear(description.hiddenSize * (description.bidirectional ? 2 : 1), description.numClasses, rng: &rng)
+        let pooledSize = description.head == .featureMean
+            ? description.featureSize : description.hiddenSize * (description.bidirectional ? 2 : 1)
+        fc = Linear(pooledSize, description.numClasses, rng: &rng)
+        headDropout = Dropout(probability: description.headDropout, seed: seed &+ 0x5EED)
     }
 
     /// Builds the model and loads its weights from a safetensors file saved from PyTorch
@@ -61,8 +68,8 @@ public final class LRCN: Layer {
         cachedShape = (b, t)
         cachedInputShape = clips.shape
         let feats = features(clips, mode: mode)
-        let out = lstm.forward(feats, mode: mode)
-        return fc.forward(pool(out), mode: mode)
+        let pooled = configuration.head == .featureMean ? pool(feats) : pool(lstm.forward(feats, mode: mode))
+        return fc.forward(headDropout.forward(pooled, mode: mode), mode: mode)
     }
 
     func pool(_ out: Tensor) -> Tensor {
@@ -70,14 +77,14 @@ public final class LRCN: Layer {
         switch configuration.head {
         case .lastStep:
             return out.swappingFirstAxes().slice(t - 1).reshaped([b, d])
-        case .meanOverTime:
+        case .meanOverTime, .featureMean:
             return out.reshaped([b, t, d]).sum(alongAxis: 1) * (1 / Float(t))
         }
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let (b, t) = cachedShape
-        let dPooled = fc.backward(outputGradient)
+        let dPooled = headDropout.backward(fc.backward(outputGradient))
         let d = dPooled.shape[1]
         var dOut = Tensor(shape: [b, t, d])
         dPooled.withUnsafeBufferPointer { g in
@@ -86,13 +93,13 @@ public final class LRCN: Layer {
                     switch configuration.head {
                     case .lastStep:
                         for j in 0..<d { o[(bi * t + t - 1) * d + j] = g[bi * d + j] }
-                    case .meanOverTime:
+                    case .meanOverTime, .featureMean:
                         for ti in 0..<t { for j in 0..<d { o[(bi * t + ti) * d + j] = g[bi * d + j] / Float(t) } }
                     }
                 }
             }
         }
-        let dFeats = lstm.backward(dOut)
+        let dFeats = configuration.head == .featureMean ? dOut : lstm.backward(dOut)
         let dFrames = encoder.backward(dFeats.reshaped([b * t, configuration.featureSize]))
         return dFrames.reshaped(cachedInputShape)
     }

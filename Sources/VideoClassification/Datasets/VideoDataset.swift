@@ -1,0 +1,165 @@
+import Foundation
+import Tensors
+import VideoIO
+
+/// One labelled clip of a dataset.
+public struct LabeledClip: Sendable, Codable, Hashable {
+    /// The file (absolute, or relative to the working directory).
+    public var path: String
+    public var label: String
+    /// `train`, `validation` or `test` when the dataset says so.
+    public var split: String?
+}
+
+/// A labelled set of clips: a folder per class (`DATASET/<label>/*.mp4`, any container FFmpeg
+/// reads) or a CSV of `path,label[,split]` (paths relative to the CSV's folder).
+public struct VideoDataset: Sendable {
+    public var root: String
+    public var clips: [LabeledClip]
+    /// The class names, sorted.
+    public var labels: [String]
+
+    /// File extensions read from class folders.
+    public static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts",
+                                                      "mts", "m2ts", "flv", "wmv", "ogv", "3gp", "gif", "ivf"]
+
+    public init(root: String, clips: [LabeledClip]) {
+        self.root = root
+        self.clips = clips
+        self.labels = Array(Set(clips.map(\.label))).sorted()
+    }
+
+    /// Reads a dataset folder or CSV.
+    /// - Throws: ``VideoClassificationError`` (`invalidDataset`) for a missing path, no classes, a single
+    ///   class, an empty class folder, or CSV rows whose files do not exist.
+    public static func load(_ path: String) throws -> VideoDataset {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw VideoClassificationError(.invalidDataset, path: path, message: "no such file or folder")
+        }
+        let dataset = isDirectory.boolValue ? try loadFolder(path) : try loadCSV(path)
+        if dataset.labels.count < 2 {
+            throw VideoClassificationError(.invalidDataset, path: path,
+                                           message: "needs at least two classes, found \(dataset.labels.count) (\(dataset.labels.joined(separator: ", ")))")
+        }
+        return dataset
+    }
+
+    static func loadFolder(_ root: String) throws -> VideoDataset {
+        let manager = FileManager.default
+        // A folder with a labels.csv (as `vidclass synth` writes) is read through it.
+        let classFolders = try manager.contentsOfDirectory(atPath: root).filter { name in
+            var isDirectory: ObjCBool = false
+            return !name.hasPrefix(".") && manager.fileExists(atPath: root + "/" + name, isDirectory: &isDirectory) && isDirectory.boolValue
+        }.sorted()
+        var clips: [LabeledClip] = []
+        var empty: [String] = []
+        for label in classFolders {
+            let folder = root + "/" + label
+            guard let enumerator = manager.enumerator(atPath: folder) else { continue }
+            var found = 0
+            for case let relative as String in enumerator {
+                let ext = (relative as NSString).pathExtension.lowercased()
+                guard videoExtensions.contains(ext), !(relative as NSString).lastPathComponent.hasPrefix(".") else { continue }
+                clips.append(LabeledClip(path: folder + "/" + relative, label: label, split: nil))
+                found += 1
+            }
+            if found == 0 { empty.append(label) }
+        }
+        if !empty.isEmpty {
+            throw VideoClassificationError(.invalidDataset, path: root,
+                                           message: "class folder\(empty.count > 1 ? "s" : "") with no videos: \(empty.joined(separator: ", "))")
+        }
+        clips.sort { $0.path < $1.path }
+        return VideoDataset(root: root, clips: clips)
+    }
+
+    static func loadCSV(_ path: String) throws -> VideoDataset {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw VideoClassificationError(.invalidDataset, path: path, message: "cannot read the CSV file")
+        }
+        let base = (path as NSString).deletingLastPathComponent
+        var clips: [LabeledClip] = []
+        var missing: [String] = []
+        for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if number == 0 && fields.first?.lowercased() == "path" { continue }
+            guard fields.count >= 2, !fields[0].isEmpty, !fields[1].isEmpty else {
+                throw VideoClassificationError(.invalidDataset, path: path, message: "line \(number + 1) is not 'path,label[,split]'")
+            }
+            let file = fields[0].hasPrefix("/") ? fields[0] : (base.isEmpty ? fields[0] : base + "/" + fields[0])
+            if !FileManager.default.fileExists(atPath: file) { missing.append(fields[0]) }
+            clips.append(LabeledClip(path: file, label: fields[1], split: fields.count > 2 && !fields[2].isEmpty ? fields[2] : nil))
+        }
+        if !missing.isEmpty {
+            throw VideoClassificationError(.invalidDataset, path: path,
+                                           message: "\(missing.count) listed file(s) do not exist: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", ..." : "")")
+        }
+        return VideoDataset(root: base, clips: clips)
+    }
+
+    /// A hash of the clip list (paths relative to the root, labels, sizes): the dataset's identity.
+    public var hash: String {
+        let lines = clips.map { clip -> String in
+            let size = (try? FileManager.default.attributesOfItem(atPath: clip.path)[.size] as? Int) ?? -1
+            let relative = clip.path.hasPrefix(root + "/") ? String(clip.path.dropFirst(root.count + 1)) : clip.path
+            return "\(relative)\t\(clip.label)\t\(size ?? -1)"
+        }.sorted()
+        return String(MD5.hex(of: Array(lines.joined(separator: "\n").utf8)).prefix(16))
+    }
+
+    /// The group of each clip: the first match of `pattern` in its path (its first capture group
+    /// when it has one), or the path itself when nothing matches.
+    public func groups(by pattern: String?) throws -> [String] {
+        guard let pattern else { return clips.map(\.path) }
+        let regex: NSRegularExpression
+        do { regex = try NSRegularExpression(pattern: pattern) } catch {
+            throw VideoClassificationError(.invalidDataset, path: pattern, message: "not a valid regular expression")
+        }
+        return clips.map { clip in
+            let range = NSRange(clip.path.startIndex..., in: clip.path)
+            guard let match = regex.firstMatch(in: clip.path, range: range) else { return clip.path }
+            let r = match.numberOfRanges > 1 && match.range(at: 1).location != NSNotFound ? match.range(at: 1) : match.range
+            return Range(r, in: clip.path).map { String(clip.path[$0]) } ?? clip.path
+        }
+    }
+
+    /// Splits clip indices into `k` folds, stratified by label and keeping each group in one fold.
+    /// Groups are dealt to folds largest first, each to the fold with the fewest clips of its label.
+    public func folds(_ k: Int, seed: UInt64, groupBy pattern: String? = nil) throws -> [[Int]] {
+        precondition(k >= 2, "at least two folds")
+        let groupOf = try groups(by: pattern)
+        var members: [String: [Int]] = [:]
+        for (i, g) in groupOf.enumerated() { members[g, default: []].append(i) }
+        var rng = SplitMix64(seed: seed)
+        var keys = members.keys.sorted()
+        keys.shuffle(using: &rng)
+        keys.sort { members[$0]!.count > members[$1]!.count }  // stable: equal sizes keep the shuffled order
+        var folds = Array(repeating: [Int](), count: k)
+        var perLabel = Array(repeating: [String: Int](), count: k)
+        for key in keys {
+            let items = members[key]!
+            let label = clips[items[0]].label
+            let target = (0..<k).min { a, b in
+                let ca = perLabel[a][label, default: 0], cb = perLabel[b][label, default: 0]
+                return ca != cb ? ca < cb : folds[a].count < folds[b].count
+            }!
+            folds[target].append(contentsOf: items)
+            for i in items { perLabel[target][clips[i].label, default: 0] += 1 }
+        }
+        return folds.map { $0.sorted() }
+    }
+
+    /// Train and validation indices: the CSV's `split` column when present, otherwise a stratified,
+    /// group-aware split holding out about `validationFraction`.
+    public func split(validationFraction: Double, seed: UInt64, groupBy pattern: String? = nil) throws -> (train: [Int], validation: [Int]) {
+        if clips.contains(where: { $0.split != nil }) {
+            let validation = clips.indices.filter { ["validation", "val", "valid", "test"].contains(clips[$0].split ?? "") }
+            let train = clips.indices.filter { !validation.contains($0) }
+            return (train, validation)
+        }
+        let k = max(2, Int((1 / max(validationFraction, 0.01)).rounded()))
+        let folds = try folds(k, seed: seed, groupBy: pattern)
+        return (folds.dropFirst().flatMap { $0 }.sorted(), folds[0])
+    }
+}

@@ -1,0 +1,123 @@
+import NeuralNetwork
+import VideoIO
+
+/// How frames become the network's input: everything about preprocessing lives here, in the
+/// model file, so training and inference cannot drift apart.
+public struct InputSpecification: Codable, Sendable, Equatable {
+    /// What each time step shows the network.
+    public enum Representation: String, Codable, Sendable, CaseIterable {
+        /// The sampled frames.
+        case rgb
+        /// The difference of consecutive sampled frames (a cheap motion signal).
+        case diff
+        /// Both, as six channels (RGB first).
+        case rgbDiff = "rgb+diff"
+
+        /// Channels per time step.
+        public var channels: Int { self == .rgbDiff ? 6 : 3 }
+        /// Whether frame differences are used (one more frame is sampled than time steps).
+        public var usesDifferences: Bool { self != .rgb }
+    }
+
+    public var representation: Representation
+    /// Time steps per clip.
+    public var framesPerClip: Int
+    /// Network input size (square).
+    public var size: Int
+    /// Frames are scaled so the short side is this, then the centered `size` window is cut
+    /// (training cuts random windows).
+    public var shortSide: Int
+    /// Per-channel mean and standard deviation of RGB in [0, 1]; differences are divided by `std`.
+    public var mean: [Float]
+    public var std: [Float]
+
+    public init(representation: Representation = .rgb, framesPerClip: Int = 16, size: Int = 112,
+                shortSide: Int? = nil, mean: [Float] = [0.45, 0.45, 0.45], std: [Float] = [0.225, 0.225, 0.225]) {
+        self.representation = representation
+        self.framesPerClip = framesPerClip
+        self.size = size
+        self.shortSide = shortSide ?? size * 8 / 7
+        self.mean = mean
+        self.std = std
+    }
+
+    /// Frames sampled per clip: one more than the time steps when differences are used.
+    public var sampledFrames: Int { framesPerClip + (representation.usesDifferences ? 1 : 0) }
+
+    /// The decoding format: short side to ``shortSide``, centered square of that side.
+    public var decodeFormat: FrameFormat {
+        FrameFormat(size: FrameSize(shortSide), resize: .crop, shortSide: shortSide, interpolation: .bilinear)
+    }
+}
+
+/// Where a model came from.
+public struct Provenance: Codable, Sendable, Equatable {
+    public var dataset: String?
+    /// A hash of the dataset's file list and sizes.
+    public var datasetHash: String?
+    public var date: String?
+    public var epochs: Int?
+    /// Final metrics (e.g. `validation_accuracy`).
+    public var metrics: [String: Double]
+    public var vidclassVersion: String?
+    /// The training options, as given.
+    public var recipe: [String: String]
+
+    public init(dataset: String? = nil, datasetHash: String? = nil, date: String? = nil, epochs: Int? = nil,
+                metrics: [String: Double] = [:], vidclassVersion: String? = nil, recipe: [String: String] = [:]) {
+        self.dataset = dataset
+        self.datasetHash = datasetHash
+        self.date = date
+        self.epochs = epochs
+        self.metrics = metrics
+        self.vidclassVersion = vidclassVersion
+        self.recipe = recipe
+    }
+}
+
+/// The whole description of a model, stored as JSON under the key `vidclass` of the
+/// safetensors file's `__metadata__`.
+public struct ModelCard: Codable, Sendable, Equatable {
+    /// Always `vidclass-model`.
+    public var format: String
+    public var formatVersion: Int
+    public var name: String
+    public var architecture: ModelDescription
+    public var labels: [String]
+    public var input: InputSpecification
+    public var provenance: Provenance?
+
+    public init(name: String, architecture: ModelDescription, labels: [String], input: InputSpecification,
+                provenance: Provenance? = nil) {
+        self.format = "vidclass-model"
+        self.formatVersion = 1
+        self.name = name
+        self.architecture = architecture
+        self.labels = labels
+        self.input = input
+        self.provenance = provenance
+    }
+
+    /// The metadata key holding the card.
+    public static let metadataKey = "vidclass"
+
+    /// Checks the card's internal consistency; returns the problem, or nil.
+    public func problem() -> String? {
+        if format != "vidclass-model" { return "format is '\(format)', expected 'vidclass-model'" }
+        if formatVersion != 1 { return "format version \(formatVersion) is not supported (this vidclass reads 1)" }
+        if labels.isEmpty { return "the model has no labels" }
+        if labels.count != architecture.numClasses {
+            return "\(labels.count) labels for \(architecture.numClasses) outputs"
+        }
+        if architecture.inputChannels != input.representation.channels {
+            return "input '\(input.representation.rawValue)' has \(input.representation.channels) channels, the network takes \(architecture.inputChannels)"
+        }
+        if input.framesPerClip < 1 || input.size < 8 || input.shortSide < input.size {
+            return "input size \(input.size), short side \(input.shortSide), \(input.framesPerClip) frames per clip are not usable"
+        }
+        if input.mean.count != 3 || input.std.count != 3 || input.std.contains(where: { $0 <= 0 }) {
+            return "mean and std need three values, std positive"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import NeuralNetwork
+import Tensors
+import VideoIO
+
+/// A classifier model: its ``ModelCard`` and the network's weights, read from and written to one
+/// `.safetensors` file.
+public final class VideoModel: @unchecked Sendable {
+    public let card: ModelCard
+    /// The trainable network (training mode available).
+    public let network: LRCN
+    /// Where the model was read from, if anywhere.
+    public let path: String?
+    /// SHA-like short identity: the MD5 of the file's bytes (first 12 hex digits).
+    public let hash: String
+
+    /// A new model with freshly initialized weights.
+    public init(card: ModelCard, seed: UInt64 = 0) {
+        precondition(card.problem() == nil, card.problem() ?? "")
+        self.card = card
+        self.network = LRCN(card.architecture, seed: seed)
+        self.path = nil
+        self.hash = "untrained"
+    }
+
+    /// Reads a model file.
+    /// - Throws: ``VideoClassificationError`` with code `invalidModel` naming the problem.
+    public convenience init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw VideoClassificationError(.invalidModel, path: path, message: exists ? "cannot read the file" : "no such file")
+        }
+        try self.init(bytes: [UInt8](data), path: path)
+    }
+
+    /// Reads a model from the bytes of a model file.
+    public init(bytes: [UInt8], path: String) throws {
+        let file: SafeTensorsFile
+        do {
+            file = try SafeTensorsFile(bytes: bytes)
+        } catch {
+            throw VideoClassificationError(.invalidModel, path: path, message: "not a safetensors file: \(error)")
+        }
+        guard let json = file.metadata[ModelCard.metadataKey] else {
+            throw VideoClassificationError(.invalidModel, path: path,
+                                           message: "no '\(ModelCard.metadataKey)' description in the metadata (a bare PyTorch state_dict? see Tools/import_pytorch.py)")
+        }
+        let card: ModelCard
+        do {
+            card = try JSONDecoder().decode(ModelCard.self, from: Data(json.utf8))
+        } catch {
+            throw VideoClassificationError(.invalidModel, path: path, message: "the model description is not valid: \(error)")
+        }
+        if let problem = card.problem() {
+            throw VideoClassificationError(.invalidModel, path: path, message: problem)
+        }
+        self.card = card
+        self.network = LRCN(card.architecture)
+        do {
+            try network.load(from: file)
+        } catch {
+            throw VideoClassificationError(.invalidModel, path: path, message: "weights do not fit the architecture: \(error)")
+        }
+        self.path = path
+        self.hash = String(VideoModel.digest(bytes).prefix(12))
+    }
+
+    static func digest(_ bytes: [UInt8]) -> String {
+        MD5.hex(of: bytes)
+    }
+
+    /// The safetensors bytes of the model (weights F32, the card in the metadata).
+    public func encoded(card: ModelCard? = nil) throws -> [UInt8] {
+        let json = String(decoding: try JSONEncoder.sorted.encode(card ?? self.card), as: UTF8.self)
+        return SafeTensors.encode(network.stateTensors(), metadata: [ModelCard.metadataKey: json])
+    }
+
+    /// Writes the model file atomically (a temporary file renamed over `path`).
+    public func save(to path: String, card: ModelCard? = nil) throws {
+        let bytes = try encoded(card: card)
+        let temporary = path + ".partial"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+            throw VideoClassificationError(.ioError, path: path, message: "cannot write the model file")
+        }
+        _ = try? FileManager.default.removeItem(atPath: path)
+        do {
+            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        } catch {
+            throw VideoClassificationError(.ioError, path: path, message: "cannot write the model file: \(error)")
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}

@@ -1,0 +1,119 @@
+import Tensors
+import VideoIO
+
+/// The one place where frames become tensors.
+///
+/// Frames are decoded square at ``InputSpecification/shortSide`` (short side scaled, centered
+/// square cut, inside libswscale). Then a `size × size` window is taken — the center one for
+/// inference, a random one (with small scale, brightness and contrast jitter, and horizontal
+/// flips only when asked) for training — and written as `[T, C, size, size]` floats:
+/// RGB as `(x/255 - mean)/std`, differences of consecutive sampled frames as `(Δx/255)/std`.
+public struct Preprocessor: Sendable {
+    public let input: InputSpecification
+
+    public init(_ input: InputSpecification) { self.input = input }
+
+    /// How to decode a clip for this model: uniformly sampled frames at the decode size.
+    public func decodeOptions(threads: Int = 0) -> DecodeOptions {
+        DecodeOptions(sampling: .uniform(input.sampledFrames), format: input.decodeFormat, threads: threads)
+    }
+
+    /// Random changes applied to a clip in training (the same for all its frames).
+    public struct Augmentation: Sendable {
+        /// The window's side in decoded pixels (≤ short side) and its top-left corner.
+        public var cropSide: Int
+        public var cropX: Int
+        public var cropY: Int
+        public var flip: Bool
+        public var brightness: Float
+        public var contrast: Float
+
+        /// Draws a random augmentation.
+        public static func random(for input: InputSpecification, flips: Bool, using rng: inout SplitMix64) -> Augmentation {
+            let low = Float(input.size) * 0.85, high = Float(input.shortSide)
+            let side = min(input.shortSide, max(1, Int(rng.nextFloat(in: min(low, high), high).rounded())))
+            let room = input.shortSide - side
+            return Augmentation(cropSide: side, cropX: room > 0 ? Int(rng.next() % UInt64(room + 1)) : 0,
+                                cropY: room > 0 ? Int(rng.next() % UInt64(room + 1)) : 0,
+                                flip: flips && rng.next() % 2 == 0,
+                                brightness: rng.nextFloat(in: -0.08, 0.08), contrast: rng.nextFloat(in: 0.9, 1.1))
+        }
+    }
+
+    /// Floats per clip: `framesPerClip × channels × size × size`.
+    public var clipElementCount: Int { input.framesPerClip * input.representation.channels * input.size * input.size }
+
+    /// Pads or trims decoded frames to exactly ``InputSpecification/sampledFrames`` (a short video
+    /// repeats its last frame).
+    public func fitted(_ frames: [VideoFrame]) -> [VideoFrame] {
+        guard let last = frames.last else { return [] }
+        var out = Array(frames.prefix(input.sampledFrames))
+        while out.count < input.sampledFrames { out.append(last) }
+        return out
+    }
+
+    /// Writes one clip into `destination` (``clipElementCount`` floats).
+    public func write(_ frames: [VideoFrame], augmentation: Augmentation? = nil, into destination: UnsafeMutableBufferPointer<Float>) {
+        let frames = fitted(frames)
+        precondition(!frames.isEmpty, "no frames to preprocess")
+        precondition(destination.count >= clipElementCount, "destination too small")
+        let s = input.size, plane = s * s
+        let channels = input.representation.channels
+        let steps = input.framesPerClip
+        let offset = input.representation.usesDifferences ? 1 : 0
+        // Source window in the decoded frame.
+        let side = augmentation?.cropSide ?? s
+        let x0 = augmentation?.cropX ?? (frames[0].width - s) / 2
+        let y0 = augmentation?.cropY ?? (frames[0].height - s) / 2
+        let flip = augmentation?.flip ?? false
+        let gain = augmentation?.contrast ?? 1, bias = augmentation?.brightness ?? 0
+        // Nearest-sample map from output to source coordinates (identity without scale jitter).
+        let scale = Float(side) / Float(s)
+        let mapX = (0..<s).map { x -> Int in
+            let xs = flip ? s - 1 - x : x
+            return min(frames[0].width - 1, x0 + Int((Float(xs) + 0.5) * scale))
+        }
+        let mapY = (0..<s).map { y in min(frames[0].height - 1, y0 + Int((Float(y) + 0.5) * scale)) }
+        let inverse255: Float = 1 / 255
+        for t in 0..<steps {
+            let current = frames[t + offset]
+            let previous = offset == 1 ? frames[t] : current
+            let base = destination.baseAddress! + t * channels * plane
+            current.pixels.withUnsafeBufferPointer { cur in
+                previous.pixels.withUnsafeBufferPointer { prev in
+                    let width = current.width
+                    for c in 0..<3 {
+                        let mean = input.mean[c], invStd = 1 / input.std[c]
+                        let rgbPlane: UnsafeMutablePointer<Float>? = input.representation == .diff ? nil : base + c * plane
+                        let diffPlane: UnsafeMutablePointer<Float>? = switch input.representation {
+                        case .rgb: nil
+                        case .diff: base + c * plane
+                        case .rgbDiff: base + (3 + c) * plane
+                        }
+                        for y in 0..<s {
+                            let row = mapY[y] * width
+                            for x in 0..<s {
+                                let i = (row + mapX[x]) * 3 + c
+                                let value = Float(cur[i]) * inverse255
+                                if let rgbPlane {
+                                    let v = (value - 0.5) * gain + 0.5 + bias
+                                    rgbPlane[y * s + x] = (v - mean) * invStd
+                                }
+                                if let diffPlane {
+                                    diffPlane[y * s + x] = (value - Float(prev[i]) * inverse255) * gain * invStd
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One clip as a tensor `[1, T, C, size, size]`.
+    public func tensor(_ frames: [VideoFrame], augmentation: Augmentation? = nil) -> Tensor {
+        var t = Tensor(shape: [1, input.framesPerClip, input.representation.channels, input.size, input.size])
+        t.withUnsafeMutableBufferPointer { write(frames, augmentation: augmentation, into: $0) }
+        return t
+    }
+}

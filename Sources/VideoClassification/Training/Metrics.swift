@@ -1,0 +1,85 @@
+/// Classification metrics from true and predicted labels (and the scores behind them).
+public struct ClassificationReport: Sendable, Codable {
+    public struct ClassMetrics: Sendable, Codable {
+        public var label: String
+        public var precision: Double
+        public var recall: Double
+        public var f1: Double
+        public var support: Int
+    }
+
+    public struct Miss: Sendable, Codable {
+        public var path: String
+        public var truth: String
+        public var predicted: String
+        public var confidence: Double
+    }
+
+    public var labels: [String]
+    public var count: Int
+    public var top1: Double
+    public var top5: Double
+    /// The mean of the per-class recalls.
+    public var meanClassAccuracy: Double
+    public var perClass: [ClassMetrics]
+    /// `confusion[truth][predicted]` counts.
+    public var confusion: [[Int]]
+    public var misclassified: [Miss]
+
+    /// - Parameters:
+    ///   - truths: true class index per clip.
+    ///   - probabilities: per clip, a probability per class (model order).
+    public init(labels: [String], truths: [Int], probabilities: [[Double]], paths: [String]) {
+        precondition(truths.count == probabilities.count && truths.count == paths.count, "one row per clip")
+        let k = labels.count
+        var confusion = Array(repeating: Array(repeating: 0, count: k), count: k)
+        var top5Hits = 0
+        var misses: [Miss] = []
+        for (i, truth) in truths.enumerated() {
+            let row = probabilities[i]
+            let order = row.indices.sorted { row[$0] > row[$1] }
+            let predicted = order[0]
+            confusion[truth][predicted] += 1
+            if order.prefix(5).contains(truth) { top5Hits += 1 }
+            if predicted != truth {
+                misses.append(Miss(path: paths[i], truth: labels[truth], predicted: labels[predicted], confidence: row[predicted]))
+            }
+        }
+        let n = truths.count
+        let correct = (0..<k).map { confusion[$0][$0] }.reduce(0, +)
+        var perClass: [ClassMetrics] = []
+        var recalls: [Double] = []
+        for c in 0..<k {
+            let support = confusion[c].reduce(0, +)
+            let predictedCount = (0..<k).map { confusion[$0][c] }.reduce(0, +)
+            let tp = Double(confusion[c][c])
+            let precision = predictedCount > 0 ? tp / Double(predictedCount) : 0
+            let recall = support > 0 ? tp / Double(support) : 0
+            let f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+            perClass.append(ClassMetrics(label: labels[c], precision: precision, recall: recall, f1: f1, support: support))
+            if support > 0 { recalls.append(recall) }
+        }
+        self.labels = labels
+        self.count = n
+        self.top1 = n > 0 ? Double(correct) / Double(n) : 0
+        self.top5 = n > 0 ? Double(top5Hits) / Double(n) : 0
+        self.meanClassAccuracy = recalls.isEmpty ? 0 : recalls.reduce(0, +) / Double(recalls.count)
+        self.perClass = perClass
+        self.confusion = confusion
+        self.misclassified = misses.sorted { $0.confidence > $1.confidence }
+    }
+
+    /// The confusion matrix as aligned text (rows: truth, columns: predicted).
+    public var confusionText: String {
+        let width = max(5, (labels.map(\.count).max() ?? 0))
+        let cell = max(4, String(confusion.flatMap { $0 }.max() ?? 0).count + 1)
+        func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
+            s.count >= n ? s : (left ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
+        }
+        var lines = [pad("truth \\ predicted", width) + labels.indices.map { pad("[\($0)]", cell, left: true) }.joined()]
+        for (i, row) in confusion.enumerated() {
+            lines.append(pad("[\(i)] " + labels[i], width) + row.map { pad(String($0), cell, left: true) }.joined())
+        }
+        return lines.joined(separator: "\n")
+    }
+}

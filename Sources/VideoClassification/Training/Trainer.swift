@@ -1,0 +1,234 @@
+import Foundation
+import NeuralNetwork
+import Tensors
+import VideoIO
+
+/// How to train. The defaults are the recipe that works from scratch on small real datasets
+/// (DESIGN.md): AdamW 1e-3, weight decay 1e-2, one-cycle schedule, 40 epochs, batch 16, label
+/// smoothing 0.1, gradient clipping at norm 5, random crops and small jitter, no flips.
+public struct TrainingOptions: Sendable, Codable {
+    public enum Schedule: String, Sendable, Codable, CaseIterable { case onecycle, cosine, step, constant }
+    public enum OptimizerKind: String, Sendable, Codable, CaseIterable { case adamw, adam, sgd }
+
+    public var epochs = 40
+    public var batchSize = 16
+    public var learningRate: Float = 1e-3
+    public var schedule: Schedule = .onecycle
+    public var optimizer: OptimizerKind = .adamw
+    public var weightDecay: Float = 1e-2
+    public var labelSmoothing: Float = 0.1
+    public var clipNorm: Float? = 5
+    /// Weight classes by inverse frequency in the loss.
+    public var balanceClasses = false
+    /// Horizontal flips (off by default: flipping swaps left and right motion).
+    public var flips = false
+    public var seed: UInt64 = 1
+    /// Stop when validation accuracy has not improved for this many epochs.
+    public var earlyStoppingPatience: Int?
+    public var threads = 2
+
+    public init() {}
+
+    /// The options as strings, for the model file's provenance.
+    public var recipe: [String: String] {
+        var r = ["epochs": "\(epochs)", "batch_size": "\(batchSize)", "learning_rate": "\(learningRate)",
+                 "schedule": schedule.rawValue, "optimizer": optimizer.rawValue, "weight_decay": "\(weightDecay)",
+                 "label_smoothing": "\(labelSmoothing)", "clip_norm": clipNorm.map { "\($0)" } ?? "none",
+                 "balance_classes": "\(balanceClasses)", "flips": "\(flips)", "seed": "\(seed)"]
+        if let p = earlyStoppingPatience { r["early_stopping_patience"] = "\(p)" }
+        return r
+    }
+}
+
+/// What happened in one epoch.
+public struct EpochSummary: Sendable, Codable {
+    public var epoch: Int
+    public var loss: Double
+    public var trainAccuracy: Double
+    public var validationAccuracy: Double?
+    public var learningRate: Double
+    public var clipsPerSecond: Double
+    public var seconds: Double
+}
+
+/// Progress events during training (for progress bars and logs).
+public enum TrainingEvent: Sendable {
+    case batch(epoch: Int, batch: Int, batches: Int, loss: Double, accuracy: Double, clipsPerSecond: Double)
+    case epoch(EpochSummary, epochs: Int)
+}
+
+/// Trains a ``VideoModel`` on decoded clips: mini-batches of randomly augmented clips, the
+/// optimizer and schedule of ``TrainingOptions``, validation after every epoch, the best epoch's
+/// weights kept.
+public final class Trainer {
+    public let model: VideoModel
+    public let options: TrainingOptions
+    private let preprocessor: Preprocessor
+    private var rng: SplitMix64
+    /// Set from another thread (a signal handler) to stop after the current batch.
+    public let stopRequest = StopFlag()
+    public private(set) var history: [EpochSummary] = []
+    /// The epoch to start from (a resumed run starts after its checkpoint's epoch).
+    public var startEpoch = 0
+
+    public init(model: VideoModel, options: TrainingOptions) {
+        self.model = model
+        self.options = options
+        self.preprocessor = Preprocessor(model.card.input)
+        self.rng = SplitMix64(seed: options.seed)
+    }
+
+    /// A clip ready for training: its decoded frames and class index.
+    public struct Sample: Sendable {
+        public var frames: [VideoFrame]
+        public var label: Int
+        public var path: String
+        public init(frames: [VideoFrame], label: Int, path: String) {
+            self.frames = frames
+            self.label = label
+            self.path = path
+        }
+    }
+
+    /// Builds a batch tensor `[B, T, C, S, S]` (augmented when `augment`).
+    func batch(_ samples: ArraySlice<Sample>, augment: Bool) -> Tensor {
+        let input = model.card.input
+        var tensor = Tensor(shape: [samples.count, input.framesPerClip, input.representation.channels, input.size, input.size])
+        let stride = preprocessor.clipElementCount
+        tensor.withUnsafeMutableBufferPointer { buffer in
+            for (n, sample) in samples.enumerated() {
+                let augmentation = augment ? Preprocessor.Augmentation.random(for: input, flips: options.flips, using: &rng) : nil
+                let slice = UnsafeMutableBufferPointer(rebasing: buffer[(n * stride)..<((n + 1) * stride)])
+                preprocessor.write(sample.frames, augmentation: augmentation, into: slice)
+            }
+        }
+        return tensor
+    }
+
+    /// Class probabilities for samples (center crops, inference mode), in batches.
+    public func probabilities(_ samples: [Sample]) -> [[Double]] {
+        let inference = LRCNInference(model.network)
+        var rows: [[Double]] = []
+        let k = model.card.labels.count
+        for start in stride(from: 0, to: samples.count, by: max(1, options.batchSize)) {
+            let chunk = samples[start..<min(samples.count, start + options.batchSize)]
+            let probabilities = softmax(inference.logits(batch(chunk, augment: false)))
+            probabilities.withUnsafeBufferPointer { p in
+                for b in 0..<chunk.count { rows.append((0..<k).map { Double(p[b * k + $0]) }) }
+            }
+        }
+        return rows
+    }
+
+    /// Top-1 accuracy on samples.
+    public func accuracy(_ samples: [Sample]) -> Double {
+        guard !samples.isEmpty else { return 0 }
+        let rows = probabilities(samples)
+        let correct = zip(rows, samples).filter { row, sample in row.indices.max { row[$0] < row[$1] } == sample.label }.count
+        return Double(correct) / Double(samples.count)
+    }
+
+    /// Trains; returns the per-epoch history. The model ends with the weights of the epoch with
+    /// the best validation accuracy (the last epoch without validation data).
+    /// - Parameter checkpoint: called after every epoch with the epoch number (1-based).
+    @discardableResult
+    public func fit(train: [Sample], validation: [Sample],
+                    progress: ((TrainingEvent) -> Void)? = nil,
+                    checkpoint: ((Int) throws -> Void)? = nil) rethrows -> [EpochSummary] {
+        precondition(!train.isEmpty, "no training clips")
+        BLASThreads.count = options.threads
+        let network = model.network
+        let parameters = network.namedParameters()
+        let optimizer: any Optimizer
+        switch options.optimizer {
+        case .adamw: optimizer = Adam.adamW(learningRate: options.learningRate, weightDecay: options.weightDecay)
+        case .adam: optimizer = Adam(learningRate: options.learningRate, weightDecay: options.weightDecay)
+        case .sgd: optimizer = SGD(learningRate: options.learningRate, momentum: 0.9, weightDecay: options.weightDecay)
+        }
+        let batchesPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
+        let totalSteps = max(1, batchesPerEpoch * options.epochs)
+        let schedule: LearningRateSchedule
+        switch options.schedule {
+        case .onecycle: schedule = .oneCycle(maxRate: options.learningRate, totalSteps: totalSteps)
+        case .cosine: schedule = .cosine(base: options.learningRate, totalSteps: totalSteps, minimum: 0)
+        case .step: schedule = .step(base: options.learningRate, stepSize: max(1, totalSteps / 3), gamma: 0.1)
+        case .constant: schedule = .constant(options.learningRate)
+        }
+        var classWeights: [Float]?
+        if options.balanceClasses {
+            let k = model.card.labels.count
+            var counts = Array(repeating: 0, count: k)
+            for s in train { counts[s.label] += 1 }
+            classWeights = counts.map { $0 > 0 ? Float(train.count) / Float(k * $0) : 0 }
+        }
+        let loss = CrossEntropyLoss(classWeights: classWeights, labelSmoothing: options.labelSmoothing)
+        var best: (accuracy: Double, weights: [(String, Tensor)])?
+        var sinceBest = 0
+        var order = Array(train.indices)
+        for epoch in startEpoch..<options.epochs {
+            let started = ContinuousClock.now
+            order.shuffle(using: &rng)
+            var lossSum = 0.0, correct = 0, seen = 0
+            for b in 0..<batchesPerEpoch {
+                if stopRequest.isSet { break }
+                let indices = order[(b * options.batchSize)..<min(order.count, (b + 1) * options.batchSize)]
+                let samples = indices.map { train[$0] }
+                let input = batch(samples[...], augment: true)
+                let labels = samples.map(\.label)
+                optimizer.learningRate = schedule.rate(at: epoch * batchesPerEpoch + b)
+                network.zeroGradients()
+                let logits = network.forward(input, mode: .training)
+                let (value, gradient) = loss(logits, labels)
+                _ = network.backward(gradient)
+                if let clip = options.clipNorm { _ = clipGradientNorm(parameters, maxNorm: clip) }
+                optimizer.step(parameters)
+                lossSum += Double(value) * Double(samples.count)
+                logits.withUnsafeBufferPointer { p in
+                    let k = logits.shape[1]
+                    for (n, label) in labels.enumerated() {
+                        let row = p[(n * k)..<((n + 1) * k)]
+                        if row.indices.max(by: { row[$0] < row[$1] }).map({ $0 - n * k }) == label { correct += 1 }
+                    }
+                }
+                seen += samples.count
+                let elapsed = (ContinuousClock.now - started).seconds
+                progress?(.batch(epoch: epoch + 1, batch: b + 1, batches: batchesPerEpoch, loss: lossSum / Double(seen),
+                                 accuracy: Double(correct) / Double(seen), clipsPerSecond: Double(seen) / max(elapsed, 1e-9)))
+            }
+            if stopRequest.isSet && seen == 0 { break }
+            let validationAccuracy = validation.isEmpty ? nil : accuracy(validation)
+            let seconds = (ContinuousClock.now - started).seconds
+            let summary = EpochSummary(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)),
+                                       trainAccuracy: Double(correct) / Double(max(seen, 1)),
+                                       validationAccuracy: validationAccuracy,
+                                       learningRate: Double(optimizer.learningRate),
+                                       clipsPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
+            history.append(summary)
+            progress?(.epoch(summary, epochs: options.epochs))
+            if let accuracy = validationAccuracy {
+                if best == nil || accuracy > best!.accuracy {
+                    best = (accuracy, network.stateTensors())
+                    sinceBest = 0
+                } else {
+                    sinceBest += 1
+                }
+            }
+            try checkpoint?(epoch + 1)
+            if stopRequest.isSet { break }
+            if let patience = options.earlyStoppingPatience, sinceBest >= patience { break }
+        }
+        if let best, let file = try? SafeTensorsFile(bytes: SafeTensors.encode(best.weights)) {
+            try? network.load(from: file)
+        }
+        return history
+    }
+}
+
+/// A flag one thread sets and another reads.
+public final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    public init() {}
+    public var isSet: Bool { lock.withLock { value } }
+    public func set() { lock.withLock { value = true } }
+}

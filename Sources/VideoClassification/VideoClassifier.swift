@@ -1,0 +1,128 @@
+import Foundation
+import NeuralNetwork
+import Tensors
+import VideoIO
+
+/// A label with its probability.
+public struct LabelScore: Sendable, Codable, Equatable {
+    public var label: String
+    public var score: Double
+}
+
+/// A frame the classifier used.
+public struct UsedFrame: Sendable, Codable, Equatable {
+    public var index: Int
+    public var time: Double
+}
+
+/// What a classification says about one video.
+public struct Prediction: Sendable, Codable {
+    public var path: String
+    /// Every label, most probable first.
+    public var scores: [LabelScore]
+    /// The sampled frames, in order.
+    public var frames: [UsedFrame]
+    public var model: String
+    public var modelHash: String
+    /// Seconds spent decoding (including opening), preprocessing, and in the network.
+    public var timings: [String: Double]
+
+    /// The most probable label.
+    public var top: LabelScore { scores[0] }
+}
+
+/// Classifies video files with a ``VideoModel``.
+///
+/// ```swift
+/// let classifier = try VideoClassifier(modelPath: nil)   // the embedded default model
+/// let prediction = try classifier.classify(path: "clip.mp4")
+/// print(prediction.top.label, prediction.top.score)
+/// ```
+/// Safe to share between tasks: the network runs one call at a time; decoding runs in parallel.
+public final class VideoClassifier: @unchecked Sendable {
+    public let model: VideoModel
+    public let preprocessor: Preprocessor
+    private let inference: LRCNInference
+    private let lock = NSLock()
+
+    public init(model: VideoModel) {
+        self.model = model
+        self.preprocessor = Preprocessor(model.card.input)
+        self.inference = LRCNInference(model.network)
+    }
+
+    /// Loads a model file, or the embedded default model when `modelPath` is nil.
+    /// - Throws: ``VideoClassificationError`` for a bad model file.
+    public convenience init(modelPath: String?) throws {
+        if let modelPath {
+            self.init(model: try VideoModel(contentsOf: modelPath))
+        } else {
+            self.init(model: try DefaultModel.load())
+        }
+    }
+
+    /// Probabilities per label for clips `[B, T, C, H, W]`, as `[B][labels]` (model order).
+    public func probabilities(_ clips: Tensor) -> [[Double]] {
+        let logits = lock.withLock { inference.logits(clips) }
+        let probabilities = softmax(logits)
+        let classes = model.card.labels.count
+        return probabilities.withUnsafeBufferPointer { p in
+            (0..<clips.shape[0]).map { b in (0..<classes).map { Double(p[b * classes + $0]) } }
+        }
+    }
+
+    /// Sorted label scores from one row of probabilities.
+    public func ranked(_ row: [Double]) -> [LabelScore] {
+        zip(model.card.labels, row).map { LabelScore(label: $0, score: $1) }.sorted { $0.score > $1.score }
+    }
+
+    /// Classifies frames already decoded with ``Preprocessor/decodeOptions(threads:)``.
+    public func classify(frames: [VideoFrame], path: String = "<frames>") throws -> Prediction {
+        guard !frames.isEmpty else {
+            throw VideoClassificationError(.noFrames, path: path, message: "the video yielded no frames")
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let clip = preprocessor.tensor(frames)
+        let preprocessed = clock.now
+        let row = probabilities(clip)[0]
+        let preprocess = preprocessed - start, network = clock.now - preprocessed
+        return Prediction(path: path, scores: ranked(row), frames: frames.map { UsedFrame(index: $0.index, time: $0.time) },
+                          model: model.card.name, modelHash: model.hash,
+                          timings: ["preprocess": preprocess.seconds, "model": network.seconds])
+    }
+
+    /// Decodes the frames the model samples from `path` and classifies them.
+    /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` if it has no frames.
+    public func classify(path: String, threads: Int = 0) throws -> Prediction {
+        let clock = ContinuousClock()
+        var frames: [VideoFrame] = []
+        let decode = try clock.measure {
+            frames = try VideoReader(path: path, options: preprocessor.decodeOptions(threads: threads)).readAll()
+        }
+        var prediction = try classify(frames: frames, path: path)
+        prediction.timings["decode"] = decode.seconds
+        return prediction
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+/// The model that ships inside the package (trained by `vidclass train` on `vidclass synth` data;
+/// the README has the commands).
+public enum DefaultModel {
+    /// The bundled file's path, if the package has one.
+    public static var path: String? {
+        Bundle.module.path(forResource: "default", ofType: "safetensors")
+    }
+
+    public static func load() throws -> VideoModel {
+        guard let path else {
+            throw VideoClassificationError(.invalidModel, path: "<default model>",
+                                           message: "this build has no embedded default model; pass --model")
+        }
+        return try VideoModel(contentsOf: path)
+    }
+}
