@@ -59,34 +59,56 @@ public enum SyntheticMotion {
     /// - Throws: ``VideoIOError`` when a file cannot be written.
     @discardableResult
     public static func generate(into directory: String, clipsPerClass: Int, seed: UInt64, options: Options = Options(),
-                                progress: ((Int, Int) -> Void)? = nil) throws -> [Truth] {
+                                progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [Truth] {
         precondition(clipsPerClass > 0, "clipsPerClass must be positive")
-        var truths: [Truth] = []
         let total = clipsPerClass * classes.count
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for (classIndex, label) in classes.enumerated() {
+        for label in classes {
             try FileManager.default.createDirectory(atPath: directory + "/" + label, withIntermediateDirectories: true)
-            for n in 0..<clipsPerClass {
-                // Every clip has its own generator, so a clip does not depend on how many others there are.
-                var rng = SplitMix64(seed: seed &* 0x9E37_79B9 &+ UInt64(classIndex * 1_000_003 + n))
-                let clip = render(classIndex: classIndex, options: options, rng: &rng)
-                let codec = options.codecs[Int(rng.next() % UInt64(options.codecs.count))]
-                let ext = codec == .vp9 ? "webm" : codec == .mjpeg || codec == .mpeg4 ? "avi" : "mp4"
-                let relative = "\(label)/\(label)_\(String(format: "%04d", n)).\(ext)"
+        }
+        // Clips are independent (each has its own generator), so they are rendered and encoded in parallel.
+        let results = Results(count: total)
+        DispatchQueue.concurrentPerform(iterations: total) { job in
+            let classIndex = job / clipsPerClass, n = job % clipsPerClass
+            let label = classes[classIndex]
+            var rng = SplitMix64(seed: seed &* 0x9E37_79B9 &+ UInt64(classIndex * 1_000_003 + n))
+            let clip = render(classIndex: classIndex, options: options, rng: &rng)
+            let codec = options.codecs[Int(rng.next() % UInt64(options.codecs.count))]
+            let ext = codec == .vp9 ? "webm" : codec == .mjpeg || codec == .mpeg4 ? "avi" : "mp4"
+            let relative = "\(label)/\(label)_\(String(format: "%04d", n)).\(ext)"
+            do {
                 let writer = try VideoWriter(path: directory + "/" + relative, width: clip.width, height: clip.height,
                                              frameRate: clip.frameRate, codec: codec, quality: 25)
                 for frame in clip.frames { try writer.write(rgb: frame) }
                 try writer.finish()
-                truths.append(Truth(label: label, path: relative, width: clip.width, height: clip.height,
-                                    frameCount: clip.frames.count, frameRate: clip.frameRate, codec: writer.codec.rawValue,
-                                    start: clip.start, end: clip.end, shape: "\(clip.shape)",
-                                    startProbe: probe(clip.shape, clip.start), endProbe: probe(clip.shape, clip.end)))
-                progress?(truths.count, total)
+                results.set(job, .success(Truth(label: label, path: relative, width: clip.width, height: clip.height,
+                                                frameCount: clip.frames.count, frameRate: clip.frameRate, codec: writer.codec.rawValue,
+                                                start: clip.start, end: clip.end, shape: "\(clip.shape)",
+                                                startProbe: probe(clip.shape, clip.start), endProbe: probe(clip.shape, clip.end))))
+            } catch {
+                results.set(job, .failure(error))
+            }
+            progress?(results.done, total)
+        }
+        var truths: [Truth] = []
+        for result in results.values {
+            switch result {
+            case .success(let truth): truths.append(truth)
+            case .failure(let error): throw error
+            case nil: break
             }
         }
         let csv = "path,label\n" + truths.map { "\($0.path),\($0.label)" }.joined(separator: "\n") + "\n"
         try csv.write(toFile: directory + "/labels.csv", atomically: true, encoding: .utf8)
         return truths
+    }
+
+    final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var values: [Result<Truth, any Error>?]
+        private(set) var done = 0
+        init(count: Int) { values = Array(repeating: nil, count: count) }
+        func set(_ i: Int, _ value: Result<Truth, any Error>) { lock.withLock { values[i] = value; done += 1 } }
     }
 
     struct Clip {

@@ -66,13 +66,14 @@ public final class Trainer {
     private let preprocessor: Preprocessor
     private var rng: SplitMix64
     /// Set from another thread (a signal handler) to stop after the current batch.
-    public let stopRequest = StopFlag()
+    public let stopRequest: StopFlag
     public private(set) var history: [EpochSummary] = []
     /// The epoch to start from (a resumed run starts after its checkpoint's epoch).
     public var startEpoch = 0
 
-    public init(model: VideoModel, options: TrainingOptions) {
+    public init(model: VideoModel, options: TrainingOptions, stopRequest: StopFlag = StopFlag()) {
         self.model = model
+        self.stopRequest = stopRequest
         self.options = options
         self.preprocessor = Preprocessor(model.card.input)
         self.rng = SplitMix64(seed: options.seed)

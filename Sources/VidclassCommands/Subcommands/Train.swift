@@ -1,0 +1,237 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import NeuralNetwork
+import VideoClassification
+import VideoIO
+
+extension VidclassCommand {
+    /// `vidclass train DATASET --output model.safetensors`.
+    struct Train: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a CNN+RNN clip classifier on a folder per class (or a CSV of path,label[,split]).")
+
+        @Argument(help: "Dataset folder (one sub-folder per class) or CSV file.")
+        var dataset: String
+
+        @Option(name: .shortAndLong, help: "The model file to write.")
+        var output: String?
+
+        @Option(help: "Model name stored in the file (default: the output's file name).")
+        var name: String?
+
+        @Option(help: "Encoder: lrcn-small or lrcn-resnet18.")
+        var encoder = "lrcn-small"
+
+        @Option(help: "Sequence model: lstm, gru, rnn, or mean (no recurrence: features averaged over time).")
+        var sequence: SequenceChoice = .lstm
+
+        @Option(help: "Recurrent hidden size.")
+        var hidden = 256
+
+        @Option(help: "Recurrent layers.")
+        var layers = 1
+
+        @Flag(help: "Bidirectional recurrent layers (cannot stream).")
+        var bidirectional = false
+
+        @Option(help: "Input: rgb, diff (differences of consecutive sampled frames) or rgb+diff.")
+        var input: InputSpecification.Representation = .rgb
+
+        @Option(help: "Time steps per clip.")
+        var frames = 16
+
+        @Option(help: "Network input size (square).")
+        var size = 112
+
+        @Option(help: "Short side frames are scaled to before cropping (default: size * 8/7).")
+        var shortSide: Int?
+
+        @Option(help: "Dropout before the head.")
+        var dropout: Float = 0.3
+
+        @Option(help: "Epochs.") var epochs = 40
+        @Option(help: "Clips per batch.") var batchSize = 16
+        @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Float = 1e-3
+        @Option(help: "Learning-rate schedule: onecycle, cosine, step, constant.") var schedule: TrainingOptions.Schedule = .onecycle
+        @Option(help: "Optimizer: adamw, adam, sgd.") var optimizer: TrainingOptions.OptimizerKind = .adamw
+        @Option(help: "Weight decay.") var weightDecay: Float = 1e-2
+        @Option(help: "Label smoothing.") var labelSmoothing: Float = 0.1
+        @Option(help: "Clip gradients to this global norm (0: off).") var clipNorm: Float = 5
+        @Flag(help: "Weight classes by inverse frequency.") var balanceClasses = false
+        @Flag(help: "Random horizontal flips (they swap left and right motion).") var flips = false
+        @Option(help: "Random seed.") var seed: UInt64 = 1
+        @Option(help: "Stop when validation accuracy has not improved for this many epochs.") var earlyStopping: Int?
+        @Option(help: "Fraction held out for validation when the dataset has no split column (0: none).")
+        var validationFraction = 0.2
+        @Option(help: "Regular expression whose first match (or capture group) in a path names its group: clips of a group stay on one side of every split.")
+        var groupBy: String?
+        @Option(help: "K-fold cross-validation: train K models and report the mean and standard deviation.")
+        var folds: Int?
+        @Option(help: "Write a JSON report (history, metrics, folds) here.")
+        var report: String?
+        @Flag(help: "Continue from OUTPUT.checkpoint if present.")
+        var resume = false
+        @Option(help: "Compute threads.") var threads = 2
+        @Option(help: "Clips decoded at once.") var jobs = 2
+
+        func validate() throws {
+            if folds == nil && output == nil { throw ValidationError("--output is required (except with --folds)") }
+            if let folds, folds < 2 { throw ValidationError("--folds must be at least 2") }
+            if frames < 1 || size < 16 || epochs < 1 || batchSize < 1 { throw ValidationError("--frames, --size, --epochs and --batch-size must be positive (size ≥ 16)") }
+            if !(0..<1).contains(validationFraction) { throw ValidationError("--validation-fraction must be in [0, 1)") }
+            if !["lrcn-small", "lrcn-resnet18"].contains(encoder) { throw ValidationError("--encoder must be lrcn-small or lrcn-resnet18") }
+        }
+
+        func card(labels: [String]) -> ModelCard {
+            let inputSpec = InputSpecification(representation: input, framesPerClip: frames, size: size, shortSide: shortSide)
+            let architecture = ModelDescription(
+                backbone: encoder == "lrcn-resnet18" ? .resnet18 : .small, numClasses: labels.count,
+                sequenceKind: sequence.kind, hiddenSize: hidden, sequenceLayers: layers, bidirectional: bidirectional,
+                head: sequence == .mean ? .featureMean : .lastStep, inputChannels: input.channels, headDropout: dropout)
+            let modelName = name ?? output.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension } ?? "model"
+            return ModelCard(name: modelName, architecture: architecture, labels: labels, input: inputSpec)
+        }
+
+        var trainingOptions: TrainingOptions {
+            var o = TrainingOptions()
+            o.epochs = epochs
+            o.batchSize = batchSize
+            o.learningRate = learningRate
+            o.schedule = schedule
+            o.optimizer = optimizer
+            o.weightDecay = weightDecay
+            o.labelSmoothing = labelSmoothing
+            o.clipNorm = clipNorm > 0 ? clipNorm : nil
+            o.balanceClasses = balanceClasses
+            o.flips = flips
+            o.seed = seed
+            o.earlyStoppingPatience = earlyStopping
+            o.threads = threads
+            return o
+        }
+
+        func run() async throws {
+            let data = try VideoDataset.load(dataset)
+            let baseCard = card(labels: data.labels)
+            let progress = ProgressLine()
+            printError("train: \(data.clips.count) clips, \(data.labels.count) classes (\(data.labels.joined(separator: ", "))); decoding ...")
+            let decoded = DecodedClips.decode(data.clips, options: Preprocessor(baseCard.input).decodeOptions(threads: 1), jobs: jobs) { done, total in
+                progress.update("decoding \(done)/\(total)")
+            }
+            progress.finish()
+            for failure in decoded.failures {
+                printError("train: skipped \(data.clips[failure.index].path): \(failure.reason)")
+            }
+            let labelIndex = Dictionary(uniqueKeysWithValues: data.labels.enumerated().map { ($1, $0) })
+            func samples(_ indices: [Int]) -> [Trainer.Sample] {
+                indices.compactMap { i in
+                    decoded.frames[i].map { Trainer.Sample(frames: $0, label: labelIndex[data.clips[i].label]!, path: data.clips[i].path) }
+                }
+            }
+            let stop = StopFlag()
+            let signals = SignalWatcher { stop.set() }
+            defer { signals.cancel() }
+
+            if let folds {
+                let parts = try data.folds(folds, seed: seed, groupBy: groupBy)
+                var accuracies: [Double] = []
+                for (k, heldOut) in parts.enumerated() {
+                    let train = parts.enumerated().filter { $0.offset != k }.flatMap(\.element)
+                    let model = VideoModel(card: baseCard, seed: seed &+ UInt64(k))
+                    let trainer = Trainer(model: model, options: trainingOptions, stopRequest: stop)
+                    printError("fold \(k + 1)/\(folds): \(train.count) training clips, \(heldOut.count) held out")
+                    trainer.fit(train: samples(train), validation: [], progress: { progress.show($0, prefix: "fold \(k + 1)/\(folds) ") })
+                    progress.finish()
+                    let accuracy = trainer.accuracy(samples(heldOut))
+                    accuracies.append(accuracy)
+                    print(String(format: "fold %d/%d: held-out accuracy %.1f%%", k + 1, folds, accuracy * 100))
+                    if stop.isSet { break }
+                }
+                let mean = accuracies.reduce(0, +) / Double(max(accuracies.count, 1))
+                let std = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(accuracies.count - 1, 1))).squareRoot()
+                print(String(format: "%d-fold cross-validation: %.1f%% ± %.1f (mean ± std of %d folds)", folds, mean * 100, std * 100, accuracies.count))
+                if let report {
+                    try writeJSON(["folds": accuracies, "mean": [mean], "std": [std]], to: report)
+                }
+                return
+            }
+
+            guard let output else { return }
+            let split = try data.split(validationFraction: validationFraction, seed: seed, groupBy: groupBy)
+            let trainSamples = samples(split.train)
+            let validationSamples = validationFraction > 0 || data.clips.contains(where: { $0.split != nil }) ? samples(split.validation) : []
+            guard !trainSamples.isEmpty else {
+                throw VideoClassificationError(.invalidDataset, path: dataset, message: "no decodable training clips")
+            }
+            let checkpointPath = output + ".checkpoint"
+            var model = VideoModel(card: baseCard, seed: seed)
+            var startEpoch = 0
+            if resume, FileManager.default.fileExists(atPath: checkpointPath) {
+                model = try VideoModel(contentsOf: checkpointPath)
+                startEpoch = model.card.provenance?.epochs ?? 0
+                printError("train: resuming after epoch \(startEpoch) from \(checkpointPath)")
+            }
+            let trainer = Trainer(model: model, options: trainingOptions, stopRequest: stop)
+            trainer.startEpoch = startEpoch
+            printError("train: \(trainSamples.count) training clips, \(validationSamples.count) validation clips")
+            let datasetHash = data.hash
+            let started = Date()
+            func provenance(epochs: Int, metrics: [String: Double]) -> Provenance {
+                Provenance(dataset: dataset, datasetHash: datasetHash, date: ISO8601DateFormatter().string(from: started),
+                           epochs: epochs, metrics: metrics, vidclassVersion: vidclassVersion, recipe: trainingOptions.recipe)
+            }
+            try trainer.fit(train: trainSamples, validation: validationSamples, progress: { progress.show($0) }) { epoch in
+                var checkpointCard = model.card
+                checkpointCard.provenance = provenance(epochs: epoch, metrics: [:])
+                try model.save(to: checkpointPath, card: checkpointCard)
+            }
+            progress.finish()
+            var metrics: [String: Double] = [:]
+            if let last = trainer.history.last {
+                metrics["train_loss"] = last.loss
+                metrics["train_accuracy"] = last.trainAccuracy
+            }
+            if !validationSamples.isEmpty { metrics["validation_accuracy"] = trainer.accuracy(validationSamples) }
+            var finalCard = model.card
+            finalCard.provenance = provenance(epochs: trainer.history.last?.epoch ?? startEpoch, metrics: metrics)
+            try model.save(to: output, card: finalCard)
+            if stop.isSet {
+                printError("train: interrupted; checkpoint in \(checkpointPath) (continue with --resume)")
+            } else {
+                try? FileManager.default.removeItem(atPath: checkpointPath)
+            }
+            print("wrote \(output)" + (metrics["validation_accuracy"].map { String(format: " (validation accuracy %.1f%%)", $0 * 100) } ?? ""))
+            if let report {
+                struct Report: Encodable { var history: [EpochSummary]; var metrics: [String: Double]; var failures: [String] }
+                try writeJSON(Report(history: trainer.history, metrics: metrics,
+                                     failures: decoded.failures.map { data.clips[$0.index].path }), to: report)
+            }
+        }
+
+        private func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
+            try Data(jsonString(value).utf8).write(to: URL(fileURLWithPath: path))
+        }
+    }
+}
+
+/// Runs a handler on SIGINT and SIGTERM instead of dying, so training can checkpoint and exit cleanly.
+final class SignalWatcher: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ handler: @escaping @Sendable () -> Void) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: handler)
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}
