@@ -1,0 +1,180 @@
+import Foundation
+import NeuralNetwork
+import Tensors
+import Testing
+import VideoClassification
+import VideoIO
+import VidclassTestSupport
+
+/// A tiny model card (fast in debug builds).
+func tinyCard(labels: [String] = ["a", "b", "c"], representation: InputSpecification.Representation = .diff,
+              head: ModelDescription.Head = .lastStep) -> ModelCard {
+    ModelCard(name: "tiny",
+              architecture: ModelDescription(backbone: .small, numClasses: labels.count, smallChannels: [4, 8],
+                                             hiddenSize: 8, head: head, inputChannels: representation.channels),
+              labels: labels, input: InputSpecification(representation: representation, framesPerClip: 4, size: 16, shortSide: 20))
+}
+
+/// Synthetic frames: a bright square moving right on grey, `count` frames of `side`².
+func movingSquare(count: Int, side: Int = 20, step: Int = 2) -> [VideoFrame] {
+    (0..<count).map { n in
+        var pixels = [UInt8](repeating: 100, count: side * side * 3)
+        for y in 6..<12 { for x in (n * step)..<min(side, n * step + 6) { for c in 0..<3 { pixels[(y * side + x) * 3 + c] = 220 } } }
+        return VideoFrame(index: n, time: Double(n) / 10, timestamp: Int64(n), width: side, height: side, pixels: pixels)
+    }
+}
+
+struct ModelFileTests {
+    @Test func roundTripKeepsCardAndOutputs() throws {
+        let model = VideoModel(card: tinyCard(), seed: 3)
+        let path = try TestPaths.temporaryDirectory().appendingPathComponent("m.safetensors").path
+        try model.save(to: path)
+        let loaded = try VideoModel(contentsOf: path)
+        #expect(loaded.card == model.card)
+        #expect(loaded.hash.count == 12)
+        let clip = Preprocessor(model.card.input).tensor(movingSquare(count: 5))
+        let a = VideoClassifier(model: model).probabilities(clip)[0]
+        let b = VideoClassifier(model: loaded).probabilities(clip)[0]
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(abs(a.reduce(0, +) - 1) < 1e-5)
+    }
+
+    @Test func badModelFilesAreTypedErrors() throws {
+        let directory = try TestPaths.temporaryDirectory()
+        func expectInvalid(_ bytes: [UInt8], _ fragment: String) throws {
+            let path = directory.appendingPathComponent(UUID().uuidString + ".safetensors").path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            do {
+                _ = try VideoModel(contentsOf: path)
+                Issue.record("expected an error mentioning '\(fragment)'")
+            } catch let error as VideoClassificationError {
+                #expect(error.code == .invalidModel)
+                #expect(error.description.hasPrefix(path))
+                #expect(error.description.contains(fragment), "\(error)")
+            }
+        }
+        try expectInvalid(Array("hello".utf8), "not a safetensors file")
+        try expectInvalid([], "not a safetensors file")
+        // A valid safetensors file without the vidclass description.
+        try expectInvalid(SafeTensors.encode([("w", Tensor(shape: [2]))]), "no 'vidclass' description")
+        // A description that does not parse, and one that contradicts itself.
+        try expectInvalid(SafeTensors.encode([("w", Tensor(shape: [2]))], metadata: ["vidclass": "{not json"]), "not valid")
+        var card = tinyCard()
+        card.labels = ["only-one"]
+        let json = String(decoding: try JSONEncoder().encode(card), as: UTF8.self)
+        try expectInvalid(SafeTensors.encode([("w", Tensor(shape: [2]))], metadata: ["vidclass": json]), "1 labels for 3 outputs")
+        // Weights that do not fit the architecture.
+        let good = String(decoding: try JSONEncoder().encode(tinyCard()), as: UTF8.self)
+        try expectInvalid(SafeTensors.encode([("w", Tensor(shape: [2]))], metadata: ["vidclass": good]), "weights do not fit")
+        #expect(throws: VideoClassificationError.self) { try VideoModel(contentsOf: "/nonexistent/model.safetensors") }
+    }
+}
+
+struct PreprocessingTests {
+    @Test func differencesAndNormalization() {
+        let spec = InputSpecification(representation: .rgbDiff, framesPerClip: 3, size: 16, shortSide: 20,
+                                      mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25])
+        let frames = movingSquare(count: 4)
+        let t = Preprocessor(spec).tensor(frames)
+        #expect(t.shape == [1, 3, 6, 16, 16])
+        let values = t.withUnsafeBufferPointer { Array($0) }
+        let plane = 16 * 16
+        // Center crop: output (x, y) is decoded (x + 2, y + 2). Step 0 shows frame 1 and frame 1 − frame 0.
+        func value(step: Int, channel: Int, x: Int, y: Int) -> Float { values[(step * 6 + channel) * plane + y * 16 + x] }
+        let background = (Float(100) / 255 - 0.5) / 0.25
+        #expect(abs(value(step: 0, channel: 0, x: 15, y: 0) - background) < 1e-5)
+        // Frame 1 covers x 2..<8, frame 0 covers 0..<6: decoded x = 7 is new in frame 1 (output x = 5).
+        #expect(abs(value(step: 0, channel: 3, x: 5, y: 6) - (Float(220 - 100) / 255) / 0.25) < 1e-5)
+        #expect(abs(value(step: 0, channel: 3, x: 15, y: 15)) < 1e-6)
+        // Decoded x = 0..1 left the square in frame 1: negative difference (output x would be -2..-1, outside); check x = 2 → 0.
+        #expect(value(step: 0, channel: 4, x: 0, y: 6) == 0)
+    }
+
+    @Test func shortVideosRepeatTheirLastFrame() {
+        let spec = InputSpecification(representation: .rgb, framesPerClip: 6, size: 16, shortSide: 20)
+        let fitted = Preprocessor(spec).fitted(movingSquare(count: 2))
+        #expect(fitted.map(\.index) == [0, 1, 1, 1, 1, 1])
+    }
+
+    @Test func augmentationStaysInside() {
+        var rng = SplitMix64(seed: 5)
+        let spec = InputSpecification(representation: .diff, framesPerClip: 4, size: 16, shortSide: 20)
+        for _ in 0..<200 {
+            let a = Preprocessor.Augmentation.random(for: spec, flips: true, using: &rng)
+            #expect(a.cropSide >= 13 && a.cropSide <= 20)
+            #expect(a.cropX >= 0 && a.cropX + a.cropSide <= 20 && a.cropY >= 0 && a.cropY + a.cropSide <= 20)
+        }
+        let t = Preprocessor(spec).tensor(movingSquare(count: 5), augmentation: Preprocessor.Augmentation.random(for: spec, flips: true, using: &rng))
+        #expect(t.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) })
+    }
+}
+
+struct DatasetTests {
+    static func makeFolder(_ layout: [String: Int]) throws -> String {
+        let root = try TestPaths.temporaryDirectory("dataset").path
+        for (label, count) in layout {
+            try FileManager.default.createDirectory(atPath: root + "/" + label, withIntermediateDirectories: true)
+            for n in 0..<count {
+                FileManager.default.createFile(atPath: "\(root)/\(label)/src\(n % 3)_clip\(n).mp4", contents: Data([0]))
+            }
+        }
+        return root
+    }
+
+    @Test func folderLayoutAndErrors() throws {
+        let data = try VideoDataset.load(try Self.makeFolder(["fight": 6, "calm": 4]))
+        #expect(data.labels == ["calm", "fight"])
+        #expect(data.clips.count == 10)
+        #expect(throws: VideoClassificationError.self) { try VideoDataset.load(try Self.makeFolder(["only": 3])) }
+        #expect(throws: VideoClassificationError.self) { try VideoDataset.load(try Self.makeFolder(["a": 3, "empty": 0])) }
+        #expect(throws: VideoClassificationError.self) { try VideoDataset.load("/nonexistent/dataset") }
+    }
+
+    @Test func csvLayoutAndMissingFiles() throws {
+        let root = try Self.makeFolder(["x": 2, "y": 2])
+        let csv = root + "/list.csv"
+        try "path,label,split\nx/src0_clip0.mp4,x,train\nx/src1_clip1.mp4,x,validation\ny/src0_clip0.mp4,y,\ny/src1_clip1.mp4,y,val\n"
+            .write(toFile: csv, atomically: true, encoding: .utf8)
+        let data = try VideoDataset.load(csv)
+        #expect(data.clips.count == 4 && data.labels == ["x", "y"])
+        let split = try data.split(validationFraction: 0.2, seed: 1)
+        #expect(split.validation.map { data.clips[$0].path.hasSuffix("clip1.mp4") } == [true, true])
+        try "path,label\nx/src0_clip0.mp4,x\nmissing.mp4,y\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        #expect(throws: VideoClassificationError.self) { try VideoDataset.load(csv) }
+    }
+
+    @Test func foldsKeepGroupsTogetherAndStratify() throws {
+        let data = try VideoDataset.load(try Self.makeFolder(["a": 30, "b": 30]))
+        let groups = try data.groups(by: "(src[0-9])_")
+        let folds = try data.folds(3, seed: 9, groupBy: "(src[0-9])_")
+        #expect(folds.flatMap { $0 }.sorted() == Array(data.clips.indices))
+        for fold in folds {
+            let foldGroups = Set(fold.map { "\(data.clips[$0].label)/\(groups[$0])" })
+            for other in folds where other != fold {
+                #expect(foldGroups.isDisjoint(with: other.map { "\(data.clips[$0].label)/\(groups[$0])" }))
+            }
+        }
+        // Without groups, each of 5 folds gets 6 clips of each class.
+        for fold in try data.folds(5, seed: 2) {
+            #expect(fold.filter { data.clips[$0].label == "a" }.count == 6)
+        }
+        #expect(data.hash == (try VideoDataset.load(data.root)).hash)
+    }
+}
+
+struct MetricsTests {
+    @Test func knownNumbers() {
+        // Truth a,a,b,b,c; predictions a,b,b,b,a.
+        let p: [[Double]] = [[0.8, 0.1, 0.1], [0.3, 0.6, 0.1], [0.1, 0.7, 0.2], [0.2, 0.5, 0.3], [0.5, 0.1, 0.4]]
+        let r = ClassificationReport(labels: ["a", "b", "c"], truths: [0, 0, 1, 1, 2], probabilities: p,
+                                     paths: ["1", "2", "3", "4", "5"])
+        #expect(r.top1 == 0.6)
+        #expect(r.top5 == 1)
+        #expect(r.confusion == [[1, 1, 0], [0, 2, 0], [1, 0, 0]])
+        #expect(abs(r.meanClassAccuracy - (0.5 + 1 + 0) / 3) < 1e-12)
+        #expect(r.perClass[1].precision == 2.0 / 3 && r.perClass[1].recall == 1)
+        #expect(abs(r.perClass[1].f1 - 0.8) < 1e-12)
+        #expect(r.misclassified.map(\.path) == ["2", "5"])
+        #expect(r.confusionText.contains("[2] c"))
+    }
+}

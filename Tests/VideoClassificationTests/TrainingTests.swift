@@ -1,0 +1,132 @@
+import Foundation
+import NeuralNetwork
+import Testing
+import VideoClassification
+import VideoIO
+import VidclassTestSupport
+
+struct TrainingTests {
+    /// Two classes only frame order separates: the square moves right, or the same frames reversed.
+    static func samples(_ count: Int) -> [Trainer.Sample] {
+        (0..<count).map { n in
+            var frames = movingSquare(count: 5, step: 2 + n % 2)
+            if n % 2 == 1 { frames.reverse() }
+            return Trainer.Sample(frames: frames, label: n % 2, path: "clip\(n)")
+        }
+    }
+
+    @Test func lossFallsAndOrderIsLearned() {
+        var options = TrainingOptions()
+        options.epochs = 30
+        options.batchSize = 4
+        options.learningRate = 1e-2
+        options.labelSmoothing = 0
+        options.schedule = .constant
+        let model = VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1)
+        let trainer = Trainer(model: model, options: options)
+        let history = trainer.fit(train: Self.samples(8), validation: Self.samples(4))
+        #expect(history.count == 30)
+        #expect(history.last!.loss < history.first!.loss * 0.5, "loss \(history.first!.loss) → \(history.last!.loss)")
+        #expect(trainer.accuracy(Self.samples(8)) == 1)
+    }
+
+    @Test func stopRequestEndsTheRunEarly() {
+        var options = TrainingOptions()
+        options.epochs = 50
+        let stop = StopFlag()
+        stop.set()
+        let trainer = Trainer(model: VideoModel(card: tinyCard(labels: ["right", "left"])), options: options, stopRequest: stop)
+        #expect(trainer.fit(train: Self.samples(4), validation: []).count <= 1)
+    }
+}
+
+/// `train`, `evaluate`, `classify`, `info` end to end on the built binary.
+struct TrainingCommandTests {
+    /// A tiny video dataset: squares moving right or left, plus one corrupt file.
+    static func makeDataset() throws -> String {
+        let root = try TestPaths.temporaryDirectory("videos").path
+        for (label, direction) in [("right", 1), ("left", -1)] {
+            try FileManager.default.createDirectory(atPath: root + "/" + label, withIntermediateDirectories: true)
+            for n in 0..<4 {
+                let writer = try VideoWriter(path: "\(root)/\(label)/clip\(n).avi", width: 32, height: 32, frameRate: 10, codec: .mjpeg)
+                for f in 0..<8 {
+                    var pixels = [UInt8](repeating: 90, count: 32 * 32 * 3)
+                    let x0 = direction > 0 ? 2 + 3 * f : 24 - 3 * f
+                    for y in (8 + n)..<(16 + n) { for x in max(0, x0)..<min(32, x0 + 8) { for c in 0..<3 { pixels[(y * 32 + x) * 3 + c] = 230 } } }
+                    try writer.write(rgb: pixels)
+                }
+                try writer.finish()
+            }
+        }
+        try Data("not a video".utf8).write(to: URL(fileURLWithPath: root + "/left/broken.mp4"))
+        return root
+    }
+
+    @Test func trainEvaluateClassifyInfo() throws {
+        let dataset = try Self.makeDataset()
+        let out = try TestPaths.temporaryDirectory("model")
+        let model = out.appendingPathComponent("m.safetensors").path
+        let common = ["--frames", "4", "--size", "16", "--short-side", "20", "--input", "diff", "--batch-size", "4",
+                      "--hidden", "16", "--validation-fraction", "0.25", "--seed", "3"]
+        let train = try runVidclass(["train", dataset, "-o", model, "--epochs", "2"] + common)
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("skipped \(dataset)/left/broken.mp4"), "a corrupt clip is listed and skipped")
+        #expect(train.stderr.contains("epoch 2/2"))
+        #expect(FileManager.default.fileExists(atPath: model))
+        #expect(!FileManager.default.fileExists(atPath: model + ".checkpoint"), "the checkpoint goes once training ends")
+
+        let info = try runVidclass(["info", "--model", model, "--format", "json"])
+        #expect(info.status == 0)
+        let card = try JSONDecoder().decode(ModelCard.self, from: Data(info.stdout.utf8))
+        #expect(card.labels == ["left", "right"])
+        #expect(card.input.representation == .diff && card.input.framesPerClip == 4)
+        #expect(card.provenance?.epochs == 2 && card.provenance?.datasetHash != nil)
+
+        let clip = dataset + "/right/clip0.avi"
+        let classify = try runVidclass(["classify", clip, "--model", model, "--format", "json"])
+        #expect(classify.status == 0, "\(classify.stderr)")
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(classify.stdout.utf8)) as? [[String: Any]])
+        let labels = try #require(objects.first?["labels"] as? [[String: Any]])
+        #expect(labels.count == 2)
+        let total = labels.compactMap { $0["score"] as? Double }.reduce(0, +)
+        #expect(abs(total - 1) < 1e-4)
+        let frames = try #require(objects.first?["frames"] as? [[String: Any]])
+        let indices = frames.compactMap { $0["index"] as? Int }
+        #expect(indices == [0, 2, 4, 5, 7], "diff input samples framesPerClip + 1 frames, round(linspace(0, 7, 5))")
+        let times = frames.compactMap { $0["time"] as? Double }
+        #expect(zip(indices, times).allSatisfy { abs(Double($0) / 10 - $1) < 1e-9 }, "times match the frames at 10 fps")
+
+        let text = try runVidclass(["classify", clip, "--model", model, "--top", "1"])
+        #expect(text.status == 0 && text.stdout.split(separator: "\n").count == 1)
+
+        let svg = out.appendingPathComponent("cm.svg").path
+        let evaluate = try runVidclass(["evaluate", dataset, "--model", model, "--format", "json", "--confusion-matrix", svg])
+        #expect(evaluate.status == 0, "\(evaluate.stderr)")
+        let report = try JSONDecoder().decode(ClassificationReport.self, from: Data(evaluate.stdout.utf8))
+        #expect(report.count == 8)
+        #expect(report.confusion.flatMap { $0 }.reduce(0, +) == 8)
+        #expect(try String(contentsOfFile: svg, encoding: .utf8).hasPrefix("<svg"))
+
+        // Resume: a checkpoint after epoch 2 of 3 runs just the third epoch.
+        try FileManager.default.copyItem(atPath: model, toPath: model + ".checkpoint")
+        let resumed = try runVidclass(["train", dataset, "-o", model, "--epochs", "3", "--resume"] + common)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming after epoch 2"))
+        #expect(resumed.stderr.contains("epoch 3/3") && !resumed.stderr.contains("epoch 1/3"))
+    }
+
+    @Test func badInputsExitNonZeroWithAClearLine() throws {
+        let dataset = try Self.makeDataset()
+        let badModel = try TestPaths.temporaryDirectory().appendingPathComponent("bad.safetensors").path
+        try Data("junk".utf8).write(to: URL(fileURLWithPath: badModel))
+        let r1 = try runVidclass(["classify", dataset + "/right/clip0.avi", "--model", badModel])
+        #expect(r1.status != 0 && r1.stderr.contains(badModel) && r1.stderr.contains("invalid model file"))
+        let r2 = try runVidclass(["info", "--model", "/nonexistent/m.safetensors"])
+        #expect(r2.status != 0 && r2.stderr.contains("/nonexistent/m.safetensors"))
+        let oneClass = try TestPaths.temporaryDirectory().path
+        try FileManager.default.createDirectory(atPath: oneClass + "/only", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: dataset + "/right/clip0.avi", toPath: oneClass + "/only/a.avi")
+        let r3 = try runVidclass(["train", oneClass, "-o", oneClass + "/m.safetensors"])
+        #expect(r3.status != 0 && r3.stderr.contains("at least two classes"))
+    }
+}
