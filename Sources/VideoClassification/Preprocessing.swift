@@ -110,6 +110,44 @@ public struct Preprocessor: Sendable {
         }
     }
 
+    /// One time step (`[C, size, size]` floats) from a frame already at the decode size and the
+    /// frame before it (used for differences; pass the same frame for RGB input).
+    public func writeStep(current: VideoFrame, previous: VideoFrame, into destination: UnsafeMutableBufferPointer<Float>) {
+        var one = input
+        one.framesPerClip = 1
+        let single = Preprocessor(one)
+        single.write(input.representation.usesDifferences ? [previous, current] : [current], into: destination)
+    }
+
+    /// A frame of any size brought to the decode size: the centered square, scaled (bilinear) to
+    /// ``InputSpecification/shortSide``. Frames already that size are returned as they are.
+    public func resampled(_ frame: VideoFrame) -> VideoFrame {
+        let side = input.shortSide
+        if frame.width == side && frame.height == side { return frame }
+        let square = min(frame.width, frame.height)
+        let x0 = Double(frame.width - square) / 2, y0 = Double(frame.height - square) / 2
+        let scale = Double(square) / Double(side)
+        var out = [UInt8](repeating: 0, count: side * side * 3)
+        frame.pixels.withUnsafeBufferPointer { src in
+            for y in 0..<side {
+                let sy = max(0, min(Double(frame.height - 1), y0 + (Double(y) + 0.5) * scale - 0.5))
+                let iy = Int(sy), fy = sy - Double(iy), iy1 = min(iy + 1, frame.height - 1)
+                for x in 0..<side {
+                    let sx = max(0, min(Double(frame.width - 1), x0 + (Double(x) + 0.5) * scale - 0.5))
+                    let ix = Int(sx), fx = sx - Double(ix), ix1 = min(ix + 1, frame.width - 1)
+                    for c in 0..<3 {
+                        let a = Double(src[(iy * frame.width + ix) * 3 + c]), b = Double(src[(iy * frame.width + ix1) * 3 + c])
+                        let d = Double(src[(iy1 * frame.width + ix) * 3 + c]), e = Double(src[(iy1 * frame.width + ix1) * 3 + c])
+                        let v = (a * (1 - fx) + b * fx) * (1 - fy) + (d * (1 - fx) + e * fx) * fy
+                        out[(y * side + x) * 3 + c] = UInt8(max(0, min(255, v.rounded())))
+                    }
+                }
+            }
+        }
+        return VideoFrame(index: frame.index, time: frame.time, timestamp: frame.timestamp, width: side, height: side,
+                          pixels: out, isCorrupt: frame.isCorrupt, isKeyframe: frame.isKeyframe)
+    }
+
     /// One clip as a tensor `[1, T, C, size, size]`.
     public func tensor(_ frames: [VideoFrame], augmentation: Augmentation? = nil) -> Tensor {
         var t = Tensor(shape: [1, input.framesPerClip, input.representation.channels, input.size, input.size])

@@ -7,6 +7,11 @@ import VideoIO
 public struct LabelScore: Sendable, Codable, Equatable {
     public var label: String
     public var score: Double
+
+    public init(label: String, score: Double) {
+        self.label = label
+        self.score = score
+    }
 }
 
 /// A frame the classifier used.
@@ -63,12 +68,17 @@ public final class VideoClassifier: @unchecked Sendable {
 
     /// Probabilities per label for clips `[B, T, C, H, W]`, as `[B][labels]` (model order).
     public func probabilities(_ clips: Tensor) -> [[Double]] {
-        let logits = lock.withLock { inference.logits(clips) }
+        let logits = withInference { $0.logits(clips) }
         let probabilities = softmax(logits)
         let classes = model.card.labels.count
         return probabilities.withUnsafeBufferPointer { p in
             (0..<clips.shape[0]).map { b in (0..<classes).map { Double(p[b * classes + $0]) } }
         }
+    }
+
+    /// Runs `body` with the network, one caller at a time (its buffers are reused between calls).
+    func withInference<R>(_ body: (LRCNInference) -> R) -> R {
+        lock.withLock { body(inference) }
     }
 
     /// Sorted label scores from one row of probabilities.

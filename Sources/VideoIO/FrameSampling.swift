@@ -117,7 +117,7 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
 
     /// For each time, the first frame at or after it (with a tolerance of a microsecond);
     /// times past the last frame select nothing.
-    static func firstAtOrAfter(_ times: [Double], in frameTimes: [Double]) -> [Int] {
+    public static func firstAtOrAfter(_ times: [Double], in frameTimes: [Double]) -> [Int] {
         times.compactMap { t in
             var low = 0, high = frameTimes.count
             while low < high {

@@ -101,12 +101,25 @@ public final class LRCNInference {
         fc = model.fc
     }
 
-    /// Logits `[B, classes]` for clips `[B, T, 3, H, W]`.
+    /// Logits `[B, classes]` for clips `[B, T, C, H, W]`.
     public func logits(_ clips: Tensor) -> Tensor {
         precondition(clips.rank == 5, "expects clips [B, T, C, H, W], got \(clips.shape)")
         let b = clips.shape[0], t = clips.shape[1]
         let frames = clips.reshaped([b * t, clips.shape[2], clips.shape[3], clips.shape[4]])
-        let feats = encoder.forward(frames, mode: .inference).reshaped([b, t, configuration.featureSize])
+        return logits(features: frameFeatures(frames).reshaped([b, t, configuration.featureSize]))
+    }
+
+    /// Per-frame features `[N, F]` of frames `[N, C, H, W]` (the encoder alone).
+    public func frameFeatures(_ frames: Tensor) -> Tensor {
+        precondition(frames.rank == 4, "expects frames [N, C, H, W], got \(frames.shape)")
+        return encoder.forward(frames, mode: .inference).reshaped([frames.shape[0], configuration.featureSize])
+    }
+
+    /// Logits `[B, classes]` from per-frame features `[B, T, F]` (the sequence model and head alone):
+    /// `logits(clips)` equals `logits(features: frameFeatures(frames of clips))`.
+    public func logits(features feats: Tensor) -> Tensor {
+        precondition(feats.rank == 3 && feats.shape[2] == configuration.featureSize, "expects features [B, T, F], got \(feats.shape)")
+        let b = feats.shape[0], t = feats.shape[1]
         if configuration.head == .featureMean {
             return fc.forward(feats.sum(alongAxis: 1) * (1 / Float(t)), mode: .inference)
         }

@@ -17,14 +17,72 @@ extension VidclassCommand {
         @Option(help: "How many labels to show.")
         var top = 5
 
-        @Option(help: "Output format: text or json.")
-        var format: OutputFormat = .text
+        @Option(help: "Output format: text, json, or with --timeline also csv and vtt (WebVTT subtitles).")
+        var format: ClassifyFormat = .text
 
         @Option(help: "Decoder threads (0: one per core).")
         var threads = 0
 
+        @Flag(help: "A prediction per window over the video (see --window and --stride).")
+        var timeline = false
+
+        @Option(help: "Timeline window length, seconds (2, 2s, 1.5s).")
+        var window: String = "2s"
+
+        @Option(help: "Timeline stride, seconds.")
+        var stride: String = "1s"
+
+        enum ClassifyFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv, vtt }
+
         func validate() throws {
             if top < 1 { throw ValidationError("--top must be at least 1") }
+            if (format == .csv || format == .vtt) && !timeline { throw ValidationError("--format \(format.rawValue) needs --timeline") }
+            if Self.seconds(window) == nil { throw ValidationError("--window must be a positive number of seconds, got '\(window)'") }
+            if Self.seconds(stride) == nil { throw ValidationError("--stride must be a positive number of seconds, got '\(stride)'") }
+        }
+
+        static func seconds(_ text: String) -> Double? {
+            let trimmed = text.hasSuffix("s") ? String(text.dropLast()) : text
+            guard let value = Double(trimmed), value > 0, value.isFinite else { return nil }
+            return value
+        }
+
+        struct TimelineOutput: Encodable {
+            var path: String
+            var model: String
+            var modelHash: String
+            var window: Double
+            var stride: Double
+            var windows: [TimelineWindow]
+        }
+
+        private func runTimeline(_ classifier: VideoClassifier) throws {
+            var failures = 0
+            var outputs: [TimelineOutput] = []
+            for file in files {
+                do {
+                    let windows = try classifier.timeline(path: file, window: Self.seconds(window)!, stride: Self.seconds(stride)!, threads: threads)
+                    switch format {
+                    case .json:
+                        outputs.append(TimelineOutput(path: file, model: classifier.model.card.name, modelHash: classifier.model.hash,
+                                                      window: Self.seconds(window)!, stride: Self.seconds(stride)!, windows: windows))
+                    case .csv: print(TimelineFormat.csv(windows), terminator: "")
+                    case .vtt: print(TimelineFormat.webVTT(windows), terminator: "")
+                    case .text:
+                        if files.count > 1 { print(file) }
+                        for w in windows {
+                            let others = w.scores.dropFirst().prefix(top - 1).map { "\($0.label) \(String(format: "%.1f%%", $0.score * 100))" }
+                            print(String(format: "%8.2f–%-8.2f %@ %.1f%%", w.start, w.end, w.top.label, w.top.score * 100)
+                                  + (others.isEmpty ? "" : "  (" + others.joined(separator: ", ") + ")"))
+                        }
+                    }
+                } catch {
+                    failures += 1
+                    printError("vidclass: \(error)")
+                }
+            }
+            if format == .json { print(try jsonString(outputs)) }
+            if failures > 0 { throw ExitStatus.someFailed }
         }
 
         struct Output: Encodable {
@@ -38,6 +96,7 @@ extension VidclassCommand {
 
         func run() async throws {
             let classifier = VideoClassifier(model: try modelOption.load())
+            if timeline { return try runTimeline(classifier) }
             var outputs: [Output] = []
             var failures = 0
             for file in files {
@@ -45,7 +104,7 @@ extension VidclassCommand {
                     let p = try classifier.classify(path: file, threads: threads)
                     let shown = Array(p.scores.prefix(top))
                     outputs.append(Output(path: file, labels: shown, frames: p.frames, model: p.model, modelHash: p.modelHash, timings: p.timings))
-                    if format == .text {
+                    if format != .json {
                         if files.count > 1 { print(file) }
                         let width = shown.map(\.label.count).max() ?? 0
                         for s in shown {

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import VideoClassification
+import VideoIO
+import VidclassTestSupport
+
+struct StreamingTests {
+    /// The square at decode size (the tiny card decodes at 20x20).
+    static let frames = movingSquare(count: 5)
+
+    @Test(arguments: [StreamOptions.Memory.carried, .window(nil)])
+    func streamingEqualsClassify(_ memory: StreamOptions.Memory) async throws {
+        let classifier = VideoClassifier(model: VideoModel(card: tinyCard(), seed: 4))
+        let expected = try classifier.classify(frames: Self.frames).scores
+        var last: [LabelScore]?
+        let stream = AsyncStream<VideoFrame> { continuation in
+            for frame in Self.frames { continuation.yield(frame) }
+            continuation.finish()
+        }
+        for try await event in classifier.predictions(for: stream, options: StreamOptions(emit: .everyFrames(1), memory: memory)) {
+            if let scores = event.scores { last = scores }
+        }
+        let got = try #require(last)
+        #expect(got.map(\.label) == expected.map(\.label))
+        #expect(zip(got, expected).allSatisfy { abs($0.score - $1.score) < 1e-4 }, "\(got) vs \(expected)")
+    }
+
+    @Test func framesOfAnySizeAreResampled() {
+        let classifier = VideoClassifier(model: VideoModel(card: tinyCard(), seed: 4))
+        let stream = classifier.makeStream(options: StreamOptions(emit: .everyFrames(1)))
+        let big = VideoFrame(index: 0, time: 0, timestamp: 0, width: 64, height: 48, pixels: [UInt8](repeating: 77, count: 64 * 48 * 3))
+        var next = big
+        next.index = 1
+        next.time = 0.1
+        #expect(stream.push(big).isEmpty, "difference input needs two frames")
+        #expect(stream.push(next).first?.scores?.count == 3)
+    }
+
+    @Test func memoryStaysBoundedAndEmissionFollowsTheClock() {
+        let classifier = VideoClassifier(model: VideoModel(card: tinyCard(), seed: 4))
+        let stream = classifier.makeStream(options: StreamOptions(emit: .everySeconds(1), memory: .window(4)))
+        var predictions = 0
+        for n in 0..<3000 {
+            var frame = Self.frames[n % 5]
+            frame.index = n
+            frame.time = Double(n) / 30
+            predictions += stream.push(frame).filter { $0.scores != nil }.count
+        }
+        #expect(stream.retainedSteps <= 4)
+        #expect((99...101).contains(predictions), "one prediction per second over 100 seconds, got \(predictions)")
+    }
+
+    @Test func labelChangeEvents() throws {
+        // Teach the tiny model right vs left, then stream right, then left.
+        var options = TrainingOptions()
+        options.epochs = 30
+        options.batchSize = 4
+        options.learningRate = 1e-2
+        options.labelSmoothing = 0
+        options.schedule = .constant
+        let model = VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1)
+        let trainer = Trainer(model: model, options: options)
+        trainer.fit(train: TrainingTests.samples(8), validation: [])
+        try #require(trainer.accuracy(TrainingTests.samples(8)) == 1)
+        let stream = VideoClassifier(model: model).makeStream(options: StreamOptions(emit: .everyFrames(1), memory: .window(4), threshold: 0.8))
+        var events: [String] = []
+        let right = movingSquare(count: 5), left = Array(movingSquare(count: 5).reversed())
+        for (n, var frame) in (right + right + left + left).enumerated() {
+            frame.index = n
+            frame.time = Double(n)
+            for event in stream.push(frame) {
+                switch event {
+                case .started(let label, _, _): events.append("+" + label)
+                case .ended(let label, _): events.append("-" + label)
+                case .prediction: break
+                }
+            }
+        }
+        #expect(events.first == "+right")
+        #expect(events.contains("-right"))
+        #expect(events.last == "+left")
+    }
+}
+
+struct TimelineTests {
+    @Test func windowsCoverTheVideoExactly() throws {
+        let classifier = VideoClassifier(model: VideoModel(card: tinyCard(), seed: 4))
+        let path = FixtureTests_video("h264_bframes_gop30.mp4")  // 3 s at 30 fps
+        let windows = try classifier.timeline(path: path, window: 1, stride: 0.5)
+        #expect(windows.map(\.start) == [0, 0.5, 1, 1.5, 2])
+        #expect(windows.first?.start == 0 && abs((windows.last?.end ?? 0) - 3) < 1e-9)
+        for (a, b) in zip(windows, windows.dropFirst()) { #expect(b.start <= a.end, "no gaps") }
+        #expect(windows.allSatisfy { abs($0.scores.map(\.score).reduce(0, +) - 1) < 1e-4 })
+        // The first window equals classifying the same grid frames as a clip.
+        let grid = (0..<5).map { Double($0) * 0.25 }  // 4 steps of 0.25 s, plus one for differences
+        let frames = try VideoReader(path: path, options: DecodeOptions(sampling: .times(grid), format: classifier.model.card.input.decodeFormat)).readAll()
+        let clip = try classifier.classify(frames: frames)
+        #expect(zip(clip.scores, windows[0].scores).allSatisfy { $0.label == $1.label && abs($0.score - $1.score) < 1e-4 })
+    }
+
+    @Test func formats() {
+        let windows = [TimelineWindow(start: 0, end: 2, scores: [LabelScore(label: "fight", score: 0.75)]),
+                       TimelineWindow(start: 1, end: 3.5, scores: [LabelScore(label: "calm", score: 0.5)])]
+        #expect(TimelineFormat.webVTT(windows) == "WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\nfight (75%)\n\n2\n00:00:01.000 --> 00:00:03.500\ncalm (50%)\n\n")
+        #expect(TimelineFormat.csv(windows) == "start,end,label,score\n0.000,2.000,fight,0.750000\n1.000,3.500,calm,0.500000\n")
+    }
+}
+
+func FixtureTests_video(_ name: String) -> String { TestPaths.fixture("videos/\(name)") }
