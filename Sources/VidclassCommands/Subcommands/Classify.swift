@@ -9,8 +9,14 @@ extension VidclassCommand {
         static let configuration = CommandConfiguration(
             abstract: "Name what happens in video clips: the top labels with their probabilities.")
 
-        @Argument(help: "Video files.")
+        @Argument(help: "Video files, URLs FFmpeg opens (file:, http:, rtsp:, ...), or - for standard input.")
         var files: [String]
+
+        @Flag(help: "Explain which frames were sampled and why.")
+        var explain = false
+
+        @Option(help: "With --explain: also write the contact sheet of the sampled frames (PNG).")
+        var explainSheet: String?
 
         @OptionGroup var modelOption: ModelOption
 
@@ -56,12 +62,36 @@ extension VidclassCommand {
             var windows: [TimelineWindow]
         }
 
+        /// Prints how the frames were chosen and writes their contact sheet.
+        private func explainSampling(_ p: Prediction, classifier: VideoClassifier, file: String, path: String) throws {
+            let spec = classifier.model.card.input
+            let metadata = try? VideoFile.probe(path: path)
+            let total = metadata?.frameCount.map { "\($0)" } ?? "?"
+            printError("\(file): \(spec.sampledFrames) frames sampled uniformly by index over \(total) (round(linspace(0, frames-1, \(spec.sampledFrames))))")
+            switch spec.representation {
+            case .rgb: printError("  input rgb: each of the \(spec.framesPerClip) frames is one time step")
+            case .diff: printError("  input diff: the \(spec.framesPerClip) differences of consecutive sampled frames are the time steps")
+            case .rgbDiff: printError("  input rgb+diff: each time step is a frame and its difference from the previous sampled frame (6 channels)")
+            }
+            printError("  each frame: short side scaled to \(spec.shortSide), centered \(spec.size)x\(spec.size) window, (x/255 - \(spec.mean))/\(spec.std)")
+            printError("  frames: " + p.frames.map { String(format: "#%d@%.2fs", $0.index, $0.time) }.joined(separator: " "))
+            if let sheet = explainSheet {
+                let frames = try VideoReader(path: path, options: DecodeOptions(sampling: .indices(p.frames.map(\.index)),
+                                                                                 format: spec.decodeFormat, threads: threads)).readAll()
+                let picture = ContactSheet.render(frames)
+                try ImageWriter.writePNG(pixels: picture.pixels, width: picture.width, height: picture.height, to: sheet)
+                printError("  contact sheet: \(sheet)")
+            }
+        }
+
         private func runTimeline(_ classifier: VideoClassifier) throws {
             var failures = 0
             var outputs: [TimelineOutput] = []
             for file in files {
                 do {
-                    let windows = try classifier.timeline(path: file, window: Self.seconds(window)!, stride: Self.seconds(stride)!, threads: threads)
+                    let input = try InputSpool(file)
+                    defer { input.remove() }
+                    let windows = try classifier.timeline(path: input.path, window: Self.seconds(window)!, stride: Self.seconds(stride)!, threads: threads)
                     switch format {
                     case .json:
                         outputs.append(TimelineOutput(path: file, model: classifier.model.card.name, modelHash: classifier.model.hash,
@@ -101,7 +131,10 @@ extension VidclassCommand {
             var failures = 0
             for file in files {
                 do {
-                    let p = try classifier.classify(path: file, threads: threads)
+                    let input = try InputSpool(file)
+                    defer { input.remove() }
+                    let p = try classifier.classify(path: input.path, threads: threads)
+                    if explain || explainSheet != nil { try explainSampling(p, classifier: classifier, file: file, path: input.path) }
                     let shown = Array(p.scores.prefix(top))
                     outputs.append(Output(path: file, labels: shown, frames: p.frames, model: p.model, modelHash: p.modelHash, timings: p.timings))
                     if format != .json {
