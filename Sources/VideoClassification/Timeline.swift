@@ -4,7 +4,7 @@ import Tensors
 import VideoIO
 
 /// One window of a timeline.
-public struct TimelineWindow: Sendable, Codable {
+public struct TimelineWindow: Sendable, Codable, Equatable {
     public var start: Double
     public var end: Double
     public var scores: [LabelScore]

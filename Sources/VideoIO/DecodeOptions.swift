@@ -21,14 +21,18 @@ public struct DecodeOptions: Sendable, Hashable {
     /// Whether sparse sampling may seek and skip frames nothing depends on (always exact; off
     /// only to compare against plain sequential decoding).
     public var allowSeeking: Bool
+    /// Give up (``VideoIOError/Code/timedOut``) when reading takes longer than this many seconds,
+    /// whether FFmpeg is blocked on I/O or the file is just very long to decode.
+    public var timeout: Double?
 
     public init(sampling: FrameSampling = .all, format: FrameFormat = .native, threads: Int = 0,
-                corruptFrames: CorruptFramePolicy = .deliver, allowSeeking: Bool = true) {
+                corruptFrames: CorruptFramePolicy = .deliver, allowSeeking: Bool = true, timeout: Double? = nil) {
         self.sampling = sampling
         self.format = format
         self.threads = threads
         self.corruptFrames = corruptFrames
         self.allowSeeking = allowSeeking
+        self.timeout = timeout
     }
 }
 

@@ -54,10 +54,13 @@ final class FrameReader {
     private(set) var rejectedPacketCount = 0
     private(set) var statistics = DecodeStatistics()
 
+    private let deadline: Deadline?
+
     init(path: String, options: DecodeOptions) throws {
         self.path = path
         self.options = options
-        let input = try InputContext(path: path)
+        self.deadline = options.timeout.map { Deadline(seconds: $0) }
+        let input = try InputContext(path: path, deadline: deadline)
         let stream = try input.bestVideoStream()
         input.discardAllStreams(except: stream)
         self.input = input
@@ -72,6 +75,11 @@ final class FrameReader {
         let parameters = stream.pointee.codecpar.pointee
         self.nativeCodedSize = (Int(parameters.width), Int(parameters.height))
         try prepare()
+    }
+
+    var duration: Double? {
+        let d = input.pointer.pointee.duration
+        return d > 0 ? Double(d) / Double(AV_TIME_BASE) : nil
     }
 
     static func threadCount(_ requested: Int) -> Int {
@@ -117,7 +125,7 @@ final class FrameReader {
 
     /// Reopens the file and decodes from the start, picking `wanted` (nil: the sampling's rule).
     private func restartSequential(wanted: [Int]?) throws {
-        input = try InputContext(path: path)
+        input = try InputContext(path: path, deadline: deadline)
         stream = try input.bestVideoStream()
         input.discardAllStreams(except: stream)
         decoder = try Decoder(stream: stream, threads: Self.threadCount(options.threads), path: path)
@@ -142,6 +150,7 @@ final class FrameReader {
 
     func next() throws -> VideoFrame? {
         while queueHead == queue.count {
+            if let deadline, deadline.hasPassed { throw deadline.error(path: path) }
             if finished {
                 if decodedAny || !reachedEnd { return nil }
                 throw VideoIOError(.noFrames, path: path, operation: "decode",

@@ -29,6 +29,9 @@ public final class VideoReader {
 
     /// How many frames the decoder flagged as damaged so far.
     public var corruptFrameCount: Int { engine.corruptFrameCount }
+    /// The container's duration in seconds, when it declares one.
+    public var duration: Double? { engine.duration }
+
     /// What the reader has done so far.
     public var statistics: DecodeStatistics { engine.statistics }
     /// Whether sparse sampling uses the frame table (seeks and skips) rather than reading on.

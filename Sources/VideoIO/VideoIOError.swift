@@ -19,6 +19,7 @@ public struct VideoIOError: Error, Sendable, Hashable, CustomStringConvertible {
             case unsupportedOutput = "unsupported output"
             case ioError = "I/O error"
             case tooLarge = "frame too large"
+            case timedOut = "timed out"
             case other = "error"
         }
 
@@ -49,6 +50,8 @@ public struct VideoIOError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let ioError = Code(.ioError)
         /// The declared frame size is beyond what vidclass accepts.
         public static let tooLarge = Code(.tooLarge)
+        /// Reading took longer than the caller's timeout.
+        public static let timedOut = Code(.timedOut)
         /// Any other FFmpeg failure; the message says which.
         public static let other = Code(.other)
 

@@ -7,12 +7,26 @@ import CFFmpeg
 final class InputContext {
     let pointer: UnsafeMutablePointer<AVFormatContext>
     let path: String
+    /// Shared with FFmpeg's interrupt callback, which aborts blocking I/O after the deadline.
+    let deadline: Deadline?
 
-    init(path: String) throws {
+    init(path: String, deadline: Deadline? = nil) throws {
         _ = FFmpegLogging.configured
-        var context: UnsafeMutablePointer<AVFormatContext>?
-        let opened = avformat_open_input(&context, path, nil, nil)
+        self.deadline = deadline
+        guard var context: UnsafeMutablePointer<AVFormatContext>? = avformat_alloc_context() else {
+            throw VideoIOError(.other, path: path, operation: "open", message: "out of memory")
+        }
+        if let deadline {
+            context?.pointee.interrupt_callback = AVIOInterruptCB(
+                callback: { opaque in
+                    guard let opaque else { return 0 }
+                    return Unmanaged<Deadline>.fromOpaque(opaque).takeUnretainedValue().hasPassed ? 1 : 0
+                },
+                opaque: Unmanaged.passUnretained(deadline).toOpaque())
+        }
+        let opened = avformat_open_input(&context, path, nil, nil)  // frees the context on failure
         guard opened >= 0, let context else {
+            if deadline?.hasPassed == true { throw deadline!.error(path: path) }
             throw makeError(opened, path: path, operation: "open", fallback: .notAVideo)
         }
         self.pointer = context
@@ -65,6 +79,7 @@ final class InputContext {
     /// Reads the next packet of any non-discarded stream; `false` at end of file.
     /// Errors other than end of file are thrown (a truncated or corrupt container).
     func read(into packet: Packet) throws -> Bool {
+        if let deadline, deadline.hasPassed { throw deadline.error(path: path) }
         let result = av_read_frame(pointer, packet.pointer)
         if result == AVErrorCode.endOfFile { return false }
         if result < 0 { throw makeError(result, path: path, operation: "read", fallback: .corruptData) }
@@ -115,4 +130,21 @@ final class Frame {
     }
 
     func unref() { av_frame_unref(pointer) }
+}
+
+/// A point in time after which reading gives up.
+final class Deadline: @unchecked Sendable {
+    let seconds: Double
+    private let end: ContinuousClock.Instant
+
+    init(seconds: Double) {
+        self.seconds = seconds
+        self.end = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+    }
+
+    var hasPassed: Bool { ContinuousClock.now >= end }
+
+    func error(path: String) -> VideoIOError {
+        VideoIOError(.timedOut, path: path, operation: "read", message: "gave up after \(seconds) s")
+    }
 }

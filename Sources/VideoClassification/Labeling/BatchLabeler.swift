@@ -1,0 +1,260 @@
+import Foundation
+import Tensors
+import VideoIO
+
+/// Finds the videos under some paths.
+public enum InputDiscovery {
+    /// Common video file extensions.
+    public static let defaultExtensions: Set<String> = VideoDataset.videoExtensions
+
+    /// Files under `roots` (directories recursively, files as given) whose extension is in
+    /// `extensions`, sorted. Hidden files and folders are skipped unless `includeHidden`; symbolic
+    /// links are followed, each real folder once (no cycles).
+    public static func files(_ roots: [String], extensions: Set<String> = defaultExtensions, includeHidden: Bool = false) throws -> [String] {
+        let manager = FileManager.default
+        var out: [String] = []
+        var visited = Set<String>()
+        func isVideo(_ name: String) -> Bool { extensions.contains((name as NSString).pathExtension.lowercased()) }
+        func walk(_ folder: String) {
+            let real = (folder as NSString).resolvingSymlinksInPath
+            guard visited.insert(real).inserted, let names = try? manager.contentsOfDirectory(atPath: folder) else { return }
+            for name in names.sorted() where includeHidden || !name.hasPrefix(".") {
+                let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+                var isDirectory: ObjCBool = false
+                guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                    if isVideo(name) { out.append(path) }  // a dangling link still gets an error record
+                    continue
+                }
+                if isDirectory.boolValue { walk(path) } else if isVideo(name) { out.append(path) }
+            }
+        }
+        for root in roots {
+            var isDirectory: ObjCBool = false
+            if manager.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue {
+                walk(root)
+            } else {
+                out.append(root)  // named explicitly: labelled (or reported) whatever its extension
+            }
+        }
+        return Array(Set(out)).sorted()
+    }
+}
+
+/// `I/N`: this job's part of a sorted input list, for array jobs under a scheduler.
+public struct Shard: Sendable, Equatable {
+    public var index: Int
+    public var count: Int
+
+    /// Parses `I/N` with `0 ≤ I < N`.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] > 0, (0..<parts[1]).contains(parts[0]) else { return nil }
+        index = parts[0]
+        count = parts[1]
+    }
+
+    /// Every `count`-th file starting at `index`: the shards of one list partition it exactly.
+    public func select<T>(_ sorted: [T]) -> [T] {
+        sorted.enumerated().filter { $0.offset % count == index }.map(\.element)
+    }
+}
+
+/// How a batch runs.
+public struct BatchOptions: Sendable {
+    /// Files decoded at once.
+    public var jobs = 2
+    /// Clips per network call.
+    public var batchSize = 8
+    /// Give up on a file after this many seconds.
+    public var timeout: Double? = 120
+    /// Top labels kept per record.
+    public var top = 5
+    /// Per-window predictions (`window`, `stride` seconds).
+    public var timeline: (window: Double, stride: Double)?
+
+    public init() {}
+}
+
+/// Totals of a batch.
+public struct BatchSummary: Sendable {
+    public var labelled = 0
+    public var failed = 0
+    public var timedOut = 0
+    public var skipped = 0
+    public var seconds = 0.0
+    public var labelCounts: [String: Int] = [:]
+}
+
+/// Labels many files: `jobs` decoders run in parallel while the network classifies their clips
+/// in batches; every file gets exactly one record, written as soon as it is known.
+public final class BatchLabeler {
+    public let classifier: VideoClassifier
+    public let options: BatchOptions
+
+    public init(classifier: VideoClassifier, options: BatchOptions) {
+        self.classifier = classifier
+        self.options = options
+    }
+
+    private enum Decoded {
+        case clip(path: String, key: FileKey, frames: [VideoFrame], duration: Double?)
+        case done(LabelRecord)
+    }
+
+    /// Labels `files` into `output`, skipping those it has recorded; calls `progress` after each file.
+    public func run(_ files: [String], output: LabelOutput, stop: StopFlag = StopFlag(),
+                    progress: ((BatchSummary, Int) -> Void)? = nil) throws -> BatchSummary {
+        let started = ContinuousClock.now
+        var summary = BatchSummary()
+        let todo = files.filter { !output.recorded.contains(FileKey.of($0)) }
+        summary.skipped = files.count - todo.count
+        let queue = BlockingQueue<Decoded>(capacity: max(2, options.jobs * 2))
+        let next = AtomicCounter()
+        let model = classifier.model
+        let decodeOptions: DecodeOptions = {
+            var o = classifier.preprocessor.decodeOptions(threads: 1)
+            o.timeout = options.timeout
+            return o
+        }()
+        let workers = DispatchGroup()
+        for _ in 0..<max(1, min(options.jobs, todo.count)) {
+            workers.enter()
+            Thread.detachNewThread { [options, classifier] in
+                defer { workers.leave() }
+                while !stop.isSet {
+                    let i = next.increment()
+                    guard i < todo.count else { return }
+                    let path = todo[i], key = FileKey.of(path)
+                    func failure(_ error: Error) -> Decoded {
+                        let timedOut = (error as? VideoIOError)?.code == .timedOut
+                        return .done(LabelRecord(path: path, status: timedOut ? .timeout : .error, model: model.card.name,
+                                                 modelHash: model.hash, size: key.size, mtime: key.mtime,
+                                                 error: "\(error)".replacingOccurrences(of: "\n", with: " ")))
+                    }
+                    do {
+                        if let timeline = options.timeline {
+                            let windows = try classifier.timeline(path: path, window: timeline.window, stride: timeline.stride, threads: 1)
+                            let p = try classifier.classify(path: path, threads: 1)
+                            queue.push(.done(Self.record(p, key: key, top: options.top, timeline: windows, duration: windows.last?.end, model: model)))
+                        } else {
+                            let reader = try VideoReader(path: path, options: decodeOptions)
+                            let frames = try reader.readAll()
+                            if frames.isEmpty {
+                                queue.push(failure(VideoClassificationError(.noFrames, path: path, message: "the video yielded no frames")))
+                            } else {
+                                queue.push(.clip(path: path, key: key, frames: frames, duration: reader.duration))
+                            }
+                        }
+                    } catch {
+                        queue.push(failure(error))
+                    }
+                }
+            }
+        }
+        Thread.detachNewThread {
+            workers.wait()
+            queue.close()
+        }
+        let input = model.card.input
+        let stride = classifier.preprocessor.clipElementCount
+        var done = summary.skipped
+        func write(_ record: LabelRecord) throws {
+            try output.append(record)
+            switch record.status {
+            case .ok:
+                summary.labelled += 1
+                summary.labelCounts[record.label ?? "?", default: 0] += 1
+            case .error: summary.failed += 1
+            case .timeout: summary.failed += 1; summary.timedOut += 1
+            }
+            done += 1
+            summary.seconds = (ContinuousClock.now - started).seconds
+            progress?(summary, files.count)
+        }
+        while let first = queue.pop() {
+            // Gather whatever else is ready, up to a batch, and run the network once for all.
+            var items = [first]
+            while items.count < options.batchSize, let more = queue.tryPop() { items.append(more) }
+            var clips: [(path: String, key: FileKey, frames: [VideoFrame], duration: Double?)] = []
+            for item in items {
+                switch item {
+                case .done(let record): try write(record)
+                case .clip(let path, let key, let frames, let duration): clips.append((path, key, frames, duration))
+                }
+            }
+            guard !clips.isEmpty else { continue }
+            var batch = Tensor(shape: [clips.count, input.framesPerClip, input.representation.channels, input.size, input.size])
+            batch.withUnsafeMutableBufferPointer { buffer in
+                for (n, clip) in clips.enumerated() {
+                    classifier.preprocessor.write(clip.frames, into: UnsafeMutableBufferPointer(rebasing: buffer[(n * stride)..<((n + 1) * stride)]))
+                }
+            }
+            let rows = classifier.probabilities(batch)
+            for (clip, row) in zip(clips, rows) {
+                let p = Prediction(path: clip.path, scores: classifier.ranked(row),
+                                   frames: clip.frames.map { UsedFrame(index: $0.index, time: $0.time) },
+                                   model: model.card.name, modelHash: model.hash, timings: [:])
+                try write(Self.record(p, key: clip.key, top: options.top, timeline: nil, duration: clip.duration, model: model))
+            }
+        }
+        summary.seconds = (ContinuousClock.now - started).seconds
+        return summary
+    }
+
+    static func record(_ p: Prediction, key: FileKey, top: Int, timeline: [TimelineWindow]?, duration: Double?, model: VideoModel) -> LabelRecord {
+        LabelRecord(path: p.path, status: .ok, label: p.top.label, score: p.top.score, top: Array(p.scores.prefix(top)),
+                    duration: duration, frames: p.frames, timeline: timeline, model: model.card.name, modelHash: model.hash,
+                    size: key.size, mtime: key.mtime)
+    }
+}
+
+/// A bounded first-in-first-out queue between threads.
+final class BlockingQueue<Element>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var items: [Element] = []
+    private var closed = false
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func push(_ item: Element) {
+        condition.lock()
+        while items.count >= capacity && !closed { condition.wait() }
+        items.append(item)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next item, waiting for one; nil once closed and empty.
+    func pop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty && !closed { condition.wait() }
+        guard !items.isEmpty else { return nil }
+        condition.broadcast()
+        return items.removeFirst()
+    }
+
+    /// The next item if one is ready.
+    func tryPop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !items.isEmpty else { return nil }
+        condition.broadcast()
+        return items.removeFirst()
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// A counter several threads take numbers from.
+final class AtomicCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int { lock.withLock { defer { value += 1 }; return value } }
+}

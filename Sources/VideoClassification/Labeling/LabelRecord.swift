@@ -1,0 +1,104 @@
+import Foundation
+
+/// One line of `vidclass label`'s output: everything about one file, self-contained, so outputs
+/// can be concatenated, merged and resumed.
+public struct LabelRecord: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable { case ok, error, timeout }
+
+    public var path: String
+    public var status: Status
+    public var label: String?
+    public var score: Double?
+    public var top: [LabelScore]?
+    /// Duration of the video in seconds, when known.
+    public var duration: Double?
+    public var frames: [UsedFrame]?
+    public var timeline: [TimelineWindow]?
+    public var model: String
+    public var modelHash: String
+    /// File size in bytes and modification time (seconds since 1970): with the path, the identity
+    /// `--resume` uses.
+    public var size: Int
+    public var mtime: Double
+    /// For errors: the reason in one line.
+    public var error: String?
+
+    /// The key `--resume` skips by.
+    public var key: FileKey { FileKey(path: path, size: size, mtime: mtime) }
+
+    public init(path: String, status: Status, label: String? = nil, score: Double? = nil, top: [LabelScore]? = nil,
+                duration: Double? = nil, frames: [UsedFrame]? = nil, timeline: [TimelineWindow]? = nil,
+                model: String, modelHash: String, size: Int, mtime: Double, error: String? = nil) {
+        self.path = path
+        self.status = status
+        self.label = label
+        self.score = score
+        self.top = top
+        self.duration = duration
+        self.frames = frames
+        self.timeline = timeline
+        self.model = model
+        self.modelHash = modelHash
+        self.size = size
+        self.mtime = mtime
+        self.error = error
+    }
+
+    /// The CSV columns.
+    public static let csvHeader = "path,status,label,score,top,duration,frames,model,model_hash,size,mtime,error"
+
+    /// One CSV line (RFC 4180 quoting).
+    public var csvLine: String {
+        func q(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        let topText = (top ?? []).map { "\($0.label):\(String(format: "%.6f", $0.score))" }.joined(separator: ";")
+        let frameText = (frames ?? []).map { "\($0.index)@\(String(format: "%.3f", $0.time))" }.joined(separator: ";")
+        return [q(path), status.rawValue, q(label ?? ""), score.map { String(format: "%.6f", $0) } ?? "", q(topText),
+                duration.map { String(format: "%.3f", $0) } ?? "", frameText, q(model), modelHash, "\(size)",
+                String(format: "%.6f", mtime), q(error ?? "")].joined(separator: ",")
+    }
+
+    /// Parses a CSV line written by ``csvLine`` (enough of it for resuming: path, status, model hash, size, mtime).
+    public static func parseCSV(_ line: String) -> LabelRecord? {
+        var fields: [String] = [], field = "", quoted = false
+        var iterator = line.makeIterator()
+        while let c = iterator.next() {
+            if quoted {
+                if c == "\"" {
+                    // A doubled quote is a literal quote; a single one ends the field.
+                    var lookahead = iterator
+                    if lookahead.next() == "\"" { field.append("\""); iterator = lookahead } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" { quoted = true } else if c == "," { fields.append(field); field = "" } else { field.append(c) }
+        }
+        fields.append(field)
+        guard fields.count == 12, let status = Status(rawValue: fields[1]), let size = Int(fields[9]), let mtime = Double(fields[10]) else {
+            return nil
+        }
+        return LabelRecord(path: fields[0], status: status, label: fields[2].isEmpty ? nil : fields[2], score: Double(fields[3]),
+                           model: fields[7], modelHash: fields[8], size: size, mtime: mtime,
+                           error: fields[11].isEmpty ? nil : fields[11])
+    }
+}
+
+/// A file's identity for resuming: path, size and modification time.
+public struct FileKey: Hashable, Sendable {
+    public var path: String
+    public var size: Int
+    public var mtime: Double
+
+    public init(path: String, size: Int, mtime: Double) {
+        self.path = path
+        self.size = size
+        self.mtime = (mtime * 1e6).rounded() / 1e6
+    }
+
+    /// The key of a file on disk (size −1 when it cannot be read).
+    public static func of(_ path: String) -> FileKey {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+        let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return FileKey(path: path, size: size, mtime: mtime)
+    }
+}
