@@ -103,7 +103,7 @@ public struct VideoDataset: Sendable {
         let lines = clips.map { clip -> String in
             let size = (try? FileManager.default.attributesOfItem(atPath: clip.path)[.size] as? Int) ?? -1
             let relative = clip.path.hasPrefix(root + "/") ? String(clip.path.dropFirst(root.count + 1)) : clip.path
-            return "\(relative)\t\(clip.label)\t\(size ?? -1)"
+            return "\(relative)\t\(clip.label)\t\(size)"
         }.sorted()
         return String(MD5.hex(of: Array(lines.joined(separator: "\n").utf8)).prefix(16))
     }
