@@ -43,6 +43,7 @@ let package = Package(
             name: "VidclassCommands",
             dependencies: [
                 "VideoIO",
+                "Tensors",
                 "NeuralNetwork",
                 "VideoClassification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

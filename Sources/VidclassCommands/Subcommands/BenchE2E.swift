@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import NeuralNetwork
+import Tensors
+import VideoClassification
+import VideoIO
+
+/// The reference model of the peer harness's end-to-end benchmark (`bench_e2e.py`): lrcn-small,
+/// 10 classes, 16 RGB frames of 112×112, seeded random weights.
+func benchmarkModel() -> VideoModel {
+    let card = ModelCard(name: "lrcn-small-bench", architecture: .lrcnSmall(numClasses: 10),
+                         labels: (0..<10).map { "class\($0)" },
+                         input: InputSpecification(representation: .rgb, framesPerClip: 16, size: 112, shortSide: 112))
+    return VideoModel(card: card, seed: 1)
+}
+
+/// `vidclass bench e2e`: whole-process `classify` of one clip and `label` of a directory of clips,
+/// each started as a fresh process (start-up included), with the benchmark model.
+struct BenchE2E: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "e2e",
+        abstract: "End to end: `vidclass classify` of one 360p clip and `vidclass label` of the 20-clip directory, whole processes.")
+
+    @Option(help: "Directory of clips (default: $BENCH_VIDEOS/e2e from ../shared/bench/make_videos.sh).")
+    var clips: String?
+
+    @Option(help: "Timed repetitions (after one warm-up).")
+    var repetitions = 5
+
+    @Option(help: "Write the results as JSON here.")
+    var json: String?
+
+    func run() async throws {
+        let directory = clips ?? (benchVideosDirectory() + "/e2e")
+        let files = try InputDiscovery.files([directory])
+        guard let first = files.first else { throw ValidationError("no clips in \(directory): run ../shared/bench/make_videos.sh") }
+        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("vidclass-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: temporary) }
+        let modelPath = temporary.appendingPathComponent("lrcn-small.safetensors").path
+        try benchmarkModel().save(to: modelPath)
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        func launch(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+        }
+        print("vidclass bench e2e: lrcn-small 16x112x112 RGB (random weights), \(files.count) clips in \(directory)")
+        let single = try TimingSummary.measure(repetitions: repetitions, warmup: 1) {
+            try launch(["classify", first, "--model", modelPath, "--threads", "2"])
+        }
+        print(String(format: "classify one clip (whole process): %.1f ms (%.1f-%.1f)", single.median * 1e3, single.min * 1e3, single.max * 1e3))
+        let output = temporary.appendingPathComponent("labels.jsonl").path
+        let batch = try TimingSummary.measure(repetitions: max(1, repetitions - 2), warmup: 1) {
+            try? FileManager.default.removeItem(atPath: output)
+            try launch(["label", directory, "-o", output, "--model", modelPath, "--jobs", "2"])
+        }
+        let rate = Double(files.count) / batch.median
+        print(String(format: "label %d clips (whole process): %.2f s (%.2f-%.2f), %.2f clips/s", files.count, batch.median, batch.min, batch.max, rate))
+        if let json {
+            struct Report: Codable { var classifyOneClip: TimingSummary; var labelDirectory: TimingSummary; var clips: Int; var clipsPerSecond: Double }
+            try JSONEncoder().encode(Report(classifyOneClip: single, labelDirectory: batch, clips: files.count, clipsPerSecond: rate))
+                .write(to: URL(fileURLWithPath: json))
+        }
+    }
+}
+
+/// `vidclass bench stream`: decode + streaming classification of a video as a live stream (every
+/// frame through the CNN, a prediction every 8 frames), its speed against real time and its memory.
+struct BenchStream: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stream",
+        abstract: "Streaming throughput (times real time) and peak memory of decode + classify on one video.")
+
+    @Argument(help: "The video to stream (default: $BENCH_VIDEOS/a_640x360_h264.mp4).")
+    var file: String?
+
+    @Option(help: "Emit a prediction every N frames.")
+    var every = 8
+
+    @Option(help: "Threads.")
+    var threads = 2
+
+    func run() async throws {
+        let path = file ?? benchVideosDirectory() + "/a_640x360_h264.mp4"
+        let metadata = try VideoFile.probe(path: path)
+        BLASThreads.count = threads
+        let classifier = VideoClassifier(model: benchmarkModel())
+        let frames = VideoFrames(path: path, options: DecodeOptions(sampling: .all, format: classifier.model.card.input.decodeFormat, threads: 1))
+        let start = ContinuousClock.now
+        var predictions = 0, lastTime = 0.0
+        for try await event in classifier.predictions(for: frames, options: StreamOptions(emit: .everyFrames(every), memory: .carried)) {
+            if case .prediction(_, let time, _) = event {
+                predictions += 1
+                lastTime = time
+            }
+        }
+        let elapsed = (ContinuousClock.now - start).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        let videoSeconds = metadata.duration ?? lastTime
+        print(String(format: "stream %@: %.0f s of %dx%d video in %.1f s = %.1fx real time, %d predictions, peak RSS %.1f MB",
+                     path, videoSeconds, metadata.width, metadata.height, seconds, videoSeconds / seconds, predictions,
+                     Double(peakResidentBytes()) / 1e6))
+    }
+}
