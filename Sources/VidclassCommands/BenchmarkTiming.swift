@@ -49,3 +49,18 @@ func benchVideosDirectory() -> String {
     let cache = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? (NSHomeDirectory() + "/.cache")
     return cache + "/vidclass-bench/videos"
 }
+
+/// Runs this `vidclass` binary with `arguments` as a fresh process and returns its standard output.
+@discardableResult
+func runThisExecutable(_ arguments: [String], captureOutput: Bool = false) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = captureOutput ? pipe : FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let output = captureOutput ? String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) : ""
+    process.waitUntilExit()
+    return output
+}

@@ -52,15 +52,8 @@ struct StreamingTests {
 
     @Test func labelChangeEvents() throws {
         // Teach the tiny model right vs left, then stream right, then left.
-        var options = TrainingOptions()
-        options.epochs = 30
-        options.batchSize = 4
-        options.learningRate = 1e-2
-        options.labelSmoothing = 0
-        options.schedule = .constant
-        let model = VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1)
-        let trainer = Trainer(model: model, options: options)
-        trainer.fit(train: TrainingTests.samples(8), validation: [])
+        let (trainer, _) = TrainingTests.trainRightLeft()
+        let model = trainer.model
         try #require(trainer.accuracy(TrainingTests.samples(8)) == 1)
         let stream = VideoClassifier(model: model).makeStream(options: StreamOptions(emit: .everyFrames(1), memory: .window(4), threshold: 0.8))
         var events: [String] = []

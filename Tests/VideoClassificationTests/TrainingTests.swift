@@ -15,16 +15,21 @@ struct TrainingTests {
         }
     }
 
-    @Test func lossFallsAndOrderIsLearned() {
+    /// The tiny model trained 30 epochs on right-vs-left squares, and its trainer.
+    static func trainRightLeft(validation: [Trainer.Sample] = []) -> (Trainer, [EpochSummary]) {
         var options = TrainingOptions()
         options.epochs = 30
         options.batchSize = 4
         options.learningRate = 1e-2
         options.labelSmoothing = 0
         options.schedule = .constant
-        let model = VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1)
-        let trainer = Trainer(model: model, options: options)
-        let history = trainer.fit(train: Self.samples(8), validation: Self.samples(4))
+        let trainer = Trainer(model: VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1), options: options)
+        let history = trainer.fit(train: samples(8), validation: validation)
+        return (trainer, history)
+    }
+
+    @Test func lossFallsAndOrderIsLearned() {
+        let (trainer, history) = Self.trainRightLeft(validation: Self.samples(4))
         #expect(history.count == 30)
         #expect(history.last!.loss < history.first!.loss * 0.5, "loss \(history.first!.loss) → \(history.last!.loss)")
         #expect(trainer.accuracy(Self.samples(8)) == 1)

@@ -98,19 +98,10 @@ struct BenchDecode: AsyncParsableCommand {
         }
     }
 
-    /// Peak RSS of a fresh `vidclass frames --sample uniform:16` process on `file`, against a
-    /// baseline process that decodes nothing.
+    /// Peak RSS of a fresh `vidclass frames --sample uniform:16` process on `file`.
     private func measureMemory(_ file: String) throws -> [String: Int] {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
         func peak(_ arguments: [String]) throws -> Int {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments + ["--print-peak-memory"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
+            let output = try runThisExecutable(arguments + ["--print-peak-memory"], captureOutput: true)
             let line = output.split(separator: "\n").last { $0.hasPrefix("peak-memory-bytes ") } ?? ""
             return Int(line.split(separator: " ").last ?? "") ?? -1
         }

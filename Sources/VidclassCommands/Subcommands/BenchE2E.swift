@@ -39,25 +39,15 @@ struct BenchE2E: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: temporary) }
         let modelPath = temporary.appendingPathComponent("lrcn-small.safetensors").path
         try benchmarkModel().save(to: modelPath)
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-        func launch(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-        }
         print("vidclass bench e2e: lrcn-small 16x112x112 RGB (random weights), \(files.count) clips in \(directory)")
         let single = try TimingSummary.measure(repetitions: repetitions, warmup: 1) {
-            try launch(["classify", first, "--model", modelPath, "--threads", "2"])
+            try runThisExecutable(["classify", first, "--model", modelPath, "--threads", "2"])
         }
         print(String(format: "classify one clip (whole process): %.1f ms (%.1f-%.1f)", single.median * 1e3, single.min * 1e3, single.max * 1e3))
         let output = temporary.appendingPathComponent("labels.jsonl").path
         let batch = try TimingSummary.measure(repetitions: max(1, repetitions - 2), warmup: 1) {
             try? FileManager.default.removeItem(atPath: output)
-            try launch(["label", directory, "-o", output, "--model", modelPath, "--jobs", "2"])
+            try runThisExecutable(["label", directory, "-o", output, "--model", modelPath, "--jobs", "2"])
         }
         let rate = Double(files.count) / batch.median
         print(String(format: "label %d clips (whole process): %.2f s (%.2f-%.2f), %.2f clips/s", files.count, batch.median, batch.min, batch.max, rate))

@@ -13,7 +13,7 @@ public struct DecodedClips: Sendable {
     public static func decode(_ clips: [LabeledClip], options: DecodeOptions, jobs: Int = 2,
                               progress: (@Sendable (Int, Int) -> Void)? = nil) -> DecodedClips {
         let results = ResultBox(count: clips.count)
-        let next = Counter()
+        let next = AtomicCounter()
         DispatchQueue.concurrentPerform(iterations: max(1, jobs)) { _ in
             while true {
                 let i = next.increment()
@@ -51,11 +51,5 @@ public struct DecodedClips: Sendable {
         private(set) var done = 0
         init(count: Int) { values = Array(repeating: nil, count: count) }
         func set(_ i: Int, _ outcome: Outcome) { lock.withLock { values[i] = outcome; done += 1 } }
-    }
-
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-        func increment() -> Int { lock.withLock { defer { value += 1 }; return value } }
     }
 }
