@@ -67,7 +67,7 @@ public enum SyntheticMotion {
             try FileManager.default.createDirectory(atPath: directory + "/" + label, withIntermediateDirectories: true)
         }
         // Clips are independent (each has its own generator), so they are rendered and encoded in parallel.
-        let results = Results(count: total)
+        let results = ParallelResults<Result<Truth, any Error>>(count: total)
         DispatchQueue.concurrentPerform(iterations: total) { job in
             let classIndex = job / clipsPerClass, n = job % clipsPerClass
             let label = classes[classIndex]
@@ -103,13 +103,6 @@ public enum SyntheticMotion {
         return truths
     }
 
-    final class Results: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var values: [Result<Truth, any Error>?]
-        private(set) var done = 0
-        init(count: Int) { values = Array(repeating: nil, count: count) }
-        func set(_ i: Int, _ value: Result<Truth, any Error>) { lock.withLock { values[i] = value; done += 1 } }
-    }
 
     struct Clip {
         var frames: [[UInt8]]

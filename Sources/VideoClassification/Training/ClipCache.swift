@@ -12,7 +12,7 @@ public struct DecodedClips: Sendable {
     /// Decodes `clips` with `options`, `jobs` files at a time.
     public static func decode(_ clips: [LabeledClip], options: DecodeOptions, jobs: Int = 2,
                               progress: (@Sendable (Int, Int) -> Void)? = nil) -> DecodedClips {
-        let results = ResultBox(count: clips.count)
+        let results = ParallelResults<Outcome>(count: clips.count)
         let next = AtomicCounter()
         DispatchQueue.concurrentPerform(iterations: max(1, jobs)) { _ in
             while true {
@@ -45,11 +45,20 @@ public struct DecodedClips: Sendable {
 
     enum Outcome { case success([VideoFrame]), failure(String) }
 
-    final class ResultBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var values: [Outcome?]
-        private(set) var done = 0
-        init(count: Int) { values = Array(repeating: nil, count: count) }
-        func set(_ i: Int, _ outcome: Outcome) { lock.withLock { values[i] = outcome; done += 1 } }
+}
+
+/// Results that parallel workers fill in by index.
+final class ParallelResults<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Value?]
+    private(set) var done = 0
+
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: Value) {
+        lock.withLock {
+            values[index] = value
+            done += 1
+        }
     }
 }
