@@ -5,6 +5,6 @@ extension VidclassCommand {
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Benchmarks (build with -c release).",
-            subcommands: [BenchDecode.self, BenchModel.self, BenchE2E.self, BenchStream.self])
+            subcommands: [BenchDecode.self, BenchModel.self, BenchE2E.self, BenchStream.self, BenchLabel.self])
     }
 }

@@ -52,6 +52,8 @@ extension VidclassCommand {
         @Flag(help: "Add per-window predictions (see --window, --stride).")
         var timeline = false
 
+        @Flag(help: .hidden) var printPeakMemory = false
+
         @Option(help: "Timeline window, seconds.") var window: Double = 2
         @Option(help: "Timeline stride, seconds.") var stride: Double = 1
 
@@ -109,6 +111,7 @@ extension VidclassCommand {
                               summary.labelled, summary.failed, summary.timedOut, summary.skipped, elapsed,
                               Double(summary.labelled + summary.failed) / max(elapsed, 1e-9))
                        + (counts.isEmpty ? "" : "; labels: " + counts))
+            if printPeakMemory { print("peak-memory-bytes \(peakResidentBytes())") }
             if stop.isSet { throw ExitCode(130) }
             if summary.failed > 0 { throw ExitStatus.someFailed }
         }
