@@ -121,13 +121,13 @@ struct BenchLabel: AsyncParsableCommand {
         let files = try InputDiscovery.files([directory])
         func labelRun(_ root: String) throws -> (seconds: Double, cpu: Double, peak: Int) {
             var before = rusage(), after = rusage()
-            getrusage(RUSAGE_CHILDREN, &before)
+            getrusage(RUSAGE_CHILDREN.rawValue, &before)
             let start = ContinuousClock.now
             let output = try runThisExecutable(["label", root, "-o", temporary.appendingPathComponent("out-\(UUID().uuidString).jsonl").path,
                                                 "--model", modelPath, "--print-peak-memory"], captureOutput: true)
             let elapsed = (ContinuousClock.now - start).components
             let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
-            getrusage(RUSAGE_CHILDREN, &after)
+            getrusage(RUSAGE_CHILDREN.rawValue, &after)
             func cpu(_ r: rusage) -> Double {
                 Double(r.ru_utime.tv_sec + r.ru_stime.tv_sec) + Double(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6
             }
