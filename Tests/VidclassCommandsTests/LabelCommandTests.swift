@@ -145,3 +145,43 @@ struct LabelCommandTests {
         #expect(Set(records.map(\.path)).count == records.count, "every file recorded exactly once")
     }
 }
+
+/// `vidclass classify` output formats and options on the built binary.
+struct ClassifyCommandTests {
+    static let model = LabelCommandTests.model
+    static let clip = TestPaths.fixture("videos/h264_bframes_gop30.mp4")
+
+    @Test func timelineFormats() throws {
+        let vtt = try runVidclass(["classify", Self.clip, "--model", Self.model, "--timeline", "--window", "1s", "--stride", "0.5s", "--format", "vtt"])
+        #expect(vtt.status == 0, "\(vtt.stderr)")
+        #expect(vtt.stdout.hasPrefix("WEBVTT\n"))
+        #expect(vtt.stdout.components(separatedBy: " --> ").count - 1 == 5)
+        #expect(vtt.stdout.contains("00:00:02.000 --> 00:00:03.000"))
+        let csv = try runVidclass(["classify", Self.clip, "--model", Self.model, "--timeline", "--window", "1", "--stride", "1", "--format", "csv"])
+        #expect(csv.stdout.split(separator: "\n").count == 4, "header and 3 windows")
+        let json = try runVidclass(["classify", Self.clip, "--model", Self.model, "--timeline", "--window", "1", "--stride", "1", "--format", "json"])
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        #expect((objects.first?["windows"] as? [Any])?.count == 3)
+        let bad = try runVidclass(["classify", Self.clip, "--model", Self.model, "--format", "vtt"])
+        #expect(bad.status != 0 && bad.stderr.contains("--timeline"))
+    }
+
+    @Test func explainAndStandardInput() throws {
+        let sheet = try TestPaths.temporaryDirectory().appendingPathComponent("seen.png").path
+        let explained = try runVidclass(["classify", Self.clip, "--model", Self.model, "--explain", "--explain-sheet", sheet])
+        #expect(explained.status == 0)
+        #expect(explained.stderr.contains("5 frames sampled uniformly by index over 90"))
+        #expect(explained.stderr.contains("#89@2.97s"))
+        #expect(FileManager.default.fileExists(atPath: sheet))
+        let piped = try runVidclass(["classify", "-", "--model", Self.model, "--format", "json"],
+                                    stdin: try Data(contentsOf: URL(fileURLWithPath: Self.clip)))
+        let direct = try runVidclass(["classify", Self.clip, "--model", Self.model, "--format", "json"])
+        func labels(_ text: String) throws -> [String] {
+            let objects = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+            return (objects.first?["labels"] as? [[String: Any]] ?? []).compactMap { $0["label"] as? String }
+        }
+        #expect(piped.status == 0)
+        let pipedLabels = try labels(piped.stdout), directLabels = try labels(direct.stdout)
+        #expect(pipedLabels == directLabels && !pipedLabels.isEmpty)
+    }
+}
