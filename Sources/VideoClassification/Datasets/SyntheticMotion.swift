@@ -130,8 +130,9 @@ public enum SyntheticMotion {
         let background = Background(width: width, height: height, rng: &rng)
         let short = Double(min(width, height))
 
-        // The object: rotation classes need a shape whose turning shows.
-        let shapes: [Shape] = pair == 2 ? [.triangle, .bar, .cross] : Shape.allCases
+        // The object: rotation classes need a shape whose turning shows and whose direction cannot
+        // alias (no near-symmetric cross; a bar repeats every half turn, a triangle never).
+        let shapes: [Shape] = pair == 2 ? [.triangle, .bar] : Shape.allCases
         let shape = shapes[Int(rng.next() % UInt64(shapes.count))]
         let color = contrastingColor(to: background.meanColor, rng: &rng)
         var objectSize = short * Double(rng.nextFloat(in: 0.18, 0.3))
@@ -152,7 +153,9 @@ public enum SyntheticMotion {
             start.x = margin * 1.3 + Double(rng.nextFloat(in: 0, 1)) * (Double(width) - 2.6 * margin)
             start.y = margin * 1.3 + Double(rng.nextFloat(in: 0, 1)) * (Double(height) - 2.6 * margin)
             end.x = start.x; end.y = start.y
-            end.angle = start.angle + Double(frameCount) * Double(rng.nextFloat(in: 0.06, 0.15))
+            // A total turn of 60 to 150 degrees, whatever the clip's length, so that even 8 sampled
+            // frames see steps well under a quarter of the bar's half-turn symmetry.
+            end.angle = start.angle + Double(rng.nextFloat(in: 1.05, 2.6))
         case 3:  // grow
             objectSize = short * Double(rng.nextFloat(in: 0.1, 0.16))
             start.size = objectSize
