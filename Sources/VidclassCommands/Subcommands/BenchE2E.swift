@@ -14,6 +14,15 @@ func benchmarkModel() -> VideoModel {
     return VideoModel(card: card, seed: 1)
 }
 
+/// A temporary folder holding ``benchmarkModel()`` as a model file (remove it when done).
+func benchmarkWorkspace() throws -> (folder: URL, modelPath: String) {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vidclass-bench-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let modelPath = folder.appendingPathComponent("lrcn-small.safetensors").path
+    try benchmarkModel().save(to: modelPath)
+    return (folder, modelPath)
+}
+
 /// `vidclass bench e2e`: whole-process `classify` of one clip and `label` of a directory of clips,
 /// each started as a fresh process (start-up included), with the benchmark model.
 struct BenchE2E: AsyncParsableCommand {
@@ -34,11 +43,8 @@ struct BenchE2E: AsyncParsableCommand {
         let directory = clips ?? (benchVideosDirectory() + "/e2e")
         let files = try InputDiscovery.files([directory])
         guard let first = files.first else { throw ValidationError("no clips in \(directory): run ../shared/bench/make_videos.sh") }
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("vidclass-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        let (temporary, modelPath) = try benchmarkWorkspace()
         defer { try? FileManager.default.removeItem(at: temporary) }
-        let modelPath = temporary.appendingPathComponent("lrcn-small.safetensors").path
-        try benchmarkModel().save(to: modelPath)
         print("vidclass bench e2e: lrcn-small 16x112x112 RGB (random weights), \(files.count) clips in \(directory)")
         let single = try TimingSummary.measure(repetitions: repetitions, warmup: 1) {
             try runThisExecutable(["classify", first, "--model", modelPath, "--threads", "2"])
@@ -113,11 +119,8 @@ struct BenchLabel: AsyncParsableCommand {
     var memoryCheck = false
 
     func run() async throws {
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("vidclass-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        let (temporary, modelPath) = try benchmarkWorkspace()
         defer { try? FileManager.default.removeItem(at: temporary) }
-        let modelPath = temporary.appendingPathComponent("lrcn-small.safetensors").path
-        try benchmarkModel().save(to: modelPath)
         let files = try InputDiscovery.files([directory])
         func labelRun(_ root: String) throws -> (seconds: Double, cpu: Double, peak: Int) {
             var before = rusage(), after = rusage()
