@@ -54,7 +54,8 @@ public struct Preprocessor: Sendable {
 
     /// Writes one clip into `destination` (``clipElementCount`` floats).
     public func write(_ frames: [VideoFrame], augmentation: Augmentation? = nil, into destination: UnsafeMutableBufferPointer<Float>) {
-        let frames = fitted(frames)
+        // Frames from elsewhere (not decoded with ``decodeOptions(threads:)``) are brought to the decode size first.
+        let frames = fitted(frames).map { $0.width == input.shortSide && $0.height == input.shortSide ? $0 : resampled($0) }
         precondition(!frames.isEmpty, "no frames to preprocess")
         precondition(destination.count >= clipElementCount, "destination too small")
         let s = input.size, plane = s * s

@@ -78,7 +78,7 @@ final class StreamState {
     }
 
     var window: Int? {
-        if case .window(let n) = options.memory { return n ?? classifier.model.card.input.framesPerClip }
+        if case .window(let n) = options.memory { return max(1, n ?? classifier.model.card.input.framesPerClip) }
         return nil
     }
 
@@ -164,6 +164,7 @@ extension VideoClassifier {
                 let state = StreamState(classifier: self, options: options)
                 do {
                     for try await frame in frames {
+                        try Task.checkCancellation()  // the consumer stopped listening: stop decoding too
                         for event in state.consume(frame) { continuation.yield(event) }
                     }
                     continuation.finish()

@@ -27,7 +27,8 @@ extension VideoClassifier {
     /// at the end of the video, so together they cover it exactly. Times come from timestamps, so
     /// variable frame rate is handled.
     /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` when it has no frames.
-    public func timeline(path: String, window: Double, stride: Double, threads: Int = 0) throws -> [TimelineWindow] {
+    public func timeline(path: String, window: Double, stride: Double, threads: Int = 0,
+                         timeout: Double? = nil) throws -> [TimelineWindow] {
         precondition(window > 0 && stride > 0, "window and stride must be positive")
         let input = model.card.input
         let steps = input.framesPerClip
@@ -35,58 +36,74 @@ extension VideoClassifier {
         guard let frameDuration = metadata.averageFrameRate.map({ 1 / $0 }) ?? metadata.realFrameRate.map({ 1 / $0 }) else {
             throw VideoClassificationError(.noFrames, path: path, message: "the video has no frame rate")
         }
-        guard let duration = metadata.duration, duration > 0 else {
+        guard let declared = metadata.duration, declared > 0 else {
             throw VideoClassificationError(.noFrames, path: path, message: "the video's duration is unknown")
         }
-        let lastTime = max(0, duration - frameDuration)
-        let windowLength = min(window, duration)
+        // The grid, planned on the container's duration (which may include longer audio); the
+        // windows are chosen once the last video frame's time is known.
+        let windowLength = min(window, declared)
         let gridStep = windowLength / Double(steps)
         let strideSteps = max(1, Int((stride / gridStep).rounded()))
-        // Window starts in grid steps; the last window ends at the end of the video.
-        let pointsPerWindow = input.sampledFrames
-        let totalSteps = Int((duration / gridStep).rounded(.down))
-        var starts: [Int] = Array(Swift.stride(from: 0, through: max(0, totalSteps - steps), by: strideSteps))
-        if let last = starts.last, last + steps < totalSteps { starts.append(totalSteps - steps) }
-        // Grid points needed, their frames, one decode pass for all of them.
-        let gridCount = (starts.last ?? 0) + pointsPerWindow
-        let gridTimes = (0..<gridCount).map { min(Double($0) * gridStep, lastTime) }
-        let decoded = try VideoReader(path: path, options: DecodeOptions(sampling: .times(gridTimes), format: input.decodeFormat, threads: threads)).readAll()
-        let decodedTimes = decoded.map(\.time)
-        guard let lastFrame = decoded.last else {
-            throw VideoClassificationError(.noFrames, path: path, message: "the video yielded no frames")
-        }
-        // Each grid point's frame: the first at or after it (the last frame past the end).
-        let frameOfPoint = gridTimes.map { t in
-            FrameSampling.firstAtOrAfter([t], in: decodedTimes).first.map { decoded[$0] } ?? lastFrame
-        }
-        // CNN features once per time step (a step is a grid point, or a pair of them for differences).
         let offset = input.representation.usesDifferences ? 1 : 0
-        let stepCount = gridCount - offset
+        let gridCount = Int((declared / gridStep + 1e-6).rounded(.down)) + offset
+        let gridTimes = (0..<gridCount).map { Double($0) * gridStep }
+        // Plus the last frame, to learn where the video stream really ends.
+        var options = DecodeOptions(sampling: .times(gridTimes + [max(0, declared - frameDuration)]), format: input.decodeFormat,
+                                    threads: threads)
+        options.timeout = timeout
+        let reader = try VideoReader(path: path, options: options)
+
+        // One pass: each decoded frame fills the grid points up to its time; each time step goes
+        // through the CNN once, in batches; only the features are kept (memory bounded by the window
+        // count, not by the video's length).
         let featureSize = model.card.architecture.featureSize
-        var features = [Float](repeating: 0, count: stepCount * featureSize)
-        let batch = 32
         let elements = input.representation.channels * input.size * input.size
-        for first in Swift.stride(from: 0, to: stepCount, by: batch) {
-            let n = min(batch, stepCount - first)
-            var tensor = Tensor(shape: [n, input.representation.channels, input.size, input.size])
+        var features: [Float] = []
+        var pending: [(current: VideoFrame, previous: VideoFrame)] = []
+        var previousPoint: VideoFrame?
+        var point = 0
+        var lastFrame: VideoFrame?
+        func flush() {
+            guard !pending.isEmpty else { return }
+            var tensor = Tensor(shape: [pending.count, input.representation.channels, input.size, input.size])
             tensor.withUnsafeMutableBufferPointer { buffer in
-                for i in 0..<n {
-                    let k = first + i + offset
-                    preprocessor.writeStep(current: frameOfPoint[k], previous: frameOfPoint[k - offset],
+                for (i, step) in pending.enumerated() {
+                    preprocessor.writeStep(current: step.current, previous: step.previous,
                                            into: UnsafeMutableBufferPointer(rebasing: buffer[(i * elements)..<((i + 1) * elements)]))
                 }
             }
-            let f = self.features(tensor)
-            f.withUnsafeBufferPointer { p in
-                for j in 0..<(n * featureSize) { features[first * featureSize + j] = p[j] }
-            }
+            features.append(contentsOf: self.features(tensor).withUnsafeBufferPointer { Array($0) })
+            pending.removeAll(keepingCapacity: true)
         }
-        // The recurrent layer and head per window, all windows in one batch.
+        func assign(_ frame: VideoFrame) {
+            if offset == 0 || previousPoint != nil { pending.append((frame, previousPoint ?? frame)) }
+            previousPoint = frame
+            point += 1
+            if pending.count == 32 { flush() }
+        }
+        while let frame = try reader.next() {
+            // The grid points this frame is "the first frame at or after".
+            while point < gridCount && gridTimes[point] <= frame.time + 1e-6 { assign(frame) }
+            lastFrame = frame
+        }
+        guard let lastFrame else {
+            throw VideoClassificationError(.noFrames, path: path, message: "the video yielded no frames")
+        }
+        let duration = min(declared, lastFrame.time + frameDuration)
+        while point < gridCount { assign(lastFrame) }  // points past the last frame (never chosen below unless needed)
+        flush()
+        let stepCount = features.count / featureSize
+        // Windows start at 0, stride, 2·stride, ...; the last one ends at the end of the video.
+        let totalSteps = min(stepCount, Int((duration / gridStep + 1e-6).rounded(.down)))
+        var starts: [Int] = Array(Swift.stride(from: 0, through: max(0, totalSteps - steps), by: strideSteps))
+        if let last = starts.last, last + steps < totalSteps { starts.append(totalSteps - steps) }
+        starts = starts.filter { $0 + steps <= stepCount }
+        guard !starts.isEmpty else {
+            throw VideoClassificationError(.noFrames, path: path, message: "the video is too short for one window")
+        }
         var gathered = [Float]()
         gathered.reserveCapacity(starts.count * steps * featureSize)
-        for s in starts {
-            gathered.append(contentsOf: features[(s * featureSize)..<((s + steps) * featureSize)])
-        }
+        for s in starts { gathered.append(contentsOf: features[(s * featureSize)..<((s + steps) * featureSize)]) }
         let logits = withInference { $0.logits(features: Tensor(shape: [starts.count, steps, featureSize], scalars: gathered)) }
         let probabilities = softmax(logits)
         let classes = model.card.labels.count

@@ -104,11 +104,13 @@ public final class VideoClassifier: @unchecked Sendable {
 
     /// Decodes the frames the model samples from `path` and classifies them.
     /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` if it has no frames.
-    public func classify(path: String, threads: Int = 0) throws -> Prediction {
+    public func classify(path: String, threads: Int = 0, timeout: Double? = nil) throws -> Prediction {
         let clock = ContinuousClock()
         var frames: [VideoFrame] = []
+        var options = preprocessor.decodeOptions(threads: threads)
+        options.timeout = timeout
         let decode = try clock.measure {
-            frames = try VideoReader(path: path, options: preprocessor.decodeOptions(threads: threads)).readAll()
+            frames = try VideoReader(path: path, options: options).readAll()
         }
         var prediction = try classify(frames: frames, path: path)
         prediction.timings["decode"] = decode.seconds

@@ -90,7 +90,8 @@ final class FrameReader {
     private func prepare() throws {
         switch options.sampling {
         case .all, .everyNth:
-            if !options.allowSeeking || options.sampling.isDense { return }
+            // Decided frame by frame on the input as opened (a pipe cannot be read twice).
+            if !options.allowSeeking || options.sampling.isDense || !input.isSeekable { return }
         default: break
         }
         if input.isSeekable, let table = try FrameTable.build(input: input, stream: stream) {
@@ -141,8 +142,11 @@ final class FrameReader {
     private func countFrames() throws -> [Double] {
         var times: [Double] = []
         let counter = try FrameReader(path: path, options: DecodeOptions(sampling: .all, threads: options.threads,
-                                                                         corruptFrames: .deliver))
-        while let timestamp = try counter.nextTimestampOnly() { times.append(seconds(timestamp)) }
+                                                                         corruptFrames: .deliver, timeout: options.timeout))
+        while let timestamp = try counter.nextTimestampOnly() {
+            if let deadline, deadline.hasPassed { throw deadline.error(path: path) }
+            times.append(timestamp == noTimestamp ? Double(times.count) * frameDuration : seconds(timestamp))
+        }
         return times
     }
 
@@ -192,11 +196,16 @@ final class FrameReader {
         }
         if result == AVErrorCode.endOfFile {
             if case .planned = mode, !isDoneWanting {
-                // Drained before a seek: the decoder restarts at the next keyframe.
-                decoder.flush()
-                draining = false
-                sentSinceFlush = false
-                return
+                if nextWantedPacket < wantedPackets.count {
+                    // Drained before a seek: the decoder restarts at the next keyframe.
+                    decoder.flush()
+                    draining = false
+                    sentSinceFlush = false
+                    return
+                }
+                // Every wanted packet was decoded, yet a wanted frame never came out: the decoder
+                // dropped it, so the table's numbering no longer holds. Decode sequentially.
+                return try fallBack()
             }
             finished = true
             reachedEnd = true
@@ -208,6 +217,7 @@ final class FrameReader {
             if options.corruptFrames == .fail {
                 throw makeError(result, path: path, operation: "decode", fallback: .corruptData)
             }
+            if case .planned = mode { try fallBack() }
             return
         }
         if isDoneWanting {
@@ -239,6 +249,9 @@ final class FrameReader {
         if options.corruptFrames == .fail {
             throw makeError(result, path: path, operation: "decode", fallback: .corruptData)
         }
+        // A rejected packet may mean a frame that never comes out: only sequential decoding numbers
+        // the frames exactly as ffmpeg does then.
+        if case .planned = mode { try fallBack() }
     }
 
     private func feedSequential() throws {
@@ -374,6 +387,9 @@ final class FrameReader {
             outputCount += 1
         case .planned(let table):
             guard let known = table.frame(withTimestamp: pts) else { return try fallBack() }
+            if let wanted, nextWanted < wanted.count, known > wanted[nextWanted] {
+                return try fallBack()  // a wanted frame was skipped by the decoder
+            }
             index = known
             outputCount = max(outputCount, known + 1)
         }

@@ -98,7 +98,7 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
             }
             wanted = list
         case .framesPerSecond(let fps):
-            guard let last = frameTimes.last else { return [] }
+            guard let last = frameTimes.last, last >= 0 else { return frameTimes.isEmpty ? [] : [0] }
             let ticks = Int((last * fps).rounded(.down)) + 1
             wanted = Self.firstAtOrAfter((0..<ticks).map { Double($0) / fps }, in: frameTimes)
         case .uniformInTime(let n, let start, let end):

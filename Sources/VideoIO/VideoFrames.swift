@@ -68,6 +68,7 @@ public struct VideoFrames: AsyncSequence, Sendable {
 
         public mutating func next() async throws -> VideoFrame? {
             if done { return nil }
+            try Task.checkCancellation()
             if reader == nil { reader = try VideoReader(path: path, options: options) }
             guard let frame = try reader?.next() else {
                 done = true

@@ -97,12 +97,19 @@ extension VidclassCommand {
             let signals = SignalWatcher { stop.set() }
             defer { signals.cancel() }
             let progress = ProgressLine()
-            let summary = try BatchLabeler(classifier: classifier, options: options).run(files, output: out, stop: stop) { s, total in
+            let summary: BatchSummary
+            do {
+                summary = try BatchLabeler(classifier: classifier, options: options).run(files, output: out, stop: stop) { s, total in
                 let done = s.labelled + s.failed + s.skipped
                 let rate = Double(s.labelled + s.failed) / max(s.seconds, 1e-9)
                 let eta = rate > 0 ? Double(total - done) / rate : 0
                 progress.update(String(format: "%d/%d files  %.1f files/s  ETA %@  errors %d", done, total, rate,
                                        ProgressLine.duration(eta), s.failed))
+                }
+            } catch {
+                progress.finish()
+                printError("vidclass: \(error)")  // the output cannot be written: nothing more can be recorded
+                throw Self.fatal
             }
             progress.finish()
             let elapsed = Date().timeIntervalSince(started)

@@ -116,12 +116,13 @@ public final class BatchLabeler {
             o.timeout = options.timeout
             return o
         }()
+        let abort = StopFlag()
         let workers = DispatchGroup()
         for _ in 0..<max(1, min(options.jobs, todo.count)) {
             workers.enter()
             Thread.detachNewThread { [options, classifier] in
                 defer { workers.leave() }
-                while !stop.isSet {
+                while !stop.isSet && !abort.isSet {
                     let i = next.increment()
                     guard i < todo.count else { return }
                     let path = todo[i], key = FileKey.of(path)
@@ -133,8 +134,9 @@ public final class BatchLabeler {
                     }
                     do {
                         if let timeline = options.timeline {
-                            let windows = try classifier.timeline(path: path, window: timeline.window, stride: timeline.stride, threads: 1)
-                            let p = try classifier.classify(path: path, threads: 1)
+                            let windows = try classifier.timeline(path: path, window: timeline.window, stride: timeline.stride,
+                                                                  threads: 1, timeout: options.timeout)
+                            let p = try classifier.classify(path: path, threads: 1, timeout: options.timeout)
                             queue.push(.done(Self.record(p, key: key, top: options.top, timeline: windows, duration: windows.last?.end, model: model)))
                         } else {
                             let reader = try VideoReader(path: path, options: decodeOptions)
@@ -153,6 +155,11 @@ public final class BatchLabeler {
         }
         Thread.detachNewThread {
             workers.wait()
+            queue.close()
+        }
+        // If writing fails (disk full), stop the workers and unblock them before the error propagates.
+        defer {
+            abort.set()
             queue.close()
         }
         let input = model.card.input

@@ -196,7 +196,12 @@ public final class Trainer {
                 progress?(.batch(epoch: epoch + 1, batch: b + 1, batches: batchesPerEpoch, loss: lossSum / Double(seen),
                                  accuracy: Double(correct) / Double(seen), clipsPerSecond: Double(seen) / max(elapsed, 1e-9)))
             }
-            if stopRequest.isSet && seen == 0 { break }
+            if stopRequest.isSet && seen < train.count {
+                // Stopped mid-epoch: the checkpoint records the last complete epoch, so a resumed
+                // run trains this one again in full.
+                try checkpoint?(epoch)
+                break
+            }
             let validationAccuracy = validation.isEmpty ? nil : accuracy(validation)
             let seconds = (ContinuousClock.now - started).seconds
             let summary = EpochSummary(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)),

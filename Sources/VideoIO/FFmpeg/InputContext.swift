@@ -32,6 +32,7 @@ final class InputContext {
         self.pointer = context
         self.path = path
         let found = avformat_find_stream_info(context, nil)
+        if found < 0, let deadline, deadline.hasPassed { throw deadline.error(path: path) }
         if found < 0 {
             throw makeError(found, path: path, operation: "open", fallback: .corruptData)
         }
@@ -82,6 +83,7 @@ final class InputContext {
         if let deadline, deadline.hasPassed { throw deadline.error(path: path) }
         let result = av_read_frame(pointer, packet.pointer)
         if result == AVErrorCode.endOfFile { return false }
+        if result < 0, let deadline, deadline.hasPassed { throw deadline.error(path: path) }
         if result < 0 { throw makeError(result, path: path, operation: "read", fallback: .corruptData) }
         return true
     }

@@ -1,0 +1,23 @@
+import Foundation
+import Testing
+import VideoClassification
+import VidclassTestSupport
+
+/// The model embedded in the package labels the committed synthetic clips (`Fixtures/synthetic`,
+/// made by `vidclass synth --seed 2024`, a seed the model never trained on).
+struct DefaultModelTests {
+    @Test(.enabled(if: DefaultModel.path != nil)) func labelsTheCommittedSyntheticClips() throws {
+        let model = try DefaultModel.load()
+        #expect(model.card.labels == SyntheticMotion.classes.sorted())
+        #expect(model.card.provenance?.datasetHash != nil)
+        let classifier = VideoClassifier(model: model)
+        let data = try VideoDataset.load(TestPaths.fixture("synthetic"))
+        #expect(data.clips.count == 10)
+        var correct = 0
+        for clip in data.clips {
+            let prediction = try classifier.classify(path: clip.path)
+            if prediction.top.label == clip.label { correct += 1 }
+        }
+        #expect(correct >= 9, "\(correct) of \(data.clips.count) committed synthetic clips labelled right")
+    }
+}
