@@ -39,7 +39,11 @@ struct BenchE2E: AsyncParsableCommand {
     @Option(help: "Write the results as JSON here.")
     var json: String?
 
+    @Option(help: "Only write the benchmark model to this file.")
+    var saveModel: String?
+
     func run() async throws {
+        if let saveModel { return try benchmarkModel().save(to: saveModel) }
         let directory = clips ?? (benchVideosDirectory() + "/e2e")
         let files = try InputDiscovery.files([directory])
         guard let first = files.first else { throw ValidationError("no clips in \(directory): run ../shared/bench/make_videos.sh") }
