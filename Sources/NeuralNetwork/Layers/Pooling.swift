@@ -91,6 +91,20 @@ public final class MaxPool2d: Layer {
         defer { rows.deallocate() }
         for iy in 0..<h {
             let r = src + iy * w, o = rows + iy * ow
+            if k == 3 && s == 2 && p == 1 && w >= 2 {
+                // ResNet's stem pooling: windows {2x−1, 2x, 2x+1}.
+                o[0] = max(r[0], r[1])
+                var ox = 1
+                while ox < ow && 2 * ox + 1 < w {
+                    o[ox] = max(max(r[2 * ox - 1], r[2 * ox]), r[2 * ox + 1])
+                    ox += 1
+                }
+                while ox < ow {
+                    o[ox] = max(r[2 * ox - 1], r[min(2 * ox, w - 1)])
+                    ox += 1
+                }
+                continue
+            }
             for ox in 0..<ow {
                 let x0 = ox * s - p
                 let xs = max(x0, 0), xe = min(x0 + k, w)
