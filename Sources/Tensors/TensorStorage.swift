@@ -66,6 +66,22 @@ enum StoragePool {
         return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
     }
 
+    /// Frees every cached buffer; returns the number of bytes released.
+    static func drain() -> Int {
+        let blocks = state.withLock { s -> ([Block], Int) in
+            let all = s.free.values.flatMap { $0 }
+            let bytes = s.bytes
+            s.free = [:]
+            s.bytes = 0
+            return (all, bytes)
+        }
+        for b in blocks.0 { b.pointer.deallocate() }
+        return blocks.1
+    }
+
+    /// Bytes currently cached.
+    static var cachedBytes: Int { state.withLock { $0.bytes } }
+
     static func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         if byteCount >= minimumBytes {
             let block = Block(pointer: pointer)
@@ -79,4 +95,14 @@ enum StoragePool {
         }
         pointer.deallocate()
     }
+}
+
+/// Control of the cache of large tensor buffers that vidclass keeps between steps.
+public enum TensorMemory {
+    /// Bytes held in freed-but-cached tensor buffers (at most 2 GiB).
+    public static var cachedBytes: Int { StoragePool.cachedBytes }
+
+    /// Returns all cached tensor buffers to the system allocator (e.g. after training finishes).
+    @discardableResult
+    public static func releaseCachedBuffers() -> Int { StoragePool.drain() }
 }
