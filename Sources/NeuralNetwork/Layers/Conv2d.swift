@@ -277,8 +277,8 @@ public final class Conv2d: Layer {
         var inputGradient = Tensor(shape: input.shape)
         let spaces = scratch(workers)
         let x = UncheckedSendable(input), w = UncheckedSendable(weight.value), dyT = UncheckedSendable(outputGradient)
-        let dx = UncheckedSendable(inputGradient.storage.pointer)
         inputGradient.makeUnique()
+        let dx = UncheckedSendable(inputGradient.storage.pointer)
         parallelFor(workers) { worker in
             let space = spaces[worker]
             let colCount = g.columnRows * nb * hw
