@@ -41,10 +41,10 @@ public final class TensorStorage: @unchecked Sendable {
 ///
 /// Training and batched inference allocate the same large activation sizes on every step; reusing
 /// them avoids the kernel zeroing fresh pages (mmap/munmap) each time. Buffers under 256 KiB go
-/// straight to the allocator; at most `limit` bytes are kept.
+/// straight to the allocator; at most `limit` (3 GiB) bytes are kept.
 enum StoragePool {
     static let minimumBytes = 256 << 10
-    static let limit = 2 << 30
+    static let limit = 3 << 30
     private struct Block: @unchecked Sendable {
         let pointer: UnsafeMutableRawPointer
     }
@@ -99,7 +99,7 @@ enum StoragePool {
 
 /// Control of the cache of large tensor buffers that vidclass keeps between steps.
 public enum TensorMemory {
-    /// Bytes held in freed-but-cached tensor buffers (at most 2 GiB).
+    /// Bytes held in freed-but-cached tensor buffers (at most 3 GiB).
     public static var cachedBytes: Int { StoragePool.cachedBytes }
 
     /// Returns all cached tensor buffers to the system allocator (e.g. after training finishes).

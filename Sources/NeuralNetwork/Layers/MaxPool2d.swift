@@ -3,7 +3,8 @@ import Tensors
 /// Max pooling over NCHW input, as PyTorch's `nn.MaxPool2d` (padding counts as −∞, floor mode).
 public final class MaxPool2d: Layer {
     public let kernelSize: Int, stride: Int, padding: Int
-    private var argmax: [Int32] = []
+    /// Flat in-plane index of each output's maximum (Int32 bit patterns in pooled tensor storage).
+    private var argmax: Tensor?
     private var inputShape: [Int] = []
 
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
@@ -21,13 +22,13 @@ public final class MaxPool2d: Layer {
         let oh = g.outputHeight, ow = g.outputWidth
         var output = Tensor(uninitializedShape: [n, c, oh, ow])
         let training = mode == .training
-        var indices = [Int32](repeating: 0, count: training ? output.count : 0)
+        var indexStore = Tensor(uninitializedShape: training ? output.shape : [0])
         let k = kernelSize, s = stride, p = padding
         let planes = n * c
         let workers = min(ComputeThreads.count, max(1, planes * oh * ow / 16384))
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
-                indices.withUnsafeMutableBufferPointer { idx in
+                indexStore.withUnsafeMutableBufferPointer { fp in fp.withMemoryRebound(to: Int32.self) { idx in
                     let xb = UncheckedSendable(x), yb = UncheckedSendable(y), ib = UncheckedSendable(idx)
                     parallelFor(workers) { worker in
                     let x = xb.value, y = yb.value, idx = ib.value
@@ -75,10 +76,10 @@ public final class MaxPool2d: Layer {
                         }
                     }
                     }
-                }
+                } }
             }
         }
-        argmax = indices
+        argmax = training ? indexStore : nil
         inputShape = input.shape
         return output
     }
@@ -126,20 +127,24 @@ public final class MaxPool2d: Layer {
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        precondition(argmax.count == outputGradient.count, "MaxPool2d.backward without a matching training forward")
+        guard let argmax, argmax.count == outputGradient.count else {
+            preconditionFailure("MaxPool2d.backward without a matching training forward")
+        }
         let planes = inputShape[0] * inputShape[1], hw = inputShape[2] * inputShape[3]
         let ohw = outputGradient.count / max(planes, 1)
         var dx = Tensor(shape: inputShape)
-        outputGradient.withUnsafeBufferPointer { dy in
-            dx.withUnsafeMutableBufferPointer { d in
-                for plane in 0..<planes {
-                    for j in 0..<ohw {
-                        d[plane * hw + Int(argmax[plane * ohw + j])] += dy[plane * ohw + j]
-                    }
+        let dy = UncheckedSendable(outputGradient.storage.pointer), d = UncheckedSendable(dx.storage.pointer)
+        let am = UncheckedSendable(UnsafeRawPointer(argmax.storage.pointer))
+        parallelChunks(planes, minimumChunk: max(1, 32768 / max(ohw, 1))) { range in
+            let dy = dy.value, d = d.value, am = am.value
+            for plane in range {
+                for j in 0..<ohw {
+                    let index = Int(am.load(fromByteOffset: 4 * (plane * ohw + j), as: Int32.self))
+                    d[plane * hw + index] += dy[plane * ohw + j]
                 }
             }
         }
-        argmax = []
+        self.argmax = nil
         return dx
     }
 }
