@@ -7,7 +7,7 @@ import Testing
     @Test(arguments: [(16, 8, 7, 9, false, false), (16, 8, 8, 6, true, true), (20, 5, 5, 5, true, false),
                       (16, 4, 2, 3, false, true), (16, 8, 6, 37, true, true), (16, 8, 5, 40, false, false),
                       (16, 8, 16, 36, false, false), (16, 8, 8, 68, true, true), (24, 8, 12, 20, true, false),
-                      (16, 4, 4, 4, false, false)])
+                      (16, 4, 8, 8, false, false), (16, 4, 4, 4, false, false)])
     func winogradMatchesIm2col(cin: Int, cout: Int, h: Int, w: Int, relu: Bool, pool: Bool) {
         for tile in [2, 4] { winogradCase(cin: cin, cout: cout, h: h, w: w, relu: relu, pool: pool, tile: tile) }
     }
