@@ -41,10 +41,10 @@ public final class TensorStorage: @unchecked Sendable {
 ///
 /// Training and batched inference allocate the same large activation sizes on every step; reusing
 /// them avoids the kernel zeroing fresh pages (mmap/munmap) each time. Buffers under 256 KiB go
-/// straight to the allocator; at most `limit` bytes are kept.
+/// straight to the allocator; at most `limit` (3 GiB) bytes are kept.
 enum StoragePool {
     static let minimumBytes = 256 << 10
-    static let limit = 2 << 30
+    static let limit = 3 << 30
     private struct Block: @unchecked Sendable {
         let pointer: UnsafeMutableRawPointer
     }
@@ -66,6 +66,22 @@ enum StoragePool {
         return UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
     }
 
+    /// Frees every cached buffer; returns the number of bytes released.
+    static func drain() -> Int {
+        let blocks = state.withLock { s -> ([Block], Int) in
+            let all = s.free.values.flatMap { $0 }
+            let bytes = s.bytes
+            s.free = [:]
+            s.bytes = 0
+            return (all, bytes)
+        }
+        for b in blocks.0 { b.pointer.deallocate() }
+        return blocks.1
+    }
+
+    /// Bytes currently cached.
+    static var cachedBytes: Int { state.withLock { $0.bytes } }
+
     static func release(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
         if byteCount >= minimumBytes {
             let block = Block(pointer: pointer)
@@ -79,4 +95,14 @@ enum StoragePool {
         }
         pointer.deallocate()
     }
+}
+
+/// Control of the cache of large tensor buffers that vidclass keeps between steps.
+public enum TensorMemory {
+    /// Bytes held in freed-but-cached tensor buffers (at most 3 GiB).
+    public static var cachedBytes: Int { StoragePool.cachedBytes }
+
+    /// Returns all cached tensor buffers to the system allocator (e.g. after training finishes).
+    @discardableResult
+    public static func releaseCachedBuffers() -> Int { StoragePool.drain() }
 }

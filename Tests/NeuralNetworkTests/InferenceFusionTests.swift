@@ -5,8 +5,14 @@ import Testing
 @Suite struct InferenceFusionTests {
     /// Winograd F(2×2, 3×3) with fused bias/ReLU/2×2 pooling equals im2col + separate layers.
     @Test(arguments: [(16, 8, 7, 9, false, false), (16, 8, 8, 6, true, true), (20, 5, 5, 5, true, false),
-                      (16, 4, 2, 3, false, true), (16, 8, 6, 37, true, true), (16, 8, 5, 40, false, false)])
+                      (16, 4, 2, 3, false, true), (16, 8, 6, 37, true, true), (16, 8, 5, 40, false, false),
+                      (16, 8, 16, 36, false, false), (16, 8, 8, 68, true, true), (24, 8, 12, 20, true, false),
+                      (16, 4, 8, 8, false, false), (16, 4, 4, 4, false, false)])
     func winogradMatchesIm2col(cin: Int, cout: Int, h: Int, w: Int, relu: Bool, pool: Bool) {
+        for tile in [2, 4] { winogradCase(cin: cin, cout: cout, h: h, w: w, relu: relu, pool: pool, tile: tile) }
+    }
+
+    func winogradCase(cin: Int, cout: Int, h: Int, w: Int, relu: Bool, pool: Bool, tile: Int) {
         var rng = SplitMix64(seed: UInt64(cin * 100 + h))
         let conv = Conv2d(cin, cout, kernelSize: 3, stride: 1, padding: 1, bias: true, rng: &rng)
         let x = Tensor.normal(shape: [3, cin, h, w], using: &rng)
@@ -15,10 +21,11 @@ import Testing
         if pool && h >= 2 && w >= 2 { expected = MaxPool2d(kernelSize: 2).forward(expected, mode: .inference) }
         let fast = Conv2d(weight: conv.weight.value, bias: conv.bias!.value, stride: (1, 1), padding: (1, 1))
         fast.useWinograd = true
+        fast.winogradTile = tile
         fast.fusedReLU = relu
         fast.fusedMaxPool = pool
         let got = fast.forward(x, mode: .inference)
-        expectClose(got, expected, 1e-5, "winograd \(cin)->\(cout) \(h)x\(w)")
+        expectClose(got, expected, 1e-5, "winograd F(\(tile)) \(cin)->\(cout) \(h)x\(w)")
         // The reused output buffer must not alias a result the caller still holds.
         let again = fast.forward(x * 2, mode: .inference)
         expectClose(got, expected, 1e-5, "first result after a second call")
@@ -49,7 +56,7 @@ import Testing
     @Test(arguments: [(3, 2, 1), (2, 2, 0), (3, 1, 1), (2, 1, 0), (3, 3, 0)])
     func inferenceEqualsTraining(k: Int, s: Int, p: Int) {
         var rng = SplitMix64(seed: UInt64(k * 10 + s))
-        let x = Tensor.normal(shape: [2, 3, 7, 8], using: &rng)
+        let x = Tensor.normal(shape: [2, 3, 7, 9], using: &rng)
         let pool = MaxPool2d(kernelSize: k, stride: s, padding: p)
         #expect(pool.forward(x, mode: .inference).scalars == pool.forward(x, mode: .training).scalars)
     }

@@ -89,3 +89,16 @@ import Testing
         #expect(abs(y[0, 0, 0, 0] - (1 - 0.25) / (bn.runningVar.value[0] + 1e-5).squareRoot()) < 1e-5)
     }
 }
+
+extension LayerGradientTests {
+    /// The whole LRCN (encoder, recurrent layer, head) against central differences.
+    @Test(arguments: [(RecurrentKind.lstm, ModelDescription.Head.lastStep), (.gru, .meanOverTime),
+                      (.rnnTanh, .lastStep)])
+    func wholeModel(kind: RecurrentKind, head: ModelDescription.Head) {
+        let d = ModelDescription(backbone: .small, numClasses: 3, smallChannels: [3, 4], sequenceKind: kind,
+                                 hiddenSize: 3, head: head)
+        let model = LRCN(d, seed: 13)
+        #expect(gradientCheck(model, input: Self.input([2, 2, 3, 8, 8], seed: 14), eps: 1e-3,
+                              maxChecksPerTensor: 10) < 3e-2)
+    }
+}

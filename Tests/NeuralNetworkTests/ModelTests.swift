@@ -158,3 +158,14 @@ import Testing
         #expect(t.seconds.count == 1 && t.itemsPerIteration == 2)
     }
 }
+
+extension BenchmarkEntryTests {
+    @Test func streamingBenchmarkRuns() {
+        let d = ModelDescription(backbone: .small, numClasses: 2, smallChannels: [4, 8], hiddenSize: 4)
+        let r = ModelBenchmark.streaming(d, frames: 3, size: 16, iterations: 1, warmup: 0, threads: 1)
+        #expect(r.itemsPerIteration == 3 && r.seconds.count == 1 && r.gflopsPerSecond > 0)
+        let plain = ModelBenchmark.inference(d, clips: 1, frames: 2, size: 16, iterations: 1, warmup: 0, threads: 2,
+                                             winograd: false)
+        #expect(plain.seconds.count == 1)
+    }
+}

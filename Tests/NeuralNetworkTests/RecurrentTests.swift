@@ -70,3 +70,17 @@ final class RecurrentWithState: Layer {
         if kind == .lstm { #expect(state.cell!.maxAbsDifference(finalState.cell!) < 1e-6) }
     }
 }
+
+extension RecurrentTests {
+    @Test func timeMajorEqualsBatchFirst() {
+        var r1 = SplitMix64(seed: 30), r2 = SplitMix64(seed: 30)
+        let a = Recurrent(.gru, inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: true, rng: &r1)
+        let b = Recurrent(.gru, inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true, batchFirst: false, rng: &r2)
+        var rng = SplitMix64(seed: 31)
+        let x = Tensor.normal(shape: [2, 5, 3], using: &rng)
+        let ya = a.forward(x, mode: .inference)
+        let yb = b.forward(x.swappingFirstAxes(), mode: .inference)
+        #expect(ya.shape == [2, 5, 8] && yb.shape == [5, 2, 8])
+        #expect(ya.maxAbsDifference(yb.swappingFirstAxes()) < 1e-6)
+    }
+}

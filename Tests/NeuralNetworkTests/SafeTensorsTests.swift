@@ -89,6 +89,16 @@ import Testing
         Self.expectError(Self.file(header: #"{"__metadata__":[]}"#)) {
             if case .invalidMetadata = $0 { true } else { false }
         }
+        // Empty header, non-UTF-8 header, non-integer offsets.
+        Self.expectError(Self.file(header: "")) {
+            if case .invalidHeader = $0 { true } else { false }
+        }
+        Self.expectError([2, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFE]) {
+            if case .invalidHeader = $0 { true } else { false }
+        }
+        Self.expectError(Self.file(header: #"{"t":{"dtype":"F32","shape":[2],"data_offsets":[0.5,8]}}"#, data: eight)) {
+            if case .invalidTensorEntry(name: "t", _) = $0 { true } else { false }
+        }
         // A truncated copy of a valid file.
         let valid = SafeTensors.encode([("w", Tensor(shape: [3], scalars: [1, 2, 3]))])
         Self.expectError(Array(valid.dropLast(5))) {

@@ -110,3 +110,19 @@ import Testing
         BLASThreads.count = old
     }
 }
+
+@Suite struct TensorMemoryTests {
+    /// Freed large buffers go to the cache and can be released. (Other tests run concurrently in the
+    /// same process, so only this test's own, uniquely sized buffer is asserted on.)
+    @Test func largeBuffersAreCachedAndReleasable() {
+        let count = (1 << 17) + 13
+        do {
+            let big = Tensor(shape: [count], repeating: 1)
+            #expect(big.sum() == Float(count))
+        }
+        #expect(TensorMemory.cachedBytes >= count * 4)
+        #expect(TensorMemory.releaseCachedBuffers() >= count * 4)
+        let fresh = Tensor(shape: [count], repeating: 2)
+        #expect(fresh.scalars.allSatisfy { $0 == 2 })
+    }
+}

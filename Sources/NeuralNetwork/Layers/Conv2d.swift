@@ -116,6 +116,10 @@ public final class Conv2d: Layer {
     /// padding 1, no groups). On by default for such layers with at least 16 input channels; the
     /// backward pass always uses im2col.
     public var useWinograd = false
+    /// Largest Winograd output tile: 4 uses F(4×4, 3×3) where its tiles fit the image with little
+    /// waste (else F(2×2, 3×3)); 2 always uses F(2×2, 3×3).
+    public var winogradTile = 4
+    private var winograd4Filters: [Float]?
     /// Set for inference snapshots (BatchNorm folded): weights are treated as constant.
     var weightsFrozen = false
     private var winogradFilters: [Float]?
@@ -144,6 +148,13 @@ public final class Conv2d: Layer {
         if useWinograd && supportsWinograd {
             // Fused (inference) layers never change their weights: transform the filters once.
             // Trainable layers transform them on every call, so updates are always seen.
+            if winogradTile >= 4 && Conv2d.prefersWinograd4(h: input.shape[2], w: input.shape[3]) {
+                let filters = (weightsFrozen ? winograd4Filters : nil) ?? makeWinograd4Filters()
+                if weightsFrozen { winograd4Filters = filters }
+                winograd4Convolve(input, residual: residual, filters: filters, output: &output)
+                outputCache = output
+                return output
+            }
             let filters = (weightsFrozen ? winogradFilters : nil) ?? makeWinogradFilters()
             if weightsFrozen { winogradFilters = filters }
             winogradConvolve(input, residual: residual, filters: filters, output: &output)
@@ -277,8 +288,8 @@ public final class Conv2d: Layer {
         var inputGradient = Tensor(shape: input.shape)
         let spaces = scratch(workers)
         let x = UncheckedSendable(input), w = UncheckedSendable(weight.value), dyT = UncheckedSendable(outputGradient)
-        let dx = UncheckedSendable(inputGradient.storage.pointer)
         inputGradient.makeUnique()
+        let dx = UncheckedSendable(inputGradient.storage.pointer)
         parallelFor(workers) { worker in
             let space = spaces[worker]
             let colCount = g.columnRows * nb * hw

@@ -5,39 +5,6 @@ import Darwin
 #endif
 import Tensors
 
-/// The recurrence of a ``Recurrent`` layer, with PyTorch's gate layout.
-public enum RecurrentKind: String, Sendable, Codable, CaseIterable {
-    /// Long short-term memory, gates `i, f, g, o` (`nn.LSTM`).
-    case lstm
-    /// Gated recurrent unit, gates `r, z, n` with `n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))` (`nn.GRU`).
-    case gru
-    /// Elman RNN with tanh (`nn.RNN(nonlinearity="tanh")`).
-    case rnnTanh = "rnn_tanh"
-    /// Elman RNN with ReLU (`nn.RNN(nonlinearity="relu")`).
-    case rnnReLU = "rnn_relu"
-
-    /// Number of stacked gate blocks in the weight matrices.
-    public var gateCount: Int {
-        switch self {
-        case .lstm: 4
-        case .gru: 3
-        case .rnnTanh, .rnnReLU: 1
-        }
-    }
-}
-
-/// Hidden (and, for LSTM, cell) state of a recurrent layer: each `[layers · directions, batch, hidden]`,
-/// ordered like PyTorch's `h_n`/`c_n` (layer-major, forward direction before reverse).
-public struct RecurrentState: Sendable {
-    public var hidden: Tensor
-    public var cell: Tensor?
-
-    public init(hidden: Tensor, cell: Tensor? = nil) {
-        self.hidden = hidden
-        self.cell = cell
-    }
-}
-
 @inline(__always) private func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 
 /// A multi-layer, optionally bidirectional RNN, LSTM or GRU with PyTorch's semantics and

@@ -3,7 +3,8 @@ import Tensors
 /// Max pooling over NCHW input, as PyTorch's `nn.MaxPool2d` (padding counts as −∞, floor mode).
 public final class MaxPool2d: Layer {
     public let kernelSize: Int, stride: Int, padding: Int
-    private var argmax: [Int32] = []
+    /// Flat in-plane index of each output's maximum (Int32 bit patterns in pooled tensor storage).
+    private var argmax: Tensor?
     private var inputShape: [Int] = []
 
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
@@ -21,13 +22,13 @@ public final class MaxPool2d: Layer {
         let oh = g.outputHeight, ow = g.outputWidth
         var output = Tensor(uninitializedShape: [n, c, oh, ow])
         let training = mode == .training
-        var indices = [Int32](repeating: 0, count: training ? output.count : 0)
+        var indexStore = Tensor(uninitializedShape: training ? output.shape : [0])
         let k = kernelSize, s = stride, p = padding
         let planes = n * c
         let workers = min(ComputeThreads.count, max(1, planes * oh * ow / 16384))
         input.withUnsafeBufferPointer { x in
             output.withUnsafeMutableBufferPointer { y in
-                indices.withUnsafeMutableBufferPointer { idx in
+                indexStore.withUnsafeMutableBufferPointer { fp in fp.withMemoryRebound(to: Int32.self) { idx in
                     let xb = UncheckedSendable(x), yb = UncheckedSendable(y), ib = UncheckedSendable(idx)
                     parallelFor(workers) { worker in
                     let x = xb.value, y = yb.value, idx = ib.value
@@ -75,10 +76,10 @@ public final class MaxPool2d: Layer {
                         }
                     }
                     }
-                }
+                } }
             }
         }
-        argmax = indices
+        argmax = training ? indexStore : nil
         inputShape = input.shape
         return output
     }
@@ -91,6 +92,20 @@ public final class MaxPool2d: Layer {
         defer { rows.deallocate() }
         for iy in 0..<h {
             let r = src + iy * w, o = rows + iy * ow
+            if k == 3 && s == 2 && p == 1 && w >= 2 {
+                // ResNet's stem pooling: windows {2x−1, 2x, 2x+1}.
+                o[0] = max(r[0], r[1])
+                var ox = 1
+                while ox < ow && 2 * ox + 1 < w {
+                    o[ox] = max(max(r[2 * ox - 1], r[2 * ox]), r[2 * ox + 1])
+                    ox += 1
+                }
+                while ox < ow {
+                    o[ox] = max(r[2 * ox - 1], r[min(2 * ox, w - 1)])
+                    ox += 1
+                }
+                continue
+            }
             for ox in 0..<ow {
                 let x0 = ox * s - p
                 let xs = max(x0, 0), xe = min(x0 + k, w)
@@ -112,129 +127,24 @@ public final class MaxPool2d: Layer {
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        precondition(argmax.count == outputGradient.count, "MaxPool2d.backward without a matching training forward")
+        guard let argmax, argmax.count == outputGradient.count else {
+            preconditionFailure("MaxPool2d.backward without a matching training forward")
+        }
         let planes = inputShape[0] * inputShape[1], hw = inputShape[2] * inputShape[3]
         let ohw = outputGradient.count / max(planes, 1)
         var dx = Tensor(shape: inputShape)
-        outputGradient.withUnsafeBufferPointer { dy in
-            dx.withUnsafeMutableBufferPointer { d in
-                for plane in 0..<planes {
-                    for j in 0..<ohw {
-                        d[plane * hw + Int(argmax[plane * ohw + j])] += dy[plane * ohw + j]
-                    }
+        let dy = UncheckedSendable(outputGradient.storage.pointer), d = UncheckedSendable(dx.storage.pointer)
+        let am = UncheckedSendable(UnsafeRawPointer(argmax.storage.pointer))
+        parallelChunks(planes, minimumChunk: max(1, 32768 / max(ohw, 1))) { range in
+            let dy = dy.value, d = d.value, am = am.value
+            for plane in range {
+                for j in 0..<ohw {
+                    let index = Int(am.load(fromByteOffset: 4 * (plane * ohw + j), as: Int32.self))
+                    d[plane * hw + index] += dy[plane * ohw + j]
                 }
             }
         }
-        argmax = []
-        return dx
-    }
-}
-
-/// Average pooling over NCHW input, as PyTorch's `nn.AvgPool2d` (zero padding counted in the
-/// divisor, `count_include_pad=True`, floor mode).
-public final class AvgPool2d: Layer {
-    public let kernelSize: Int, stride: Int, padding: Int
-    private var inputShape: [Int] = []
-
-    public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernelSize = kernelSize
-        self.stride = stride ?? kernelSize
-        self.padding = padding
-    }
-
-    private func geometry(_ shape: [Int]) -> WindowGeometry {
-        WindowGeometry(channels: shape[1], height: shape[2], width: shape[3], kernel: (kernelSize, kernelSize),
-                       stride: (stride, stride), padding: (padding, padding))
-    }
-
-    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
-        precondition(input.rank == 4, "AvgPool2d expects [N, C, H, W], got \(input.shape)")
-        let g = geometry(input.shape)
-        let n = input.shape[0], c = input.shape[1], h = g.height, w = g.width, oh = g.outputHeight, ow = g.outputWidth
-        inputShape = input.shape
-        var output = Tensor(uninitializedShape: [n, c, oh, ow])
-        let k = kernelSize, s = stride, p = padding, inv = 1 / Float(k * k)
-        input.withUnsafeBufferPointer { x in
-            output.withUnsafeMutableBufferPointer { y in
-                for plane in 0..<(n * c) {
-                    let src = x.baseAddress! + plane * h * w
-                    for oy in 0..<oh {
-                        for ox in 0..<ow {
-                            var acc: Float = 0
-                            for iy in max(oy * s - p, 0)..<min(oy * s - p + k, h) {
-                                for ix in max(ox * s - p, 0)..<min(ox * s - p + k, w) { acc += src[iy * w + ix] }
-                            }
-                            y[(plane * oh + oy) * ow + ox] = acc * inv
-                        }
-                    }
-                }
-            }
-        }
-        return output
-    }
-
-    public func backward(_ outputGradient: Tensor) -> Tensor {
-        let g = geometry(inputShape)
-        let planes = inputShape[0] * inputShape[1], h = g.height, w = g.width, oh = g.outputHeight, ow = g.outputWidth
-        let k = kernelSize, s = stride, p = padding, inv = 1 / Float(k * k)
-        var dx = Tensor(shape: inputShape)
-        outputGradient.withUnsafeBufferPointer { dy in
-            dx.withUnsafeMutableBufferPointer { d in
-                for plane in 0..<planes {
-                    let dst = d.baseAddress! + plane * h * w
-                    for oy in 0..<oh {
-                        for ox in 0..<ow {
-                            let v = dy[(plane * oh + oy) * ow + ox] * inv
-                            for iy in max(oy * s - p, 0)..<min(oy * s - p + k, h) {
-                                for ix in max(ox * s - p, 0)..<min(ox * s - p + k, w) { dst[iy * w + ix] += v }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return dx
-    }
-}
-
-/// Global average pooling: `[N, C, H, W] → [N, C]` (or `[N, C, 1, 1]` with `keepSpatial`), as
-/// PyTorch's `nn.AdaptiveAvgPool2d(1)` (followed by a flatten unless `keepSpatial`).
-public final class GlobalAveragePool: Layer {
-    public let keepSpatial: Bool
-    private var inputShape: [Int] = []
-
-    public init(keepSpatial: Bool = false) { self.keepSpatial = keepSpatial }
-
-    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
-        precondition(input.rank == 4, "GlobalAveragePool expects [N, C, H, W], got \(input.shape)")
-        inputShape = input.shape
-        let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
-        var output = Tensor(uninitializedShape: keepSpatial ? [n, c, 1, 1] : [n, c])
-        let inv = 1 / Float(hw)
-        input.withUnsafeBufferPointer { x in
-            output.withUnsafeMutableBufferPointer { y in
-                for plane in 0..<(n * c) {
-                    var acc: Float = 0
-                    let src = x.baseAddress! + plane * hw
-                    for j in 0..<hw { acc += src[j] }
-                    y[plane] = acc * inv
-                }
-            }
-        }
-        return output
-    }
-
-    public func backward(_ outputGradient: Tensor) -> Tensor {
-        let hw = inputShape[2] * inputShape[3], planes = inputShape[0] * inputShape[1]
-        let inv = 1 / Float(hw)
-        var dx = Tensor(uninitializedShape: inputShape)
-        outputGradient.withUnsafeBufferPointer { dy in
-            dx.withUnsafeMutableBufferPointer { d in
-                for plane in 0..<planes {
-                    (d.baseAddress! + plane * hw).update(repeating: dy[plane] * inv, count: hw)
-                }
-            }
-        }
+        self.argmax = nil
         return dx
     }
 }

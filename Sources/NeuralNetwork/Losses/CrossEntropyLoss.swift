@@ -5,31 +5,6 @@ import Darwin
 #endif
 import Tensors
 
-/// Row-wise log-softmax of `[N, C]` logits (max-subtracted, stable).
-public func logSoftmax(_ logits: Tensor) -> Tensor {
-    precondition(logits.rank == 2, "logSoftmax expects [N, C], got \(logits.shape)")
-    let n = logits.shape[0], c = logits.shape[1]
-    var out = Tensor(uninitializedShape: logits.shape)
-    logits.withUnsafeBufferPointer { x in
-        out.withUnsafeMutableBufferPointer { y in
-            for i in 0..<n {
-                let row = x.baseAddress! + i * c
-                var m = -Float.infinity
-                for j in 0..<c { m = max(m, row[j]) }
-                var s: Double = 0
-                for j in 0..<c { s += Double(expf(row[j] - m)) }
-                let logSum = Float(log(s))
-                // (x − max) − log Σ, as PyTorch: exact shift first, so large logits keep precision.
-                for j in 0..<c { y[i * c + j] = (row[j] - m) - logSum }
-            }
-        }
-    }
-    return out
-}
-
-/// Row-wise softmax of `[N, C]` logits.
-public func softmax(_ logits: Tensor) -> Tensor { logSoftmax(logits).exp() }
-
 /// Cross-entropy between `[N, C]` logits and class indices, with PyTorch's `nn.CrossEntropyLoss`
 /// semantics for `weight`, `label_smoothing` and `reduction="mean"`.
 ///
@@ -81,12 +56,4 @@ public struct CrossEntropyLoss: Sendable {
         }
         return (Float(total / denom), grad)
     }
-}
-
-/// Mean squared error `mean((x − y)²)` and its gradient with respect to `x`.
-public func meanSquaredError(_ prediction: Tensor, _ target: Tensor) -> (loss: Float, gradient: Tensor) {
-    precondition(prediction.shape == target.shape, "MSE shape mismatch \(prediction.shape) vs \(target.shape)")
-    let diff = prediction - target
-    let n = Float(max(prediction.count, 1))
-    return (Float(diff.squaredNorm()) / n, diff * (2 / n))
 }

@@ -1,0 +1,34 @@
+import Tensors
+
+/// Inverted dropout: in training, zeroes each element with probability `p` and scales the rest by
+/// `1/(1-p)`; identity at inference. The mask comes from the layer's own seeded generator.
+public final class Dropout: Layer {
+    public let probability: Float
+    private var rng: SplitMix64
+    private var mask: Tensor?
+
+    public init(probability: Float = 0.5, seed: UInt64 = 0) {
+        precondition(probability >= 0 && probability < 1, "dropout probability must be in [0, 1)")
+        self.probability = probability
+        rng = SplitMix64(seed: seed)
+    }
+
+    public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
+        guard mode == .training, probability > 0 else {
+            mask = nil
+            return input
+        }
+        let keep = 1 - probability, scale = 1 / keep
+        var m = Tensor(uninitializedShape: input.shape)
+        m.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = rng.nextUnitFloat() < keep ? scale : 0 }
+        }
+        mask = m
+        return input * m
+    }
+
+    public func backward(_ outputGradient: Tensor) -> Tensor {
+        guard let mask else { return outputGradient }
+        return outputGradient * mask
+    }
+}

@@ -1,0 +1,242 @@
+import Tensors
+
+// Winograd F(4×4, 3×3) (Lavin & Gray 2016): 6×6 input tiles, 36 multiplies per 4×4 output tile and
+// channel pair (2.25 per output instead of 9), as 36 GEMMs. Same layout and epilogue as the
+// F(2×2, 3×3) path in Winograd.swift; chosen per call when the tiles cover the image with little waste.
+
+extension Conv2d {
+    /// Transformed filters `U[36][Cout][Cin]` = G g Gᵀ.
+    func makeWinograd4Filters() -> [Float] {
+        let cout = outChannels, cin = inChannels
+        var u = [Float](repeating: 0, count: 36 * cout * cin)
+        let w = weight.value.scalars
+        @inline(__always) func g6(_ a: Float, _ b: Float, _ c: Float) -> [Float] {
+            [a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c]
+        }
+        for co in 0..<cout {
+            for ci in 0..<cin {
+                let base = (co * cin + ci) * 9
+                // Gg: 6×3 (transform each column of g).
+                let c0 = g6(w[base], w[base + 3], w[base + 6])
+                let c1 = g6(w[base + 1], w[base + 4], w[base + 7])
+                let c2 = g6(w[base + 2], w[base + 5], w[base + 8])
+                for r in 0..<6 {
+                    let row = g6(c0[r], c1[r], c2[r])
+                    for col in 0..<6 { u[((r * 6 + col) * cout + co) * cin + ci] = row[col] }
+                }
+            }
+        }
+        return u
+    }
+
+    /// Whether F(4×4, 3×3) should run on an `h × w` output: its tiles must cover the image with at
+    /// most ~15 % waste, and the image must be at least 8×8 (measured: on ResNet's 4×4 layer4, one
+    /// tile per image, F(2×2, 3×3) is faster; on 112…28-pixel layers F(4×4, 3×3) is 1.4–1.7× faster).
+    static func prefersWinograd4(h: Int, w: Int) -> Bool {
+        let th = (h + 3) / 4, tw = (w + 3) / 4
+        return h >= 8 && w >= 8 && Double(16 * th * tw) <= 1.15 * Double(h * w)
+    }
+
+    func winograd4Convolve(_ input: Tensor, residual: Tensor?, filters: [Float], output: inout Tensor) {
+        let n = input.shape[0], h = input.shape[2], w = input.shape[3]
+        let cin = inChannels, cout = outChannels
+        let th = (h + 3) / 4, tw = (w + 3) / 4, tilesPerImage = th * tw
+        let threads = ComputeThreads.count
+        let target = 64
+        let rowBlocked = tilesPerImage >= target
+        let rowsPerUnit = rowBlocked ? max(1, target / tw) : th
+        let unitsPerImage = rowBlocked ? (th + rowsPerUnit - 1) / rowsPerUnit : 1
+        var nb = 1
+        var units = n * unitsPerImage
+        if !rowBlocked {
+            let wanted = max(1, (target + tilesPerImage - 1) / tilesPerImage)
+            units = (n + min(n, wanted) - 1) / min(n, wanted)
+            if n >= threads { units = (units + threads - 1) / threads * threads }
+            nb = max(1, (n + units - 1) / units)
+            units = (n + nb - 1) / nb
+        }
+        let tMax = rowBlocked ? rowsPerUnit * tw : nb * tilesPerImage
+        let workers = min(threads, units)
+        let innerParallel = workers < threads
+        let spaces = workspaceBuffers(workers)
+        let pool = fusedMaxPool, relu = fusedReLU
+        let oh = pool ? h / 2 : h, ow = pool ? w / 2 : w
+        let outPlane = cout * oh * ow
+        let x = UncheckedSendable(input), res = UncheckedSendable(residual), bias = UncheckedSendable(self.bias?.value)
+        let y = UncheckedSendable(output.storage.pointer)
+        let uBox = UncheckedSendable(filters)
+        let pw = 4 * tw + 2, ysStride = tw + 8
+        parallelFor(workers) { worker in
+            let base = spaces[worker].reserve(36 * (cin + cout) * tMax + 12 * pw + 16 * ysStride + 24 * 8 + 16)
+            let v = base, m = base + 36 * cin * tMax
+            let rows = m + 36 * cout * tMax, trows = rows + 6 * pw, ys = trows + 6 * pw
+            let sb = ys + 16 * ysStride  // 24 vectors of Aᵀ m
+            x.value.withUnsafeBufferPointer { xp in
+                uBox.value.withUnsafeBufferPointer { up in
+                    for unit in partition(units, worker: worker, of: workers) {
+                        let first = rowBlocked ? unit / unitsPerImage : unit * nb
+                        let count = rowBlocked ? 1 : min(nb, n - first)
+                        let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
+                        let ty1 = min(th, ty0 + rowsPerUnit)
+                        let tilesHere = (ty1 - ty0) * tw, t = count * tilesHere
+                        // Input transform V[ξ][ci][tile] = Bᵀ d B per row of tiles.
+                        for i in 0..<count {
+                            for ci in 0..<cin {
+                                let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
+                                for ty in ty0..<ty1 {
+                                    for r in 0..<6 {
+                                        let iy = 4 * ty - 1 + r, dst = rows + r * pw
+                                        if iy >= 0 && iy < h {
+                                            dst[0] = 0
+                                            (dst + 1).update(from: plane + iy * w, count: w)
+                                            (dst + 1 + w).update(repeating: 0, count: pw - 1 - w)
+                                        } else {
+                                            dst.update(repeating: 0, count: pw)
+                                        }
+                                    }
+                                    let d0 = rows, d1 = rows + pw, d2 = rows + 2 * pw, d3 = rows + 3 * pw
+                                    let d4 = rows + 4 * pw, d5 = rows + 5 * pw
+                                    let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
+                                    let t4 = trows + 4 * pw, t5 = trows + 5 * pw
+                                    var xi = 0
+                                    let four = SIMD8<Float>(repeating: 4), five = SIMD8<Float>(repeating: 5)
+                                    let two = SIMD8<Float>(repeating: 2)
+                                    while xi + 8 <= pw {
+                                        let a0 = ld(d0 + xi), a1 = ld(d1 + xi), a2 = ld(d2 + xi)
+                                        let a3 = ld(d3 + xi), a4 = ld(d4 + xi), a5 = ld(d5 + xi)
+                                        st(four * a0 - five * a2 + a4, t0 + xi)
+                                        st(a3 + a4 - four * (a1 + a2), t1 + xi)
+                                        st(four * (a1 - a2) - a3 + a4, t2 + xi)
+                                        st(two * (a3 - a1) - a2 + a4, t3 + xi)
+                                        st(two * (a1 - a3) - a2 + a4, t4 + xi)
+                                        st(four * a1 - five * a3 + a5, t5 + xi)
+                                        xi += 8
+                                    }
+                                    while xi < pw {
+                                        let a0 = d0[xi], a1 = d1[xi], a2 = d2[xi], a3 = d3[xi], a4 = d4[xi], a5 = d5[xi]
+                                        t0[xi] = 4 * a0 - 5 * a2 + a4
+                                        t1[xi] = a3 + a4 - 4 * (a1 + a2)
+                                        t2[xi] = 4 * (a1 - a2) - a3 + a4
+                                        t3[xi] = 2 * (a3 - a1) - a2 + a4
+                                        t4[xi] = 2 * (a1 - a3) - a2 + a4
+                                        t5[xi] = 4 * a1 - 5 * a3 + a5
+                                        xi += 1
+                                    }
+                                    let tileBase = i * tilesHere + (ty - ty0) * tw
+                                    let planeStride = cin * t
+                                    for k in 0..<6 {
+                                        let tk = trows + k * pw
+                                        let o = v + ((6 * k) * cin + ci) * t + tileBase
+                                        for tx in 0..<tw {
+                                            let c = tk + 4 * tx
+                                            let c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5]
+                                            o[tx] = 4 * c0 - 5 * c2 + c4
+                                            o[planeStride + tx] = c3 + c4 - 4 * (c1 + c2)
+                                            o[2 * planeStride + tx] = 4 * (c1 - c2) - c3 + c4
+                                            o[3 * planeStride + tx] = 2 * (c3 - c1) - c2 + c4
+                                            o[4 * planeStride + tx] = 2 * (c1 - c3) - c2 + c4
+                                            o[5 * planeStride + tx] = 4 * c1 - 5 * c3 + c5
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        for xi in 0..<36 {
+                            GEMM.multiply(transposeA: false, transposeB: false, m: cout, n: t, k: cin,
+                                          a: up.baseAddress! + xi * cout * cin, lda: cin,
+                                          b: v + xi * cin * t, ldb: t,
+                                          c: m + xi * cout * t, ldc: t, parallel: innerParallel)
+                        }
+                        // Output transform Y = Aᵀ m A (4×4 per tile), then bias, residual, ReLU, pooling.
+                        let plane = cout * t
+                        for i in 0..<count {
+                            let image = first + i
+                            let outBase = y.value + image * outPlane
+                            let resBase = res.value.map { $0.storage.pointer + image * cout * h * w }
+                            for co in 0..<cout {
+                                let bv = SIMD8<Float>(repeating: bias.value.map { $0.storage.pointer[co] } ?? 0)
+                                let out = outBase + co * oh * ow
+                                let rplane = resBase.map { $0 + co * h * w }
+                                for ty in ty0..<ty1 {
+                                    let p = m + co * t + i * tilesHere + (ty - ty0) * tw
+                                    var tx0 = 0
+                                    // Whole vectors even past the row's end (extra lanes read scratch, never stored).
+                                    while tx0 < tw {
+                                        // s[r][c] = Σ_k Aᵀ[r][k] m[k][c]
+                                        for c in 0..<6 {
+                                            let m0 = ld(p + (0 * 6 + c) * plane + tx0), m1 = ld(p + (1 * 6 + c) * plane + tx0)
+                                            let m2 = ld(p + (2 * 6 + c) * plane + tx0), m3 = ld(p + (3 * 6 + c) * plane + tx0)
+                                            let m4 = ld(p + (4 * 6 + c) * plane + tx0), m5 = ld(p + (5 * 6 + c) * plane + tx0)
+                                            let a = m1 + m2, b = m1 - m2, cc = m3 + m4, d = m3 - m4
+                                            st(m0 + a + cc, sb + 8 * c)
+                                            st(b + 2 * d, sb + 8 * (6 + c))
+                                            st(a + 4 * cc, sb + 8 * (12 + c))
+                                            st(b + 8 * d + m5, sb + 8 * (18 + c))
+                                        }
+                                        for r in 0..<4 {
+                                            let q0 = ld(sb + 8 * (6 * r)), q1 = ld(sb + 8 * (6 * r + 1))
+                                            let q2 = ld(sb + 8 * (6 * r + 2)), q3 = ld(sb + 8 * (6 * r + 3))
+                                            let q4 = ld(sb + 8 * (6 * r + 4)), q5 = ld(sb + 8 * (6 * r + 5))
+                                            let a = q1 + q2, b = q1 - q2, cc = q3 + q4, d = q3 - q4
+                                            st(q0 + a + cc + bv, ys + (4 * r) * ysStride + tx0)
+                                            st(b + 2 * d + bv, ys + (4 * r + 1) * ysStride + tx0)
+                                            st(a + 4 * cc + bv, ys + (4 * r + 2) * ysStride + tx0)
+                                            st(b + 8 * d + q5 + bv, ys + (4 * r + 3) * ysStride + tx0)
+                                        }
+                                        tx0 += 8
+                                    }
+                                    if pool {
+                                        for a in 0..<2 {
+                                            let oy = 2 * ty + a
+                                            guard oy < oh else { break }
+                                            let o = out + oy * ow
+                                            let r0 = ys + (2 * a) * 4 * ysStride, r1 = ys + (2 * a + 1) * 4 * ysStride
+                                            for tx in 0..<tw {
+                                                for b in 0..<2 {
+                                                    let ox = 2 * tx + b
+                                                    guard ox < ow else { break }
+                                                    let j0 = (2 * b) * ysStride + tx, j1 = (2 * b + 1) * ysStride + tx
+                                                    var mx = max(max(r0[j0], r0[j1]), max(r1[j0], r1[j1]))
+                                                    if relu { mx = max(mx, 0) }
+                                                    o[ox] = mx
+                                                }
+                                            }
+                                        }
+                                        continue
+                                    }
+                                    for r in 0..<4 {
+                                        let oy = 4 * ty + r
+                                        guard oy < oh else { break }
+                                        let o = out + oy * ow
+                                        let rr = rplane.map { $0 + oy * w }
+                                        for tx in 0..<tw {
+                                            for c in 0..<4 {
+                                                let ox = 4 * tx + c
+                                                guard ox < ow else { break }
+                                                var e = ys[(4 * r + c) * ysStride + tx]
+                                                if let rr { e += rr[ox] }
+                                                o[ox] = relu ? max(e, 0) : e
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+@inline(__always) private func ld(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func ld(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) private func st(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}

@@ -1,0 +1,40 @@
+import Tensors
+
+/// Stochastic gradient descent with momentum and L2 weight decay, as `torch.optim.SGD`:
+/// `g ← g + λ·p; b ← μ·b + (1−dampening)·g` (first step `b = g`); `p ← p − lr·(nesterov ? g + μ·b : b)`.
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public let momentum: Float, weightDecay: Float, dampening: Float, nesterov: Bool
+    private var buffers: [String: Tensor] = [:]
+
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, dampening: Float = 0,
+                nesterov: Bool = false) {
+        precondition(learningRate >= 0 && momentum >= 0 && weightDecay >= 0, "SGD hyperparameters must be ≥ 0")
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.dampening = dampening
+        self.nesterov = nesterov
+    }
+
+    public func step(_ parameters: [(String, Parameter)]) {
+        for (name, p) in parameters {
+            var g = p.gradient
+            if weightDecay != 0 { g.addScaled(p.value, alpha: weightDecay) }
+            if momentum != 0 {
+                var buf: Tensor
+                if var b = buffers[name] {
+                    buffers[name] = nil
+                    b.scale(by: momentum)
+                    b.addScaled(g, alpha: 1 - dampening)
+                    buf = b
+                } else {
+                    buf = g
+                }
+                buffers[name] = buf
+                if nesterov { g.addScaled(buf, alpha: momentum) } else { g = buf }
+            }
+            p.value.addScaled(g, alpha: -learningRate)
+        }
+    }
+}
