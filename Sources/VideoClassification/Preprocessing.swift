@@ -55,7 +55,7 @@ public struct Preprocessor: Sendable {
     /// Writes one clip into `destination` (``clipElementCount`` floats).
     public func write(_ frames: [VideoFrame], augmentation: Augmentation? = nil, into destination: UnsafeMutableBufferPointer<Float>) {
         // Frames from elsewhere (not decoded with ``decodeOptions(threads:)``) are brought to the decode size first.
-        let frames = fitted(frames).map { $0.width == input.shortSide && $0.height == input.shortSide ? $0 : resampled($0) }
+        let frames = fitted(frames).map(resampledIfNeeded)
         precondition(!frames.isEmpty, "no frames to preprocess")
         precondition(destination.count >= clipElementCount, "destination too small")
         let s = input.size, plane = s * s
@@ -118,6 +118,11 @@ public struct Preprocessor: Sendable {
         one.framesPerClip = 1
         let single = Preprocessor(one)
         single.write(input.representation.usesDifferences ? [previous, current] : [current], into: destination)
+    }
+
+    /// The frame itself when it is at the decode size, otherwise ``resampled(_:)``.
+    public func resampledIfNeeded(_ frame: VideoFrame) -> VideoFrame {
+        frame.width == input.shortSide && frame.height == input.shortSide ? frame : resampled(frame)
     }
 
     /// A frame of any size brought to the decode size: the centered square, scaled (bilinear) to

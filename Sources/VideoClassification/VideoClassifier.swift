@@ -103,18 +103,70 @@ public final class VideoClassifier: @unchecked Sendable {
     }
 
     /// Decodes the frames the model samples from `path` and classifies them.
+    ///
+    /// Decoding runs on its own thread while the encoder already processes the time steps whose
+    /// frames have arrived, so the network's work overlaps the decoder's.
     /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` if it has no frames.
     public func classify(path: String, threads: Int = 0, timeout: Double? = nil) throws -> Prediction {
         let clock = ContinuousClock()
-        var frames: [VideoFrame] = []
+        let started = clock.now
         var options = preprocessor.decodeOptions(threads: threads)
         options.timeout = timeout
-        let decode = try clock.measure {
-            frames = try VideoReader(path: path, options: options).readAll()
+        // Opened here, so that open errors are thrown to the caller; then handed to the decoding thread,
+        // which alone uses it from then on.
+        nonisolated(unsafe) let reader = try VideoReader(path: path, options: options)
+        let queue = BlockingQueue<Result<VideoFrame, any Error>>(capacity: 64)
+        Thread.detachNewThread {
+            do {
+                while let frame = try reader.next() { queue.push(.success(frame)) }
+            } catch {
+                queue.push(.failure(error))
+            }
+            queue.close()
         }
-        var prediction = try classify(frames: frames, path: path)
-        prediction.timings["decode"] = decode.seconds
-        return prediction
+        let input = model.card.input
+        let offset = input.representation.usesDifferences ? 1 : 0
+        let elements = input.representation.channels * input.size * input.size
+        var frames: [VideoFrame] = []
+        var features: [Float] = []
+        var network = Duration.zero
+        // Encodes time steps [encoded, upTo) of `source` (consecutive frames for differences).
+        var encoded = 0
+        func encode(upTo end: Int, from source: [VideoFrame]) {
+            guard end > encoded else { return }
+            let began = clock.now
+            var tensor = Tensor(shape: [end - encoded, input.representation.channels, input.size, input.size])
+            tensor.withUnsafeMutableBufferPointer { buffer in
+                for (i, step) in (encoded..<end).enumerated() {
+                    let current = preprocessor.resampledIfNeeded(source[step + offset])
+                    let previous = preprocessor.resampledIfNeeded(source[step])
+                    preprocessor.writeStep(current: current, previous: previous,
+                                           into: UnsafeMutableBufferPointer(rebasing: buffer[(i * elements)..<((i + 1) * elements)]))
+                }
+            }
+            features.append(contentsOf: self.features(tensor).withUnsafeBufferPointer { Array($0) })
+            encoded = end
+            network += clock.now - began
+        }
+        while let result = queue.pop() {
+            frames.append(try result.get())
+            // Encode in chunks of eight steps as their frames arrive.
+            let available = min(frames.count - offset, input.framesPerClip)
+            if available - encoded >= 8 { encode(upTo: available, from: frames) }
+        }
+        let decoded = clock.now - started
+        guard !frames.isEmpty else {
+            throw VideoClassificationError(.noFrames, path: path, message: "the video yielded no frames")
+        }
+        let fitted = preprocessor.fitted(frames)  // a short video repeats its last frame
+        encode(upTo: input.framesPerClip, from: fitted)
+        let began = clock.now
+        let row = probabilities(features: Tensor(shape: [input.framesPerClip, model.card.architecture.featureSize], scalars: features),
+                                steps: input.framesPerClip)
+        network += clock.now - began
+        return Prediction(path: path, scores: ranked(row), frames: frames.map { UsedFrame(index: $0.index, time: $0.time) },
+                          model: model.card.name, modelHash: model.hash,
+                          timings: ["decode": decoded.seconds, "model": network.seconds, "total": (clock.now - started).seconds])
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A synchronous frame reader over one video file.
 ///
 /// ```swift
@@ -87,4 +89,60 @@ public struct VideoFrames: AsyncSequence, Sendable {
     public func collect() throws -> [VideoFrame] {
         try VideoReader(path: path, options: options).readAll()
     }
+}
+
+extension VideoFrames {
+    /// The same frames, decoded ahead on a thread of their own into a buffer of `count` frames, so
+    /// decoding overlaps whatever the consumer does with each frame (run a network, for example).
+    public func prefetching(_ count: Int = 8) -> PrefetchingVideoFrames {
+        PrefetchingVideoFrames(frames: self, capacity: Swift.max(1, count))
+    }
+}
+
+/// ``VideoFrames`` decoded ahead on a dedicated thread (see ``VideoFrames/prefetching(_:)``).
+public struct PrefetchingVideoFrames: AsyncSequence, Sendable {
+    public typealias Element = VideoFrame
+    let frames: VideoFrames
+    let capacity: Int
+
+    public final class AsyncIterator: AsyncIteratorProtocol {
+        private let queue: BlockingQueue<Result<VideoFrame, any Error>>
+        private let cancelled = CancelFlag()
+
+        init(frames: VideoFrames, capacity: Int) {
+            let queue = BlockingQueue<Result<VideoFrame, any Error>>(capacity: capacity)
+            self.queue = queue
+            let cancelled = self.cancelled
+            Thread.detachNewThread {
+                do {
+                    let reader = try VideoReader(path: frames.path, options: frames.options)
+                    while !cancelled.isSet, let frame = try reader.next() { queue.push(.success(frame)) }
+                } catch {
+                    queue.push(.failure(error))
+                }
+                queue.close()
+            }
+        }
+
+        deinit {
+            cancelled.set()
+            while queue.tryPop() != nil {}  // unblock the decoder so it sees the flag
+            queue.close()
+        }
+
+        public func next() async throws -> VideoFrame? {
+            try Task.checkCancellation()
+            return try queue.pop()?.get()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(frames: frames, capacity: capacity) }
+}
+
+/// A flag set once, read from another thread.
+final class CancelFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

@@ -100,3 +100,18 @@ struct TimelineTests {
 }
 
 func FixtureTests_video(_ name: String) -> String { TestPaths.fixture("videos/\(name)") }
+
+struct OverlappedClassifyTests {
+    @Test(arguments: [InputSpecification.Representation.rgb, .diff, .rgbDiff])
+    func classifyingAPathEqualsClassifyingItsFrames(_ representation: InputSpecification.Representation) throws {
+        let classifier = VideoClassifier(model: VideoModel(card: tinyCard(representation: representation), seed: 6))
+        for name in ["h264_bframes_gop30.mp4", "mjpeg.avi"] {
+            let path = FixtureTests_video(name)
+            let frames = try VideoReader(path: path, options: classifier.preprocessor.decodeOptions()).readAll()
+            let batch = try classifier.classify(frames: frames, path: path)
+            let overlapped = try classifier.classify(path: path)
+            #expect(overlapped.frames == batch.frames)
+            #expect(zip(overlapped.scores, batch.scores).allSatisfy { $0.label == $1.label && abs($0.score - $1.score) < 1e-5 })
+        }
+    }
+}

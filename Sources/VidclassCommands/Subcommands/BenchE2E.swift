@@ -90,7 +90,9 @@ struct BenchStream: AsyncParsableCommand {
         let metadata = try VideoFile.probe(path: path)
         BLASThreads.count = threads
         let classifier = VideoClassifier(model: benchmarkModel())
-        let frames = VideoFrames(path: path, options: DecodeOptions(sampling: .all, format: classifier.model.card.input.decodeFormat, threads: 1))
+        // Decoding runs ahead on its own thread while the network processes each frame.
+        let frames = VideoFrames(path: path, options: DecodeOptions(sampling: .all, format: classifier.model.card.input.decodeFormat,
+                                                                    threads: threads)).prefetching(16)
         let start = ContinuousClock.now
         var predictions = 0, lastTime = 0.0
         for try await event in classifier.predictions(for: frames, options: StreamOptions(emit: .everyFrames(every), memory: .carried)) {

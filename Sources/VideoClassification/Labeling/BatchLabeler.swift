@@ -215,50 +215,6 @@ public final class BatchLabeler {
     }
 }
 
-/// A bounded first-in-first-out queue between threads.
-final class BlockingQueue<Element>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var items: [Element] = []
-    private var closed = false
-    private let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func push(_ item: Element) {
-        condition.lock()
-        while items.count >= capacity && !closed { condition.wait() }
-        items.append(item)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The next item, waiting for one; nil once closed and empty.
-    func pop() -> Element? {
-        condition.lock()
-        defer { condition.unlock() }
-        while items.isEmpty && !closed { condition.wait() }
-        guard !items.isEmpty else { return nil }
-        condition.broadcast()
-        return items.removeFirst()
-    }
-
-    /// The next item if one is ready.
-    func tryPop() -> Element? {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !items.isEmpty else { return nil }
-        condition.broadcast()
-        return items.removeFirst()
-    }
-
-    func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
-    }
-}
-
 /// A counter several threads take numbers from.
 final class AtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
