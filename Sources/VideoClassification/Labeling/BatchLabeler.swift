@@ -63,8 +63,9 @@ public struct Shard: Sendable, Equatable {
 public struct BatchOptions: Sendable {
     /// Files decoded at once.
     public var jobs = 2
-    /// Clips per network call.
-    public var batchSize = 8
+    /// Clips per network call at most. Two keeps the network's working memory the same whether a
+    /// run has ten files or a million (larger batches gain little: 16 frames are already one batch).
+    public var batchSize = 2
     /// Give up on a file after this many seconds.
     public var timeout: Double? = 120
     /// Top labels kept per record.
