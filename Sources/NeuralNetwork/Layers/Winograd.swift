@@ -42,25 +42,13 @@ extension Conv2d {
     func winogradConvolve(_ input: Tensor, residual: Tensor?, filters: [Float], output: inout Tensor) {
         let n = input.shape[0], h = input.shape[2], w = input.shape[3]
         let cin = inChannels, cout = outChannels
-        let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
+        let th = (h + 1) / 2, tw = (w + 1) / 2
         let threads = ComputeThreads.count
         // A unit is ~128 tiles (so V and M stay cache-resident): a block of tile rows of one image,
         // or several whole images when images are small. Units are balanced across threads.
         let target = 128
-        let rowBlocked = tilesPerImage >= target
-        let rowsPerUnit = rowBlocked ? max(1, target / tw) : th
-        let unitsPerImage = rowBlocked ? (th + rowsPerUnit - 1) / rowsPerUnit : 1
-        var nb = 1
-        var units = n * unitsPerImage
-        if !rowBlocked {
-            let wanted = max(1, (target + tilesPerImage - 1) / tilesPerImage)
-            units = (n + min(n, wanted) - 1) / min(n, wanted)
-            if n >= threads { units = (units + threads - 1) / threads * threads }
-            nb = max(1, (n + units - 1) / units)
-            units = (n + nb - 1) / nb
-        }
-        let tMax = rowBlocked ? rowsPerUnit * tw : nb * tilesPerImage
-        let workers = min(threads, units)
+        let (rowBlocked, rowsPerUnit, unitsPerImage, nb, units, tMax, workers) =
+            winogradWorkUnits(images: n, tileRows: th, tileColumns: tw, targetTiles: target, threads: threads)
         let innerParallel = workers < threads
         let spaces = workspaceBuffers(workers)
         let pool = fusedMaxPool, relu = fusedReLU
@@ -248,4 +236,26 @@ extension Conv2d {
 
 @inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// How Winograd work is cut into units for the threads: blocks of tile rows of one image when an
+/// image has at least `targetTiles` tiles, otherwise groups of `nb` whole images; `tMax` is the most
+/// tiles in a unit, `workers` the threads that get work. Shared by F(2×2,3×3) and F(4×4,3×3).
+func winogradWorkUnits(images n: Int, tileRows th: Int, tileColumns tw: Int, targetTiles target: Int, threads: Int)
+    -> (rowBlocked: Bool, rowsPerUnit: Int, unitsPerImage: Int, nb: Int, units: Int, tMax: Int, workers: Int) {
+    let tilesPerImage = th * tw
+    let rowBlocked = tilesPerImage >= target
+    let rowsPerUnit = rowBlocked ? max(1, target / tw) : th
+    let unitsPerImage = rowBlocked ? (th + rowsPerUnit - 1) / rowsPerUnit : 1
+    var nb = 1
+    var units = n * unitsPerImage
+    if !rowBlocked {
+        let wanted = max(1, (target + tilesPerImage - 1) / tilesPerImage)
+        units = (n + min(n, wanted) - 1) / min(n, wanted)
+        if n >= threads { units = (units + threads - 1) / threads * threads }
+        nb = max(1, (n + units - 1) / units)
+        units = (n + nb - 1) / nb
+    }
+    let tMax = rowBlocked ? rowsPerUnit * tw : nb * tilesPerImage
+    return (rowBlocked, rowsPerUnit, unitsPerImage, nb, units, tMax, min(threads, units))
 }

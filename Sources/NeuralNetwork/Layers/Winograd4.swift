@@ -40,23 +40,11 @@ extension Conv2d {
     func winograd4Convolve(_ input: Tensor, residual: Tensor?, filters: [Float], output: inout Tensor) {
         let n = input.shape[0], h = input.shape[2], w = input.shape[3]
         let cin = inChannels, cout = outChannels
-        let th = (h + 3) / 4, tw = (w + 3) / 4, tilesPerImage = th * tw
+        let th = (h + 3) / 4, tw = (w + 3) / 4
         let threads = ComputeThreads.count
         let target = 64
-        let rowBlocked = tilesPerImage >= target
-        let rowsPerUnit = rowBlocked ? max(1, target / tw) : th
-        let unitsPerImage = rowBlocked ? (th + rowsPerUnit - 1) / rowsPerUnit : 1
-        var nb = 1
-        var units = n * unitsPerImage
-        if !rowBlocked {
-            let wanted = max(1, (target + tilesPerImage - 1) / tilesPerImage)
-            units = (n + min(n, wanted) - 1) / min(n, wanted)
-            if n >= threads { units = (units + threads - 1) / threads * threads }
-            nb = max(1, (n + units - 1) / units)
-            units = (n + nb - 1) / nb
-        }
-        let tMax = rowBlocked ? rowsPerUnit * tw : nb * tilesPerImage
-        let workers = min(threads, units)
+        let (rowBlocked, rowsPerUnit, unitsPerImage, nb, units, tMax, workers) =
+            winogradWorkUnits(images: n, tileRows: th, tileColumns: tw, targetTiles: target, threads: threads)
         let innerParallel = workers < threads
         let spaces = workspaceBuffers(workers)
         let pool = fusedMaxPool, relu = fusedReLU
