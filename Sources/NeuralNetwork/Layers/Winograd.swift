@@ -65,8 +65,10 @@ extension Conv2d {
             x.value.withUnsafeBufferPointer { xp in
                 uBox.value.withUnsafeBufferPointer { up in
                     for unit in partition(units, worker: worker, of: workers) {
-                        let (first, count, ty0, ty1) = winogradUnitBounds(unit, images: n, tileRows: th, rowBlocked: rowBlocked,
-                                                                          unitsPerImage: unitsPerImage, rowsPerUnit: rowsPerUnit, nb: nb)
+                        let first = rowBlocked ? unit / unitsPerImage : unit * nb
+                        let count = rowBlocked ? 1 : min(nb, n - first)
+                        let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
+                        let ty1 = min(th, ty0 + rowsPerUnit)
                         let tilesHere = (ty1 - ty0) * tw, t = count * tilesHere
                         // Input transform V[ξ][ci][tile] = Bᵀ d B, one row of tiles at a time:
                         // Bᵀ combines 4 padded input rows elementwise, then B combines columns.
@@ -75,7 +77,14 @@ extension Conv2d {
                                 let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
                                 for ty in ty0..<ty1 {
                                     for r in 0..<4 {
-                                        winogradLoadPaddedRow(plane, row: 2 * ty - 1 + r, height: h, width: w, into: rows + r * pw, length: pw)
+                                        let iy = 2 * ty - 1 + r, dst = rows + r * pw
+                                        if iy >= 0 && iy < h {
+                                            dst[0] = 0
+                                            (dst + 1).update(from: plane + iy * w, count: w)
+                                            (dst + 1 + w).update(repeating: 0, count: pw - 1 - w)
+                                        } else {
+                                            dst.update(repeating: 0, count: pw)
+                                        }
                                     }
                                     let r0 = rows, r1 = rows + pw, r2 = rows + 2 * pw, r3 = rows + 3 * pw
                                     let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
@@ -249,28 +258,4 @@ func winogradWorkUnits(images n: Int, tileRows th: Int, tileColumns tw: Int, tar
     }
     let tMax = rowBlocked ? rowsPerUnit * tw : nb * tilesPerImage
     return (rowBlocked, rowsPerUnit, unitsPerImage, nb, units, tMax, min(threads, units))
-}
-
-/// The images and tile rows of work unit `unit` (see ``winogradWorkUnits(images:tileRows:tileColumns:targetTiles:threads:)``).
-@inline(__always)
-func winogradUnitBounds(_ unit: Int, images n: Int, tileRows th: Int, rowBlocked: Bool, unitsPerImage: Int,
-                        rowsPerUnit: Int, nb: Int) -> (first: Int, count: Int, ty0: Int, ty1: Int) {
-    let first = rowBlocked ? unit / unitsPerImage : unit * nb
-    let count = rowBlocked ? 1 : min(nb, n - first)
-    let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
-    return (first, count, ty0, min(th, ty0 + rowsPerUnit))
-}
-
-/// Copies input row `row` of `plane` into `destination` with one zero column before it and zeros
-/// after it up to `length`; a row outside the image (the padding) is all zeros.
-@inline(__always)
-func winogradLoadPaddedRow(_ plane: UnsafePointer<Float>, row: Int, height: Int, width: Int,
-                           into destination: UnsafeMutablePointer<Float>, length: Int) {
-    if row >= 0 && row < height {
-        destination[0] = 0
-        (destination + 1).update(from: plane + row * width, count: width)
-        (destination + 1 + width).update(repeating: 0, count: length - 1 - width)
-    } else {
-        destination.update(repeating: 0, count: length)
-    }
 }

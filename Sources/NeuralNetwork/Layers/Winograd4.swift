@@ -62,8 +62,10 @@ extension Conv2d {
             x.value.withUnsafeBufferPointer { xp in
                 uBox.value.withUnsafeBufferPointer { up in
                     for unit in partition(units, worker: worker, of: workers) {
-                        let (first, count, ty0, ty1) = winogradUnitBounds(unit, images: n, tileRows: th, rowBlocked: rowBlocked,
-                                                                          unitsPerImage: unitsPerImage, rowsPerUnit: rowsPerUnit, nb: nb)
+                        let first = rowBlocked ? unit / unitsPerImage : unit * nb
+                        let count = rowBlocked ? 1 : min(nb, n - first)
+                        let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
+                        let ty1 = min(th, ty0 + rowsPerUnit)
                         let tilesHere = (ty1 - ty0) * tw, t = count * tilesHere
                         // Input transform V[ξ][ci][tile] = Bᵀ d B per row of tiles.
                         for i in 0..<count {
@@ -71,7 +73,14 @@ extension Conv2d {
                                 let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
                                 for ty in ty0..<ty1 {
                                     for r in 0..<6 {
-                                        winogradLoadPaddedRow(plane, row: 4 * ty - 1 + r, height: h, width: w, into: rows + r * pw, length: pw)
+                                        let iy = 4 * ty - 1 + r, dst = rows + r * pw
+                                        if iy >= 0 && iy < h {
+                                            dst[0] = 0
+                                            (dst + 1).update(from: plane + iy * w, count: w)
+                                            (dst + 1 + w).update(repeating: 0, count: pw - 1 - w)
+                                        } else {
+                                            dst.update(repeating: 0, count: pw)
+                                        }
                                     }
                                     let d0 = rows, d1 = rows + pw, d2 = rows + 2 * pw, d3 = rows + 3 * pw
                                     let d4 = rows + 4 * pw, d5 = rows + 5 * pw
