@@ -27,11 +27,9 @@ let package = Package(
             pkgConfig: "libavformat libavcodec libavutil libswscale",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]
         ),
-        .systemLibrary(
-            name: "COpenBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        // OpenBLAS's GEMM, opened with dlopen on first use (see include/COpenBLAS.h); the
+        // runtime library comes from Debian's libopenblas0 (scripts/install-deps.sh).
+        .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
 
         // MARK: - Libraries
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: swiftSettings),
@@ -52,6 +50,9 @@ let package = Package(
         ),
 
         // MARK: - Executable (entry point only)
+        // Release builds (scripts/quickstart.sh, README) use `--static-swift-stdlib`: resolving the
+        // Swift runtime's and Foundation's symbols against FFmpeg's ~140 shared libraries at every
+        // start costs ~25 ms otherwise.
         .executableTarget(name: "vidclass", dependencies: ["VidclassCommands"], swiftSettings: swiftSettings),
 
         // MARK: - Tests
@@ -59,7 +60,7 @@ let package = Package(
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "VidclassTestSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "VidclassTestSupport"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Tensors", "VidclassTestSupport"]),
-        .testTarget(name: "VideoClassificationTests", dependencies: ["VideoClassification", "VideoIO", "VidclassTestSupport"]),
+        .testTarget(name: "VideoClassificationTests", dependencies: ["VideoClassification", "VideoIO", "Tensors", "NeuralNetwork", "VidclassTestSupport"]),
         .testTarget(name: "VidclassCommandsTests", dependencies: ["VidclassCommands", "VideoIO", "VidclassTestSupport"]),
     ]
 )

@@ -14,8 +14,8 @@ export BENCH_THREADS=2 OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2
 PY="${BENCH_VENV:-$CACHE/venv}/bin/python"
 mkdir -p "$BENCH_RESULTS"
 cd "$ROOT"
-swift build -c release --product vidclass >&2
-BIN="$(swift build -c release --show-bin-path)/vidclass"
+swift build -c release --static-swift-stdlib --product vidclass >&2
+BIN="$(swift build -c release --static-swift-stdlib --show-bin-path)/vidclass"
 LONG="$BENCH_VIDEOS/long_1080p_360x10s.mp4"
 MEM=(); [ -f "$LONG" ] && MEM=(--memory-file "$LONG")
 "$BIN" bench decode --threads 2 --repetitions 5 --json "$BENCH_RESULTS/vidclass_decode.json" "${MEM[@]}"

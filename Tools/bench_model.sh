@@ -14,8 +14,8 @@ export BENCH_TRAIN_STEPS="${BENCH_TRAIN_STEPS:-5}" BENCH_REPS="${BENCH_REPS:-7}"
 PY="${BENCH_VENV:-$CACHE/venv}/bin/python"
 mkdir -p "$BENCH_RESULTS"
 cd "$ROOT"
-swift build -c release --product vidclass >&2
-BIN="$(swift build -c release --show-bin-path)/vidclass"
+swift build -c release --static-swift-stdlib --product vidclass >&2
+BIN="$(swift build -c release --static-swift-stdlib --show-bin-path)/vidclass"
 "$BIN" bench model --threads 2 --json "$BENCH_RESULTS/vidclass_model.json"
 (cd "$BENCH" && "$PY" bench_gemm.py && "$PY" bench_infer.py && BENCH_REPS=3 "$PY" bench_train.py)
 "$BIN" bench e2e --json "$BENCH_RESULTS/vidclass_e2e.json"

@@ -63,8 +63,8 @@ if [ -z "$up" ]; then
 fi
 
 # The job: a generated directory, an array of label shards, then a merge.
-swift build -c release --product vidclass --package-path "$ROOT" >&2
-BIN="$(swift build -c release --show-bin-path --package-path "$ROOT")/vidclass"
+swift build -c release --static-swift-stdlib --product vidclass --package-path "$ROOT" >&2
+BIN="$(swift build -c release --static-swift-stdlib --show-bin-path --package-path "$ROOT")/vidclass"
 MODEL="$ROOT/Fixtures/pytorch/tiny_lstm_rgb.safetensors"
 mkdir -p "$WORK/videos"
 for i in $(seq -w 1 "$COPIES"); do

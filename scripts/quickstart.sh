@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-swift build -c release --product vidclass >&2
-BIN="$(swift build -c release --show-bin-path)/vidclass"
+swift build -c release --static-swift-stdlib --product vidclass >&2
+BIN="$(swift build -c release --static-swift-stdlib --show-bin-path)/vidclass"
 SAMPLE="$(ls Fixtures/synthetic/move_right/* | head -1)"
 "$BIN" classify "$SAMPLE" --top 3 --explain --explain-sheet seen.png
 echo

@@ -51,6 +51,7 @@ public final class VideoClassifier: @unchecked Sendable {
     private let lock = NSLock()
 
     public init(model: VideoModel) {
+        BLASThreads.preload()
         self.model = model
         self.preprocessor = Preprocessor(model.card.input)
         self.inference = LRCNInference(model.network)

@@ -143,6 +143,48 @@ struct DatasetTests {
         #expect(throws: VideoClassificationError.self) { try VideoDataset.load(csv) }
     }
 
+    @Test func frameCacheRoundTripsAndIgnoresDamage() throws {
+        let folder = try TestPaths.temporaryDirectory("cache").path
+        let clip = folder + "/clip.mp4"
+        try Data("stand-in for a video".utf8).write(to: URL(fileURLWithPath: clip))
+        let cache = try FrameCacheDirectory(path: folder + "/frames")
+        let options = DecodeOptions(sampling: .uniform(4), format: FrameFormat(size: FrameSize(20)))
+        #expect(cache.frames(for: clip, options: options) == nil)
+        let frames = movingSquare(count: 4)
+        cache.store(frames, for: clip, options: options)
+        #expect(cache.frames(for: clip, options: options) == frames)
+        var other = options
+        other.sampling = .uniform(5)
+        #expect(cache.frames(for: clip, options: other) == nil, "another sampling is another entry")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cache.path)
+        #expect(entries.count == 1)
+        let entry = cache.path + "/" + entries[0]
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: entry))
+        try bytes.prefix(bytes.count - 7).write(to: URL(fileURLWithPath: entry))
+        #expect(cache.frames(for: clip, options: options) == nil, "a truncated entry is ignored")
+        try Data("changed".utf8).write(to: URL(fileURLWithPath: clip))
+        cache.store(frames, for: clip, options: options)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache.path).count == 2, "a changed file is another entry")
+    }
+
+    @Test func csvHeaderNamesColumnsAndAGroupColumn() throws {
+        let root = try Self.makeFolder(["x": 4, "y": 4])
+        let csv = root + "/groups.csv"
+        // Columns in another order, an extra column naming the source video, no split column (a
+        // third column that is not a split must not be read as one).
+        let rows = (0..<4).flatMap { n in ["x", "y"].map { "\(n % 2),\($0)/src\(n % 3)_clip\(n).mp4,\($0)" } }
+        try ("source,path,label\n" + rows.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        let data = try VideoDataset.load(csv)
+        #expect(data.clips.count == 8 && data.labels == ["x", "y"])
+        #expect(data.clips.allSatisfy { $0.split == nil })
+        let groups = try data.groups(by: "source")
+        #expect(Set(groups) == ["source=0", "source=1"])
+        let folds = try data.folds(2, seed: 4, groupBy: "source")
+        #expect(folds.allSatisfy { fold in Set(fold.map { groups[$0] }).count == 1 }, "each source in one fold")
+        // A name that is not a column is a regular expression over paths.
+        #expect(Set(try data.groups(by: "src[0-9]")) == ["src0", "src1", "src2"])
+    }
+
     @Test func foldsKeepGroupsTogetherAndStratify() throws {
         let data = try VideoDataset.load(try Self.makeFolder(["a": 30, "b": 30]))
         let groups = try data.groups(by: "(src[0-9])_")

@@ -1,5 +1,6 @@
 import Foundation
 import NeuralNetwork
+import Tensors
 import Testing
 import VideoClassification
 import VideoIO
@@ -33,6 +34,59 @@ struct TrainingTests {
         #expect(history.count == 30)
         #expect(history.last!.loss < history.first!.loss * 0.5, "loss \(history.first!.loss) → \(history.last!.loss)")
         #expect(trainer.accuracy(Self.samples(8)) == 1)
+    }
+
+    @Test func temporalJitterDrawsOneFramePerSegment() {
+        var rng = SplitMix64(seed: 5)
+        var seen = Set<[Int]>()
+        for _ in 0..<50 {
+            let indices = Trainer.jitterIndices(pool: 40, steps: 8, using: &rng)
+            #expect(indices.count == 8)
+            for (i, index) in indices.enumerated() { #expect((i * 5)..<((i + 1) * 5) ~= index, "step \(i) in its segment") }
+            seen.insert(indices)
+        }
+        #expect(seen.count > 40, "draws differ")
+        #expect(Trainer.jitterIndices(pool: 6, steps: 8, using: &rng) == Array(0..<6), "a short pool is used whole")
+        #expect(Trainer.uniformIndices(pool: 9, steps: 5) == [0, 2, 4, 6, 8])
+    }
+
+    @Test func jitteredPoolsTrainAndEvaluateDeterministically() {
+        // Training clips carry a pool of twice the frames; evaluation of a pool is the uniform sampling.
+        let pools = (0..<8).map { n in
+            var frames = movingSquare(count: 10, step: 1)
+            if n % 2 == 1 { frames.reverse() }
+            return Trainer.Sample(frames: frames, label: n % 2, path: "clip\(n)")
+        }
+        var options = TrainingOptions()
+        options.epochs = 30
+        options.batchSize = 4
+        options.learningRate = 1e-2
+        options.labelSmoothing = 0
+        options.schedule = .constant
+        let trainer = Trainer(model: VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1), options: options)
+        let history = trainer.fit(train: pools, validation: [])
+        #expect(history.last!.loss < history.first!.loss * 0.5, "loss \(history.first!.loss) → \(history.last!.loss)")
+        #expect(trainer.probabilities(pools) == trainer.probabilities(pools), "evaluation does not jitter")
+        #expect(trainer.accuracy(pools) == 1)
+    }
+
+    @Test func frozenEncoderTrainsOnlyTheHead() {
+        var options = TrainingOptions()
+        options.epochs = 30
+        options.batchSize = 4
+        options.learningRate = 1e-2
+        options.labelSmoothing = 0
+        options.schedule = .constant
+        options.freezeEncoder = true
+        let model = VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1)
+        let encoderBefore = model.network.encoder.stateTensors()
+        let headBefore = model.network.fc.stateTensors()
+        let history = Trainer(model: model, options: options).fit(train: Self.samples(8), validation: [])
+        #expect(history.last!.loss < history.first!.loss, "loss \(history.first!.loss) → \(history.last!.loss)")
+        for ((name, before), (_, after)) in zip(encoderBefore, model.network.encoder.stateTensors()) {
+            #expect(before.scalars == after.scalars, "\(name) stays frozen")
+        }
+        #expect(zip(headBefore, model.network.fc.stateTensors()).contains { $0.1.scalars != $1.1.scalars }, "the head learns")
     }
 
     @Test func stopRequestEndsTheRunEarly() {
@@ -111,6 +165,24 @@ struct TrainingCommandTests {
         #expect(report.count == 8)
         #expect(report.confusion.flatMap { $0 }.reduce(0, +) == 8)
         #expect(try String(contentsOfFile: svg, encoding: .utf8).hasPrefix("<svg"))
+
+        // A frozen encoder started from this model, with a frame cache: the second run decodes nothing,
+        // and the encoder's weights come through unchanged.
+        let cache = out.appendingPathComponent("cache").path
+        let frozen = out.appendingPathComponent("frozen.safetensors").path
+        for run in 0..<2 {
+            let result = try runVidclass(["train", dataset, "-o", frozen, "--epochs", "1", "--init-from", model, "--freeze-encoder",
+                                          "--cache", cache] + common)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr.contains(run == 0 ? "0 of 9 clips read from the cache" : "8 of 9 clips read from the cache"), "\(result.stderr)")
+        }
+        let before = try SafeTensorsFile(path: model), after = try SafeTensorsFile(path: frozen)
+        let encoderNames = before.names.filter { $0.hasPrefix("encoder.") }
+        #expect(!encoderNames.isEmpty)
+        for name in encoderNames { #expect(try before.tensor(named: name).scalars == after.tensor(named: name).scalars, "\(name)") }
+        #expect(try before.tensor(named: "fc.weight").scalars != after.tensor(named: "fc.weight").scalars)
+        let noInit = try runVidclass(["train", dataset, "-o", frozen, "--freeze-encoder"] + common)
+        #expect(noInit.status != 0 && noInit.stderr.contains("--init-from"))
 
         // Resume: a checkpoint after epoch 2 of 3 runs just the third epoch.
         try FileManager.default.copyItem(atPath: model, toPath: model + ".checkpoint")

@@ -64,11 +64,16 @@ public final class LRCN: Layer {
     }
 
     public func forward(_ clips: Tensor, mode: ExecutionMode) -> Tensor {
-        let b = clips.shape[0], t = clips.shape[1]
-        cachedShape = (b, t)
         cachedInputShape = clips.shape
-        let feats = features(clips, mode: mode)
-        let pooled = configuration.head == .featureMean ? pool(feats) : pool(lstm.forward(feats, mode: mode))
+        return head(features(clips, mode: mode), mode: mode)
+    }
+
+    /// Logits `[B, classes]` from per-frame features `[B, T, F]`: the recurrent layer (or the
+    /// mean over time) and the linear head, without the encoder. With ``headBackward(_:)`` this
+    /// trains the sequence model on cached features while the encoder stays frozen.
+    public func head(_ features: Tensor, mode: ExecutionMode) -> Tensor {
+        cachedShape = (features.shape[0], features.shape[1])
+        let pooled = configuration.head == .featureMean ? pool(features) : pool(lstm.forward(features, mode: mode))
         return fc.forward(headDropout.forward(pooled, mode: mode), mode: mode)
     }
 
@@ -83,6 +88,15 @@ public final class LRCN: Layer {
     }
 
     public func backward(_ outputGradient: Tensor) -> Tensor {
+        let (b, t) = cachedShape
+        let dFeats = headBackward(outputGradient)
+        let dFrames = encoder.backward(dFeats.reshaped([b * t, configuration.featureSize]))
+        return dFrames.reshaped(cachedInputShape)
+    }
+
+    /// Gradients of the head and the recurrent layer from the logits' gradient; returns the
+    /// gradient of the features `[B, T, F]` that went into the last ``head(_:mode:)``.
+    public func headBackward(_ outputGradient: Tensor) -> Tensor {
         let (b, t) = cachedShape
         let dPooled = headDropout.backward(fc.backward(outputGradient))
         let d = dPooled.shape[1]
@@ -99,9 +113,7 @@ public final class LRCN: Layer {
                 }
             }
         }
-        let dFeats = configuration.head == .featureMean ? dOut : lstm.backward(dOut)
-        let dFrames = encoder.backward(dFeats.reshaped([b * t, configuration.featureSize]))
-        return dFrames.reshaped(cachedInputShape)
+        return configuration.head == .featureMean ? dOut : lstm.backward(dOut)
     }
 
     /// One optimisation step on a batch: forward (training mode), cross-entropy, backward, optional

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 
 /// The one matrix-product entry point of vidclass (row-major single-precision GEMM over OpenBLAS).
 ///
@@ -58,9 +59,8 @@ package enum GEMM {
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
         _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        vc_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                 beta, c, Int32(ldc))
     }
 }
 
@@ -71,6 +71,12 @@ public enum BLASThreads {
     public static var count: Int {
         get { ComputeThreads.count }
         set { ComputeThreads.count = newValue }
+    }
+
+    /// Opens OpenBLAS (normally opened by the first matrix product) on a background thread, so
+    /// that loading it overlaps other start-up work such as opening a video.
+    public static func preload() {
+        DispatchQueue.global().async { _ = vc_blas_load() }
     }
 }
 

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Dispatch
 import Synchronization
 
@@ -27,7 +26,6 @@ public enum ComputeThreads {
     }
 
     private static func set(_ n: Int) {
-        openblas_set_num_threads(1)
         storage.store(n, ordering: .relaxed)
     }
 }

@@ -64,7 +64,7 @@ extension VidclassCommand {
         @Option(help: "Stop when validation accuracy has not improved for this many epochs.") var earlyStopping: Int?
         @Option(help: "Fraction held out for validation when the dataset has no split column (0: none).")
         var validationFraction = 0.2
-        @Option(help: "Regular expression whose first match (or capture group) in a path names its group: clips of a group stay on one side of every split.")
+        @Option(help: "A CSV column (e.g. source_video_index), or a regular expression whose first match (or capture group) in a path, that names each clip's group: clips of a group stay on one side of every split.")
         var groupBy: String?
         @Option(help: "K-fold cross-validation: train K models and report the mean and standard deviation.")
         var folds: Int?
@@ -72,12 +72,21 @@ extension VidclassCommand {
         var report: String?
         @Flag(help: "Continue from OUTPUT.checkpoint if present.")
         var resume = false
+        @Flag(inversion: .prefixedNo, help: "Random temporal jitter: each epoch samples every clip's frames afresh, one from each segment.")
+        var temporalJitter = true
+        @Option(help: "Start from this model file's weights (an encoder trained elsewhere, e.g. imported from PyTorch); the head is new when the labels differ.")
+        var initFrom: String?
+        @Flag(help: "Keep the encoder as it is (from --init-from) and train only the sequence model and head, on per-frame features computed once.")
+        var freezeEncoder = false
+        @Option(help: "Keep decoded frames in this directory, so later runs (other folds, other settings) do not decode again.")
+        var cache: String?
         @Option(help: "Compute threads.") var threads = 2
         @Option(help: "Clips decoded at once.") var jobs = 2
 
         func validate() throws {
             if folds == nil && output == nil { throw ValidationError("--output is required (except with --folds)") }
             if let folds, folds < 2 { throw ValidationError("--folds must be at least 2") }
+            if freezeEncoder && initFrom == nil { throw ValidationError("--freeze-encoder needs --init-from MODEL (a frozen random encoder learns nothing)") }
             if frames < 1 || size < 16 || epochs < 1 || batchSize < 1 { throw ValidationError("--frames, --size, --epochs and --batch-size must be positive (size ≥ 16)") }
             if !(0..<1).contains(validationFraction) { throw ValidationError("--validation-fraction must be in [0, 1)") }
             if !["lrcn-small", "lrcn-resnet18"].contains(encoder) { throw ValidationError("--encoder must be lrcn-small or lrcn-resnet18") }
@@ -108,6 +117,8 @@ extension VidclassCommand {
             o.seed = seed
             o.earlyStoppingPatience = earlyStopping
             o.threads = threads
+            o.temporalJitter = temporalJitter && !freezeEncoder
+            o.freezeEncoder = freezeEncoder
             return o
         }
 
@@ -116,18 +127,38 @@ extension VidclassCommand {
             let baseCard = card(labels: data.labels)
             let progress = ProgressLine()
             printError("train: \(data.clips.count) clips, \(data.labels.count) classes (\(data.labels.joined(separator: ", "))); decoding ...")
-            let decoded = DecodedClips.decode(data.clips, options: Preprocessor(baseCard.input).decodeOptions(threads: 1), jobs: jobs) { done, total in
+            let frameCache = try cache.map { try FrameCacheDirectory(path: $0) }
+            let decodeOptions = Preprocessor(baseCard.input).decodeOptions(threads: 1)
+            let decoded = DecodedClips.decode(data.clips, options: decodeOptions, jobs: jobs, cache: frameCache) { done, total in
                 progress.update("decoding \(done)/\(total)")
             }
             progress.finish()
+            if frameCache != nil { printError("train: \(decoded.fromCache) of \(data.clips.count) clips read from the cache") }
             for failure in decoded.failures {
                 printError("train: skipped \(data.clips[failure.index].path): \(failure.reason)")
             }
-            let labelIndex = Dictionary(uniqueKeysWithValues: data.labels.enumerated().map { ($1, $0) })
-            func samples(_ indices: [Int]) -> [Trainer.Sample] {
-                indices.compactMap { i in
-                    decoded.frames[i].map { Trainer.Sample(frames: $0, label: labelIndex[data.clips[i].label]!, path: data.clips[i].path) }
+            // Temporal jitter draws from a pool of four times the sampled frames (evaluation uses
+            // the exact sampling above).
+            var pools = decoded
+            if trainingOptions.temporalJitter {
+                var poolOptions = decodeOptions
+                poolOptions.sampling = .uniform(4 * baseCard.input.sampledFrames)
+                pools = DecodedClips.decode(data.clips, options: poolOptions, jobs: jobs, cache: frameCache) { done, total in
+                    progress.update("decoding frame pools for temporal jitter \(done)/\(total)")
                 }
+                progress.finish()
+            }
+            let labelIndex = Dictionary(uniqueKeysWithValues: data.labels.enumerated().map { ($1, $0) })
+            func samples(_ indices: [Int], from clips: DecodedClips = decoded) -> [Trainer.Sample] {
+                indices.compactMap { i in
+                    guard decoded.frames[i] != nil else { return nil }
+                    return clips.frames[i].map { Trainer.Sample(frames: $0, label: labelIndex[data.clips[i].label]!, path: data.clips[i].path) }
+                }
+            }
+            func initialModel(seed: UInt64) throws -> VideoModel {
+                let model = VideoModel(card: baseCard, seed: seed)
+                if let initFrom { try model.loadWeights(from: initFrom) }
+                return model
             }
             let stop = StopFlag()
             let signals = SignalWatcher { stop.set() }
@@ -138,10 +169,10 @@ extension VidclassCommand {
                 var accuracies: [Double] = []
                 for (k, heldOut) in parts.enumerated() {
                     let train = parts.enumerated().filter { $0.offset != k }.flatMap(\.element)
-                    let model = VideoModel(card: baseCard, seed: seed &+ UInt64(k))
+                    let model = try initialModel(seed: seed &+ UInt64(k))
                     let trainer = Trainer(model: model, options: trainingOptions, stopRequest: stop)
                     printError("fold \(k + 1)/\(folds): \(train.count) training clips, \(heldOut.count) held out")
-                    trainer.fit(train: samples(train), validation: [], progress: { progress.show($0, prefix: "fold \(k + 1)/\(folds) ") })
+                    trainer.fit(train: samples(train, from: pools), validation: [], progress: { progress.show($0, prefix: "fold \(k + 1)/\(folds) ") })
                     progress.finish()
                     let accuracy = trainer.accuracy(samples(heldOut))
                     accuracies.append(accuracy)
@@ -159,13 +190,13 @@ extension VidclassCommand {
 
             guard let output else { return }
             let split = try data.split(validationFraction: validationFraction, seed: seed, groupBy: groupBy)
-            let trainSamples = samples(split.train)
+            let trainSamples = samples(split.train, from: pools)
             let validationSamples = validationFraction > 0 || data.clips.contains(where: { $0.split != nil }) ? samples(split.validation) : []
             guard !trainSamples.isEmpty else {
                 throw VideoClassificationError(.invalidDataset, path: dataset, message: "no decodable training clips")
             }
             let checkpointPath = output + ".checkpoint"
-            var model = VideoModel(card: baseCard, seed: seed)
+            var model = try initialModel(seed: seed)
             var startEpoch = 0
             if resume, FileManager.default.fileExists(atPath: checkpointPath) {
                 model = try VideoModel(contentsOf: checkpointPath)

@@ -135,7 +135,9 @@ public enum SyntheticMotion {
         let shapes: [Shape] = pair == 2 ? [.triangle, .bar] : Shape.allCases
         let shape = shapes[Int(rng.next() % UInt64(shapes.count))]
         let color = contrastingColor(to: background.meanColor, rng: &rng)
-        var objectSize = short * Double(rng.nextFloat(in: 0.18, 0.3))
+        // Turning objects are larger, so that a step of a few degrees still moves their edges by
+        // pixels once a clip is scaled down to a model's input.
+        var objectSize = short * Double(pair == 2 ? rng.nextFloat(in: 0.3, 0.42) : rng.nextFloat(in: 0.18, 0.3))
         var start = ObjectState(x: Double(width) / 2, y: Double(height) / 2, size: objectSize,
                                 angle: Double(rng.nextFloat(in: 0, 6.283)), alpha: 1, color: color)
         var end = start
@@ -153,9 +155,9 @@ public enum SyntheticMotion {
             start.x = margin * 1.3 + Double(rng.nextFloat(in: 0, 1)) * (Double(width) - 2.6 * margin)
             start.y = margin * 1.3 + Double(rng.nextFloat(in: 0, 1)) * (Double(height) - 2.6 * margin)
             end.x = start.x; end.y = start.y
-            // A total turn of 60 to 150 degrees, whatever the clip's length, so that even 8 sampled
+            // A total turn of 90 to 170 degrees, whatever the clip's length, so that even 8 sampled
             // frames see steps well under a quarter of the bar's half-turn symmetry.
-            end.angle = start.angle + Double(rng.nextFloat(in: 1.05, 2.6))
+            end.angle = start.angle + Double(rng.nextFloat(in: 1.6, 3.0))
         case 3:  // grow
             objectSize = short * Double(rng.nextFloat(in: 0.1, 0.16))
             start.size = objectSize

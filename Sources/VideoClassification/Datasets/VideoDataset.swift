@@ -9,10 +9,21 @@ public struct LabeledClip: Sendable, Codable, Hashable {
     public var label: String
     /// `train`, `validation` or `test` when the dataset says so.
     public var split: String?
+    /// Extra CSV columns by header name (for `--group-by COLUMN`).
+    public var columns: [String: String] = [:]
+
+    public init(path: String, label: String, split: String? = nil, columns: [String: String] = [:]) {
+        self.path = path
+        self.label = label
+        self.split = split
+        self.columns = columns
+    }
 }
 
 /// A labelled set of clips: a folder per class (`DATASET/<label>/*.mp4`, any container FFmpeg
-/// reads) or a CSV of `path,label[,split]` (paths relative to the CSV's folder).
+/// reads) or a CSV of `path,label[,split]` (paths relative to the CSV's folder). A CSV whose first
+/// line is a header naming a `path` column may order its columns freely and carry others (a
+/// `split` column is read as the split; any column can name groups for ``groups(by:)``).
 public struct VideoDataset: Sendable {
     public var root: String
     public var clips: [LabeledClip]
@@ -81,15 +92,29 @@ public struct VideoDataset: Sendable {
         let base = (path as NSString).deletingLastPathComponent
         var clips: [LabeledClip] = []
         var missing: [String] = []
+        var header: [String]?
         for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            if number == 0 && fields.first?.lowercased() == "path" { continue }
-            guard fields.count >= 2, !fields[0].isEmpty, !fields[1].isEmpty else {
+            if number == 0 && fields.first?.lowercased() == "path" || number == 0 && fields.contains(where: { $0.lowercased() == "path" }) {
+                header = fields.map { $0.lowercased() }
+                continue
+            }
+            func field(_ name: String, _ position: Int) -> String? {
+                let i = header.map { $0.firstIndex(of: name) } ?? position
+                guard let i, i < fields.count, !fields[i].isEmpty else { return nil }
+                return fields[i]
+            }
+            guard let name = field("path", 0), let label = field("label", 1) else {
                 throw VideoClassificationError(.invalidDataset, path: path, message: "line \(number + 1) is not 'path,label[,split]'")
             }
-            let file = fields[0].hasPrefix("/") ? fields[0] : (base.isEmpty ? fields[0] : base + "/" + fields[0])
-            if !FileManager.default.fileExists(atPath: file) { missing.append(fields[0]) }
-            clips.append(LabeledClip(path: file, label: fields[1], split: fields.count > 2 && !fields[2].isEmpty ? fields[2] : nil))
+            let file = name.hasPrefix("/") ? name : (base.isEmpty ? name : base + "/" + name)
+            if !FileManager.default.fileExists(atPath: file) { missing.append(name) }
+            var columns: [String: String] = [:]
+            if let header {
+                for (i, key) in header.enumerated() where i < fields.count { columns[key] = fields[i] }
+            }
+            clips.append(LabeledClip(path: file, label: label, split: field("split", 2),
+                                     columns: columns))
         }
         if !missing.isEmpty {
             throw VideoClassificationError(.invalidDataset, path: path,
@@ -108,10 +133,16 @@ public struct VideoDataset: Sendable {
         return String(MD5.hex(of: Array(lines.joined(separator: "\n").utf8)).prefix(16))
     }
 
-    /// The group of each clip: the first match of `pattern` in its path (its first capture group
-    /// when it has one), or the path itself when nothing matches.
+    /// The group of each clip: the value of the CSV column named `pattern` when the dataset's CSV
+    /// has one (e.g. `source_video_index`), otherwise the first match of the regular expression
+    /// `pattern` in its path (its first capture group when it has one), or the path itself when
+    /// nothing matches.
     public func groups(by pattern: String?) throws -> [String] {
         guard let pattern else { return clips.map(\.path) }
+        let column = pattern.lowercased()
+        if !clips.isEmpty, clips.allSatisfy({ $0.columns[column] != nil }) {
+            return clips.map { "\(column)=\($0.columns[column]!)" }
+        }
         let regex: NSRegularExpression
         do { regex = try NSRegularExpression(pattern: pattern) } catch {
             throw VideoClassificationError(.invalidDataset, path: pattern, message: "not a valid regular expression")

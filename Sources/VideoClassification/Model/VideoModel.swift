@@ -65,6 +65,27 @@ public final class VideoModel: @unchecked Sendable {
         self.hash = String(VideoModel.digest(bytes).prefix(12))
     }
 
+    /// Copies weights from another model file (or a bare `state_dict` safetensors file) into this
+    /// model: the encoder's, which must all be there with this model's shapes, then the recurrent
+    /// layer's and the head's where they fit (a head for other labels stays new).
+    /// - Throws: ``VideoClassificationError`` (`invalidModel`) when the file cannot be read or its
+    ///   encoder does not fit.
+    public func loadWeights(from path: String) throws {
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile(path: path) } catch {
+            throw VideoClassificationError(.invalidModel, path: path, message: "cannot read it as safetensors: \(error)")
+        }
+        do {
+            try network.encoder.load(from: file, prefix: "encoder", strict: false)
+        } catch {
+            throw VideoClassificationError(.invalidModel, path: path, message: "its encoder does not fit this model's: \(error)")
+        }
+        try? network.lstm.load(from: file, prefix: "lstm", strict: false)
+        let sameLabels = file.metadata[ModelCard.metadataKey]
+            .flatMap { try? JSONDecoder().decode(ModelCard.self, from: Data($0.utf8)) }?.labels == card.labels
+        if sameLabels { try? network.fc.load(from: file, prefix: "fc", strict: false) }
+    }
+
     static func digest(_ bytes: [UInt8]) -> String {
         MD5.hex(of: bytes)
     }

@@ -26,6 +26,13 @@ public struct TrainingOptions: Sendable, Codable {
     /// Stop when validation accuracy has not improved for this many epochs.
     public var earlyStoppingPatience: Int?
     public var threads = 2
+    /// Random temporal jitter: training clips carry a pool of frames, and each epoch draws one
+    /// frame at random from each of `framesPerClip` equal segments of it (evaluation always uses
+    /// the model file's sampling).
+    public var temporalJitter = true
+    /// Train only the recurrent layer and the head on per-frame features computed once with the
+    /// encoder as it is (e.g. loaded from a pretrained model file); no spatial augmentation.
+    public var freezeEncoder = false
 
     public init() {}
 
@@ -36,6 +43,8 @@ public struct TrainingOptions: Sendable, Codable {
                  "label_smoothing": "\(labelSmoothing)", "clip_norm": clipNorm.map { "\($0)" } ?? "none",
                  "balance_classes": "\(balanceClasses)", "flips": "\(flips)", "seed": "\(seed)"]
         if let p = earlyStoppingPatience { r["early_stopping_patience"] = "\(p)" }
+        r["temporal_jitter"] = "\(temporalJitter)"
+        if freezeEncoder { r["freeze_encoder"] = "true" }
         return r
     }
 }
@@ -79,7 +88,8 @@ public final class Trainer {
         self.rng = SplitMix64(seed: options.seed)
     }
 
-    /// A clip ready for training: its decoded frames and class index.
+    /// A clip ready for training: its decoded frames and class index. Training clips may carry
+    /// more frames than the model samples (a pool for temporal jitter, see ``TrainingOptions/temporalJitter``).
     public struct Sample: Sendable {
         public var frames: [VideoFrame]
         public var label: Int
@@ -100,10 +110,32 @@ public final class Trainer {
             for (n, sample) in samples.enumerated() {
                 let augmentation = augment ? Preprocessor.Augmentation.random(for: input, flips: options.flips, using: &rng) : nil
                 let slice = UnsafeMutableBufferPointer(rebasing: buffer[(n * stride)..<((n + 1) * stride)])
-                preprocessor.write(sample.frames, augmentation: augmentation, into: slice)
+                let indices = augment
+                    ? Self.jitterIndices(pool: sample.frames.count, steps: input.sampledFrames, using: &rng)
+                    : Self.uniformIndices(pool: sample.frames.count, steps: input.sampledFrames)
+                let frames = indices.map { sample.frames[$0] }
+                preprocessor.write(frames, augmentation: augmentation, into: slice)
             }
         }
         return tensor
+    }
+
+    /// Indices into a pool of `pool` frames for `steps` time steps: one at random from each of
+    /// `steps` equal segments (TSN-style), increasing; the whole pool when it is no larger than `steps`.
+    public static func jitterIndices(pool: Int, steps: Int, using rng: inout SplitMix64) -> [Int] {
+        guard pool > steps else { return Array(0..<pool) }
+        let width = Double(pool) / Double(steps)
+        return (0..<steps).map { i in
+            min(pool - 1, Int(Double(i) * width + Double(rng.nextFloat(in: 0, 1)) * width))
+        }
+    }
+
+    /// `round(linspace(0, pool - 1, steps))` (the model's own uniform sampling); the whole pool
+    /// when it is no larger than `steps`.
+    public static func uniformIndices(pool: Int, steps: Int) -> [Int] {
+        guard pool > steps else { return Array(0..<pool) }
+        if steps == 1 { return [0] }
+        return (0..<steps).map { Int((Double($0) * Double(pool - 1) / Double(steps - 1)).rounded(.toNearestOrEven)) }
     }
 
     /// Class probabilities for samples (center crops, inference mode), in batches.
@@ -119,6 +151,17 @@ public final class Trainer {
             }
         }
         return rows
+    }
+
+    /// Per-frame encoder features `[T, F]` of each sample (center crops, inference mode).
+    func features(_ samples: [Sample]) -> [Tensor] {
+        var out: [Tensor] = []
+        for start in stride(from: 0, to: samples.count, by: max(1, options.batchSize)) {
+            let chunk = samples[start..<min(samples.count, start + options.batchSize)]
+            let features = model.network.features(batch(chunk, augment: false), mode: .inference)
+            for n in 0..<chunk.count { out.append(features.slice(n)) }
+        }
+        return out
     }
 
     /// Top-1 accuracy on samples.
@@ -139,7 +182,10 @@ public final class Trainer {
         precondition(!train.isEmpty, "no training clips")
         BLASThreads.count = options.threads
         let network = model.network
-        let parameters = network.namedParameters()
+        // A frozen encoder: features once, then only the recurrent layer and the head learn.
+        let frozenFeatures = options.freezeEncoder ? features(train) : nil
+        let parameters = options.freezeEncoder
+            ? network.namedParameters().filter { !$0.0.hasPrefix("encoder.") } : network.namedParameters()
         let optimizer: any Optimizer
         switch options.optimizer {
         case .adamw: optimizer = Adam.adamW(learningRate: options.learningRate, weightDecay: options.weightDecay)
@@ -174,13 +220,17 @@ public final class Trainer {
                 if stopRequest.isSet { break }
                 let indices = order[(b * options.batchSize)..<min(order.count, (b + 1) * options.batchSize)]
                 let samples = indices.map { train[$0] }
-                let input = batch(samples[...], augment: true)
                 let labels = samples.map(\.label)
                 optimizer.learningRate = schedule.rate(at: epoch * batchesPerEpoch + b)
                 network.zeroGradients()
-                let logits = network.forward(input, mode: .training)
+                let logits: Tensor
+                if let frozenFeatures {
+                    logits = network.head(Tensor.stack(indices.map { frozenFeatures[$0] }), mode: .training)
+                } else {
+                    logits = network.forward(batch(samples[...], augment: true), mode: .training)
+                }
                 let (value, gradient) = loss(logits, labels)
-                _ = network.backward(gradient)
+                if frozenFeatures != nil { _ = network.headBackward(gradient) } else { _ = network.backward(gradient) }
                 if let clip = options.clipNorm { _ = clipGradientNorm(parameters, maxNorm: clip) }
                 optimizer.step(parameters)
                 lossSum += Double(value) * Double(samples.count)
