@@ -55,6 +55,9 @@ let package = Package(
         // start costs ~25 ms otherwise.
         .executableTarget(name: "vidclass", dependencies: ["VidclassCommands"], swiftSettings: swiftSettings),
 
+        // The corruption corpus writer for Tools/corruption_run.sh (hardening).
+        .executableTarget(name: "vidclass-corpus", dependencies: ["VidclassTestSupport"], path: "Tools/CorruptionCorpus"),
+
         // MARK: - Tests
         .target(name: "VidclassTestSupport", path: "Sources/VidclassTestSupport"),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "VidclassTestSupport"]),

@@ -2,9 +2,12 @@ import Foundation
 
 /// The outcome of running a command.
 public struct CommandResult: Sendable {
+    /// The exit status, or the signal's number when ``crashed``.
     public var status: Int32
     public var stdout: String
     public var stderr: String
+    /// Whether a signal ended the process (a crash, an abort, or a kill).
+    public var crashed = false
 }
 
 /// Runs the built `vidclass` binary (or any executable) with arguments, waiting for it to exit.
@@ -31,5 +34,6 @@ public func runVidclass(_ arguments: [String], stdin: Data? = nil, executable: U
     group.wait()
     return CommandResult(status: process.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+                         stderr: String(decoding: errData, as: UTF8.self),
+                         crashed: process.terminationReason == .uncaughtSignal)
 }
