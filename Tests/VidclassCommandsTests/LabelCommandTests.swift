@@ -123,6 +123,54 @@ struct LabelCommandTests {
         #expect(unwritable.status == 2 && unwritable.stderr.contains("/nonexistent-dir/out.jsonl"))
     }
 
+    @Test func fullDiskIsFatalAndResumeCompletes() throws {
+        let (root, good, bad) = try Self.makeDirectory(copies: 3)
+        let out = root + ".jsonl"
+        // A file-size limit of 2 KiB stands in for a full disk: write(2) fails (EFBIG) after a few records.
+        let limited = try runVidclass(["-c", "ulimit -f 2; exec \"$0\" \"$@\"", TestPaths.vidclassBinary.path,
+                                       "label", root, "-o", out, "--model", Self.model, "--jobs", "1"],
+                                      executable: URL(fileURLWithPath: "/bin/bash"))
+        #expect(!limited.crashed && limited.status == 2, "status \(limited.status): \(limited.stderr)")
+        #expect(limited.stderr.contains(out) && limited.stderr.contains("write failed"), "\(limited.stderr)")
+        let partial = try Self.records(out)
+        #expect(partial.count < good + bad.count)
+        let resumed = try runVidclass(["label", root, "-o", out, "--model", Self.model, "--resume"])
+        #expect(resumed.status == 1, "\(resumed.stderr)")
+        let records = try Self.records(out)
+        #expect(records.count == good + bad.count && Set(records.map(\.path)).count == records.count, "every file once")
+    }
+
+    @Test func filesReplacedOrDeletedWhileLabellingGetOneRecordEach() throws {
+        let (root, _, _) = try Self.makeDirectory(copies: 6)
+        let out = root + ".jsonl"
+        let files = try InputDiscoveryShim.videos(in: root)
+        let stop = ManagedAtomicFlag()
+        // Meanwhile, files are truncated in place, replaced by renames and deleted, over and over.
+        let vandal = Thread {
+            var n = 0
+            while !stop.isSet {
+                let file = files[n % files.count]
+                switch n % 3 {
+                case 0: if let handle = FileHandle(forWritingAtPath: file) { try? handle.truncate(atOffset: 100); try? handle.close() }
+                case 1: try? FileManager.default.copyItem(atPath: TestPaths.fixture("videos/mjpeg.avi"), toPath: file + ".new")
+                        _ = rename(file + ".new", file)
+                default: unlink(file)
+                }
+                n += 1
+                usleep(2000)
+            }
+        }
+        let list = root + ".list"
+        try files.joined(separator: "\n").write(toFile: list, atomically: true, encoding: .utf8)
+        vandal.start()
+        // Listed, so that files deleted before label gets to them are still its to record (as errors).
+        let result = try runVidclass(["label", "--files-from", list, "-o", out, "--model", Self.model, "--jobs", "2"])
+        stop.set()
+        #expect(!result.crashed && [0, 1].contains(result.status), "status \(result.status): \(result.stderr.suffix(500))")
+        let records = try Self.records(out)
+        #expect(records.count == files.count && Set(records.map(\.path)).count == records.count, "every file once")
+    }
+
     @Test func killedRunsLoseNothing() throws {
         let (root, good, bad) = try Self.makeDirectory(copies: 8)
         let out = root + ".jsonl"
@@ -135,7 +183,7 @@ struct LabelCommandTests {
             process.standardError = FileHandle.nullDevice
             try process.run()
             Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.4, using: &generator) * Double(round + 1) / 2)
-            kill(process.processIdentifier, SIGKILL)
+            kill(process.processIdentifier, round % 2 == 0 ? SIGKILL : SIGTERM)
             process.waitUntilExit()
             if FileManager.default.fileExists(atPath: out) { _ = try Self.records(out) }  // every line parses after a kill
         }
@@ -144,6 +192,27 @@ struct LabelCommandTests {
         #expect(records.count == good + bad.count)
         #expect(Set(records.map(\.path)).count == records.count, "every file recorded exactly once")
     }
+}
+
+/// The video files under a folder (what `label` finds there).
+enum InputDiscoveryShim {
+    static func videos(in root: String) throws -> [String] {
+        let walker = FileManager.default.enumerator(atPath: root)
+        var out: [String] = []
+        while let relative = walker?.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            if !name.hasPrefix("."), ["mp4", "webm", "avi", "mkv"].contains((name as NSString).pathExtension) { out.append(root + "/" + relative) }
+        }
+        return out.sorted()
+    }
+}
+
+/// A flag set by one thread and read by another.
+final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }
 
 /// `vidclass classify` output formats and options on the built binary.

@@ -71,12 +71,16 @@ public final class LabelOutput {
 
     private func writeLine(_ line: String) throws {
         let bytes = Array((line + "\n").utf8)
+        let end = lseek(descriptor, 0, SEEK_END)
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, bytes.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw VideoClassificationError(.ioError, path: path, message: "write failed: \(String(cString: strerror(errno)))")
+                let reason = String(cString: strerror(errno))
+                // A full disk can take part of a line: cut it off, so the file ends with a whole record.
+                if written > 0 && end >= 0 { _ = ftruncate(descriptor, end) }
+                throw VideoClassificationError(.ioError, path: path, message: "write failed: \(reason)")
             }
             written += n
         }
