@@ -58,12 +58,17 @@ let package = Package(
         // The corruption corpus writer for Tools/corruption_run.sh (hardening).
         .executableTarget(name: "vidclass-corpus", dependencies: ["VidclassTestSupport"], path: "Tools/CorruptionCorpus"),
 
+        // Fuzzing (Tools/fuzz.sh): the targets' bodies, and one libFuzzer executable for them.
+        .target(name: "FuzzTargets", dependencies: ["NeuralNetwork", "VideoClassification", "VideoIO"], path: "Tools/Fuzz/FuzzTargets"),
+        .executableTarget(name: "vidclass-fuzz", dependencies: ["FuzzTargets"], path: "Tools/Fuzz/vidclass-fuzz"),
+
         // MARK: - Tests
         .target(name: "VidclassTestSupport", path: "Sources/VidclassTestSupport"),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "VidclassTestSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "VidclassTestSupport"]),
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Tensors", "VidclassTestSupport"]),
         .testTarget(name: "VideoClassificationTests", dependencies: ["VideoClassification", "VideoIO", "Tensors", "NeuralNetwork", "VidclassTestSupport"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "VidclassTestSupport"]),
         .testTarget(name: "VidclassCommandsTests", dependencies: ["VidclassCommands", "VideoIO", "VidclassTestSupport"]),
     ]
 )

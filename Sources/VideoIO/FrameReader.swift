@@ -56,11 +56,15 @@ final class FrameReader {
 
     private let deadline: Deadline?
 
-    init(path: String, options: DecodeOptions) throws {
+    /// The video's bytes when it is read from memory rather than from `path`.
+    private let bytes: [UInt8]?
+
+    init(path: String, options: DecodeOptions, bytes: [UInt8]? = nil) throws {
         self.path = path
         self.options = options
+        self.bytes = bytes
         self.deadline = options.timeout.map { Deadline(seconds: $0) }
-        let input = try InputContext(path: path, deadline: deadline)
+        let input = try InputContext(path: path, deadline: deadline, bytes: bytes)
         let stream = try input.bestVideoStream()
         input.discardAllStreams(except: stream)
         self.input = input
@@ -126,7 +130,7 @@ final class FrameReader {
 
     /// Reopens the file and decodes from the start, picking `wanted` (nil: the sampling's rule).
     private func restartSequential(wanted: [Int]?) throws {
-        input = try InputContext(path: path, deadline: deadline)
+        input = try InputContext(path: path, deadline: deadline, bytes: bytes)
         stream = try input.bestVideoStream()
         input.discardAllStreams(except: stream)
         decoder = try Decoder(stream: stream, threads: Self.threadCount(options.threads), path: path)

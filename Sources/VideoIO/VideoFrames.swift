@@ -18,6 +18,12 @@ public final class VideoReader {
         engine = try FrameReader(path: path, options: options)
     }
 
+    /// Reads a video held in memory (through a custom FFmpeg I/O context, no file); `name` names it
+    /// in errors.
+    public init(bytes: [UInt8], name: String = "<memory>", options: DecodeOptions = DecodeOptions()) throws {
+        engine = try FrameReader(path: name, options: options, bytes: bytes)
+    }
+
     /// The next selected frame in presentation order, or nil at the end.
     /// - Throws: ``VideoIOError`` for damaged data when the policy says so, or I/O failures.
     public func next() throws -> VideoFrame? { try engine.next() }

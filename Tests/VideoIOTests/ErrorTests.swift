@@ -24,6 +24,26 @@ struct ErrorTests {
         }
     }
 
+    @Test func memoryInputDecodesLikeTheFileAndFailsCleanly() throws {
+        for name in ["h264_bframes_gop30.mp4", "vp9_odd_161x121.webm", "mjpeg.avi", "h264_vfr.mkv"] {
+            let path = TestPaths.fixture("videos/" + name)
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            for sampling in [FrameSampling.all, .uniform(5)] {
+                let options = DecodeOptions(sampling: sampling, format: FrameFormat(size: FrameSize(32)))
+                let fromFile = try VideoReader(path: path, options: options).readAll().map(\.md5)
+                let fromMemory = try VideoReader(bytes: bytes, name: name, options: options).readAll().map(\.md5)
+                #expect(!fromFile.isEmpty && fromMemory == fromFile, "\(name) \(sampling)")
+            }
+            for damaged in [Array(bytes.prefix(bytes.count / 3)), Array(bytes.prefix(40)), [], Array(repeating: 0x47, count: 5000)] {
+                do {
+                    _ = try VideoReader(bytes: damaged, name: "damaged-" + name).readAll()
+                } catch let error as VideoIOError {
+                    #expect(error.path == "damaged-" + name)
+                }
+            }
+        }
+    }
+
     @Test func missingFile() {
         Self.expectError("/nonexistent/clip.mp4", code: .notFound)
         #expect(throws: VideoIOError.self) { try VideoFile.probe(path: "/nonexistent/clip.mp4") }

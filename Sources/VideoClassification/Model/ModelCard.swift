@@ -112,12 +112,25 @@ public struct ModelCard: Codable, Sendable, Equatable {
         if architecture.inputChannels != input.representation.channels {
             return "input '\(input.representation.rawValue)' has \(input.representation.channels) channels, the network takes \(architecture.inputChannels)"
         }
-        if input.framesPerClip < 1 || input.size < 8 || input.shortSide < input.size {
+        // Bounds, so that a hostile file cannot make the network or its buffers absurdly large.
+        if !(1...1024).contains(input.framesPerClip) || !(8...1024).contains(input.size) || !(input.size...4096).contains(input.shortSide) {
             return "input size \(input.size), short side \(input.shortSide), \(input.framesPerClip) frames per clip are not usable"
         }
-        if input.mean.count != 3 || input.std.count != 3 || input.std.contains(where: { $0 <= 0 }) {
-            return "mean and std need three values, std positive"
+        if input.mean.count != 3 || input.std.count != 3 || input.std.contains(where: { !($0 > 0) || !$0.isFinite })
+            || input.mean.contains(where: { !$0.isFinite }) {
+            return "mean and std need three finite values, std positive"
         }
+        let a = architecture
+        if !(1...8192).contains(a.hiddenSize) || !(1...16).contains(a.sequenceLayers) || !(1...100_000).contains(a.numClasses) {
+            return "hidden size \(a.hiddenSize), \(a.sequenceLayers) recurrent layers, \(a.numClasses) classes are out of range"
+        }
+        if a.backbone == .small && (a.smallChannels.isEmpty || a.smallChannels.count > 8 || a.smallChannels.contains(where: { !(1...2048).contains($0) })) {
+            return "encoder channels \(a.smallChannels) are out of range (1 to 8 stages of 1 to 2048)"
+        }
+        if a.backbone == .resnet18 && !(1...512).contains(a.resnetWidth) {
+            return "ResNet width \(a.resnetWidth) is out of range (1 to 512)"
+        }
+        if !(0..<1).contains(a.headDropout) { return "head dropout \(a.headDropout) is not in [0, 1)" }
         return nil
     }
 }

@@ -10,11 +10,30 @@ final class InputContext {
     /// Shared with FFmpeg's interrupt callback, which aborts blocking I/O after the deadline.
     let deadline: Deadline?
 
-    init(path: String, deadline: Deadline? = nil) throws {
+    /// The custom I/O reading from memory, when the input is bytes rather than a file.
+    private var memoryIO: UnsafeMutablePointer<AVIOContext>?
+    private let memory: MemoryInput?
+
+    /// Opens `path`, or, with `bytes`, demuxes those bytes through a custom AVIO reader (`path` then
+    /// only names the input in errors).
+    init(path: String, deadline: Deadline? = nil, bytes: [UInt8]? = nil) throws {
         _ = FFmpegLogging.configured
         self.deadline = deadline
         guard var context: UnsafeMutablePointer<AVFormatContext>? = avformat_alloc_context() else {
             throw VideoIOError(.other, path: path, operation: "open", message: "out of memory")
+        }
+        if let bytes {
+            let memory = MemoryInput(bytes)
+            self.memory = memory
+            guard let io = memory.makeIOContext() else {
+                avformat_free_context(context)
+                throw VideoIOError(.other, path: path, operation: "open", message: "out of memory")
+            }
+            memoryIO = io
+            context?.pointee.pb = io
+            context?.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+        } else {
+            memory = nil
         }
         if let deadline {
             context?.pointee.interrupt_callback = AVIOInterruptCB(
@@ -24,8 +43,9 @@ final class InputContext {
                 },
                 opaque: Unmanaged.passUnretained(deadline).toOpaque())
         }
-        let opened = avformat_open_input(&context, path, nil, nil)  // frees the context on failure
+        let opened = avformat_open_input(&context, memory == nil ? path : nil, nil, nil)  // frees the context on failure
         guard opened >= 0, let context else {
+            MemoryInput.free(&memoryIO)
             if deadline?.hasPassed == true { throw deadline!.error(path: path) }
             throw makeError(opened, path: path, operation: "open", fallback: .notAVideo)
         }
@@ -40,7 +60,8 @@ final class InputContext {
 
     deinit {
         var context: UnsafeMutablePointer<AVFormatContext>? = pointer
-        avformat_close_input(&context)
+        avformat_close_input(&context)  // leaves a custom AVIO context to its owner
+        MemoryInput.free(&memoryIO)
     }
 
     var formatName: String {
@@ -97,6 +118,54 @@ final class InputContext {
     var isSeekable: Bool {
         guard let io = pointer.pointee.pb else { return false }
         return io.pointee.seekable & AVIO_SEEKABLE_NORMAL != 0
+    }
+}
+
+/// Bytes read by FFmpeg through a custom AVIO context (`avio_alloc_context` with read and seek
+/// callbacks), for demuxing a video held in memory.
+final class MemoryInput {
+    let bytes: [UInt8]
+    var position = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    /// An AVIO context reading from this object, which must outlive it.
+    func makeIOContext() -> UnsafeMutablePointer<AVIOContext>? {
+        let size: Int32 = 32 * 1024
+        guard let buffer = av_malloc(Int(size))?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        let io = avio_alloc_context(buffer, size, 0, Unmanaged.passUnretained(self).toOpaque(), { opaque, destination, wanted in
+            let input = Unmanaged<MemoryInput>.fromOpaque(opaque!).takeUnretainedValue()
+            let count = min(Int(wanted), input.bytes.count - input.position)
+            guard count > 0, let destination else { return AVErrorCode.endOfFile }
+            input.bytes.withUnsafeBufferPointer { source in
+                destination.update(from: source.baseAddress! + input.position, count: count)
+            }
+            input.position += count
+            return Int32(count)
+        }, nil, { opaque, offset, whence in
+            let input = Unmanaged<MemoryInput>.fromOpaque(opaque!).takeUnretainedValue()
+            if whence & AVSEEK_SIZE != 0 { return Int64(input.bytes.count) }
+            let base: Int64
+            switch whence & ~AVSEEK_FORCE {
+            case SEEK_SET: base = 0
+            case SEEK_CUR: base = Int64(input.position)
+            case SEEK_END: base = Int64(input.bytes.count)
+            default: return -1
+            }
+            let target = base + offset
+            guard target >= 0, target <= Int64(input.bytes.count) else { return -1 }
+            input.position = Int(target)
+            return target
+        })
+        if io == nil { av_free(buffer) }
+        return io
+    }
+
+    /// Frees an AVIO context made by ``makeIOContext()`` and its buffer (FFmpeg may have replaced it).
+    static func free(_ io: inout UnsafeMutablePointer<AVIOContext>?) {
+        guard let context = io else { return }
+        av_freep(&context.pointee.buffer)
+        avio_context_free(&io)
     }
 }
 
