@@ -41,9 +41,11 @@ public struct ModelDescription: Codable, Sendable, Equatable {
                 resnetWidth: Int = 64, sequenceKind: RecurrentKind = .lstm, hiddenSize: Int = 256,
                 sequenceLayers: Int = 1, bidirectional: Bool = false, head: Head = .lastStep,
                 inputChannels: Int = 3, headDropout: Float = 0) {
-        precondition(numClasses > 0 && hiddenSize > 0 && sequenceLayers > 0 && resnetWidth > 0, "invalid model size")
-        precondition(inputChannels > 0 && headDropout >= 0 && headDropout < 1, "invalid input channels or dropout")
-        precondition(!smallChannels.isEmpty, "lrcn-small needs at least one block")
+        if let problem = Self.problem(numClasses: numClasses, smallChannels: smallChannels, resnetWidth: resnetWidth,
+                                      hiddenSize: hiddenSize, sequenceLayers: sequenceLayers,
+                                      inputChannels: inputChannels, headDropout: headDropout) {
+            preconditionFailure(problem)
+        }
         self.backbone = backbone
         self.numClasses = numClasses
         self.smallChannels = smallChannels
@@ -57,6 +59,19 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         self.headDropout = headDropout
     }
 
+    /// What makes these sizes unusable, or nil.
+    static func problem(numClasses: Int, smallChannels: [Int], resnetWidth: Int, hiddenSize: Int, sequenceLayers: Int,
+                        inputChannels: Int, headDropout: Float) -> String? {
+        if numClasses <= 0 || hiddenSize <= 0 || sequenceLayers <= 0 || resnetWidth <= 0 {
+            return "invalid model size (classes \(numClasses), hidden \(hiddenSize), layers \(sequenceLayers), width \(resnetWidth))"
+        }
+        if inputChannels <= 0 || !(headDropout >= 0 && headDropout < 1) {
+            return "invalid input channels (\(inputChannels)) or dropout (\(headDropout))"
+        }
+        if smallChannels.isEmpty || smallChannels.contains(where: { $0 <= 0 }) { return "lrcn-small needs blocks of positive width" }
+        return nil
+    }
+
     private enum CodingKeys: String, CodingKey {
         case backbone, numClasses, smallChannels, resnetWidth, sequenceKind, hiddenSize, sequenceLayers,
              bidirectional, head, inputChannels, headDropout
@@ -65,17 +80,26 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     /// Decodes a description; fields added after the first version have defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(backbone: try c.decode(Backbone.self, forKey: .backbone),
-                  numClasses: try c.decode(Int.self, forKey: .numClasses),
-                  smallChannels: try c.decodeIfPresent([Int].self, forKey: .smallChannels) ?? [32, 64, 128, 256],
-                  resnetWidth: try c.decodeIfPresent(Int.self, forKey: .resnetWidth) ?? 64,
+        let numClasses = try c.decode(Int.self, forKey: .numClasses)
+        let smallChannels = try c.decodeIfPresent([Int].self, forKey: .smallChannels) ?? [32, 64, 128, 256]
+        let resnetWidth = try c.decodeIfPresent(Int.self, forKey: .resnetWidth) ?? 64
+        let hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? 256
+        let sequenceLayers = try c.decodeIfPresent(Int.self, forKey: .sequenceLayers) ?? 1
+        let inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? 3
+        let headDropout = try c.decodeIfPresent(Float.self, forKey: .headDropout) ?? 0
+        // A file is data, not code: unusable sizes are a decoding error, never a trap.
+        if let problem = Self.problem(numClasses: numClasses, smallChannels: smallChannels, resnetWidth: resnetWidth,
+                                      hiddenSize: hiddenSize, sequenceLayers: sequenceLayers,
+                                      inputChannels: inputChannels, headDropout: headDropout) {
+            throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath, debugDescription: problem))
+        }
+        self.init(backbone: try c.decode(Backbone.self, forKey: .backbone), numClasses: numClasses,
+                  smallChannels: smallChannels, resnetWidth: resnetWidth,
                   sequenceKind: try c.decodeIfPresent(RecurrentKind.self, forKey: .sequenceKind) ?? .lstm,
-                  hiddenSize: try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? 256,
-                  sequenceLayers: try c.decodeIfPresent(Int.self, forKey: .sequenceLayers) ?? 1,
+                  hiddenSize: hiddenSize, sequenceLayers: sequenceLayers,
                   bidirectional: try c.decodeIfPresent(Bool.self, forKey: .bidirectional) ?? false,
                   head: try c.decodeIfPresent(Head.self, forKey: .head) ?? .lastStep,
-                  inputChannels: try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? 3,
-                  headDropout: try c.decodeIfPresent(Float.self, forKey: .headDropout) ?? 0)
+                  inputChannels: inputChannels, headDropout: headDropout)
     }
 
     /// The reference `lrcn-small` of DESIGN.md.
