@@ -141,15 +141,20 @@ struct ByteReader {
 /// Results that parallel workers fill in by index.
 final class ParallelResults<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private(set) var values: [Value?]
-    private(set) var done = 0
+    private var storage: [Value?]
+    private var finished = 0
 
-    init(count: Int) { values = Array(repeating: nil, count: count) }
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+
+    /// The values so far.
+    var values: [Value?] { lock.withLock { storage } }
+    /// How many values are set (read under the lock: workers report progress while others set).
+    var done: Int { lock.withLock { finished } }
 
     func set(_ index: Int, _ value: Value) {
         lock.withLock {
-            values[index] = value
-            done += 1
+            storage[index] = value
+            finished += 1
         }
     }
 }
