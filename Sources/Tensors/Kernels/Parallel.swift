@@ -10,12 +10,14 @@ import Synchronization
 public enum ComputeThreads {
     private static let storage = Atomic<Int>(0)
 
-    /// Current thread count (defaults to the number of active processors).
+    /// Current thread count (defaults to `VIDCLASS_COMPUTE_THREADS` when set, otherwise the number
+    /// of active processors).
     public static var count: Int {
         get {
             let n = storage.load(ordering: .relaxed)
             if n > 0 { return n }
-            let initial = max(1, ProcessInfoShim.activeProcessorCount)
+            let fromEnvironment = getenv("VIDCLASS_COMPUTE_THREADS").flatMap { Int(String(cString: $0)) }.flatMap { $0 >= 1 ? $0 : nil }
+            let initial = fromEnvironment ?? max(1, ProcessInfoShim.activeProcessorCount)
             set(initial)
             return initial
         }
