@@ -192,6 +192,28 @@ struct TrainingCommandTests {
         #expect(resumed.stderr.contains("epoch 3/3") && !resumed.stderr.contains("epoch 1/3"))
     }
 
+    @Test(.enabled(if: TestPaths.hasSharedData, "needs ../shared/data"))
+    func sigtermWhileDecodingExitsPromptly() throws {
+        // 300 real clips take many seconds to decode; SIGTERM after one must end the run at once.
+        let dataset = TestPaths.sharedData.appendingPathComponent("surveillance-fight/labels.csv").path
+        let process = Process()
+        process.executableURL = TestPaths.vidclassBinary
+        process.arguments = ["train", dataset, "--folds", "2", "--jobs", "1", "--input", "diff"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        let sent = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let waited = ContinuousClock.now - sent
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(process.terminationStatus): \(stderr.suffix(300))")
+        #expect(stderr.contains("interrupted while decoding"))
+        #expect(waited < .seconds(10), "stopped \(waited) after SIGTERM")
+    }
+
     @Test func badInputsExitNonZeroWithAClearLine() throws {
         let dataset = try Self.makeDataset()
         let badModel = try TestPaths.temporaryDirectory().appendingPathComponent("bad.safetensors").path

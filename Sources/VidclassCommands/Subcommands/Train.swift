@@ -127,11 +127,22 @@ extension VidclassCommand {
             let baseCard = card(labels: data.labels)
             let progress = ProgressLine()
             printError("train: \(data.clips.count) clips, \(data.labels.count) classes (\(data.labels.joined(separator: ", "))); decoding ...")
+            // Ctrl-C or SIGTERM: while decoding, stop decoding and exit; while training, checkpoint and exit.
+            let stop = StopFlag()
+            let signals = SignalWatcher { stop.set() }
+            defer { signals.cancel() }
+            func exitIfInterruptedWhileDecoding() throws {
+                guard stop.isSet else { return }
+                progress.finish()
+                printError("train: interrupted while decoding; nothing was trained")
+                throw ExitCode(130)
+            }
             let frameCache = try cache.map { try FrameCacheDirectory(path: $0) }
             let decodeOptions = Preprocessor(baseCard.input).decodeOptions(threads: 1)
-            let decoded = DecodedClips.decode(data.clips, options: decodeOptions, jobs: jobs, cache: frameCache) { done, total in
+            let decoded = DecodedClips.decode(data.clips, options: decodeOptions, jobs: jobs, cache: frameCache, stop: { stop.isSet }) { done, total in
                 progress.update("decoding \(done)/\(total)")
             }
+            try exitIfInterruptedWhileDecoding()
             progress.finish()
             if frameCache != nil { printError("train: \(decoded.fromCache) of \(data.clips.count) clips read from the cache") }
             for failure in decoded.failures {
@@ -143,9 +154,10 @@ extension VidclassCommand {
             if trainingOptions.temporalJitter {
                 var poolOptions = decodeOptions
                 poolOptions.sampling = .uniform(4 * baseCard.input.sampledFrames)
-                pools = DecodedClips.decode(data.clips, options: poolOptions, jobs: jobs, cache: frameCache) { done, total in
+                pools = DecodedClips.decode(data.clips, options: poolOptions, jobs: jobs, cache: frameCache, stop: { stop.isSet }) { done, total in
                     progress.update("decoding frame pools for temporal jitter \(done)/\(total)")
                 }
+                try exitIfInterruptedWhileDecoding()
                 progress.finish()
             }
             let labelIndex = Dictionary(uniqueKeysWithValues: data.labels.enumerated().map { ($1, $0) })
@@ -160,9 +172,6 @@ extension VidclassCommand {
                 if let initFrom { try model.loadWeights(from: initFrom) }
                 return model
             }
-            let stop = StopFlag()
-            let signals = SignalWatcher { stop.set() }
-            defer { signals.cancel() }
 
             if let folds {
                 let parts = try data.folds(folds, seed: seed, groupBy: groupBy)

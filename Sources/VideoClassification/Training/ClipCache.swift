@@ -13,7 +13,10 @@ public struct DecodedClips: Sendable {
     public var fromCache = 0
 
     /// Decodes `clips` with `options`, `jobs` files at a time, reading and filling `cache` when given.
+    /// - Parameter stop: polled between clips; when it returns true, the remaining clips are not
+    ///   decoded (they are listed as failures).
     public static func decode(_ clips: [LabeledClip], options: DecodeOptions, jobs: Int = 2, cache: FrameCacheDirectory? = nil,
+                              stop: (@Sendable () -> Bool)? = nil,
                               progress: (@Sendable (Int, Int) -> Void)? = nil) -> DecodedClips {
         let results = ParallelResults<Outcome>(count: clips.count)
         let next = AtomicCounter()
@@ -21,7 +24,7 @@ public struct DecodedClips: Sendable {
         DispatchQueue.concurrentPerform(iterations: max(1, jobs)) { _ in
             while true {
                 let i = next.increment()
-                guard i < clips.count else { return }
+                guard i < clips.count, stop?() != true else { return }
                 do {
                     if let cached = cache?.frames(for: clips[i].path, options: options) {
                         results.set(i, .success(cached))
