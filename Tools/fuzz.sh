@@ -13,6 +13,8 @@ TARGET="${1:?usage: fuzz.sh safetensors|modelcard|decode [SECONDS] [JOBS]}"
 SECONDS_TOTAL="${2:-600}"
 JOBS="${3:-1}"
 cd "$ROOT"
+# libFuzzer's -jobs mode writes fuzz-N.log into the working directory: keep those in .build.
+mkdir -p .build/fuzz-logs
 swift build --build-path .build/fuzz --product vidclass-fuzz \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -parse-as-library >&2
 BIN="$(swift build --build-path .build/fuzz --show-bin-path)/vidclass-fuzz"
@@ -26,6 +28,7 @@ esac
 rm -f "$CORPUS/.keep"
 export VIDCLASS_FUZZ_TARGET="$TARGET"
 # detect_leaks=0: Swift's runtime keeps metadata caches alive on purpose.
-ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1" "$BIN" "$CORPUS" \
+cd .build/fuzz-logs
+ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1" "$BIN" "$ROOT/$CORPUS" \
   -max_total_time="$SECONDS_TOTAL" -max_len=65536 -rss_limit_mb=2048 -timeout=30 \
-  -jobs="$JOBS" -workers="$JOBS" -artifact_prefix="Fuzz/regressions/$TARGET/" -print_final_stats=1
+  $( [ "$JOBS" -gt 1 ] && echo "-jobs=$JOBS -workers=$JOBS" ) -artifact_prefix="$ROOT/Fuzz/regressions/$TARGET/" -print_final_stats=1
