@@ -39,6 +39,31 @@ struct ModelFileTests {
         #expect(abs(a.reduce(0, +) - 1) < 1e-5)
     }
 
+    @Test func aSmallFileCannotDeclareAHugeNetwork() throws {
+        let model = VideoModel(card: tinyCard(), seed: 1)
+        var huge = model.card
+        huge.architecture.smallChannels = Array(repeating: 2048, count: 8)
+        huge.architecture.hiddenSize = 8192
+        #expect(huge.problem() == nil, "within the card's bounds")
+        #expect(huge.architecture.minimumParameterCount > 200_000_000)
+        let started = ContinuousClock.now
+        do {
+            _ = try VideoModel(bytes: try model.encoded(card: huge), path: "huge.safetensors")
+            Issue.record("a huge network from a tiny file was accepted")
+        } catch let error as VideoClassificationError {
+            #expect("\(error)".contains("needs at least"), "\(error)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(2), "refused before building anything")
+        // Every real model holds at least what its card needs.
+        for name in ["pytorch/tiny_lstm_rgb.safetensors", "pytorch/tiny_gru_rgbdiff_bidir.safetensors"] {
+            _ = try VideoModel(contentsOf: TestPaths.fixture(name))
+        }
+        for description in [ModelDescription.lrcnSmall(), .lrcnResNet18()] {
+            let count = LRCN(description).namedParameters().reduce(0) { $0 + $1.1.value.count }
+            #expect(description.minimumParameterCount <= count && count < description.minimumParameterCount * 2, "\(description.backbone)")
+        }
+    }
+
     @Test func badModelFilesAreTypedErrors() throws {
         let directory = try TestPaths.temporaryDirectory()
         func expectInvalid(_ bytes: [UInt8], _ fragment: String) throws {

@@ -113,6 +113,37 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     }
 
     /// Size of the per-frame feature vector.
+    /// A lower bound on the number of weights a file for this architecture holds (the
+    /// convolution, recurrent and linear weight matrices; biases and batch-norm tensors come on
+    /// top). Checked against a file before the network is built, so that a small file cannot make
+    /// vidclass allocate a huge network.
+    public var minimumParameterCount: Int {
+        var count = 0
+        switch backbone {
+        case .small:
+            var cin = inputChannels
+            for cout in smallChannels {
+                count += 9 * cin * cout
+                cin = cout
+            }
+        case .resnet18:
+            // conv1, layer1's four 3×3 convolutions, and three of the four in each later layer.
+            let w = resnetWidth
+            count += 49 * inputChannels * w + 36 * w * w + 27 * (4 + 16 + 64) * w * w
+        }
+        let gates = sequenceKind.gateCount
+        let directions = bidirectional ? 2 : 1
+        if head != .featureMean {
+            var input = featureSize
+            for _ in 0..<sequenceLayers {
+                count += directions * gates * hiddenSize * (input + hiddenSize)
+                input = hiddenSize * directions
+            }
+        }
+        count += (head == .featureMean ? featureSize : hiddenSize * directions) * numClasses
+        return count
+    }
+
     public var featureSize: Int {
         switch backbone {
         case .small: smallChannels.last!

@@ -54,6 +54,13 @@ public final class VideoModel: @unchecked Sendable {
         if let problem = card.problem() {
             throw VideoClassificationError(.invalidModel, path: path, message: problem)
         }
+        // Before building the network: a file must hold at least the weights its card describes.
+        let held = file.tensors.values.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let needed = card.architecture.minimumParameterCount
+        guard held >= needed else {
+            throw VideoClassificationError(.invalidModel, path: path,
+                                           message: "weights do not fit the architecture: the file holds \(held) values, the described network needs at least \(needed)")
+        }
         self.card = card
         self.network = LRCN(card.architecture)
         do {
