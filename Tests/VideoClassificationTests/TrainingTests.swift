@@ -16,14 +16,20 @@ struct TrainingTests {
         }
     }
 
-    /// The tiny model trained 30 epochs on right-vs-left squares, and its trainer.
-    static func trainRightLeft(validation: [Trainer.Sample] = []) -> (Trainer, [EpochSummary]) {
+    /// 30 epochs of batches of 4 at a constant 1e-2, no label smoothing: enough for the tiny model.
+    static var quickOptions: TrainingOptions {
         var options = TrainingOptions()
         options.epochs = 30
         options.batchSize = 4
         options.learningRate = 1e-2
         options.labelSmoothing = 0
         options.schedule = .constant
+        return options
+    }
+
+    /// The tiny model trained 30 epochs on right-vs-left squares, and its trainer.
+    static func trainRightLeft(validation: [Trainer.Sample] = []) -> (Trainer, [EpochSummary]) {
+        let options = Self.quickOptions
         let trainer = Trainer(model: VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1), options: options)
         let history = trainer.fit(train: samples(8), validation: validation)
         return (trainer, history)
@@ -57,12 +63,7 @@ struct TrainingTests {
             if n % 2 == 1 { frames.reverse() }
             return Trainer.Sample(frames: frames, label: n % 2, path: "clip\(n)")
         }
-        var options = TrainingOptions()
-        options.epochs = 30
-        options.batchSize = 4
-        options.learningRate = 1e-2
-        options.labelSmoothing = 0
-        options.schedule = .constant
+        let options = Self.quickOptions
         let trainer = Trainer(model: VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1), options: options)
         let history = trainer.fit(train: pools, validation: [])
         #expect(history.last!.loss < history.first!.loss * 0.5, "loss \(history.first!.loss) → \(history.last!.loss)")
@@ -71,12 +72,7 @@ struct TrainingTests {
     }
 
     @Test func frozenEncoderTrainsOnlyTheHead() {
-        var options = TrainingOptions()
-        options.epochs = 30
-        options.batchSize = 4
-        options.learningRate = 1e-2
-        options.labelSmoothing = 0
-        options.schedule = .constant
+        var options = Self.quickOptions
         options.freezeEncoder = true
         let model = VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1)
         let encoderBefore = model.network.encoder.stateTensors()
