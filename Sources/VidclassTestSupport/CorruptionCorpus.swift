@@ -246,7 +246,8 @@ public struct CorruptionCorpus {
         }
     }
 
-    /// SplitMix64.
+    /// A SplitMix64-style generator with its own last multiplier (not Tensors' SplitMix64): it
+    /// fixes the corpus's bytes for each seed, which RELIABILITY.md's results refer to.
     struct Generator {
         var state: UInt64
         init(seed: UInt64) { state = seed }

@@ -88,9 +88,7 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
         case .everyNth(let k): wanted = Array(stride(from: 0, to: count, by: k))
         case .uniform(let n):
             guard count > 0 else { return [] }
-            wanted = n == 1 ? [0] : (0..<n).map { i in
-                Int((Double(i) * Double(count - 1) / Double(n - 1)).rounded(.toNearestOrEven))
-            }
+            wanted = Self.uniformIndices(count: n, frameCount: count)
         case .indices(let list):
             if let bad = list.first(where: { $0 >= count }) {
                 throw VideoIOError(.invalidArgument, path: path, operation: "sample",
@@ -108,6 +106,14 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
             wanted = Self.firstAtOrAfter(list, in: frameTimes)
         }
         return Array(Set(wanted)).sorted()
+    }
+
+    /// `round(linspace(0, frameCount - 1, count))` (half to even), the indices ``uniform(_:)``
+    /// picks; repeated when `count` exceeds `frameCount`.
+    public static func uniformIndices(count: Int, frameCount: Int) -> [Int] {
+        count == 1 ? [0] : (0..<count).map { i in
+            Int((Double(i) * Double(frameCount - 1) / Double(count - 1)).rounded(.toNearestOrEven))
+        }
     }
 
     /// The wanted indices for frames at `frameTimes` (seconds): for tests and tools.

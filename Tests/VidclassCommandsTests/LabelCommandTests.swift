@@ -146,8 +146,8 @@ struct LabelCommandTests {
     @Test func filesReplacedOrDeletedWhileLabellingGetOneRecordEach() throws {
         let (root, _, _) = try Self.makeDirectory(copies: 6)
         let out = root + ".jsonl"
-        let files = try InputDiscoveryShim.videos(in: root)
-        let stop = ManagedAtomicFlag()
+        let files = try InputDiscovery.files([root])
+        let stop = StopFlag()
         // Meanwhile, files are truncated in place, replaced by renames and deleted, over and over.
         let vandal = Thread {
             var n = 0
@@ -195,27 +195,6 @@ struct LabelCommandTests {
         #expect(records.count == good + bad.count)
         #expect(Set(records.map(\.path)).count == records.count, "every file recorded exactly once")
     }
-}
-
-/// The video files under a folder (what `label` finds there).
-enum InputDiscoveryShim {
-    static func videos(in root: String) throws -> [String] {
-        let walker = FileManager.default.enumerator(atPath: root)
-        var out: [String] = []
-        while let relative = walker?.nextObject() as? String {
-            let name = (relative as NSString).lastPathComponent
-            if !name.hasPrefix("."), ["mp4", "webm", "avi", "mkv"].contains((name as NSString).pathExtension) { out.append(root + "/" + relative) }
-        }
-        return out.sorted()
-    }
-}
-
-/// A flag set by one thread and read by another.
-final class ManagedAtomicFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
 }
 
 /// `vidclass classify` output formats and options on the built binary.

@@ -221,4 +221,5 @@ final class AtomicCounter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
     func increment() -> Int { lock.withLock { defer { value += 1 }; return value } }
+    var current: Int { lock.withLock { value } }
 }

@@ -54,7 +54,7 @@ public struct DecodedClips: Sendable {
             case nil: frames.append(nil); failures.append((i, "not decoded"))
             }
         }
-        return DecodedClips(frames: frames, failures: failures, fromCache: hits.increment())
+        return DecodedClips(frames: frames, failures: failures, fromCache: hits.current)
     }
 
     enum Outcome { case success([VideoFrame]), failure(String) }

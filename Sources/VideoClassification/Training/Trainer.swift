@@ -133,9 +133,7 @@ public final class Trainer {
     /// `round(linspace(0, pool - 1, steps))` (the model's own uniform sampling); the whole pool
     /// when it is no larger than `steps`.
     public static func uniformIndices(pool: Int, steps: Int) -> [Int] {
-        guard pool > steps else { return Array(0..<pool) }
-        if steps == 1 { return [0] }
-        return (0..<steps).map { Int((Double($0) * Double(pool - 1) / Double(steps - 1)).rounded(.toNearestOrEven)) }
+        pool > steps ? FrameSampling.uniformIndices(count: steps, frameCount: pool) : Array(0..<pool)
     }
 
     /// Class probabilities for samples (center crops, inference mode), in batches.
