@@ -109,22 +109,14 @@ public final class VideoClassifier: @unchecked Sendable {
     /// frames have arrived, so the network's work overlaps the decoder's.
     /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` if it has no frames.
     public func classify(path: String, threads: Int = 0, timeout: Double? = nil) throws -> Prediction {
+        try classify(ClipDecoding(path: path, input: model.card.input, threads: threads, timeout: timeout))
+    }
+
+    /// Classifies a video whose decoding was started with ``ClipDecoding`` (for this model's input).
+    public func classify(_ decoding: ClipDecoding) throws -> Prediction {
+        precondition(decoding.input == model.card.input, "the decoding was set up for another model's input")
         let clock = ContinuousClock()
-        let started = clock.now
-        var options = preprocessor.decodeOptions(threads: threads)
-        options.timeout = timeout
-        // Opened here, so that open errors are thrown to the caller; then handed to the decoding thread,
-        // which alone uses it from then on.
-        nonisolated(unsafe) let reader = try VideoReader(path: path, options: options)
-        let queue = BlockingQueue<Result<VideoFrame, any Error>>(capacity: 64)
-        Thread.detachNewThread {
-            do {
-                while let frame = try reader.next() { queue.push(.success(frame)) }
-            } catch {
-                queue.push(.failure(error))
-            }
-            queue.close()
-        }
+        let started = decoding.started, queue = decoding.queue, path = decoding.path
         let input = model.card.input
         let offset = input.representation.usesDifferences ? 1 : 0
         let elements = input.representation.channels * input.size * input.size
@@ -168,6 +160,40 @@ public final class VideoClassifier: @unchecked Sendable {
         return Prediction(path: path, scores: ranked(row), frames: frames.map { UsedFrame(index: $0.index, time: $0.time) },
                           model: model.card.name, modelHash: model.hash,
                           timings: ["decode": decoded.seconds, "model": network.seconds, "total": (clock.now - started).seconds])
+    }
+}
+
+/// One video being opened and decoded, on its own thread, into the frames a model samples.
+///
+/// ``VideoClassifier/classify(path:threads:timeout:)`` uses one; start one yourself (with the input
+/// specification from ``VideoModel/card(atPath:)``) to open and decode a video while the model's
+/// weights are still loading, then pass it to ``VideoClassifier/classify(_:)``, which must consume it.
+public final class ClipDecoding: @unchecked Sendable {
+    public let path: String
+    /// The input the frames are prepared for.
+    public let input: InputSpecification
+    let started: ContinuousClock.Instant
+    let queue = BlockingQueue<Result<VideoFrame, any Error>>(capacity: 64)
+
+    /// Opens `path` (throwing ``VideoIOError`` if it cannot be opened) and starts decoding it.
+    public init(path: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil) throws {
+        self.path = path
+        self.input = input
+        started = ContinuousClock().now
+        var options = Preprocessor(input).decodeOptions(threads: threads)
+        options.timeout = timeout
+        // Opened here, so that open errors are thrown to the caller; then handed to the decoding
+        // thread, which alone uses it from then on.
+        nonisolated(unsafe) let reader = try VideoReader(path: path, options: options)
+        let queue = self.queue
+        Thread.detachNewThread {
+            do {
+                while let frame = try reader.next() { queue.push(.success(frame)) }
+            } catch {
+                queue.push(.failure(error))
+            }
+            queue.close()
+        }
     }
 }
 

@@ -39,6 +39,37 @@ struct ModelFileTests {
         #expect(abs(a.reduce(0, +) - 1) < 1e-5)
     }
 
+    @Test func theCardReadsFromTheHeaderAlone() throws {
+        let model = VideoModel(card: tinyCard(), seed: 3)
+        let directory = try TestPaths.temporaryDirectory()
+        let path = directory.appendingPathComponent("m.safetensors").path
+        try model.save(to: path)
+        #expect(VideoModel.card(atPath: path) == model.card)
+        // Damaged headers, a missing file and a bare state_dict give nil (the full load says why).
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let damaged: [[UInt8]] = [Array(bytes.prefix(5)), [255, 255, 255, 255, 255, 255, 255, 127] + bytes.dropFirst(8),
+                                  Array(bytes.prefix(8)) + [UInt8](repeating: 0x7b, count: 40) + bytes.dropFirst(48),
+                                  SafeTensors.encode([("w", Tensor(shape: [2]))])]
+        for (i, file) in damaged.enumerated() {
+            let bad = directory.appendingPathComponent("bad\(i).safetensors").path
+            try Data(file).write(to: URL(fileURLWithPath: bad))
+            #expect(VideoModel.card(atPath: bad) == nil, "damage \(i)")
+        }
+        #expect(VideoModel.card(atPath: directory.appendingPathComponent("missing").path) == nil)
+    }
+
+    @Test func decodingStartedBeforeTheClassifierGivesTheSameScores() throws {
+        let path = TestPaths.fixture("synthetic") + "/move_right/move_right_0000.webm"
+        let model = VideoModel(card: tinyCard(), seed: 5)
+        let decoding = try ClipDecoding(path: path, input: model.card.input)
+        let classifier = VideoClassifier(model: model)
+        let early = try classifier.classify(decoding)
+        let plain = try classifier.classify(path: path)
+        #expect(early.scores == plain.scores)
+        #expect(early.frames == plain.frames)
+        #expect(throws: VideoIOError.self) { try ClipDecoding(path: path + ".missing", input: model.card.input) }
+    }
+
     @Test func aSmallFileCannotDeclareAHugeNetwork() throws {
         let model = VideoModel(card: tinyCard(), seed: 1)
         var huge = model.card

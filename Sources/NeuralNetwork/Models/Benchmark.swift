@@ -154,6 +154,78 @@ public enum ModelBenchmark {
         }
     }
 
+    /// One leaf layer of an inference snapshot, timed on its own (``layerProfile(_:clips:frames:size:iterations:threads:)``).
+    public struct LayerTiming: Sendable {
+        /// Where the layer sits and what it is, e.g. `layer4.1.conv2 conv3x3/1 512→512 4×4 winograd2`.
+        public var name: String
+        /// Median seconds per call over the whole batch.
+        public var seconds: Double
+        /// Direct-convolution (or linear) FLOPs per call over the whole batch.
+        public var flops: Double
+    }
+
+    /// Times each layer of the inference snapshot of `description` (BatchNorm folded, fused) on its
+    /// own, over `clips × frames` frames: where the encoder's time goes.
+    public static func layerProfile(_ description: ModelDescription, clips: Int = 1, frames: Int = 16, size: Int = 112,
+                                    iterations: Int = 5, threads: Int = 2) -> [LayerTiming] {
+        BLASThreads.count = threads
+        let model = LRCNInference(LRCN(description, seed: 1))
+        var rng = SplitMix64(seed: 2)
+        let x = Tensor.normal(shape: [clips * frames, description.inputChannels, size, size], using: &rng)
+        var timings: [LayerTiming] = []
+        func median(_ body: () -> Void) -> Double {
+            let s = time(iterations: iterations, warmup: 1, body).sorted()
+            return s[s.count / 2]
+        }
+        func convName(_ conv: Conv2d, _ input: Tensor) -> String {
+            let h = input.shape[2], w = input.shape[3]
+            let kind = conv.useWinograd && conv.supportsWinograd
+                ? (conv.winogradTile >= 4 && Conv2d.prefersWinograd4(h: h, w: w) ? "winograd4" : "winograd2")
+                : (conv.kernelSize == (1, 1) ? "gemm" : "im2col")
+            return "conv\(conv.kernelSize.0)x\(conv.kernelSize.1)/\(conv.stride.0) \(conv.inChannels)→\(conv.outChannels) "
+                + "\(h)×\(w) \(kind)\(conv.fusedMaxPool ? "+pool" : "")"
+        }
+        func convFLOPs(_ conv: Conv2d, _ input: Tensor, _ output: Tensor) -> Double {
+            let outHW = Double(conv.fusedMaxPool ? output.shape[2] * output.shape[3] * 4 : output.shape[2] * output.shape[3])
+            return 2 * Double(input.shape[0]) * outHW * Double(conv.outChannels * conv.inChannels / conv.groups
+                                                                * conv.kernelSize.0 * conv.kernelSize.1)
+        }
+        func walk(_ layer: any Layer, _ name: String, _ input: Tensor) -> Tensor {
+            switch layer {
+            case let seq as Sequential:
+                return seq.layers.reduce(input) { walk($1.layer, name.isEmpty ? $1.name : "\(name).\($1.name)", $0) }
+            case let block as FusedBasicBlock:
+                var shortcut = input
+                if let ds = block.downsample {
+                    let t = median { shortcut = input; shortcut = ds.forward(input, mode: .inference) }
+                    timings.append(LayerTiming(name: "\(name).downsample \(convName(ds, input))", seconds: t,
+                                               flops: convFLOPs(ds, input, shortcut)))
+                }
+                var mid = input
+                let t1 = median { mid = input; mid = block.conv1.forward(input, mode: .inference) }
+                timings.append(LayerTiming(name: "\(name).conv1 \(convName(block.conv1, input))", seconds: t1,
+                                           flops: convFLOPs(block.conv1, input, mid)))
+                var out = mid
+                let t2 = median { out = input; out = block.conv2.convolve(mid, residual: shortcut) }
+                timings.append(LayerTiming(name: "\(name).conv2 \(convName(block.conv2, mid))", seconds: t2,
+                                           flops: convFLOPs(block.conv2, mid, out)))
+                return out
+            default:
+                var out = input
+                let t = median { out = input; out = layer.forward(input, mode: .inference) }
+                if let conv = layer as? Conv2d {
+                    timings.append(LayerTiming(name: "\(name) \(convName(conv, input))", seconds: t,
+                                               flops: convFLOPs(conv, input, out)))
+                } else {
+                    timings.append(LayerTiming(name: "\(name) \(type(of: layer))", seconds: t, flops: 0))
+                }
+                return out
+            }
+        }
+        _ = walk(model.encoder, "", x)
+        return timings
+    }
+
     private static func time(iterations: Int, warmup: Int, _ body: () -> Void) -> [Double] {
         let clock = ContinuousClock()
         for _ in 0..<warmup { body() }

@@ -10,7 +10,7 @@ struct BenchModel: AsyncParsableCommand {
         commandName: "model",
         abstract: "Inference and training benchmark of the reference models (lrcn-small, lrcn-resnet18).")
 
-    @Option(help: "What to run: any of gemm, infer, train.")
+    @Option(help: "What to run: any of gemm, infer, train, layers (per-layer inference times; not run by default).")
     var tasks = "gemm,infer,train"
 
     @Option(help: "Models for inference: any of lrcn-small, lrcn-resnet18.")
@@ -69,6 +69,25 @@ struct BenchModel: AsyncParsableCommand {
                                                      iterations: repetitions, warmup: 2, threads: threads)
                     rows.append(row("infer", name, parts[0], parts[1], t, frames: parts[0] * parts[1]))
                     print(t.description + (gemmRate.map { String(format: ", %.0f %% of sgemm", 100 * t.gflopsPerSecond / $0) } ?? ""))
+                }
+            }
+        }
+        if wanted.contains("layers") {
+            for name in models.split(separator: ",").map(String.init) {
+                let description = try Self.description(name)
+                for batch in batches.split(separator: ",") {
+                    let parts = batch.split(separator: "x").compactMap { Int($0) }
+                    guard parts.count == 2 else { throw ValidationError("--batches takes CLIPSxFRAMES, got '\(batch)'") }
+                    let layers = ModelBenchmark.layerProfile(description, clips: parts[0], frames: parts[1], size: 112,
+                                                             iterations: repetitions, threads: threads)
+                    let total = layers.reduce(0) { $0 + $1.seconds }
+                    print("\(name) \(batch) per layer (ms per frame, GFLOP/s, share):")
+                    for layer in layers {
+                        print(String(format: "  %-58@ %7.3f  %6.1f  %5.1f %%", layer.name as NSString,
+                                     1000 * layer.seconds / Double(parts[0] * parts[1]),
+                                     layer.flops / layer.seconds / 1e9, 100 * layer.seconds / total))
+                    }
+                    print(String(format: "  total %.3f ms per frame", 1000 * total / Double(parts[0] * parts[1])))
                 }
             }
         }

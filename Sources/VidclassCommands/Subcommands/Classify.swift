@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Tensors
 import VideoClassification
 import VideoIO
 
@@ -125,15 +126,25 @@ extension VidclassCommand {
         }
 
         func run() async throws {
+            // The card alone says how to decode: open and start decoding the first video while the
+            // weights load (any trouble here is left for the normal path to report).
+            BLASThreads.preload()
+            var early: ClipDecoding?
+            if !timeline, let first = files.first, first != "-", let path = modelOption.model ?? DefaultModel.path,
+               let card = VideoModel.card(atPath: path) {
+                early = try? ClipDecoding(path: first, input: card.input, threads: threads)
+            }
             let classifier = VideoClassifier(model: try modelOption.load())
             if timeline { return try runTimeline(classifier) }
+            if early?.input != classifier.model.card.input { early = nil }  // the file changed meanwhile
             var outputs: [Output] = []
             var failures = 0
-            for file in files {
+            for (position, file) in files.enumerated() {
                 do {
                     let input = try InputSpool(file)
                     defer { input.remove() }
-                    let p = try classifier.classify(path: input.path, threads: threads)
+                    let p = try position == 0 && early != nil ? classifier.classify(early!)
+                        : classifier.classify(path: input.path, threads: threads)
                     if explain || explainSheet != nil { try explainSampling(p, classifier: classifier, file: file, path: input.path) }
                     let shown = Array(p.scores.prefix(top))
                     outputs.append(Output(path: file, labels: shown, frames: p.frames, model: p.model, modelHash: p.modelHash, timings: p.timings))

@@ -33,6 +33,23 @@ public final class VideoModel: @unchecked Sendable {
         try self.init(bytes: [UInt8](data), path: path)
     }
 
+    /// The card of the model file at `path`, read from the file's header alone (a few kilobytes),
+    /// or nil when the header cannot be read or does not hold a valid card. Lets a caller set up
+    /// decoding while the weights load; ``init(contentsOf:)`` gives the reasons a file is bad.
+    public static func card(atPath path: String) -> ModelCard? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let prefix = try? handle.read(upToCount: 8), prefix.count == 8 else { return nil }
+        let length = prefix.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard length <= 100_000_000, let header = try? handle.read(upToCount: Int(length)), header.count == Int(length),
+              let object = try? JSONSerialization.jsonObject(with: header) as? [String: Any],
+              let metadata = object["__metadata__"] as? [String: String],
+              let json = metadata[ModelCard.metadataKey],
+              let card = try? JSONDecoder().decode(ModelCard.self, from: Data(json.utf8)),
+              card.problem() == nil else { return nil }
+        return card
+    }
+
     /// Reads a model from the bytes of a model file.
     public init(bytes: [UInt8], path: String) throws {
         let file: SafeTensorsFile
