@@ -12,10 +12,21 @@ import Testing
         for tile in [2, 4] { winogradCase(cin: cin, cout: cout, h: h, w: w, relu: relu, pool: pool, tile: tile) }
     }
 
-    func winogradCase(cin: Int, cout: Int, h: Int, w: Int, relu: Bool, pool: Bool, tile: Int) {
+    /// The shapes where F(4×4, 3×3) takes over from F(2×2, 3×3) by size: ResNet's 7×7 layer3, and
+    /// its 4×4 layer4 once a batch has 64 images.
+    @Test func winograd4OnSmallImages() {
+        #expect(Conv2d.prefersWinograd4(h: 7, w: 7, images: 1))
+        #expect(!Conv2d.prefersWinograd4(h: 4, w: 4, images: 16))
+        #expect(Conv2d.prefersWinograd4(h: 4, w: 4, images: 64))
+        #expect(!Conv2d.prefersWinograd4(h: 14, w: 14, images: 64))
+        winogradCase(cin: 16, cout: 8, h: 7, w: 7, relu: true, pool: false, tile: 4)
+        winogradCase(cin: 16, cout: 8, h: 4, w: 4, relu: false, pool: false, tile: 4, images: 64)
+    }
+
+    func winogradCase(cin: Int, cout: Int, h: Int, w: Int, relu: Bool, pool: Bool, tile: Int, images: Int = 3) {
         var rng = SplitMix64(seed: UInt64(cin * 100 + h))
         let conv = Conv2d(cin, cout, kernelSize: 3, stride: 1, padding: 1, bias: true, rng: &rng)
-        let x = Tensor.normal(shape: [3, cin, h, w], using: &rng)
+        let x = Tensor.normal(shape: [images, cin, h, w], using: &rng)
         var expected = conv.forward(x, mode: .inference)
         if relu { expected = expected.relu() }
         if pool && h >= 2 && w >= 2 { expected = MaxPool2d(kernelSize: 2).forward(expected, mode: .inference) }

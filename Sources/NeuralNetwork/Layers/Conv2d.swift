@@ -148,7 +148,7 @@ public final class Conv2d: Layer {
         if useWinograd && supportsWinograd {
             // Fused (inference) layers never change their weights: transform the filters once.
             // Trainable layers transform them on every call, so updates are always seen.
-            if winogradTile >= 4 && Conv2d.prefersWinograd4(h: input.shape[2], w: input.shape[3]) {
+            if winogradTile >= 4 && Conv2d.prefersWinograd4(h: input.shape[2], w: input.shape[3], images: input.shape[0]) {
                 let filters = (weightsFrozen ? winograd4Filters : nil) ?? makeWinograd4Filters()
                 if weightsFrozen { winograd4Filters = filters }
                 winograd4Convolve(input, residual: residual, filters: filters, output: &output)

@@ -29,12 +29,17 @@ extension Conv2d {
         return u
     }
 
-    /// Whether F(4×4, 3×3) should run on an `h × w` output: its tiles must cover the image with at
-    /// most ~15 % waste, and the image must be at least 8×8 (measured: on ResNet's 4×4 layer4, one
-    /// tile per image, F(2×2, 3×3) is faster; on 112…28-pixel layers F(4×4, 3×3) is 1.4–1.7× faster).
-    static func prefersWinograd4(h: Int, w: Int) -> Bool {
+    /// Whether F(4×4, 3×3) should run on `images` outputs of `h × w`: its tiles must cover at most
+    /// ~15 % more than F(2×2, 3×3)'s do, on images of at least 6×6 (on 112…28-pixel layers F(4×4)
+    /// measured 1.4–1.7× faster; on ResNet's 7×7 layer3, whose tiles both overhang, about 1.1× at
+    /// 8×16 frames). On a 4×4 image (ResNet's layer4, one tile each) the GEMMs are only as wide as
+    /// the batch, so F(4×4) needs 64 images to pay for repacking its 2.25× larger filters
+    /// (`vidclass bench model --tasks layers`: about 1.1× at 8×16 frames, slower at 1×16).
+    package static func prefersWinograd4(h: Int, w: Int, images: Int) -> Bool {
         let th = (h + 3) / 4, tw = (w + 3) / 4
-        return h >= 8 && w >= 8 && Double(16 * th * tw) <= 1.15 * Double(h * w)
+        let f2 = Double(4 * ((h + 1) / 2) * ((w + 1) / 2))  // what F(2×2, 3×3) tiles cover
+        if h == 4 && w == 4 && images >= 64 { return true }
+        return h >= 6 && w >= 6 && Double(16 * th * tw) <= 1.15 * f2
     }
 
     func winograd4Convolve(_ input: Tensor, residual: Tensor?, filters: [Float], output: inout Tensor) {
