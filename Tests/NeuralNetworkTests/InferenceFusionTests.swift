@@ -23,6 +23,46 @@ import Testing
         winogradCase(cin: 16, cout: 8, h: 4, w: 4, relu: false, pool: false, tile: 4, images: 64)
     }
 
+    /// A large image's columns are built a band of output rows at a time (ResNet's 7×7 stride-2
+    /// stem), and stride-2 rows are gathered 8 at a time: both equal a direct convolution, with and
+    /// without a residual and ReLU, for widths that leave a scalar tail.
+    @Test(arguments: [(64, 64, 2, 3), (66, 61, 2, 3), (40, 300, 1, 1)])
+    func bandedColumnsMatchDirectConvolution(h: Int, w: Int, stride: Int, pad: Int) {
+        var rng = SplitMix64(seed: UInt64(h * 1000 + w))
+        let k = stride == 2 ? 7 : 3
+        let conv = Conv2d(3, 4, kernelSize: k, stride: stride, padding: pad, bias: true, rng: &rng)
+        let x = Tensor.normal(shape: [1, 3, h, w], using: &rng)
+        let g = WindowGeometry(channels: 3, height: h, width: w, kernel: (k, k), stride: (stride, stride), padding: (pad, pad))
+        #expect(Conv2d.columnBandRows(g) < g.outputHeight, "the case must take the banded path")
+        let oh = g.outputHeight, ow = g.outputWidth
+        let wt = conv.weight.value.scalars, bias = conv.bias!.value.scalars, xs = x.scalars
+        var direct = [Float](repeating: 0, count: 4 * oh * ow)
+        for co in 0..<4 {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var acc = bias[co]
+                    for ci in 0..<3 {
+                        for ky in 0..<k {
+                            let iy = oy * stride - pad + ky
+                            guard iy >= 0 && iy < h else { continue }
+                            for kx in 0..<k {
+                                let ix = ox * stride - pad + kx
+                                guard ix >= 0 && ix < w else { continue }
+                                acc += wt[((co * 3 + ci) * k + ky) * k + kx] * xs[(ci * h + iy) * w + ix]
+                            }
+                        }
+                    }
+                    direct[(co * oh + oy) * ow + ox] = acc
+                }
+            }
+        }
+        let expected = Tensor(shape: [1, 4, oh, ow], scalars: direct)
+        expectClose(conv.forward(x, mode: .inference), expected, 1e-4, "banded \(h)x\(w)")
+        let residual = Tensor.normal(shape: [1, 4, oh, ow], using: &rng)
+        conv.fusedReLU = true
+        expectClose(conv.convolve(x, residual: residual), (expected + residual).relu(), 1e-4, "banded with residual")
+    }
+
     func winogradCase(cin: Int, cout: Int, h: Int, w: Int, relu: Bool, pool: Bool, tile: Int, images: Int = 3) {
         var rng = SplitMix64(seed: UInt64(cin * 100 + h))
         let conv = Conv2d(cin, cout, kernelSize: 3, stride: 1, padding: 1, bias: true, rng: &rng)

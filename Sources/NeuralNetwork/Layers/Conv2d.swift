@@ -132,7 +132,7 @@ public final class Conv2d: Layer {
     }
 
     /// Convolution + bias (+ residual) (+ ReLU) (+ 2×2 max-pool), all frames split across threads.
-    func convolve(_ input: Tensor, residual: Tensor?) -> Tensor {
+    package func convolve(_ input: Tensor, residual: Tensor?) -> Tensor {
         let g = geometry(input)
         let n = input.shape[0], oh = g.outputHeight, ow = g.outputWidth, hw = oh * ow
         precondition(oh > 0 && ow > 0, "Conv2d output would be empty for \(input.shape)")
@@ -170,6 +170,7 @@ public final class Conv2d: Layer {
         let inPlane = inChannels * g.height * g.width
         let outPlane = shape[1] * shape[2] * shape[3]
         let pointwise = kernelSize == (1, 1) && stride == (1, 1) && padding == (0, 0)
+        let bandRows = Conv2d.columnBandRows(g)
         let spaces = scratch(workers)
         let biasValues = bias?.value
         let relu = fusedReLU, pool = fusedMaxPool, cout = outChannels
@@ -189,6 +190,26 @@ public final class Conv2d: Layer {
                 w.value.withUnsafeBufferPointer { wp in
                     for unit in partition(units, worker: worker, of: workers) {
                         let first = unit * nb, count = min(nb, n - first), width = count * hw
+                        if needsColumns && count == 1 && !staged && bandRows < oh {
+                            // A large image (ResNet's 7×7 stem): columns for a band of output rows at a
+                            // time, so they stay in cache between im2col and the GEMM.
+                            let dst = y.value + first * outPlane
+                            for y0 in Swift.stride(from: 0, to: oh, by: bandRows) {
+                                let rows = y0..<min(oh, y0 + bandRows), bandWidth = rows.count * ow
+                                im2col(xp.baseAddress! + first * inPlane, g, columns: cols, rowStride: bandWidth,
+                                       outputRows: rows)
+                                for gi in 0..<groups {
+                                    GEMM.multiply(transposeA: false, transposeB: false, m: coutG, n: bandWidth, k: k,
+                                                  a: wp.baseAddress! + gi * coutG * k, lda: k,
+                                                  b: cols + gi * k * bandWidth, ldb: bandWidth,
+                                                  c: dst + gi * coutG * hw + y0 * ow, ldc: hw, parallel: innerParallel)
+                                }
+                            }
+                            Conv2d.epilogue(src: dst, rowStride: hw, dst: dst, channels: cout, oh: oh, ow: ow,
+                                            bias: biasPtr.value, residual: res.value.map { UncheckedSendable($0) },
+                                            residualOffset: first * cout * hw, relu: relu, pool: false)
+                            continue
+                        }
                         let b: UnsafePointer<Float>
                         if needsColumns {
                             for i in 0..<count {
@@ -220,6 +241,14 @@ public final class Conv2d: Layer {
         }
         outputCache = output
         return output
+    }
+
+    /// Output rows whose columns fill about 256 KB (a core's share of L2) while keeping the GEMM at
+    /// least ~256 columns wide; the output height when the whole image's columns are that small.
+    package static func columnBandRows(_ g: WindowGeometry) -> Int {
+        let ow = g.outputWidth
+        let rows = max(1, (1 << 16) / max(1, g.columnRows * ow), (256 + ow - 1) / ow)
+        return min(rows, g.outputHeight)
     }
 
     /// Bias, residual, ReLU and optional 2×2 max-pool from GEMM output rows (`rowStride` apart) into

@@ -30,9 +30,11 @@ public struct WindowGeometry: Sendable, Equatable {
 
 /// Unfolds one image `[C, H, W]` into columns `[C·kh·kw, Ho·Wo]`, written at `columns` with row stride
 /// `rowStride` (so several images can share one column matrix side by side). Padding reads as zero.
+/// With `outputRows`, only the columns of those output rows (a band, `rows.count · Wo` wide).
 package func im2col(_ image: UnsafePointer<Float>, _ g: WindowGeometry,
-                    columns: UnsafeMutablePointer<Float>, rowStride: Int) {
-    let oh = g.outputHeight, ow = g.outputWidth
+                    columns: UnsafeMutablePointer<Float>, rowStride: Int, outputRows: Range<Int>? = nil) {
+    let ow = g.outputWidth
+    let band = outputRows ?? 0..<g.outputHeight
     var row = 0
     for c in 0..<g.channels {
         let plane = image + c * g.height * g.width
@@ -41,9 +43,9 @@ package func im2col(_ image: UnsafePointer<Float>, _ g: WindowGeometry,
                 let dst = columns + row * rowStride
                 let offH = ki * g.dilationH - g.padH
                 let offW = kj * g.dilationW - g.padW
-                for y in 0..<oh {
+                for y in band {
                     let iy = y * g.strideH + offH
-                    let out = dst + y * ow
+                    let out = dst + (y - band.lowerBound) * ow
                     if iy < 0 || iy >= g.height {
                         out.update(repeating: 0, count: ow)
                         continue
@@ -61,9 +63,19 @@ package func im2col(_ image: UnsafePointer<Float>, _ g: WindowGeometry,
                         let lo = min(ow, max(0, (-offW + s - 1) / s))
                         let hi = max(lo, min(ow, (g.width - offW + s - 1) / s))
                         for x in 0..<lo { out[x] = 0 }
-                        var ix = lo * s + offW
-                        for x in lo..<hi {
+                        var x = lo, ix = lo * s + offW
+                        if s == 2 {
+                            // Even elements of 16 consecutive inputs, 8 outputs at a time.
+                            while x + 8 <= hi && ix + 16 <= g.width {
+                                let v = UnsafeRawPointer(src + ix).loadUnaligned(as: SIMD16<Float>.self)
+                                UnsafeMutableRawPointer(out + x).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                                x += 8
+                                ix += 16
+                            }
+                        }
+                        while x < hi {
                             out[x] = src[ix]
+                            x += 1
                             ix += s
                         }
                         for x in hi..<ow { out[x] = 0 }
