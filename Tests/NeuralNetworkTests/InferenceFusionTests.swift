@@ -23,6 +23,14 @@ import Testing
         winogradCase(cin: 16, cout: 8, h: 4, w: 4, relu: false, pool: false, tile: 4, images: 64)
     }
 
+    /// F(2×2, 3×3) on a batch with few tiles and many output channels splits the work by channel
+    /// across threads (when there are several) instead of by image.
+    @Test(arguments: [(4, 4, false), (6, 6, true), (5, 7, false)])
+    func winogradSplittingChannels(h: Int, w: Int, pool: Bool) {
+        winogradCase(cin: 16, cout: 64, h: h, w: w, relu: true, pool: pool, tile: 2)
+        winogradCase(cin: 20, cout: 72, h: h, w: w, relu: false, pool: pool, tile: 2, images: 5)
+    }
+
     /// A large image's columns are built a band of output rows at a time (ResNet's 7×7 stride-2
     /// stem), and stride-2 rows are gathered 8 at a time: both equal a direct convolution, with and
     /// without a residual and ReLU, for widths that leave a scalar tail.
