@@ -42,6 +42,24 @@ struct TrainingTests {
         #expect(trainer.accuracy(Self.samples(8)) == 1)
     }
 
+    /// The ablation's premise: averaging per-frame features over time cannot tell a clip from its
+    /// reversal when each step is a frame (rgb): the scores are the same. With differences as input
+    /// each step's sign shows the direction, so even the average can; and the LSTM reads order.
+    @Test func featureMeanIsBlindToOrderOnlyOnFrames() throws {
+        func scores(_ head: ModelDescription.Head, _ representation: InputSpecification.Representation) -> (a: [Double], b: [Double]) {
+            let classifier = VideoClassifier(model: VideoModel(card: tinyCard(representation: representation, head: head), seed: 7))
+            let preprocessor = classifier.preprocessor
+            // Exactly the frames the model samples, forwards and backwards.
+            let frames = movingSquare(count: preprocessor.input.sampledFrames), reversed = Array(frames.reversed())
+            return (classifier.probabilities(preprocessor.tensor(frames))[0],
+                    classifier.probabilities(preprocessor.tensor(reversed))[0])
+        }
+        func gap(_ p: (a: [Double], b: [Double])) -> Double { zip(p.a, p.b).map { abs($0 - $1) }.max()! }
+        #expect(gap(scores(.featureMean, .rgb)) < 1e-6)
+        #expect(gap(scores(.featureMean, .diff)) > 1e-4)
+        #expect(gap(scores(.lastStep, .rgb)) > 1e-4)
+    }
+
     @Test func temporalJitterDrawsOneFramePerSegment() {
         var rng = SplitMix64(seed: 5)
         var seen = Set<[Int]>()
