@@ -56,6 +56,7 @@ struct ModelFileTests {
             #expect(VideoModel.card(atPath: bad) == nil, "damage \(i)")
         }
         #expect(VideoModel.card(atPath: directory.appendingPathComponent("missing").path) == nil)
+        #expect(VideoModel.card(atPath: "/dev/zero") == nil, "not a regular file: left alone")
     }
 
     @Test func decodingStartedBeforeTheClassifierGivesTheSameScores() throws {

@@ -36,8 +36,10 @@ public final class VideoModel: @unchecked Sendable {
     /// The card of the model file at `path`, read from the file's header alone (a few kilobytes),
     /// or nil when the header cannot be read or does not hold a valid card. Lets a caller set up
     /// decoding while the weights load; ``init(contentsOf:)`` gives the reasons a file is bad.
+    /// Only regular files: reading a pipe's header would take bytes the full load needs.
     public static func card(atPath path: String) -> ModelCard? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        guard (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular,
+              let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
         guard let prefix = try? handle.read(upToCount: 8), prefix.count == 8 else { return nil }
         let length = prefix.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
