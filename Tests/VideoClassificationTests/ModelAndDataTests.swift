@@ -59,6 +59,24 @@ struct ModelFileTests {
         #expect(VideoModel.card(atPath: "/dev/zero") == nil, "not a regular file: left alone")
     }
 
+    @Test func aModelReadsFromAPipe() throws {
+        let model = VideoModel(card: tinyCard(), seed: 3)
+        let directory = try TestPaths.temporaryDirectory()
+        let file = directory.appendingPathComponent("m.safetensors").path, fifo = directory.appendingPathComponent("pipe").path
+        try model.save(to: file)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let writer = Thread {
+            if let bytes = FileManager.default.contents(atPath: file), let handle = FileHandle(forWritingAtPath: fifo) {
+                handle.write(bytes)
+                try? handle.close()
+            }
+        }
+        writer.start()
+        #expect(VideoModel.card(atPath: fifo) == nil, "the header of a pipe is left to the full load")
+        let loaded = try VideoModel(contentsOf: fifo)
+        #expect(loaded.card == model.card)
+    }
+
     @Test func decodingStartedBeforeTheClassifierGivesTheSameScores() throws {
         let path = TestPaths.fixture("synthetic") + "/move_right/move_right_0000.webm"
         let model = VideoModel(card: tinyCard(), seed: 5)

@@ -26,7 +26,9 @@ public final class VideoModel: @unchecked Sendable {
     /// Reads a model file.
     /// - Throws: ``VideoClassificationError`` with code `invalidModel` naming the problem.
     public convenience init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        // Pipes (`--model <(curl …)`) are read to their end; FileManager reads only files.
+        guard let data = FileManager.default.contents(atPath: path)
+                ?? FileHandle(forReadingAtPath: path).flatMap({ try? $0.readToEnd() }) else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw VideoClassificationError(.invalidModel, path: path, message: exists ? "cannot read the file" : "no such file")
         }
