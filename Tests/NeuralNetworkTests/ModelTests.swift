@@ -168,4 +168,17 @@ extension BenchmarkEntryTests {
                                              winograd: false)
         #expect(plain.seconds.count == 1)
     }
+
+    /// `bench model --tasks layers`: every convolution of the fused network (residual blocks
+    /// included) is timed once, and their FLOPs add up to the encoder's.
+    @Test(arguments: [ModelDescription.Backbone.small, .resnet18])
+    func layerProfileCoversTheEncoder(backbone: ModelDescription.Backbone) {
+        let d = ModelDescription(backbone: backbone, numClasses: 2, smallChannels: [4, 8], resnetWidth: 4, hiddenSize: 4)
+        let layers = ModelBenchmark.layerProfile(d, clips: 1, frames: 2, size: 32, iterations: 1, threads: 1)
+        #expect(layers.allSatisfy { $0.seconds > 0 })
+        let flops = layers.reduce(0) { $0 + $1.flops }
+        let expected = 2 * ModelBenchmark.encoderFLOPs(d, size: 32)
+        #expect(abs(flops - expected) <= 1e-9 * expected, "\(flops) vs \(expected)")
+        #expect(layers.filter { $0.name.contains("conv") }.count == (backbone == .small ? 2 : 20))
+    }
 }

@@ -59,36 +59,27 @@ struct BenchModel: AsyncParsableCommand {
                 print(t)
             }
         }
+        let shapes = try benchmarkShapes()
         if wanted.contains("infer") {
-            for name in models.split(separator: ",").map(String.init) {
-                let description = try Self.description(name)
-                for batch in batches.split(separator: ",") {
-                    let parts = batch.split(separator: "x").compactMap { Int($0) }
-                    guard parts.count == 2 else { throw ValidationError("--batches takes CLIPSxFRAMES, got '\(batch)'") }
-                    let t = ModelBenchmark.inference(description, clips: parts[0], frames: parts[1], size: 112,
-                                                     iterations: repetitions, warmup: 2, threads: threads)
-                    rows.append(row("infer", name, parts[0], parts[1], t, frames: parts[0] * parts[1]))
-                    print(t.description + (gemmRate.map { String(format: ", %.0f %% of sgemm", 100 * t.gflopsPerSecond / $0) } ?? ""))
-                }
+            for (name, description, clips, frames) in shapes {
+                let t = ModelBenchmark.inference(description, clips: clips, frames: frames, size: 112,
+                                                 iterations: repetitions, warmup: 2, threads: threads)
+                rows.append(row("infer", name, clips, frames, t, frames: clips * frames))
+                print(t.description + (gemmRate.map { String(format: ", %.0f %% of sgemm", 100 * t.gflopsPerSecond / $0) } ?? ""))
             }
         }
         if wanted.contains("layers") {
-            for name in models.split(separator: ",").map(String.init) {
-                let description = try Self.description(name)
-                for batch in batches.split(separator: ",") {
-                    let parts = batch.split(separator: "x").compactMap { Int($0) }
-                    guard parts.count == 2 else { throw ValidationError("--batches takes CLIPSxFRAMES, got '\(batch)'") }
-                    let layers = ModelBenchmark.layerProfile(description, clips: parts[0], frames: parts[1], size: 112,
-                                                             iterations: repetitions, threads: threads)
-                    let total = layers.reduce(0) { $0 + $1.seconds }
-                    print("\(name) \(batch) per layer (ms per frame, GFLOP/s, share):")
-                    for layer in layers {
-                        print(String(format: "  %-58@ %7.3f  %6.1f  %5.1f %%", layer.name as NSString,
-                                     1000 * layer.seconds / Double(parts[0] * parts[1]),
-                                     layer.flops / layer.seconds / 1e9, 100 * layer.seconds / total))
-                    }
-                    print(String(format: "  total %.3f ms per frame", 1000 * total / Double(parts[0] * parts[1])))
+            for (name, description, clips, frames) in shapes {
+                let layers = ModelBenchmark.layerProfile(description, clips: clips, frames: frames, size: 112,
+                                                         iterations: repetitions, threads: threads)
+                let total = layers.reduce(0) { $0 + $1.seconds }
+                print("\(name) \(clips)x\(frames) per layer (ms per frame, GFLOP/s, share):")
+                for layer in layers {
+                    print(String(format: "  %-58@ %7.3f  %6.1f  %5.1f %%", layer.name as NSString,
+                                 1000 * layer.seconds / Double(clips * frames),
+                                 layer.flops / layer.seconds / 1e9, 100 * layer.seconds / total))
                 }
+                print(String(format: "  total %.3f ms per frame", 1000 * total / Double(clips * frames)))
             }
         }
         if wanted.contains("train") {
@@ -120,6 +111,18 @@ struct BenchModel: AsyncParsableCommand {
         Row(task: task, model: model, clips: clips, frames: frames, secondsPerCall: t.seconds, medianSeconds: t.median,
             itemsPerSecond: t.itemsPerSecond, framesPerSecond: total > 0 ? Double(total) / t.median : 0,
             gflopsPerSecond: t.gflopsPerSecond)
+    }
+
+    /// Every model of `--models` with every shape of `--batches` (CLIPSxFRAMES).
+    private func benchmarkShapes() throws -> [(name: String, description: ModelDescription, clips: Int, frames: Int)] {
+        try models.split(separator: ",").map(String.init).flatMap { name in
+            let description = try Self.description(name)
+            return try batches.split(separator: ",").map { batch in
+                let parts = batch.split(separator: "x").compactMap { Int($0) }
+                guard parts.count == 2 else { throw ValidationError("--batches takes CLIPSxFRAMES, got '\(batch)'") }
+                return (name, description, parts[0], parts[1])
+            }
+        }
     }
 
     static func description(_ name: String) throws -> ModelDescription {
