@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "vidclass", dependencies: ["VidclassCommands"], swiftSettings: swiftSettings),
 
         // The corruption corpus writer for Tools/corruption_run.sh (hardening).
-        .executableTarget(name: "vidclass-corpus", dependencies: ["VidclassTestSupport"], path: "Tools/CorruptionCorpus"),
+        .executableTarget(name: "vidclass-corpus", dependencies: ["VidclassTestSupport", "VideoIO"], path: "Tools/CorruptionCorpus"),
 
         // Fuzzing (Tools/fuzz.sh): the targets' bodies, and one libFuzzer executable for them.
         .target(name: "FuzzTargets", dependencies: ["NeuralNetwork", "VideoClassification", "VideoIO"], path: "Tools/Fuzz/FuzzTargets"),
