@@ -145,10 +145,10 @@ public final class Conv2d: Layer {
         } else {
             output = Tensor(uninitializedShape: shape)
         }
-        if useWinograd && supportsWinograd {
+        if let tile = winogradTile(for: input) {
             // Fused (inference) layers never change their weights: transform the filters once.
             // Trainable layers transform them on every call, so updates are always seen.
-            if winogradTile >= 4 && Conv2d.prefersWinograd4(h: input.shape[2], w: input.shape[3], images: input.shape[0]) {
+            if tile == 4 {
                 let filters = (weightsFrozen ? winograd4Filters : nil) ?? makeWinograd4Filters()
                 if weightsFrozen { winograd4Filters = filters }
                 winograd4Convolve(input, residual: residual, filters: filters, output: &output)
@@ -241,6 +241,12 @@ public final class Conv2d: Layer {
         }
         outputCache = output
         return output
+    }
+
+    /// The Winograd output tile (2 or 4) the forward pass uses on `input`, or nil for im2col + GEMM.
+    package func winogradTile(for input: Tensor) -> Int? {
+        guard useWinograd && supportsWinograd else { return nil }
+        return winogradTile >= 4 && Conv2d.prefersWinograd4(h: input.shape[2], w: input.shape[3], images: input.shape[0]) ? 4 : 2
     }
 
     /// Output rows whose columns fill about 256 KB (a core's share of L2) while keeping the GEMM at

@@ -182,16 +182,7 @@ private struct WinogradTiles: @unchecked Sendable {
         let plane = x + (image * cin + ci) * h * w
         let tilesHere = tileRows.count * tw
         for ty in tileRows {
-            for r in 0..<4 {
-                let iy = 2 * ty - 1 + r, dst = rows + r * pw
-                if iy >= 0 && iy < h {
-                    dst[0] = 0
-                    (dst + 1).update(from: plane + iy * w, count: w)
-                    (dst + 1 + w).update(repeating: 0, count: pw - 1 - w)
-                } else {
-                    dst.update(repeating: 0, count: pw)
-                }
-            }
+            copyPaddedRows(plane, height: h, width: w, from: 2 * ty - 1, count: 4, into: rows, rowStride: pw)
             let r0 = rows, r1 = rows + pw, r2 = rows + 2 * pw, r3 = rows + 3 * pw
             let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
             var x = 0
@@ -330,6 +321,23 @@ private struct WinogradTiles: @unchecked Sendable {
 
 @inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Copies input rows `first ..< first + count` of an `h × w` plane into rows `rowStride` apart, each
+/// with one zero before and zeros after (padding 1); rows outside the plane are all zeros.
+@inline(__always)
+func copyPaddedRows(_ plane: UnsafePointer<Float>, height h: Int, width w: Int, from first: Int, count: Int,
+                    into rows: UnsafeMutablePointer<Float>, rowStride pw: Int) {
+    for r in 0..<count {
+        let iy = first + r, dst = rows + r * pw
+        if iy >= 0 && iy < h {
+            dst[0] = 0
+            (dst + 1).update(from: plane + iy * w, count: w)
+            (dst + 1 + w).update(repeating: 0, count: pw - 1 - w)
+        } else {
+            dst.update(repeating: 0, count: pw)
+        }
+    }
 }
 
 /// How Winograd work is cut into units for the threads: blocks of tile rows of one image when an

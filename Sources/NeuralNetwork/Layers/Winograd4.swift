@@ -77,16 +77,8 @@ extension Conv2d {
                             for ci in 0..<cin {
                                 let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
                                 for ty in ty0..<ty1 {
-                                    for r in 0..<6 {
-                                        let iy = 4 * ty - 1 + r, dst = rows + r * pw
-                                        if iy >= 0 && iy < h {
-                                            dst[0] = 0
-                                            (dst + 1).update(from: plane + iy * w, count: w)
-                                            (dst + 1 + w).update(repeating: 0, count: pw - 1 - w)
-                                        } else {
-                                            dst.update(repeating: 0, count: pw)
-                                        }
-                                    }
+                                    copyPaddedRows(plane, height: h, width: w, from: 4 * ty - 1, count: 6, into: rows,
+                                                   rowStride: pw)
                                     let d0 = rows, d1 = rows + pw, d2 = rows + 2 * pw, d3 = rows + 3 * pw
                                     let d4 = rows + 4 * pw, d5 = rows + 5 * pw
                                     let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw

@@ -179,9 +179,7 @@ public enum ModelBenchmark {
         }
         func convName(_ conv: Conv2d, _ input: Tensor) -> String {
             let h = input.shape[2], w = input.shape[3]
-            let kind = conv.useWinograd && conv.supportsWinograd
-                ? (conv.winogradTile >= 4 && Conv2d.prefersWinograd4(h: h, w: w, images: input.shape[0]) ? "winograd4" : "winograd2")
-                : (conv.kernelSize == (1, 1) ? "gemm" : "im2col")
+            let kind = conv.winogradTile(for: input).map { "winograd\($0)" } ?? (conv.kernelSize == (1, 1) ? "gemm" : "im2col")
             return "conv\(conv.kernelSize.0)x\(conv.kernelSize.1)/\(conv.stride.0) \(conv.inChannels)→\(conv.outChannels) "
                 + "\(h)×\(w) \(kind)\(conv.fusedMaxPool ? "+pool" : "")"
         }
