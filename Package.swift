@@ -30,10 +30,13 @@ let package = Package(
         // OpenBLAS's GEMM, opened with dlopen on first use (see include/COpenBLAS.h); the
         // runtime library comes from Debian's libopenblas0 (scripts/install-deps.sh).
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        // vidclass's own GEMM for weights packed once (AVX2/FMA, chosen at run time; see
+        // include/CKernels.h). Optimized in debug builds too, so tests run at a usable speed.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
         // MARK: - Libraries
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: swiftSettings),
-        .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: swiftSettings),
+        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: swiftSettings),
         .target(name: "NeuralNetwork", dependencies: ["Tensors"], swiftSettings: swiftSettings),
         .target(name: "VideoClassification", dependencies: ["VideoIO", "NeuralNetwork", "Tensors"],
                 resources: [.copy("Resources")], swiftSettings: swiftSettings),

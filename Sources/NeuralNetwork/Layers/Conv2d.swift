@@ -119,10 +119,12 @@ public final class Conv2d: Layer {
     /// Largest Winograd output tile: 4 uses F(4×4, 3×3) where its tiles fit the image with little
     /// waste (else F(2×2, 3×3)); 2 always uses F(2×2, 3×3).
     public var winogradTile = 4
-    private var winograd4Filters: [Float]?
+    private var winograd4Filters: WeightMatrices?
     /// Set for inference snapshots (BatchNorm folded): weights are treated as constant.
     var weightsFrozen = false
-    private var winogradFilters: [Float]?
+    private var winogradFilters: WeightMatrices?
+    /// The weights as the im2col GEMMs read them, packed once when ``weightsFrozen``.
+    private var gemmWeights: WeightMatrices?
 
     func workspaceBuffers(_ count: Int) -> [ScratchBuffer] { scratch(count) }
 
@@ -149,13 +151,15 @@ public final class Conv2d: Layer {
             // Fused (inference) layers never change their weights: transform the filters once.
             // Trainable layers transform them on every call, so updates are always seen.
             if tile == 4 {
-                let filters = (weightsFrozen ? winograd4Filters : nil) ?? makeWinograd4Filters()
+                let filters = (weightsFrozen ? winograd4Filters : nil)
+                    ?? WeightMatrices(makeWinograd4Filters(), count: 36, rows: outChannels, columns: inChannels, pack: weightsFrozen)
                 if weightsFrozen { winograd4Filters = filters }
                 winograd4Convolve(input, residual: residual, filters: filters, output: &output)
                 outputCache = output
                 return output
             }
-            let filters = (weightsFrozen ? winogradFilters : nil) ?? makeWinogradFilters()
+            let filters = (weightsFrozen ? winogradFilters : nil)
+                ?? WeightMatrices(makeWinogradFilters(), count: 16, rows: outChannels, columns: inChannels, pack: weightsFrozen)
             if weightsFrozen { winogradFilters = filters }
             winogradConvolve(input, residual: residual, filters: filters, output: &output)
             outputCache = output
@@ -174,7 +178,10 @@ public final class Conv2d: Layer {
         let spaces = scratch(workers)
         let biasValues = bias?.value
         let relu = fusedReLU, pool = fusedMaxPool, cout = outChannels
-        let x = UncheckedSendable(input), w = UncheckedSendable(weight.value)
+        let weights = (weightsFrozen ? gemmWeights : nil)
+            ?? WeightMatrices(weight.value.scalars, count: groups, rows: coutG, columns: k, pack: weightsFrozen)
+        if weightsFrozen { gemmWeights = weights }
+        let x = UncheckedSendable(input)
         let res = UncheckedSendable(residual)
         let y = UncheckedSendable(output.storage.pointer)
         let biasPtr = UncheckedSendable(biasValues)
@@ -187,7 +194,7 @@ public final class Conv2d: Layer {
             let base = space.reserve(colCount + stageCount)
             let cols = base, stage = base + colCount
             x.value.withUnsafeBufferPointer { xp in
-                w.value.withUnsafeBufferPointer { wp in
+                do {
                     for unit in partition(units, worker: worker, of: workers) {
                         let first = unit * nb, count = min(nb, n - first), width = count * hw
                         if needsColumns && count == 1 && !staged && bandRows < oh {
@@ -199,10 +206,8 @@ public final class Conv2d: Layer {
                                 im2col(xp.baseAddress! + first * inPlane, g, columns: cols, rowStride: bandWidth,
                                        outputRows: rows)
                                 for gi in 0..<groups {
-                                    GEMM.multiply(transposeA: false, transposeB: false, m: coutG, n: bandWidth, k: k,
-                                                  a: wp.baseAddress! + gi * coutG * k, lda: k,
-                                                  b: cols + gi * k * bandWidth, ldb: bandWidth,
-                                                  c: dst + gi * coutG * hw + y0 * ow, ldc: hw, parallel: innerParallel)
+                                    weights.multiply(gi, n: bandWidth, b: cols + gi * k * bandWidth, ldb: bandWidth,
+                                                     c: dst + gi * coutG * hw + y0 * ow, ldc: hw, parallel: innerParallel)
                                 }
                             }
                             Conv2d.epilogue(src: dst, rowStride: hw, dst: dst, channels: cout, oh: oh, ow: ow,
@@ -222,10 +227,8 @@ public final class Conv2d: Layer {
                         }
                         let dst = staged ? stage : y.value + first * outPlane
                         for gi in 0..<groups {
-                            GEMM.multiply(transposeA: false, transposeB: false, m: coutG, n: width, k: k,
-                                          a: wp.baseAddress! + gi * coutG * k, lda: k,
-                                          b: b + gi * k * width, ldb: width,
-                                          c: dst + gi * coutG * width, ldc: width, parallel: innerParallel)
+                            weights.multiply(gi, n: width, b: b + gi * k * width, ldb: width,
+                                             c: dst + gi * coutG * width, ldc: width, parallel: innerParallel)
                         }
                         for i in 0..<count {
                             let image = first + i

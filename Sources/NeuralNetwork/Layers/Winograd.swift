@@ -39,7 +39,7 @@ extension Conv2d {
     }
 
     /// Winograd convolution with the same epilogue options as ``convolve(_:residual:)``.
-    func winogradConvolve(_ input: Tensor, residual: Tensor?, filters: [Float], output: inout Tensor) {
+    func winogradConvolve(_ input: Tensor, residual: Tensor?, filters: WeightMatrices, output: inout Tensor) {
         let n = input.shape[0], h = input.shape[2], w = input.shape[3]
         let cin = inChannels, cout = outChannels
         let th = (h + 1) / 2, tw = (w + 1) / 2
@@ -56,12 +56,11 @@ extension Conv2d {
         let spaces = workspaceBuffers(workers)
         let geometry = WinogradTiles(conv: self, input: input, residual: residual)
         let x = UncheckedSendable(input), y = UncheckedSendable(output.storage.pointer)
-        let uBox = UncheckedSendable(filters)
         parallelFor(workers) { worker in
             let base = spaces[worker].reserve(16 * (cin + cout) * tMax + geometry.scratchCount)
             let v = base, m = base + 16 * cin * tMax, scratch = m + 16 * cout * tMax
             x.value.withUnsafeBufferPointer { xp in
-                uBox.value.withUnsafeBufferPointer { up in
+                do {
                     for unit in partition(units, worker: worker, of: workers) {
                         let first = rowBlocked ? unit / unitsPerImage : unit * nb
                         let count = rowBlocked ? 1 : min(nb, n - first)
@@ -76,10 +75,8 @@ extension Conv2d {
                         }
                         // 16 GEMMs: M[ξ] (Cout × t) = U[ξ] (Cout × Cin) · V[ξ] (Cin × t).
                         for xi in 0..<16 {
-                            GEMM.multiply(transposeA: false, transposeB: false, m: cout, n: t, k: cin,
-                                          a: up.baseAddress! + xi * cout * cin, lda: cin,
-                                          b: v + xi * cin * t, ldb: t,
-                                          c: m + xi * cout * t, ldc: t, parallel: innerParallel)
+                            filters.multiply(xi, n: t, b: v + xi * cin * t, ldb: t, c: m + xi * cout * t, ldc: t,
+                                             parallel: innerParallel)
                         }
                         for i in 0..<count {
                             for co in 0..<cout {
@@ -97,7 +94,7 @@ extension Conv2d {
     /// threads split the input transform by input channel, then the GEMMs and the output transform
     /// by output channel, so each thread packs only its share of the transformed filters, which
     /// dominate the work there, and every GEMM is as wide as the batch.
-    private func winogradConvolveSplittingChannels(_ input: Tensor, residual: Tensor?, filters: [Float],
+    private func winogradConvolveSplittingChannels(_ input: Tensor, residual: Tensor?, filters: WeightMatrices,
                                                    output: inout Tensor) {
         let n = input.shape[0], h = input.shape[2], w = input.shape[3]
         let cin = inChannels, cout = outChannels
@@ -109,7 +106,6 @@ extension Conv2d {
         for worker in 0..<workers { _ = spaces[worker].reserve(geometry.scratchCount) }
         let v = UncheckedSendable(shared), m = UncheckedSendable(shared + 16 * cin * t)
         let x = UncheckedSendable(input), y = UncheckedSendable(output.storage.pointer)
-        let uBox = UncheckedSendable(filters)
         parallelFor(workers) { worker in
             let scratch = spaces[worker].pointer
             x.value.withUnsafeBufferPointer { xp in
@@ -125,13 +121,9 @@ extension Conv2d {
             let scratch = spaces[worker].pointer
             let channels = partition(cout, worker: worker, of: workers)
             guard !channels.isEmpty else { return }
-            uBox.value.withUnsafeBufferPointer { up in
-                for xi in 0..<16 {
-                    GEMM.multiply(transposeA: false, transposeB: false, m: channels.count, n: t, k: cin,
-                                  a: up.baseAddress! + (xi * cout + channels.lowerBound) * cin, lda: cin,
-                                  b: v.value + xi * cin * t, ldb: t,
-                                  c: m.value + (xi * cout + channels.lowerBound) * t, ldc: t, parallel: false)
-                }
+            for xi in 0..<16 {
+                filters.multiply(xi, rows: channels, n: t, b: v.value + xi * cin * t, ldb: t,
+                                 c: m.value + (xi * cout + channels.lowerBound) * t, ldc: t, parallel: false)
             }
             for i in 0..<n {
                 for co in channels {

@@ -42,7 +42,7 @@ extension Conv2d {
         return h >= 6 && w >= 6 && Double(16 * th * tw) <= 1.15 * f2
     }
 
-    func winograd4Convolve(_ input: Tensor, residual: Tensor?, filters: [Float], output: inout Tensor) {
+    func winograd4Convolve(_ input: Tensor, residual: Tensor?, filters: WeightMatrices, output: inout Tensor) {
         let n = input.shape[0], h = input.shape[2], w = input.shape[3]
         let cin = inChannels, cout = outChannels
         let th = (h + 3) / 4, tw = (w + 3) / 4
@@ -57,7 +57,6 @@ extension Conv2d {
         let outPlane = cout * oh * ow
         let x = UncheckedSendable(input), res = UncheckedSendable(residual), bias = UncheckedSendable(self.bias?.value)
         let y = UncheckedSendable(output.storage.pointer)
-        let uBox = UncheckedSendable(filters)
         let pw = 4 * tw + 2, ysStride = tw + 8
         parallelFor(workers) { worker in
             let base = spaces[worker].reserve(36 * (cin + cout) * tMax + 12 * pw + 16 * ysStride + 24 * 8 + 16)
@@ -65,7 +64,7 @@ extension Conv2d {
             let rows = m + 36 * cout * tMax, trows = rows + 6 * pw, ys = trows + 6 * pw
             let sb = ys + 16 * ysStride  // 24 vectors of Aᵀ m
             x.value.withUnsafeBufferPointer { xp in
-                uBox.value.withUnsafeBufferPointer { up in
+                do {
                     for unit in partition(units, worker: worker, of: workers) {
                         let first = rowBlocked ? unit / unitsPerImage : unit * nb
                         let count = rowBlocked ? 1 : min(nb, n - first)
@@ -127,10 +126,8 @@ extension Conv2d {
                             }
                         }
                         for xi in 0..<36 {
-                            GEMM.multiply(transposeA: false, transposeB: false, m: cout, n: t, k: cin,
-                                          a: up.baseAddress! + xi * cout * cin, lda: cin,
-                                          b: v + xi * cin * t, ldb: t,
-                                          c: m + xi * cout * t, ldc: t, parallel: innerParallel)
+                            filters.multiply(xi, n: t, b: v + xi * cin * t, ldb: t, c: m + xi * cout * t, ldc: t,
+                                             parallel: innerParallel)
                         }
                         // Output transform Y = Aᵀ m A (4×4 per tile), then bias, residual, ReLU, pooling.
                         let plane = cout * t

@@ -1,0 +1,35 @@
+// vidclass's own single-precision GEMM for matrices known ahead of time (a network's weights).
+//
+// OpenBLAS repacks both operands of every product. For inference the left operand is a layer's
+// weights, fixed once the model is loaded, so vidclass packs them once (vc_pack_a) into the panel
+// layout its AVX2/FMA micro-kernel reads, and each product (vc_gemm_packed) packs only the right
+// operand, writes C without a separate pass to clear it, and can compute a slice of C's rows. On a
+// CPU without AVX2 and FMA, vc_packed_gemm_available() is 0 and vidclass keeps using OpenBLAS.
+#pragma once
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when this CPU runs the packed GEMM (AVX2 and FMA), else 0.
+int vc_packed_gemm_available(void);
+
+/// Floats needed to hold an m × k matrix packed by vc_pack_a (rows rounded up to the panel height).
+size_t vc_packed_a_count(int m, int k);
+
+/// Packs the row-major m × k matrix `a` (leading dimension lda) into `packed`, which holds
+/// vc_packed_a_count(m, k) floats.
+void vc_pack_a(int m, int k, const float *a, int lda, float *packed);
+
+/// Row-major C[rows] = A[rows] · B for the rows `row0 ..< row0 + rows` of the packed m × k matrix A
+/// (any sub-range), with B k × n (leading dimension ldb). `c` points at C's row `row0`; each of its
+/// rows has leading dimension ldc. With `accumulate` nonzero C += A·B, otherwise C is overwritten
+/// (it may hold garbage). The caller partitions work across threads; this runs on the calling one.
+void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const float *b, int ldb,
+                    float *c, int ldc, int accumulate);
+
+#ifdef __cplusplus
+}
+#endif

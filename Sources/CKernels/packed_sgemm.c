@@ -1,0 +1,202 @@
+// The packed-weights GEMM (see include/CKernels.h): BLIS-style blocking around a 6 × 16 AVX2/FMA
+// micro-kernel (12 accumulators of 8 floats; per step of k, two loads of B, six broadcasts of A).
+//
+//   for each block of NC columns of B and C:
+//     for each block of KC rows of B (the shared dimension):
+//       pack that KC × NC block of B into NR-column panels (zero-padded)   -- stays in L2/L3
+//       for each block of MC rows of A (already packed, MR-row panels):  -- stays in L2
+//         for each NR-column panel of B:                                  -- stays in L1
+//           for each MR-row panel of A: 6 × 16 tile of C += panel · panel
+
+#include "CKernels.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+enum { MR = 6, NR = 16, KC = 256, NC = 2048, MC_PANELS = 20 };
+
+size_t vc_packed_a_count(int m, int k) {
+    return (size_t)((m + MR - 1) / MR) * MR * (size_t)k;
+}
+
+void vc_pack_a(int m, int k, const float *a, int lda, float *packed) {
+    int panels = (m + MR - 1) / MR;
+    for (int p = 0; p < panels; p++) {
+        float *dst = packed + (size_t)p * k * MR;
+        for (int r = 0; r < MR; r++) {
+            int row = p * MR + r;
+            if (row < m) {
+                const float *src = a + (size_t)row * lda;
+                for (int kk = 0; kk < k; kk++) dst[(size_t)kk * MR + r] = src[kk];
+            } else {
+                for (int kk = 0; kk < k; kk++) dst[(size_t)kk * MR + r] = 0;
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+
+int vc_packed_gemm_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+// One KC × NC block of B for each thread, allocated on first use and freed when the thread ends.
+static pthread_key_t bufferKey;
+static pthread_once_t bufferOnce = PTHREAD_ONCE_INIT;
+static void makeBufferKey(void) { pthread_key_create(&bufferKey, free); }
+
+static float *threadBuffer(void) {
+    pthread_once(&bufferOnce, makeBufferKey);
+    float *buffer = pthread_getspecific(bufferKey);
+    if (buffer == NULL) {
+        buffer = aligned_alloc(64, sizeof(float) * KC * NC);
+        if (buffer == NULL) abort();
+        pthread_setspecific(bufferKey, buffer);
+    }
+    return buffer;
+}
+
+// B's kc × nc block (row-major, leading dimension ldb) into NR-column panels, each kc × NR.
+__attribute__((target("avx2,fma")))
+static void packB(int kc, int nc, const float *b, int ldb, float *bp) {
+    int full = nc / NR;
+    for (int j = 0; j < full; j++) {
+        const float *src = b + j * NR;
+        float *dst = bp + (size_t)j * kc * NR;
+        for (int kk = 0; kk < kc; kk++) {
+            const float *s = src + (size_t)kk * ldb;
+            _mm256_store_ps(dst + kk * NR, _mm256_loadu_ps(s));
+            _mm256_store_ps(dst + kk * NR + 8, _mm256_loadu_ps(s + 8));
+        }
+    }
+    int rest = nc - full * NR;
+    if (rest > 0) {
+        const float *src = b + full * NR;
+        float *dst = bp + (size_t)full * kc * NR;
+        for (int kk = 0; kk < kc; kk++) {
+            const float *s = src + (size_t)kk * ldb;
+            float *d = dst + kk * NR;
+            int j = 0;
+            for (; j < rest; j++) d[j] = s[j];
+            for (; j < NR; j++) d[j] = 0;
+        }
+    }
+}
+
+// C's tile rows rlo ..< rhi (row r at c + (r - rlo) · ldc) and columns 0 ..< cols (+)= a · b,
+// a: kc × MR (packed), b: kc × NR (packed, 32-byte aligned).
+__attribute__((target("avx2,fma")))
+static void kernel6x16(int kc, const float *restrict a, const float *restrict b, float *c, int ldc,
+                       int rlo, int rhi, int cols, int accumulate) {
+    __m256 c0a = _mm256_setzero_ps(), c0b = _mm256_setzero_ps();
+    __m256 c1a = _mm256_setzero_ps(), c1b = _mm256_setzero_ps();
+    __m256 c2a = _mm256_setzero_ps(), c2b = _mm256_setzero_ps();
+    __m256 c3a = _mm256_setzero_ps(), c3b = _mm256_setzero_ps();
+    __m256 c4a = _mm256_setzero_ps(), c4b = _mm256_setzero_ps();
+    __m256 c5a = _mm256_setzero_ps(), c5b = _mm256_setzero_ps();
+#pragma clang loop unroll_count(4)
+    for (int p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        __m256 x;
+        x = _mm256_broadcast_ss(a + 0); c0a = _mm256_fmadd_ps(x, b0, c0a); c0b = _mm256_fmadd_ps(x, b1, c0b);
+        x = _mm256_broadcast_ss(a + 1); c1a = _mm256_fmadd_ps(x, b0, c1a); c1b = _mm256_fmadd_ps(x, b1, c1b);
+        x = _mm256_broadcast_ss(a + 2); c2a = _mm256_fmadd_ps(x, b0, c2a); c2b = _mm256_fmadd_ps(x, b1, c2b);
+        x = _mm256_broadcast_ss(a + 3); c3a = _mm256_fmadd_ps(x, b0, c3a); c3b = _mm256_fmadd_ps(x, b1, c3b);
+        x = _mm256_broadcast_ss(a + 4); c4a = _mm256_fmadd_ps(x, b0, c4a); c4b = _mm256_fmadd_ps(x, b1, c4b);
+        x = _mm256_broadcast_ss(a + 5); c5a = _mm256_fmadd_ps(x, b0, c5a); c5b = _mm256_fmadd_ps(x, b1, c5b);
+        a += MR;
+        b += NR;
+    }
+    if (rlo == 0 && rhi == MR && cols == NR) {
+#define VC_STORE_ROW(r, lo, hi)                                                              \
+    do {                                                                                     \
+        float *row = c + (size_t)(r) * ldc;                                                  \
+        if (accumulate) {                                                                    \
+            _mm256_storeu_ps(row, _mm256_add_ps(_mm256_loadu_ps(row), lo));                  \
+            _mm256_storeu_ps(row + 8, _mm256_add_ps(_mm256_loadu_ps(row + 8), hi));          \
+        } else {                                                                             \
+            _mm256_storeu_ps(row, lo);                                                       \
+            _mm256_storeu_ps(row + 8, hi);                                                   \
+        }                                                                                    \
+    } while (0)
+        VC_STORE_ROW(0, c0a, c0b);
+        VC_STORE_ROW(1, c1a, c1b);
+        VC_STORE_ROW(2, c2a, c2b);
+        VC_STORE_ROW(3, c3a, c3b);
+        VC_STORE_ROW(4, c4a, c4b);
+        VC_STORE_ROW(5, c5a, c5b);
+#undef VC_STORE_ROW
+        return;
+    }
+    float tile[MR][NR] __attribute__((aligned(32)));
+    _mm256_store_ps(tile[0], c0a); _mm256_store_ps(tile[0] + 8, c0b);
+    _mm256_store_ps(tile[1], c1a); _mm256_store_ps(tile[1] + 8, c1b);
+    _mm256_store_ps(tile[2], c2a); _mm256_store_ps(tile[2] + 8, c2b);
+    _mm256_store_ps(tile[3], c3a); _mm256_store_ps(tile[3] + 8, c3b);
+    _mm256_store_ps(tile[4], c4a); _mm256_store_ps(tile[4] + 8, c4b);
+    _mm256_store_ps(tile[5], c5a); _mm256_store_ps(tile[5] + 8, c5b);
+    for (int r = rlo; r < rhi; r++) {
+        float *row = c + (size_t)(r - rlo) * ldc;
+        if (accumulate) {
+            for (int j = 0; j < cols; j++) row[j] += tile[r][j];
+        } else {
+            for (int j = 0; j < cols; j++) row[j] = tile[r][j];
+        }
+    }
+}
+
+void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const float *b, int ldb,
+                    float *c, int ldc, int accumulate) {
+    if (rows <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (!accumulate) {
+            for (int r = 0; r < rows; r++) memset(c + (size_t)r * ldc, 0, sizeof(float) * (size_t)n);
+        }
+        return;
+    }
+    float *bp = threadBuffer();
+    int firstPanel = row0 / MR, endPanel = (row0 + rows + MR - 1) / MR;
+    for (int jc = 0; jc < n; jc += NC) {
+        int nc = n - jc < NC ? n - jc : NC;
+        int columnPanels = (nc + NR - 1) / NR;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = k - pc < KC ? k - pc : KC;
+            packB(kc, nc, b + (size_t)pc * ldb + jc, ldb, bp);
+            int add = accumulate || pc > 0;
+            for (int ic = firstPanel; ic < endPanel; ic += MC_PANELS) {
+                int icEnd = ic + MC_PANELS < endPanel ? ic + MC_PANELS : endPanel;
+                for (int jr = 0; jr < columnPanels; jr++) {
+                    int cols = nc - jr * NR < NR ? nc - jr * NR : NR;
+                    const float *bPanel = bp + (size_t)jr * kc * NR;
+                    for (int p = ic; p < icEnd; p++) {
+                        int top = p * MR;
+                        int rlo = row0 > top ? row0 - top : 0;
+                        int rhi = row0 + rows < top + MR ? row0 + rows - top : MR;
+                        float *tile = c + (size_t)(top + rlo - row0) * ldc + jc + jr * NR;
+                        kernel6x16(kc, packed + (size_t)p * k * MR + (size_t)pc * MR, bPanel, tile, ldc, rlo, rhi,
+                                   cols, add);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#else
+
+int vc_packed_gemm_available(void) { return 0; }
+
+void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const float *b, int ldb,
+                    float *c, int ldc, int accumulate) {
+    (void)row0; (void)rows; (void)n; (void)k; (void)packed; (void)b; (void)ldb; (void)c; (void)ldc; (void)accumulate;
+    abort();  // callers check vc_packed_gemm_available() first
+}
+
+#endif

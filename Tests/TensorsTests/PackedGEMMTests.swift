@@ -1,0 +1,80 @@
+import Testing
+@testable import Tensors
+
+/// vidclass's own GEMM for packed weights (``WeightMatrices``) against a naive product in Float64:
+/// edges of the 6 × 16 tiles, the 256-deep and 2048-wide blocks, row slices, several matrices,
+/// leading dimensions wider than the matrices, and the multi-threaded split.
+@Suite struct PackedGEMMTests {
+    struct Shape: CustomTestStringConvertible, Sendable {
+        var m: Int, n: Int, k: Int, count = 1, rows: Range<Int>? = nil, pad = 0, threads = 1
+        var testDescription: String { "\(count)×\(m)×\(k) · \(k)×\(n) rows \(rows.map { "\($0)" } ?? "all") pad \(pad) threads \(threads)" }
+    }
+
+    @Test(arguments: [
+        Shape(m: 6, n: 16, k: 1),
+        Shape(m: 7, n: 17, k: 3),
+        Shape(m: 64, n: 3136, k: 147),
+        Shape(m: 5, n: 33, k: 600, pad: 3),
+        Shape(m: 13, n: 2100, k: 20),
+        Shape(m: 512, n: 64, k: 300, count: 3, rows: 250..<512),
+        Shape(m: 40, n: 50, k: 9, count: 2, rows: 7..<29, pad: 5),
+        Shape(m: 600, n: 40, k: 100, rows: 3..<599, threads: 2),
+        Shape(m: 30, n: 700, k: 130, rows: 1..<29, threads: 2),
+    ])
+    func packedProductMatchesNaiveProduct(_ s: Shape) {
+        guard WeightMatrices.packingAvailable else { return }
+        let saved = ComputeThreads.count
+        ComputeThreads.count = s.threads
+        defer { ComputeThreads.count = saved }
+        var rng = SplitMix64(seed: UInt64(s.m * 131 + s.n * 7 + s.k))
+        let w = Tensor.normal(shape: [s.count * s.m * s.k], using: &rng).scalars
+        let ldb = s.n + s.pad, ldc = s.n + s.pad
+        let b = Tensor.normal(shape: [s.k * ldb], using: &rng).scalars
+        let packed = WeightMatrices(w, count: s.count, rows: s.m, columns: s.k, pack: true)
+        let plain = WeightMatrices(w, count: s.count, rows: s.m, columns: s.k, pack: false)
+        #expect(packed.isPacked && !plain.isPacked)
+        let rows = s.rows ?? 0..<s.m
+        for index in 0..<s.count {
+            // C starts as garbage (NaN): every element in the slice must be written, none outside it.
+            var c = [Float](repeating: .nan, count: rows.count * ldc)
+            var reference = c
+            c.withUnsafeMutableBufferPointer { cp in
+                b.withUnsafeBufferPointer { bp in
+                    packed.multiply(index, rows: s.rows, n: s.n, b: bp.baseAddress!, ldb: ldb, c: cp.baseAddress!, ldc: ldc)
+                }
+            }
+            reference.withUnsafeMutableBufferPointer { cp in
+                b.withUnsafeBufferPointer { bp in
+                    plain.multiply(index, rows: s.rows, n: s.n, b: bp.baseAddress!, ldb: ldb, c: cp.baseAddress!, ldc: ldc)
+                }
+            }
+            var worst = 0.0
+            for (i, row) in rows.enumerated() {
+                for j in 0..<ldc {
+                    let got = c[i * ldc + j]
+                    if j >= s.n {
+                        #expect(got.isNaN, "column \(j) past n was written")
+                        continue
+                    }
+                    var exact = 0.0
+                    for p in 0..<s.k { exact += Double(w[(index * s.m + row) * s.k + p]) * Double(b[p * ldb + j]) }
+                    worst = max(worst, abs(Double(got) - exact) / max(1, abs(exact)))
+                    #expect(abs(Double(reference[i * ldc + j]) - exact) / max(1, abs(exact)) < 1e-4)
+                }
+            }
+            #expect(worst < 1e-4, "largest relative error \(worst)")
+        }
+    }
+
+    @Test func unpackedWeightsUseOpenBLAS() {
+        let w: [Float] = [1, 2, 3, 4, 5, 6]  // 2 × 3
+        let b: [Float] = [1, 0, 0, 1, 1, 1]  // 3 × 2
+        var c = [Float](repeating: 0, count: 4)
+        let matrices = WeightMatrices(w, count: 1, rows: 2, columns: 3, pack: false)
+        #expect(!matrices.isPacked)
+        c.withUnsafeMutableBufferPointer { cp in
+            b.withUnsafeBufferPointer { matrices.multiply(0, n: 2, b: $0.baseAddress!, ldb: 2, c: cp.baseAddress!, ldc: 2) }
+        }
+        #expect(c == [4, 5, 10, 11])
+    }
+}
