@@ -152,6 +152,106 @@ static void kernel6x16(int kc, const float *restrict a, const float *restrict b,
     }
 }
 
+
+// A's MC × KC block for vc_gemm (each thread its own).
+static pthread_key_t aBufferKey;
+static pthread_once_t aBufferOnce = PTHREAD_ONCE_INIT;
+static void makeABufferKey(void) { pthread_key_create(&aBufferKey, free); }
+
+static float *threadABuffer(void) {
+    pthread_once(&aBufferOnce, makeABufferKey);
+    float *buffer = pthread_getspecific(aBufferKey);
+    if (buffer == NULL) {
+        buffer = aligned_alloc(64, sizeof(float) * KC * MC_PANELS * MR);
+        if (buffer == NULL) abort();
+        pthread_setspecific(aBufferKey, buffer);
+    }
+    return buffer;
+}
+
+// alpha · op(A)'s rows i0 ..< i0 + mc and columns p0 ..< p0 + kc into MR-row panels of kc × MR.
+static void packABlock(int transpose, int mc, int kc, float alpha, const float *a, int lda, int i0, int p0,
+                       float *ap) {
+    int panels = (mc + MR - 1) / MR;
+    for (int p = 0; p < panels; p++) {
+        float *dst = ap + (size_t)p * kc * MR;
+        int valid = mc - p * MR < MR ? mc - p * MR : MR;
+        for (int kk = 0; kk < kc; kk++) {
+            float *d = dst + (size_t)kk * MR;
+            int r = 0;
+            if (transpose) {
+                const float *src = a + (size_t)(p0 + kk) * lda + i0 + p * MR;
+                for (; r < valid; r++) d[r] = alpha * src[r];
+            } else {
+                const float *src = a + (size_t)(i0 + p * MR) * lda + p0 + kk;
+                for (; r < valid; r++) d[r] = alpha * src[(size_t)r * lda];
+            }
+            for (; r < MR; r++) d[r] = 0;
+        }
+    }
+}
+
+// op(B)ᵀ's block: B stored n × k (leading dimension ldb), kc × nc of op(B) = Bᵀ into NR-column panels.
+static void packBTransposed(int kc, int nc, const float *b, int ldb, float *bp) {
+    int panels = (nc + NR - 1) / NR;
+    for (int j = 0; j < panels; j++) {
+        float *dst = bp + (size_t)j * kc * NR;
+        int valid = nc - j * NR < NR ? nc - j * NR : NR;
+        for (int col = 0; col < valid; col++) {
+            const float *src = b + (size_t)(j * NR + col) * ldb;
+            for (int kk = 0; kk < kc; kk++) dst[kk * NR + col] = src[kk];
+        }
+        for (int col = valid; col < NR; col++) {
+            for (int kk = 0; kk < kc; kk++) dst[kk * NR + col] = 0;
+        }
+    }
+}
+
+void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, const float *a, int lda,
+             const float *b, int ldb, float beta, float *c, int ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (beta != 1) {
+        for (int i = 0; i < m; i++) {
+            float *row = c + (size_t)i * ldc;
+            if (beta == 0) {
+                if (k <= 0) memset(row, 0, sizeof(float) * (size_t)n);
+            } else {
+                for (int j = 0; j < n; j++) row[j] *= beta;
+            }
+        }
+    }
+    if (k <= 0) return;
+    float *bp = threadBuffer(), *ap = threadABuffer();
+    enum { MC = MC_PANELS * MR };
+    for (int jc = 0; jc < n; jc += NC) {
+        int nc = n - jc < NC ? n - jc : NC;
+        int columnPanels = (nc + NR - 1) / NR;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = k - pc < KC ? k - pc : KC;
+            if (transposeB) {
+                packBTransposed(kc, nc, b + (size_t)jc * ldb + pc, ldb, bp);
+            } else {
+                packB(kc, nc, b + (size_t)pc * ldb + jc, ldb, bp);
+            }
+            int add = beta != 0 || pc > 0;
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = m - ic < MC ? m - ic : MC;
+                packABlock(transposeA, mc, kc, alpha, a, lda, ic, pc, ap);
+                int rowPanels = (mc + MR - 1) / MR;
+                for (int jr = 0; jr < columnPanels; jr++) {
+                    int cols = nc - jr * NR < NR ? nc - jr * NR : NR;
+                    const float *bPanel = bp + (size_t)jr * kc * NR;
+                    for (int p = 0; p < rowPanels; p++) {
+                        int rows = mc - p * MR < MR ? mc - p * MR : MR;
+                        kernel6x16(kc, ap + (size_t)p * kc * MR, bPanel, c + (size_t)(ic + p * MR) * ldc + jc + jr * NR,
+                                   ldc, 0, rows, cols, add);
+                    }
+                }
+            }
+        }
+    }
+}
+
 void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const float *b, int ldb,
                     float *c, int ldc, int accumulate) {
     if (rows <= 0 || n <= 0) return;
@@ -192,6 +292,13 @@ void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const
 #else
 
 int vc_packed_gemm_available(void) { return 0; }
+
+void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, const float *a, int lda,
+             const float *b, int ldb, float beta, float *c, int ldc) {
+    (void)transposeA; (void)transposeB; (void)m; (void)n; (void)k; (void)alpha; (void)a; (void)lda;
+    (void)b; (void)ldb; (void)beta; (void)c; (void)ldc;
+    abort();  // callers check vc_packed_gemm_available() first
+}
 
 void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const float *b, int ldb,
                     float *c, int ldc, int accumulate) {

@@ -11,6 +11,10 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     /// Creates a generator; equal seeds give equal sequences.
     public init(seed: UInt64) { state = seed }
 
+    /// Set for building a network whose weights are all loaded right after: ``Tensor/uniform(shape:bound:using:)``
+    /// and ``Tensor/normal(shape:std:using:)`` then give zeros instead of spending time on draws.
+    package var skipsTensorDraws = false
+
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -42,6 +46,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 extension Tensor {
     /// A tensor of independent uniform samples in `[-bound, bound)`.
     public static func uniform(shape: [Int], bound: Float, using rng: inout SplitMix64) -> Tensor {
+        if rng.skipsTensorDraws { return Tensor(shape: shape) }
         var t = Tensor(uninitializedShape: shape)
         t.withUnsafeMutableBufferPointer { p in
             for i in p.indices { p[i] = rng.nextFloat(in: -bound, bound) }
@@ -51,6 +56,7 @@ extension Tensor {
 
     /// A tensor of independent standard-normal samples times `std`.
     public static func normal(shape: [Int], std: Float = 1, using rng: inout SplitMix64) -> Tensor {
+        if rng.skipsTensorDraws { return Tensor(shape: shape) }
         var t = Tensor(uninitializedShape: shape)
         t.withUnsafeMutableBufferPointer { p in
             for i in p.indices { p[i] = std * rng.nextNormal() }

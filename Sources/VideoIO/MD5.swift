@@ -4,10 +4,13 @@ import CFFmpeg
 public enum MD5 {
     /// The lowercase hex MD5 of `bytes`.
     public static func hex(of bytes: [UInt8]) -> String {
+        bytes.withUnsafeBytes { hex(of: $0) }
+    }
+
+    /// The lowercase hex MD5 of the bytes in `buffer`.
+    public static func hex(of buffer: UnsafeRawBufferPointer) -> String {
         var digest = [UInt8](repeating: 0, count: 16)
-        bytes.withUnsafeBufferPointer { buffer in
-            av_md5_sum(&digest, buffer.baseAddress, buffer.count)
-        }
+        av_md5_sum(&digest, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count)
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(32)

@@ -78,3 +78,36 @@ import Testing
         #expect(c == [4, 5, 10, 11])
     }
 }
+
+/// ``GEMM/multiply`` (vidclass's own kernel when the CPU has AVX2 and FMA) against a naive product:
+/// every transpose combination, alpha and beta, blocks deeper than 256 and row blocks past 120.
+@Suite struct GEMMEntryPointTests {
+    @Test(arguments: [
+        (false, false, 7, 9, 5, Float(1), Float(0)),
+        (true, false, 130, 33, 300, Float(1), Float(1)),
+        (false, true, 16, 1024, 256, Float(1), Float(0)),
+        (true, true, 125, 70, 270, Float(0.5), Float(2)),
+        (false, false, 1, 1, 1, Float(-1), Float(0.25)),
+    ])
+    func productMatchesNaiveProduct(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float) {
+        var rng = SplitMix64(seed: UInt64(m + 1000 * n + k))
+        let a = Tensor.normal(shape: transposeA ? [k, m] : [m, k], using: &rng).scalars
+        let b = Tensor.normal(shape: transposeB ? [n, k] : [k, n], using: &rng).scalars
+        let c0 = Tensor.normal(shape: [m, n], using: &rng).scalars
+        var c = beta == 0 ? [Float](repeating: .nan, count: m * n) : c0
+        GEMM.multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                      a: a, lda: transposeA ? m : k, b: b, ldb: transposeB ? k : n, beta: beta, c: &c, ldc: n)
+        var worst = 0.0
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k {
+                    s += Double(transposeA ? a[p * m + i] : a[i * k + p]) * Double(transposeB ? b[j * k + p] : b[p * n + j])
+                }
+                let exact = Double(alpha) * s + (beta == 0 ? 0 : Double(beta) * Double(c0[i * n + j]))
+                worst = max(worst, abs(Double(c[i * n + j]) - exact) / max(1, abs(exact)))
+            }
+        }
+        #expect(worst < 1e-4, "largest relative error \(worst)")
+    }
+}

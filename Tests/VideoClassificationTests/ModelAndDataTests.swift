@@ -32,6 +32,10 @@ struct ModelFileTests {
         let loaded = try VideoModel(contentsOf: path)
         #expect(loaded.card == model.card)
         #expect(loaded.hash.count == 12)
+        // Memory-mapped (a file) and copied (bytes) loading agree, and the hash is the file's MD5.
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(try VideoModel(bytes: bytes, path: path).hash == loaded.hash)
+        #expect(loaded.hash == String(MD5.hex(of: bytes).prefix(12)))
         let clip = Preprocessor(model.card.input).tensor(movingSquare(count: 5))
         let a = VideoClassifier(model: model).probabilities(clip)[0]
         let b = VideoClassifier(model: loaded).probabilities(clip)[0]

@@ -30,6 +30,12 @@ void vc_pack_a(int m, int k, const float *a, int lda, float *packed);
 void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const float *b, int ldb,
                     float *c, int ldc, int accumulate);
 
+/// Row-major C = alpha · op(A) · op(B) + beta · C, as cblas_sgemm(CblasRowMajor, ...) (a transpose
+/// flag of 0 means op(X) = X), packing both operands on the way (for matrices used once, such as
+/// training's). Runs on the calling thread. Only when vc_packed_gemm_available().
+void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, const float *a, int lda,
+             const float *b, int ldb, float beta, float *c, int ldc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,27 +11,34 @@ extension Conv2d {
         kernelSize == (3, 3) && stride == (1, 1) && padding == (1, 1) && dilation == (1, 1) && groups == 1
     }
 
-    /// Transformed filters `U[16][Cout][Cin]`.
+    /// Transformed filters `U[16][Cout][Cin]` = G g Gᵀ.
     func makeWinogradFilters() -> [Float] {
-        let cout = outChannels, cin = inChannels
-        var u = [Float](repeating: 0, count: 16 * cout * cin)
-        let w = weight.value.scalars
-        for co in 0..<cout {
-            for ci in 0..<cin {
-                let g = Array(w[((co * cin + ci) * 9)..<((co * cin + ci) * 9 + 9)])
-                // Gg: 4×3
-                var gg = [Float](repeating: 0, count: 12)
-                for c in 0..<3 {
-                    let g0 = g[c], g1 = g[3 + c], g2 = g[6 + c]
-                    gg[c] = g0
-                    gg[3 + c] = (g0 + g1 + g2) / 2
-                    gg[6 + c] = (g0 - g1 + g2) / 2
-                    gg[9 + c] = g2
-                }
-                for r in 0..<4 {
-                    let a = gg[r * 3], b = gg[r * 3 + 1], c = gg[r * 3 + 2]
-                    let row = [a, (a + b + c) / 2, (a - b + c) / 2, c]
-                    for col in 0..<4 { u[((r * 4 + col) * cout + co) * cin + ci] = row[col] }
+        let cout = outChannels, cin = inChannels, plane = cout * cin
+        var u = [Float](repeating: 0, count: 16 * plane)
+        weight.value.withUnsafeBufferPointer { w in
+            u.withUnsafeMutableBufferPointer { out in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { gg in
+                    for co in 0..<cout {
+                        for ci in 0..<cin {
+                            let g = w.baseAddress! + (co * cin + ci) * 9
+                            // Gg: 4×3.
+                            for c in 0..<3 {
+                                let g0 = g[c], g1 = g[3 + c], g2 = g[6 + c]
+                                gg[c] = g0
+                                gg[3 + c] = (g0 + g1 + g2) / 2
+                                gg[6 + c] = (g0 - g1 + g2) / 2
+                                gg[9 + c] = g2
+                            }
+                            for r in 0..<4 {
+                                let a = gg[r * 3], b = gg[r * 3 + 1], c = gg[r * 3 + 2]
+                                let o = out.baseAddress! + r * 4 * plane + co * cin + ci
+                                o[0] = a
+                                o[plane] = (a + b + c) / 2
+                                o[2 * plane] = (a - b + c) / 2
+                                o[3 * plane] = c
+                            }
+                        }
+                    }
                 }
             }
         }

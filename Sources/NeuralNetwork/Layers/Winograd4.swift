@@ -7,22 +7,37 @@ import Tensors
 extension Conv2d {
     /// Transformed filters `U[36][Cout][Cin]` = G g Gᵀ.
     func makeWinograd4Filters() -> [Float] {
-        let cout = outChannels, cin = inChannels
-        var u = [Float](repeating: 0, count: 36 * cout * cin)
-        let w = weight.value.scalars
-        @inline(__always) func g6(_ a: Float, _ b: Float, _ c: Float) -> [Float] {
-            [a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c]
-        }
-        for co in 0..<cout {
-            for ci in 0..<cin {
-                let base = (co * cin + ci) * 9
-                // Gg: 6×3 (transform each column of g).
-                let c0 = g6(w[base], w[base + 3], w[base + 6])
-                let c1 = g6(w[base + 1], w[base + 4], w[base + 7])
-                let c2 = g6(w[base + 2], w[base + 5], w[base + 8])
-                for r in 0..<6 {
-                    let row = g6(c0[r], c1[r], c2[r])
-                    for col in 0..<6 { u[((r * 6 + col) * cout + co) * cin + ci] = row[col] }
+        let cout = outChannels, cin = inChannels, plane = cout * cin
+        var u = [Float](repeating: 0, count: 36 * plane)
+        weight.value.withUnsafeBufferPointer { w in
+            u.withUnsafeMutableBufferPointer { out in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { gg in
+                    for co in 0..<cout {
+                        for ci in 0..<cin {
+                            let g = w.baseAddress! + (co * cin + ci) * 9
+                            // Gg: 6×3 (each column of g transformed).
+                            for c in 0..<3 {
+                                let a = g[c], b = g[3 + c], cc = g[6 + c]
+                                gg[c] = a / 4
+                                gg[3 + c] = -(a + b + cc) / 6
+                                gg[6 + c] = -(a - b + cc) / 6
+                                gg[9 + c] = a / 24 + b / 12 + cc / 6
+                                gg[12 + c] = a / 24 - b / 12 + cc / 6
+                                gg[15 + c] = cc
+                            }
+                            // (Gg) Gᵀ: each row of Gg transformed.
+                            for r in 0..<6 {
+                                let a = gg[r * 3], b = gg[r * 3 + 1], cc = gg[r * 3 + 2]
+                                let o = out.baseAddress! + r * 6 * plane + co * cin + ci
+                                o[0] = a / 4
+                                o[plane] = -(a + b + cc) / 6
+                                o[2 * plane] = -(a - b + cc) / 6
+                                o[3 * plane] = a / 24 + b / 12 + cc / 6
+                                o[4 * plane] = a / 24 - b / 12 + cc / 6
+                                o[5 * plane] = cc
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -85,13 +85,27 @@ public enum ModelBenchmark {
                                 seconds: seconds, itemsPerIteration: clips, flopsPerIteration: flops)
     }
 
-    /// Times an `n × n × n` single-precision GEMM through the library's GEMM entry point.
-    public static func gemm(n: Int = 2048, iterations: Int = 5, warmup: Int = 1, threads: Int = 2) -> BenchmarkTimings {
+    /// Times an `n × n × n` single-precision GEMM through the library's GEMM entry point (OpenBLAS),
+    /// or with `packed`, through vidclass's own GEMM with the left matrix packed beforehand, as the
+    /// inference layers use it.
+    public static func gemm(n: Int = 2048, iterations: Int = 5, warmup: Int = 1, threads: Int = 2,
+                            packed: Bool = false) -> BenchmarkTimings {
         BLASThreads.count = threads
         var rng = SplitMix64(seed: 3)
         let a = Tensor.normal(shape: [n, n], using: &rng), b = Tensor.normal(shape: [n, n], using: &rng)
-        let seconds = time(iterations: iterations, warmup: warmup) { _ = Tensor.matmul(a, b) }
-        return BenchmarkTimings(label: "sgemm \(n)³", seconds: seconds, itemsPerIteration: 1,
+        let weights = WeightMatrices(a.scalars, count: 1, rows: n, columns: n, pack: packed)
+        var c = Tensor(shape: [n, n])
+        let seconds = time(iterations: iterations, warmup: warmup) {
+            if packed {
+                b.withUnsafeBufferPointer { bp in
+                    weights.multiply(0, n: n, b: bp.baseAddress!, ldb: n, c: c.storage.pointer, ldc: n)
+                }
+            } else {
+                _ = Tensor.matmul(a, b)
+            }
+        }
+        c.makeUnique()
+        return BenchmarkTimings(label: packed ? "packed sgemm \(n)³" : "sgemm \(n)³", seconds: seconds, itemsPerIteration: 1,
                                 flopsPerIteration: 2 * Double(n) * Double(n) * Double(n))
     }
 

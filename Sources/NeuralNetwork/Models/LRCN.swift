@@ -17,10 +17,12 @@ public final class LRCN: Layer {
     private var cachedShape: (b: Int, t: Int) = (0, 0)
     private var cachedInputShape: [Int] = []
 
-    /// Builds the model with PyTorch's default initialisation drawn from `SplitMix64(seed:)`.
-    public init(_ description: ModelDescription, seed: UInt64 = 0) {
+    /// Builds the model with PyTorch's default initialisation drawn from `SplitMix64(seed:)`; with
+    /// `initializingWeights: false` the weights start at zero, for a caller that loads all of them next.
+    public init(_ description: ModelDescription, seed: UInt64 = 0, initializingWeights: Bool = true) {
         self.configuration = description
         var rng = SplitMix64(seed: seed)
+        rng.skipsTensorDraws = !initializingWeights
         switch description.backbone {
         case .small:
             encoder = makeSmallEncoder(channels: description.smallChannels, inputChannels: description.inputChannels, rng: &rng)

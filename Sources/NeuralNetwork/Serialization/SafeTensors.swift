@@ -85,6 +85,11 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// Names of all tensors, sorted.
     public var names: [String] { tensors.keys.sorted() }
 
+    /// Runs `body` with the whole file's bytes (header included), valid only during the call.
+    public func withUnsafeFileBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(bytes)
+    }
+
     private static func parseHeader(_ buffer: UnsafeRawBufferPointer)
         throws(SafeTensorsError) -> ([String: SafeTensorInfo], [String: String], Int)
     {

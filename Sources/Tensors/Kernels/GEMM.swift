@@ -5,11 +5,22 @@ import Dispatch
 import Glibc
 #endif
 
-/// The one matrix-product entry point of vidclass (row-major single-precision GEMM over OpenBLAS).
+/// The one matrix-product entry point of vidclass (row-major single-precision GEMM).
 ///
 /// Computes `C = alpha * op(A) * op(B) + beta * C` where `op(A)` is `m × k` and `op(B)` is `k × n`.
-/// Every matrix product in Tensors and NeuralNetwork goes through here, so the BLAS can be swapped.
+/// Every matrix product in Tensors and NeuralNetwork goes through here (or through
+/// ``WeightMatrices`` for weights packed ahead of time). On CPUs with AVX2 and FMA the products run
+/// on vidclass's own kernel (`CKernels`), which is as fast as OpenBLAS's on large products and
+/// spares the process from loading OpenBLAS at all; elsewhere, or with `VIDCLASS_GEMM=openblas`,
+/// on OpenBLAS's `cblas_sgemm`.
 package enum GEMM {
+    /// Whether products run on vidclass's own kernel: the CPU has AVX2 and FMA, and
+    /// `VIDCLASS_GEMM` is not `openblas`.
+    package static let ownKernel: Bool = {
+        if let choice = getenv("VIDCLASS_GEMM"), String(cString: choice) == "openblas" { return false }
+        return vc_packed_gemm_available() != 0
+    }()
+
     /// Computes the product, split across ``ComputeThreads/count`` threads when it is large and
     /// `parallel` is true (pass `false` from code that is already running on several threads).
     package static func multiply(
@@ -63,8 +74,13 @@ package enum GEMM {
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
         _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        vc_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                 beta, c, Int32(ldc))
+        if ownKernel {
+            vc_gemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(ldc))
+        } else {
+            vc_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                     beta, c, Int32(ldc))
+        }
     }
 }
 
@@ -78,8 +94,10 @@ public enum BLASThreads {
     }
 
     /// Opens OpenBLAS (normally opened by the first matrix product) on a background thread, so
-    /// that loading it overlaps other start-up work such as opening a video.
+    /// that loading it overlaps other start-up work such as opening a video. Does nothing when
+    /// vidclass's own GEMM kernel runs the products (AVX2 and FMA): OpenBLAS is then never needed.
     public static func preload() {
+        guard !GEMM.ownKernel else { return }
         DispatchQueue.global().async { _ = vc_blas_load() }
     }
 }
@@ -126,12 +144,8 @@ package struct WeightMatrices: @unchecked Sendable {
     package let values: [Float]
     private let packed: PackedStorage?
 
-    /// Whether packed products run on this machine (AVX2 and FMA, and not turned off with
-    /// `VIDCLASS_GEMM=openblas`).
-    package static let packingAvailable: Bool = {
-        if let choice = getenv("VIDCLASS_GEMM"), String(cString: choice) == "openblas" { return false }
-        return vc_packed_gemm_available() != 0
-    }()
+    /// Whether packed products run on this machine (``GEMM/ownKernel``).
+    package static var packingAvailable: Bool { GEMM.ownKernel }
 
     package init(_ values: [Float], count: Int, rows: Int, columns: Int, pack: Bool) {
         precondition(values.count == count * rows * columns, "weight matrices: \(values.count) values for \(count)×\(rows)×\(columns)")

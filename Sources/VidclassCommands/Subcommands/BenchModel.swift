@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralNetwork
+import Tensors
 
 /// `vidclass bench model`: the peer harness's B1 (inference), B2 (training) and B4 (GEMM)
 /// protocols (`../shared/bench/bench_infer.py`, `bench_train.py`, `bench_gemm.py`) with the same
@@ -57,6 +58,11 @@ struct BenchModel: AsyncParsableCommand {
                 gemmRate = t.gflopsPerSecond
                 rows.append(row("gemm", "sgemm-\(n)", 1, 1, t, frames: 0))
                 print(t)
+            }
+            if WeightMatrices.packingAvailable {
+                let t = ModelBenchmark.gemm(n: 2048, iterations: repetitions, warmup: 2, threads: threads, packed: true)
+                rows.append(row("gemm", "packed-2048", 1, 1, t, frames: 0))
+                print(t.description + (gemmRate.map { String(format: ", %.0f %% of sgemm", 100 * t.gflopsPerSecond / $0) } ?? ""))
             }
         }
         let shapes = try benchmarkShapes()

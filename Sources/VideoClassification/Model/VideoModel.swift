@@ -26,7 +26,13 @@ public final class VideoModel: @unchecked Sendable {
     /// Reads a model file.
     /// - Throws: ``VideoClassificationError`` with code `invalidModel` naming the problem.
     public convenience init(contentsOf path: String) throws {
-        // Pipes (`--model <(curl …)`) are read to their end; FileManager reads only files.
+        // A regular file is memory-mapped (no copies of its bytes); pipes (`--model <(curl …)`)
+        // are read to their end.
+        if (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular,
+           let file = try? SafeTensorsFile(path: path) {
+            try self.init(file: file, path: path)
+            return
+        }
         guard let data = FileManager.default.contents(atPath: path)
                 ?? FileHandle(forReadingAtPath: path).flatMap({ try? $0.readToEnd() }) else {
             let exists = FileManager.default.fileExists(atPath: path)
@@ -55,13 +61,18 @@ public final class VideoModel: @unchecked Sendable {
     }
 
     /// Reads a model from the bytes of a model file.
-    public init(bytes: [UInt8], path: String) throws {
+    public convenience init(bytes: [UInt8], path: String) throws {
         let file: SafeTensorsFile
         do {
             file = try SafeTensorsFile(bytes: bytes)
         } catch {
             throw VideoClassificationError(.invalidModel, path: path, message: "not a safetensors file: \(error)")
         }
+        try self.init(file: file, path: path)
+    }
+
+    /// Reads a model from a parsed model file.
+    private init(file: SafeTensorsFile, path: String) throws {
         guard let json = file.metadata[ModelCard.metadataKey] else {
             throw VideoClassificationError(.invalidModel, path: path,
                                            message: "no '\(ModelCard.metadataKey)' description in the metadata (a bare PyTorch state_dict? see Tools/import_pytorch.py)")
@@ -83,14 +94,14 @@ public final class VideoModel: @unchecked Sendable {
                                            message: "weights do not fit the architecture: the file holds \(held) values, the described network needs at least \(needed)")
         }
         self.card = card
-        self.network = LRCN(card.architecture)
+        self.network = LRCN(card.architecture, initializingWeights: false)  // all of them are loaded next
         do {
             try network.load(from: file)
         } catch {
             throw VideoClassificationError(.invalidModel, path: path, message: "weights do not fit the architecture: \(error)")
         }
         self.path = path
-        self.hash = String(VideoModel.digest(bytes).prefix(12))
+        self.hash = String(file.withUnsafeFileBytes { MD5.hex(of: $0) }.prefix(12))
     }
 
     /// Copies weights from another model file (or a bare `state_dict` safetensors file) into this
@@ -112,10 +123,6 @@ public final class VideoModel: @unchecked Sendable {
         let sameLabels = file.metadata[ModelCard.metadataKey]
             .flatMap { try? JSONDecoder().decode(ModelCard.self, from: Data($0.utf8)) }?.labels == card.labels
         if sameLabels { try? network.fc.load(from: file, prefix: "fc", strict: false) }
-    }
-
-    static func digest(_ bytes: [UInt8]) -> String {
-        MD5.hex(of: bytes)
     }
 
     /// The safetensors bytes of the model (weights F32, the card in the metadata).
