@@ -105,7 +105,9 @@ public enum ModelBenchmark {
             }
         }
         c.makeUnique()
-        return BenchmarkTimings(label: packed ? "packed sgemm \(n)³" : "sgemm \(n)³", seconds: seconds, itemsPerIteration: 1,
+        let kernel = GEMM.ownKernel ? "own kernel" : "OpenBLAS"
+        return BenchmarkTimings(label: packed ? "sgemm \(n)³ (\(kernel), weights packed beforehand)" : "sgemm \(n)³ (\(kernel))",
+                                seconds: seconds, itemsPerIteration: 1,
                                 flopsPerIteration: 2 * Double(n) * Double(n) * Double(n))
     }
 

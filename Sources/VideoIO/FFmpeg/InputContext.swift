@@ -19,9 +19,10 @@ final class InputContext {
     init(path: String, deadline: Deadline? = nil, bytes: [UInt8]? = nil) throws {
         _ = FFmpegLogging.configured
         self.deadline = deadline
-        guard var context: UnsafeMutablePointer<AVFormatContext>? = avformat_alloc_context() else {
+        guard let allocated = avformat_alloc_context() else {
             throw VideoIOError(.other, path: path, operation: "open", message: "out of memory")
         }
+        var context: UnsafeMutablePointer<AVFormatContext>? = allocated
         if let bytes {
             let memory = MemoryInput(bytes)
             self.memory = memory
