@@ -90,11 +90,13 @@ static void packB(int kc, int nc, const float *b, int ldb, float *bp) {
     }
 }
 
-// C's tile rows rlo ..< rhi (row r at c + (r - rlo) · ldc) and columns 0 ..< cols (+)= a · b,
-// a: kc × MR (packed), b: kc × NR (packed, 32-byte aligned).
-__attribute__((target("avx2,fma")))
-static void kernel6x16(int kc, const float *restrict a, const float *restrict b, float *c, int ldc,
-                       int rlo, int rhi, int cols, int accumulate) {
+// C's tile rows rlo ..< rhi (row r at c + (r - rlo) · ldc) and columns 0 ..< cols (+)= a · B, where
+// a is kc × MR (packed) and row p of B (NR floats) is at b + p · NR (a packed panel) or, with
+// `offsets`, at b + offsets[p] (the direct convolution's view of its input). Inlined into its two
+// callers, so each gets a loop without the other's case.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void kernel6x16Body(int kc, const float *restrict a, const float *b, const int *offsets, float *c,
+                                  int ldc, int rlo, int rhi, int cols, int accumulate) {
     __m256 c0a = _mm256_setzero_ps(), c0b = _mm256_setzero_ps();
     __m256 c1a = _mm256_setzero_ps(), c1b = _mm256_setzero_ps();
     __m256 c2a = _mm256_setzero_ps(), c2b = _mm256_setzero_ps();
@@ -103,7 +105,8 @@ static void kernel6x16(int kc, const float *restrict a, const float *restrict b,
     __m256 c5a = _mm256_setzero_ps(), c5b = _mm256_setzero_ps();
 #pragma clang loop unroll_count(4)
     for (int p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+        const float *row = offsets ? b + offsets[p] : b + (size_t)p * NR;
+        __m256 b0 = _mm256_loadu_ps(row), b1 = _mm256_loadu_ps(row + 8);
         __m256 x;
         x = _mm256_broadcast_ss(a + 0); c0a = _mm256_fmadd_ps(x, b0, c0a); c0b = _mm256_fmadd_ps(x, b1, c0b);
         x = _mm256_broadcast_ss(a + 1); c1a = _mm256_fmadd_ps(x, b0, c1a); c1b = _mm256_fmadd_ps(x, b1, c1b);
@@ -112,7 +115,6 @@ static void kernel6x16(int kc, const float *restrict a, const float *restrict b,
         x = _mm256_broadcast_ss(a + 4); c4a = _mm256_fmadd_ps(x, b0, c4a); c4b = _mm256_fmadd_ps(x, b1, c4b);
         x = _mm256_broadcast_ss(a + 5); c5a = _mm256_fmadd_ps(x, b0, c5a); c5b = _mm256_fmadd_ps(x, b1, c5b);
         a += MR;
-        b += NR;
     }
     if (rlo == 0 && rhi == MR && cols == NR) {
 #define VC_STORE_ROW(r, lo, hi)                                                              \
@@ -150,6 +152,18 @@ static void kernel6x16(int kc, const float *restrict a, const float *restrict b,
             for (int j = 0; j < cols; j++) row[j] = tile[r][j];
         }
     }
+}
+
+__attribute__((target("avx2,fma")))
+static void kernel6x16(int kc, const float *restrict a, const float *restrict b, float *c, int ldc, int rlo, int rhi,
+                       int cols, int accumulate) {
+    kernel6x16Body(kc, a, b, NULL, c, ldc, rlo, rhi, cols, accumulate);
+}
+
+__attribute__((target("avx2,fma")))
+static void kernel6x16Rows(int kc, const float *restrict a, const float *rows, const int *offsets, float *c, int ldc,
+                           int rlo, int rhi, int cols, int accumulate) {
+    kernel6x16Body(kc, a, rows, offsets, c, ldc, rlo, rhi, cols, accumulate);
 }
 
 
@@ -289,9 +303,97 @@ void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const
     }
 }
 
+size_t vc_conv_direct_scratch_count(int channels, int height, int width, int kernelHeight, int kernelWidth,
+                                    int stride, int pad) {
+    int paddedHeight = height + 2 * pad;
+    int paddedWidth = width + 2 * pad;
+    int phaseWidth = (paddedWidth + stride - 1) / stride + NR;
+    (void)kernelHeight; (void)kernelWidth;
+    return (size_t)channels * stride * paddedHeight * phaseWidth + 2 * (size_t)channels * kernelHeight * kernelWidth;
+}
+
+void vc_conv_direct(const float *packed, int outChannels, int channels, int height, int width, int kernelHeight,
+                    int kernelWidth, int stride, int pad, const float *input, float *output, int row0, int row1,
+                    float *scratch) {
+    int outHeight = (height + 2 * pad - kernelHeight) / stride + 1;
+    int outWidth = (width + 2 * pad - kernelWidth) / stride + 1;
+    int paddedHeight = height + 2 * pad, paddedWidth = width + 2 * pad;
+    int phaseWidth = (paddedWidth + stride - 1) / stride + NR;
+    int k = channels * kernelHeight * kernelWidth;
+    // The zero-padded input, its columns split by phase (x mod stride), so that the 16 outputs of
+    // a tile read 16 consecutive floats of one plane for every tap: plane (c, q), row y, column x
+    // holds padded[c][y][x · stride + q]. Only the rows this call's outputs read are filled.
+    float *planes = scratch;
+    int *offsets = (int *)(scratch + (size_t)channels * stride * paddedHeight * phaseWidth);
+    int yFirst = row0 * stride, yEnd = (row1 - 1) * stride + kernelHeight;
+    for (int c = 0; c < channels; c++) {
+        for (int q = 0; q < stride; q++) {
+            float *plane = planes + (size_t)(c * stride + q) * paddedHeight * phaseWidth;
+            // Columns x with x · stride + q - pad inside the image.
+            int xLow = pad > q ? (pad - q + stride - 1) / stride : 0;
+            int xHigh = width - 1 + pad - q < 0 ? 0 : (width - 1 + pad - q) / stride + 1;
+            if (xHigh > phaseWidth) xHigh = phaseWidth;
+            for (int y = yFirst; y < yEnd; y++) {
+                float *dst = plane + (size_t)y * phaseWidth;
+                int sy = y - pad;
+                if (sy < 0 || sy >= height || xHigh <= xLow) {
+                    memset(dst, 0, sizeof(float) * (size_t)phaseWidth);
+                    continue;
+                }
+                const float *src = input + ((size_t)c * height + sy) * width + (xLow * stride + q - pad);
+                memset(dst, 0, sizeof(float) * (size_t)xLow);
+                if (stride == 1) {
+                    memcpy(dst + xLow, src, sizeof(float) * (size_t)(xHigh - xLow));
+                } else {
+                    for (int x = xLow; x < xHigh; x++) dst[x] = src[(size_t)(x - xLow) * stride];
+                }
+                memset(dst + xHigh, 0, sizeof(float) * (size_t)(phaseWidth - xHigh));
+            }
+        }
+    }
+    for (int c = 0, p = 0; c < channels; c++) {
+        for (int ky = 0; ky < kernelHeight; ky++) {
+            for (int kx = 0; kx < kernelWidth; kx++, p++) {
+                offsets[p] = ((c * stride + kx % stride) * paddedHeight + ky) * phaseWidth + kx / stride;
+            }
+        }
+    }
+    int panels = (outChannels + MR - 1) / MR;
+    int plane = outHeight * outWidth;
+    for (int oy = row0; oy < row1; oy++) {
+        const float *rows = planes + (size_t)oy * stride * phaseWidth;
+        for (int x0 = 0; x0 < outWidth; x0 += NR) {
+            int cols = outWidth - x0 < NR ? outWidth - x0 : NR;
+            for (int p = 0; p < panels; p++) {
+                int rhi = outChannels - p * MR < MR ? outChannels - p * MR : MR;
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = k - pc < KC ? k - pc : KC;
+                    kernel6x16Rows(kc, packed + (size_t)p * k * MR + (size_t)pc * MR, rows + x0, offsets + pc,
+                                   output + (size_t)p * MR * plane + (size_t)oy * outWidth + x0, plane, 0, rhi, cols,
+                                   pc > 0);
+                }
+            }
+        }
+    }
+}
+
 #else
 
 int vc_packed_gemm_available(void) { return 0; }
+
+size_t vc_conv_direct_scratch_count(int channels, int height, int width, int kernelHeight, int kernelWidth,
+                                    int stride, int pad) {
+    (void)channels; (void)height; (void)width; (void)kernelHeight; (void)kernelWidth; (void)stride; (void)pad;
+    return 0;
+}
+
+void vc_conv_direct(const float *packed, int outChannels, int channels, int height, int width, int kernelHeight,
+                    int kernelWidth, int stride, int pad, const float *input, float *output, int row0, int row1,
+                    float *scratch) {
+    (void)packed; (void)outChannels; (void)channels; (void)height; (void)width; (void)kernelHeight;
+    (void)kernelWidth; (void)stride; (void)pad; (void)input; (void)output; (void)row0; (void)row1; (void)scratch;
+    abort();  // callers check vc_packed_gemm_available() first
+}
 
 void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, const float *a, int lda,
              const float *b, int ldb, float beta, float *c, int ldc) {

@@ -31,6 +31,27 @@ import Testing
         winogradCase(cin: 20, cout: 72, h: h, w: w, relu: false, pool: pool, tile: 2, images: 5)
     }
 
+    /// Layers with few input channels convolve their input directly through the packed-weights
+    /// kernel (no im2col): equal to a naive convolution for stride 1 and 2, widths that leave a
+    /// partial 16-column tile, output channels that leave a partial 6-row panel, one image (its
+    /// rows split across threads) and several.
+    @Test(arguments: [(112, 112, 3, 32, 3, 1, 1, 1), (57, 61, 3, 13, 7, 2, 3, 3), (40, 37, 2, 5, 5, 1, 2, 2),
+                      (33, 70, 4, 7, 3, 2, 1, 1)])
+    func directConvolutionMatchesNaiveConvolution(h: Int, w: Int, cin: Int, cout: Int, k: Int, stride: Int, pad: Int,
+                                                  images: Int) {
+        guard WeightMatrices.packingAvailable else { return }
+        var rng = SplitMix64(seed: UInt64(h * 100 + w + cout))
+        let conv = Conv2d(cin, cout, kernelSize: k, stride: stride, padding: pad, bias: true, rng: &rng)
+        conv.weightsFrozen = true
+        let g = WindowGeometry(channels: cin, height: h, width: w, kernel: (k, k), stride: (stride, stride), padding: (pad, pad))
+        #expect(conv.usesDirectConvolution(g), "the case must take the direct path")
+        let x = Tensor.normal(shape: [images, cin, h, w], using: &rng)
+        let oh = g.outputHeight, ow = g.outputWidth
+        let naive = naiveConvolution(x, conv, kernel: k, stride: stride, pad: pad)
+        expectClose(conv.forward(x, mode: .inference), Tensor(shape: [images, cout, oh, ow], scalars: naive), 1e-4,
+                    "direct \(h)x\(w) stride \(stride)")
+    }
+
     /// A large image's columns are built a band of output rows at a time (ResNet's 7×7 stride-2
     /// stem), and stride-2 rows are gathered 8 at a time: both equal a direct convolution, with and
     /// without a residual and ReLU, for widths that leave a scalar tail.
@@ -43,27 +64,7 @@ import Testing
         let g = WindowGeometry(channels: 3, height: h, width: w, kernel: (k, k), stride: (stride, stride), padding: (pad, pad))
         #expect(Conv2d.columnBandRows(g) < g.outputHeight, "the case must take the banded path")
         let oh = g.outputHeight, ow = g.outputWidth
-        let wt = conv.weight.value.scalars, bias = conv.bias!.value.scalars, xs = x.scalars
-        var direct = [Float](repeating: 0, count: 4 * oh * ow)
-        for co in 0..<4 {
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var acc = bias[co]
-                    for ci in 0..<3 {
-                        for ky in 0..<k {
-                            let iy = oy * stride - pad + ky
-                            guard iy >= 0 && iy < h else { continue }
-                            for kx in 0..<k {
-                                let ix = ox * stride - pad + kx
-                                guard ix >= 0 && ix < w else { continue }
-                                acc += wt[((co * 3 + ci) * k + ky) * k + kx] * xs[(ci * h + iy) * w + ix]
-                            }
-                        }
-                    }
-                    direct[(co * oh + oy) * ow + ox] = acc
-                }
-            }
-        }
+        let direct = naiveConvolution(x, conv, kernel: k, stride: stride, pad: pad)
         let expected = Tensor(shape: [1, 4, oh, ow], scalars: direct)
         expectClose(conv.forward(x, mode: .inference), expected, 1e-4, "banded \(h)x\(w)")
         let residual = Tensor.normal(shape: [1, 4, oh, ow], using: &rng)
@@ -119,4 +120,34 @@ import Testing
         let pool = MaxPool2d(kernelSize: k, stride: s, padding: p)
         #expect(pool.forward(x, mode: .inference).scalars == pool.forward(x, mode: .training).scalars)
     }
+}
+
+/// The convolution (with bias) of `x` `[N, Cin, H, W]` by `conv`'s square kernel, loop by loop.
+func naiveConvolution(_ x: Tensor, _ conv: Conv2d, kernel k: Int, stride: Int, pad: Int) -> [Float] {
+    let images = x.shape[0], cin = x.shape[1], h = x.shape[2], w = x.shape[3], cout = conv.outChannels
+    let oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1
+    let wt = conv.weight.value.scalars, bias = conv.bias!.value.scalars, xs = x.scalars
+    var out = [Float](repeating: 0, count: images * cout * oh * ow)
+    for n in 0..<images {
+        for co in 0..<cout {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var acc = bias[co]
+                    for ci in 0..<cin {
+                        for ky in 0..<k {
+                            let iy = oy * stride - pad + ky
+                            guard iy >= 0 && iy < h else { continue }
+                            for kx in 0..<k {
+                                let ix = ox * stride - pad + kx
+                                guard ix >= 0 && ix < w else { continue }
+                                acc += wt[((co * cin + ci) * k + ky) * k + kx] * xs[((n * cin + ci) * h + iy) * w + ix]
+                            }
+                        }
+                    }
+                    out[((n * cout + co) * oh + oy) * ow + ox] = acc
+                }
+            }
+        }
+    }
+    return out
 }

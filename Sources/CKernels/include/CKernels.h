@@ -36,6 +36,20 @@ void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const
 void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, const float *a, int lda,
              const float *b, int ldb, float beta, float *c, int ldc);
 
+/// Floats of scratch vc_conv_direct needs for one image of this geometry.
+size_t vc_conv_direct_scratch_count(int channels, int height, int width, int kernelHeight, int kernelWidth,
+                                    int stride, int pad);
+
+/// A convolution of one image (channels × height × width, no groups or dilation, the same stride
+/// and padding both ways) with weights packed by vc_pack_a (outChannels × channels·kh·kw), for the
+/// output rows row0 ..< row1, written to `output` (outChannels × outHeight × outWidth, no bias).
+/// It reads the input through a zero-padded copy split by column phase, with no im2col matrix:
+/// meant for layers with few input channels (a network's first), where im2col's columns are many
+/// times the input's size. Only when vc_packed_gemm_available().
+void vc_conv_direct(const float *packed, int outChannels, int channels, int height, int width, int kernelHeight,
+                    int kernelWidth, int stride, int pad, const float *input, float *output, int row0, int row1,
+                    float *scratch);
+
 #ifdef __cplusplus
 }
 #endif

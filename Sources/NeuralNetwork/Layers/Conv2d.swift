@@ -92,6 +92,8 @@ public final class Conv2d: Layer {
     private var outputCache: Tensor?
     /// Per-worker scratch memory, grown on demand and reused across calls.
     private var workspaces: [ScratchBuffer] = []
+    /// Scratch of the direct convolution (``usesDirectConvolution(_:)``), one per thread.
+    private var directWorkspaces: [ScratchBuffer] = []
 
     /// Output extent after the optional fused pooling.
     private func outputShape(_ n: Int, _ g: WindowGeometry) -> [Int] {
@@ -112,6 +114,18 @@ public final class Conv2d: Layer {
         return max(1, (n + units - 1) / units)
     }
 
+    /// Whether the inference forward pass convolves directly (`vc_conv_direct`) rather than through
+    /// im2col: weights packed (frozen, own GEMM kernel), few input channels, so that im2col's
+    /// columns would be many times the input (ResNet's 7×7 stem: 49×; lrcn-small's first layer: 9×),
+    /// images of at least 512 outputs, no groups or dilation, the same stride (1 or 2) and padding
+    /// both ways.
+    package func usesDirectConvolution(_ g: WindowGeometry) -> Bool {
+        weightsFrozen && WeightMatrices.packingAvailable && groups == 1 && inChannels <= 4
+            && g.strideH == g.strideW && (g.strideH == 1 || g.strideH == 2) && g.padH == g.padW
+            && g.dilationH == 1 && g.dilationW == 1 && g.kernelHeight * g.kernelWidth > 1
+            && g.outputHeight * g.outputWidth >= 512
+    }
+
     /// Compute the forward pass with Winograd F(2×2, 3×3) when the geometry allows (3×3, stride 1,
     /// padding 1, no groups). On by default for such layers with at least 16 input channels; the
     /// backward pass always uses im2col.
@@ -121,7 +135,7 @@ public final class Conv2d: Layer {
     public var winogradTile = 4
     private var winograd4Filters: WeightMatrices?
     /// Set for inference snapshots (BatchNorm folded): weights are treated as constant.
-    var weightsFrozen = false
+    package var weightsFrozen = false
     private var winogradFilters: WeightMatrices?
     /// The weights as the im2col GEMMs read them, packed once when ``weightsFrozen``.
     private var gemmWeights: WeightMatrices?
@@ -181,6 +195,9 @@ public final class Conv2d: Layer {
         let weights = (weightsFrozen ? gemmWeights : nil)
             ?? WeightMatrices(weight.value.scalars, count: groups, rows: coutG, columns: k, pack: weightsFrozen)
         if weightsFrozen { gemmWeights = weights }
+        let direct = usesDirectConvolution(g) ? weights.packedPointer(0).map(UncheckedSendable.init) : nil
+        while directWorkspaces.count < max(workers, threads) { directWorkspaces.append(ScratchBuffer()) }
+        let directSpaces = directWorkspaces
         let x = UncheckedSendable(input)
         let res = UncheckedSendable(residual)
         let y = UncheckedSendable(output.storage.pointer)
@@ -197,6 +214,25 @@ public final class Conv2d: Layer {
                 do {
                     for unit in partition(units, worker: worker, of: workers) {
                         let first = unit * nb, count = min(nb, n - first), width = count * hw
+                        if let direct {
+                            // Few input channels (a network's first layer): read the input directly.
+                            for image in first..<(first + count) {
+                                let dst = staged ? stage : y.value + image * outPlane
+                                let inner = innerParallel ? threads : 1
+                                let source = UncheckedSendable(xp.baseAddress! + image * inPlane), target = UncheckedSendable(dst)
+                                parallelFor(inner) { t in
+                                    let rows = partition(oh, worker: t, of: inner)
+                                    guard !rows.isEmpty else { return }
+                                    let scratch = directSpaces[inner > 1 ? t : worker].reserve(DirectConvolution.scratchCount(g))
+                                    DirectConvolution.run(weights: direct.value, outChannels: cout, geometry: g, input: source.value,
+                                                          output: target.value, rows: rows, scratch: scratch)
+                                }
+                                Conv2d.epilogue(src: dst, rowStride: hw, dst: y.value + image * outPlane, channels: cout, oh: oh,
+                                                ow: ow, bias: biasPtr.value, residual: res.value.map { UncheckedSendable($0) },
+                                                residualOffset: image * cout * hw, relu: relu, pool: pool)
+                            }
+                            continue
+                        }
                         if needsColumns && count == 1 && !staged && bandRows < oh {
                             // A large image (ResNet's 7×7 stem): columns for a band of output rows at a
                             // time, so they stay in cache between im2col and the GEMM.

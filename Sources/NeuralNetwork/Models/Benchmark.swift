@@ -195,7 +195,10 @@ public enum ModelBenchmark {
         }
         func convName(_ conv: Conv2d, _ input: Tensor) -> String {
             let h = input.shape[2], w = input.shape[3]
-            let kind = conv.winogradTile(for: input).map { "winograd\($0)" } ?? (conv.kernelSize == (1, 1) ? "gemm" : "im2col")
+            let g = WindowGeometry(channels: input.shape[1], height: h, width: w, kernel: conv.kernelSize, stride: conv.stride,
+                                   padding: conv.padding, dilation: conv.dilation)
+            let kind = conv.winogradTile(for: input).map { "winograd\($0)" }
+                ?? (conv.usesDirectConvolution(g) ? "direct" : conv.kernelSize == (1, 1) ? "gemm" : "im2col")
             return "conv\(conv.kernelSize.0)x\(conv.kernelSize.1)/\(conv.stride.0) \(conv.inChannels)→\(conv.outChannels) "
                 + "\(h)×\(w) \(kind)\(conv.fusedMaxPool ? "+pool" : "")"
         }

@@ -160,6 +160,11 @@ package struct WeightMatrices: @unchecked Sendable {
     /// Whether products use the packed layout.
     package var isPacked: Bool { packed != nil }
 
+    /// The packed copy of matrix `index` (nil when unpacked), valid while `self` is.
+    package func packedPointer(_ index: Int) -> UnsafePointer<Float>? {
+        packed.map { UnsafePointer($0.pointer + index * $0.matrixCount) }
+    }
+
     /// `C[r] = W[index][r] · B` for the rows `r` in `rowRange` of matrix `index`, where `B` is
     /// `columns × n` and `c` points at the row `rowRange.lowerBound` of `C`.
     package func multiply(_ index: Int, rows rowRange: Range<Int>? = nil, n: Int, b: UnsafePointer<Float>, ldb: Int,
