@@ -132,7 +132,7 @@ public final class MaxPool2d: Layer {
         }
         let planes = inputShape[0] * inputShape[1], hw = inputShape[2] * inputShape[3]
         let ohw = outputGradient.count / max(planes, 1)
-        var dx = Tensor(shape: inputShape)
+        let dx = Tensor(shape: inputShape)  // written through its storage pointer below
         let dy = UncheckedSendable(outputGradient.storage.pointer), d = UncheckedSendable(dx.storage.pointer)
         let am = UncheckedSendable(UnsafeRawPointer(argmax.storage.pointer))
         parallelChunks(planes, minimumChunk: max(1, 32768 / max(ohw, 1))) { range in
