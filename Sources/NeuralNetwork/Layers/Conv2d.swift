@@ -196,7 +196,7 @@ public final class Conv2d: Layer {
             ?? WeightMatrices(weight.value.scalars, count: groups, rows: coutG, columns: k, pack: weightsFrozen)
         if weightsFrozen { gemmWeights = weights }
         let direct = usesDirectConvolution(g) ? weights.packedPointer(0).map(UncheckedSendable.init) : nil
-        while directWorkspaces.count < max(workers, threads) { directWorkspaces.append(ScratchBuffer()) }
+        while direct != nil && directWorkspaces.count < max(workers, threads) { directWorkspaces.append(ScratchBuffer()) }
         let directSpaces = directWorkspaces
         let x = UncheckedSendable(input)
         let res = UncheckedSendable(residual)
@@ -204,7 +204,7 @@ public final class Conv2d: Layer {
         let biasPtr = UncheckedSendable(biasValues)
         parallelFor(workers) { worker in
             let space = spaces[worker]
-            let needsColumns = !(pointwise && nb == 1)
+            let needsColumns = !(pointwise && nb == 1) && direct == nil
             let staged = nb > 1 || pool
             let colCount = needsColumns ? g.columnRows * nb * hw : 0
             let stageCount = staged ? cout * nb * hw : 0
