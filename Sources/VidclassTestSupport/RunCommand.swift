@@ -10,11 +10,16 @@ public struct CommandResult: Sendable {
     public var crashed = false
 }
 
-/// Runs the built `vidclass` binary (or any executable) with arguments, waiting for it to exit.
-public func runVidclass(_ arguments: [String], stdin: Data? = nil, executable: URL = TestPaths.vidclassBinary) throws -> CommandResult {
+/// Runs the built `vidclass` binary (or any executable) with arguments, waiting for it to exit;
+/// `environment` adds to (or overrides) this process's variables.
+public func runVidclass(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+                        executable: URL = TestPaths.vidclassBinary) throws -> CommandResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

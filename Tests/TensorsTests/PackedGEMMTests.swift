@@ -66,7 +66,7 @@ import Testing
         }
     }
 
-    @Test func unpackedWeightsUseOpenBLAS() {
+    @Test func unpackedWeightsGoThroughTheGEMMEntryPoint() {
         let w: [Float] = [1, 2, 3, 4, 5, 6]  // 2 × 3
         let b: [Float] = [1, 0, 0, 1, 1, 1]  // 3 × 2
         var c = [Float](repeating: 0, count: 4)

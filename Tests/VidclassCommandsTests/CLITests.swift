@@ -75,3 +75,24 @@ func FixtureTests_expectedHashes(_ file: String) -> [String] {
     }
     return []
 }
+
+/// The GEMM kernels: vidclass's own (AVX2/FMA, the default where the CPU has it) and OpenBLAS (the
+/// fallback, forced with `VIDCLASS_GEMM=openblas`) give the embedded model the same scores.
+struct GEMMBackendTests {
+    @Test func ownKernelAndOpenBLASAgree() throws {
+        let clip = TestPaths.fixture("synthetic") + "/move_right/move_right_0000.webm"
+        func scores(_ environment: [String: String]) throws -> [String: Double] {
+            let result = try runVidclass(["classify", clip, "--format", "json", "--top", "10"], environment: environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            let objects = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+            let labels = try #require(objects.first?["labels"] as? [[String: Any]])
+            return Dictionary(uniqueKeysWithValues: labels.compactMap { entry in
+                (entry["label"] as? String).flatMap { label in (entry["score"] as? Double).map { (label, $0) } }
+            })
+        }
+        let own = try scores([:]), openBLAS = try scores(["VIDCLASS_GEMM": "openblas"])
+        #expect(own.count == 10 && Set(own.keys) == Set(openBLAS.keys))
+        for (label, score) in own { #expect(abs(score - openBLAS[label, default: -1]) < 1e-4, "\(label)") }
+        #expect(own.max { $0.value < $1.value }?.key == "move_right")
+    }
+}

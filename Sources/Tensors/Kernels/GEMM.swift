@@ -134,13 +134,13 @@ extension Tensor {
 ///
 /// Packed (`pack: true`, for weights that no longer change, as in an inference snapshot) they are
 /// laid out once for vidclass's own AVX2/FMA GEMM, which then packs only `B` on each product and
-/// skips OpenBLAS's repacking of the weights and its pass to clear `C`. Unpacked, or on a CPU
-/// without AVX2 and FMA, or with `VIDCLASS_GEMM=openblas`, products go to OpenBLAS.
+/// skips OpenBLAS's repacking of the weights and its pass to clear `C`. Unpacked (training, or a
+/// CPU without AVX2 and FMA, or `VIDCLASS_GEMM=openblas`), products go through ``GEMM/multiply``.
 package struct WeightMatrices: @unchecked Sendable {
     package let count: Int
     package let rows: Int
     package let columns: Int
-    /// The matrices as given (also what OpenBLAS reads).
+    /// The matrices as given (what unpacked products read).
     package let values: [Float]
     private let packed: PackedStorage?
 
