@@ -47,7 +47,8 @@ int vc_packed_gemm_available(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-// One KC × NC block of B for each thread, allocated on first use and freed when the thread ends.
+// Each thread's packing buffers, allocated on first use and freed when the thread ends: a KC × NC
+// block of B, then (for vc_gemm) an MC × KC block of A.
 static pthread_key_t bufferKey;
 static pthread_once_t bufferOnce = PTHREAD_ONCE_INIT;
 static void makeBufferKey(void) { pthread_key_create(&bufferKey, free); }
@@ -56,7 +57,7 @@ static float *threadBuffer(void) {
     pthread_once(&bufferOnce, makeBufferKey);
     float *buffer = pthread_getspecific(bufferKey);
     if (buffer == NULL) {
-        buffer = aligned_alloc(64, sizeof(float) * KC * NC);
+        buffer = aligned_alloc(64, sizeof(float) * KC * (NC + MC_PANELS * MR));
         if (buffer == NULL) abort();
         pthread_setspecific(bufferKey, buffer);
     }
@@ -167,22 +168,6 @@ static void kernel6x16Rows(int kc, const float *restrict a, const float *rows, c
 }
 
 
-// A's MC × KC block for vc_gemm (each thread its own).
-static pthread_key_t aBufferKey;
-static pthread_once_t aBufferOnce = PTHREAD_ONCE_INIT;
-static void makeABufferKey(void) { pthread_key_create(&aBufferKey, free); }
-
-static float *threadABuffer(void) {
-    pthread_once(&aBufferOnce, makeABufferKey);
-    float *buffer = pthread_getspecific(aBufferKey);
-    if (buffer == NULL) {
-        buffer = aligned_alloc(64, sizeof(float) * KC * MC_PANELS * MR);
-        if (buffer == NULL) abort();
-        pthread_setspecific(aBufferKey, buffer);
-    }
-    return buffer;
-}
-
 // alpha · op(A)'s rows i0 ..< i0 + mc and columns p0 ..< p0 + kc into MR-row panels of kc × MR.
 static void packABlock(int transpose, int mc, int kc, float alpha, const float *a, int lda, int i0, int p0,
                        float *ap) {
@@ -235,7 +220,7 @@ void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, c
         }
     }
     if (k <= 0) return;
-    float *bp = threadBuffer(), *ap = threadABuffer();
+    float *bp = threadBuffer(), *ap = bp + KC * NC;
     enum { MC = MC_PANELS * MR };
     for (int jc = 0; jc < n; jc += NC) {
         int nc = n - jc < NC ? n - jc : NC;
