@@ -211,69 +211,67 @@ public final class Conv2d: Layer {
             let base = space.reserve(colCount + stageCount)
             let cols = base, stage = base + colCount
             x.value.withUnsafeBufferPointer { xp in
-                do {
-                    for unit in partition(units, worker: worker, of: workers) {
-                        let first = unit * nb, count = min(nb, n - first), width = count * hw
-                        if let direct {
-                            // Few input channels (a network's first layer): read the input directly.
-                            for image in first..<(first + count) {
-                                let dst = staged ? stage : y.value + image * outPlane
-                                let inner = innerParallel ? threads : 1
-                                let source = UncheckedSendable(xp.baseAddress! + image * inPlane), target = UncheckedSendable(dst)
-                                parallelFor(inner) { t in
-                                    let rows = partition(oh, worker: t, of: inner)
-                                    guard !rows.isEmpty else { return }
-                                    let scratch = directSpaces[inner > 1 ? t : worker].reserve(DirectConvolution.scratchCount(g))
-                                    DirectConvolution.run(weights: direct.value, outChannels: cout, geometry: g, input: source.value,
-                                                          output: target.value, rows: rows, scratch: scratch)
-                                }
-                                Conv2d.epilogue(src: dst, rowStride: hw, dst: y.value + image * outPlane, channels: cout, oh: oh,
-                                                ow: ow, bias: biasPtr.value, residual: res.value.map { UncheckedSendable($0) },
-                                                residualOffset: image * cout * hw, relu: relu, pool: pool)
+                for unit in partition(units, worker: worker, of: workers) {
+                    let first = unit * nb, count = min(nb, n - first), width = count * hw
+                    if let direct {
+                        // Few input channels (a network's first layer): read the input directly.
+                        for image in first..<(first + count) {
+                            let dst = staged ? stage : y.value + image * outPlane
+                            let inner = innerParallel ? threads : 1
+                            let source = UncheckedSendable(xp.baseAddress! + image * inPlane), target = UncheckedSendable(dst)
+                            parallelFor(inner) { t in
+                                let rows = partition(oh, worker: t, of: inner)
+                                guard !rows.isEmpty else { return }
+                                let scratch = directSpaces[inner > 1 ? t : worker].reserve(DirectConvolution.scratchCount(g))
+                                DirectConvolution.run(weights: direct.value, outChannels: cout, geometry: g, input: source.value,
+                                                      output: target.value, rows: rows, scratch: scratch)
                             }
-                            continue
-                        }
-                        if needsColumns && count == 1 && !staged && bandRows < oh {
-                            // A large image (ResNet's 7×7 stem): columns for a band of output rows at a
-                            // time, so they stay in cache between im2col and the GEMM.
-                            let dst = y.value + first * outPlane
-                            for y0 in Swift.stride(from: 0, to: oh, by: bandRows) {
-                                let rows = y0..<min(oh, y0 + bandRows), bandWidth = rows.count * ow
-                                im2col(xp.baseAddress! + first * inPlane, g, columns: cols, rowStride: bandWidth,
-                                       outputRows: rows)
-                                for gi in 0..<groups {
-                                    weights.multiply(gi, n: bandWidth, b: cols + gi * k * bandWidth, ldb: bandWidth,
-                                                     c: dst + gi * coutG * hw + y0 * ow, ldc: hw, parallel: innerParallel)
-                                }
-                            }
-                            Conv2d.epilogue(src: dst, rowStride: hw, dst: dst, channels: cout, oh: oh, ow: ow,
-                                            bias: biasPtr.value, residual: res.value.map { UncheckedSendable($0) },
-                                            residualOffset: first * cout * hw, relu: relu, pool: false)
-                            continue
-                        }
-                        let b: UnsafePointer<Float>
-                        if needsColumns {
-                            for i in 0..<count {
-                                im2col(xp.baseAddress! + (first + i) * inPlane, g, columns: cols + i * hw,
-                                       rowStride: width)
-                            }
-                            b = UnsafePointer(cols)
-                        } else {
-                            b = xp.baseAddress! + first * inPlane
-                        }
-                        let dst = staged ? stage : y.value + first * outPlane
-                        for gi in 0..<groups {
-                            weights.multiply(gi, n: width, b: b + gi * k * width, ldb: width,
-                                             c: dst + gi * coutG * width, ldc: width, parallel: innerParallel)
-                        }
-                        for i in 0..<count {
-                            let image = first + i
-                            let src: UnsafeMutablePointer<Float> = staged ? stage + i * hw : y.value + image * outPlane
-                            let r = res.value.map { UncheckedSendable($0) }
-                            Conv2d.epilogue(src: src, rowStride: staged ? width : hw, dst: y.value + image * outPlane,
-                                            channels: cout, oh: oh, ow: ow, bias: biasPtr.value, residual: r,
+                            Conv2d.epilogue(src: dst, rowStride: hw, dst: y.value + image * outPlane, channels: cout, oh: oh,
+                                            ow: ow, bias: biasPtr.value, residual: res.value.map { UncheckedSendable($0) },
                                             residualOffset: image * cout * hw, relu: relu, pool: pool)
                         }
+                        continue
+                    }
+                    if needsColumns && count == 1 && !staged && bandRows < oh {
+                        // A large image (ResNet's 7×7 stem): columns for a band of output rows at a
+                        // time, so they stay in cache between im2col and the GEMM.
+                        let dst = y.value + first * outPlane
+                        for y0 in Swift.stride(from: 0, to: oh, by: bandRows) {
+                            let rows = y0..<min(oh, y0 + bandRows), bandWidth = rows.count * ow
+                            im2col(xp.baseAddress! + first * inPlane, g, columns: cols, rowStride: bandWidth,
+                                   outputRows: rows)
+                            for gi in 0..<groups {
+                                weights.multiply(gi, n: bandWidth, b: cols + gi * k * bandWidth, ldb: bandWidth,
+                                                 c: dst + gi * coutG * hw + y0 * ow, ldc: hw, parallel: innerParallel)
+                            }
+                        }
+                        Conv2d.epilogue(src: dst, rowStride: hw, dst: dst, channels: cout, oh: oh, ow: ow,
+                                        bias: biasPtr.value, residual: res.value.map { UncheckedSendable($0) },
+                                        residualOffset: first * cout * hw, relu: relu, pool: false)
+                        continue
+                    }
+                    let b: UnsafePointer<Float>
+                    if needsColumns {
+                        for i in 0..<count {
+                            im2col(xp.baseAddress! + (first + i) * inPlane, g, columns: cols + i * hw,
+                                   rowStride: width)
+                        }
+                        b = UnsafePointer(cols)
+                    } else {
+                        b = xp.baseAddress! + first * inPlane
+                    }
+                    let dst = staged ? stage : y.value + first * outPlane
+                    for gi in 0..<groups {
+                        weights.multiply(gi, n: width, b: b + gi * k * width, ldb: width,
+                                         c: dst + gi * coutG * width, ldc: width, parallel: innerParallel)
+                    }
+                    for i in 0..<count {
+                        let image = first + i
+                        let src: UnsafeMutablePointer<Float> = staged ? stage + i * hw : y.value + image * outPlane
+                        let r = res.value.map { UncheckedSendable($0) }
+                        Conv2d.epilogue(src: src, rowStride: staged ? width : hw, dst: y.value + image * outPlane,
+                                        channels: cout, oh: oh, ow: ow, bias: biasPtr.value, residual: r,
+                                        residualOffset: image * cout * hw, relu: relu, pool: pool)
                     }
                 }
             }

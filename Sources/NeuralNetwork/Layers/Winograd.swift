@@ -67,29 +67,27 @@ extension Conv2d {
             let base = spaces[worker].reserve(16 * (cin + cout) * tMax + geometry.scratchCount)
             let v = base, m = base + 16 * cin * tMax, scratch = m + 16 * cout * tMax
             x.value.withUnsafeBufferPointer { xp in
-                do {
-                    for unit in partition(units, worker: worker, of: workers) {
-                        let first = rowBlocked ? unit / unitsPerImage : unit * nb
-                        let count = rowBlocked ? 1 : min(nb, n - first)
-                        let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
-                        let ty1 = min(th, ty0 + rowsPerUnit)
-                        let t = count * (ty1 - ty0) * tw
-                        for i in 0..<count {
-                            for ci in 0..<cin {
-                                geometry.transformInput(xp.baseAddress!, image: first + i, channel: ci, tileRows: ty0..<ty1,
-                                                        into: v, imageSlot: i, tiles: t, scratch: scratch)
-                            }
+                for unit in partition(units, worker: worker, of: workers) {
+                    let first = rowBlocked ? unit / unitsPerImage : unit * nb
+                    let count = rowBlocked ? 1 : min(nb, n - first)
+                    let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
+                    let ty1 = min(th, ty0 + rowsPerUnit)
+                    let t = count * (ty1 - ty0) * tw
+                    for i in 0..<count {
+                        for ci in 0..<cin {
+                            geometry.transformInput(xp.baseAddress!, image: first + i, channel: ci, tileRows: ty0..<ty1,
+                                                    into: v, imageSlot: i, tiles: t, scratch: scratch)
                         }
-                        // 16 GEMMs: M[ξ] (Cout × t) = U[ξ] (Cout × Cin) · V[ξ] (Cin × t).
-                        for xi in 0..<16 {
-                            filters.multiply(xi, n: t, b: v + xi * cin * t, ldb: t, c: m + xi * cout * t, ldc: t,
-                                             parallel: innerParallel)
-                        }
-                        for i in 0..<count {
-                            for co in 0..<cout {
-                                geometry.transformOutput(m, image: first + i, channel: co, tileRows: ty0..<ty1,
-                                                         imageSlot: i, tiles: t, output: y.value, scratch: scratch)
-                            }
+                    }
+                    // 16 GEMMs: M[ξ] (Cout × t) = U[ξ] (Cout × Cin) · V[ξ] (Cin × t).
+                    for xi in 0..<16 {
+                        filters.multiply(xi, n: t, b: v + xi * cin * t, ldb: t, c: m + xi * cout * t, ldc: t,
+                                         parallel: innerParallel)
+                    }
+                    for i in 0..<count {
+                        for co in 0..<cout {
+                            geometry.transformOutput(m, image: first + i, channel: co, tileRows: ty0..<ty1,
+                                                     imageSlot: i, tiles: t, output: y.value, scratch: scratch)
                         }
                     }
                 }

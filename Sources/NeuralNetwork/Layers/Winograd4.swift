@@ -79,141 +79,139 @@ extension Conv2d {
             let rows = m + 36 * cout * tMax, trows = rows + 6 * pw, ys = trows + 6 * pw
             let sb = ys + 16 * ysStride  // 24 vectors of Aᵀ m
             x.value.withUnsafeBufferPointer { xp in
-                do {
-                    for unit in partition(units, worker: worker, of: workers) {
-                        let first = rowBlocked ? unit / unitsPerImage : unit * nb
-                        let count = rowBlocked ? 1 : min(nb, n - first)
-                        let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
-                        let ty1 = min(th, ty0 + rowsPerUnit)
-                        let tilesHere = (ty1 - ty0) * tw, t = count * tilesHere
-                        // Input transform V[ξ][ci][tile] = Bᵀ d B per row of tiles.
-                        for i in 0..<count {
-                            for ci in 0..<cin {
-                                let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
-                                for ty in ty0..<ty1 {
-                                    copyPaddedRows(plane, height: h, width: w, from: 4 * ty - 1, count: 6, into: rows,
-                                                   rowStride: pw)
-                                    let d0 = rows, d1 = rows + pw, d2 = rows + 2 * pw, d3 = rows + 3 * pw
-                                    let d4 = rows + 4 * pw, d5 = rows + 5 * pw
-                                    let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
-                                    let t4 = trows + 4 * pw, t5 = trows + 5 * pw
-                                    var xi = 0
-                                    let four = SIMD8<Float>(repeating: 4), five = SIMD8<Float>(repeating: 5)
-                                    let two = SIMD8<Float>(repeating: 2)
-                                    while xi + 8 <= pw {
-                                        let a0 = ld(d0 + xi), a1 = ld(d1 + xi), a2 = ld(d2 + xi)
-                                        let a3 = ld(d3 + xi), a4 = ld(d4 + xi), a5 = ld(d5 + xi)
-                                        st(four * a0 - five * a2 + a4, t0 + xi)
-                                        st(a3 + a4 - four * (a1 + a2), t1 + xi)
-                                        st(four * (a1 - a2) - a3 + a4, t2 + xi)
-                                        st(two * (a3 - a1) - a2 + a4, t3 + xi)
-                                        st(two * (a1 - a3) - a2 + a4, t4 + xi)
-                                        st(four * a1 - five * a3 + a5, t5 + xi)
-                                        xi += 8
-                                    }
-                                    while xi < pw {
-                                        let a0 = d0[xi], a1 = d1[xi], a2 = d2[xi], a3 = d3[xi], a4 = d4[xi], a5 = d5[xi]
-                                        t0[xi] = 4 * a0 - 5 * a2 + a4
-                                        t1[xi] = a3 + a4 - 4 * (a1 + a2)
-                                        t2[xi] = 4 * (a1 - a2) - a3 + a4
-                                        t3[xi] = 2 * (a3 - a1) - a2 + a4
-                                        t4[xi] = 2 * (a1 - a3) - a2 + a4
-                                        t5[xi] = 4 * a1 - 5 * a3 + a5
-                                        xi += 1
-                                    }
-                                    let tileBase = i * tilesHere + (ty - ty0) * tw
-                                    let planeStride = cin * t
-                                    for k in 0..<6 {
-                                        let tk = trows + k * pw
-                                        let o = v + ((6 * k) * cin + ci) * t + tileBase
-                                        for tx in 0..<tw {
-                                            let c = tk + 4 * tx
-                                            let c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5]
-                                            o[tx] = 4 * c0 - 5 * c2 + c4
-                                            o[planeStride + tx] = c3 + c4 - 4 * (c1 + c2)
-                                            o[2 * planeStride + tx] = 4 * (c1 - c2) - c3 + c4
-                                            o[3 * planeStride + tx] = 2 * (c3 - c1) - c2 + c4
-                                            o[4 * planeStride + tx] = 2 * (c1 - c3) - c2 + c4
-                                            o[5 * planeStride + tx] = 4 * c1 - 5 * c3 + c5
-                                        }
+                for unit in partition(units, worker: worker, of: workers) {
+                    let first = rowBlocked ? unit / unitsPerImage : unit * nb
+                    let count = rowBlocked ? 1 : min(nb, n - first)
+                    let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
+                    let ty1 = min(th, ty0 + rowsPerUnit)
+                    let tilesHere = (ty1 - ty0) * tw, t = count * tilesHere
+                    // Input transform V[ξ][ci][tile] = Bᵀ d B per row of tiles.
+                    for i in 0..<count {
+                        for ci in 0..<cin {
+                            let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
+                            for ty in ty0..<ty1 {
+                                copyPaddedRows(plane, height: h, width: w, from: 4 * ty - 1, count: 6, into: rows,
+                                               rowStride: pw)
+                                let d0 = rows, d1 = rows + pw, d2 = rows + 2 * pw, d3 = rows + 3 * pw
+                                let d4 = rows + 4 * pw, d5 = rows + 5 * pw
+                                let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
+                                let t4 = trows + 4 * pw, t5 = trows + 5 * pw
+                                var xi = 0
+                                let four = SIMD8<Float>(repeating: 4), five = SIMD8<Float>(repeating: 5)
+                                let two = SIMD8<Float>(repeating: 2)
+                                while xi + 8 <= pw {
+                                    let a0 = ld(d0 + xi), a1 = ld(d1 + xi), a2 = ld(d2 + xi)
+                                    let a3 = ld(d3 + xi), a4 = ld(d4 + xi), a5 = ld(d5 + xi)
+                                    st(four * a0 - five * a2 + a4, t0 + xi)
+                                    st(a3 + a4 - four * (a1 + a2), t1 + xi)
+                                    st(four * (a1 - a2) - a3 + a4, t2 + xi)
+                                    st(two * (a3 - a1) - a2 + a4, t3 + xi)
+                                    st(two * (a1 - a3) - a2 + a4, t4 + xi)
+                                    st(four * a1 - five * a3 + a5, t5 + xi)
+                                    xi += 8
+                                }
+                                while xi < pw {
+                                    let a0 = d0[xi], a1 = d1[xi], a2 = d2[xi], a3 = d3[xi], a4 = d4[xi], a5 = d5[xi]
+                                    t0[xi] = 4 * a0 - 5 * a2 + a4
+                                    t1[xi] = a3 + a4 - 4 * (a1 + a2)
+                                    t2[xi] = 4 * (a1 - a2) - a3 + a4
+                                    t3[xi] = 2 * (a3 - a1) - a2 + a4
+                                    t4[xi] = 2 * (a1 - a3) - a2 + a4
+                                    t5[xi] = 4 * a1 - 5 * a3 + a5
+                                    xi += 1
+                                }
+                                let tileBase = i * tilesHere + (ty - ty0) * tw
+                                let planeStride = cin * t
+                                for k in 0..<6 {
+                                    let tk = trows + k * pw
+                                    let o = v + ((6 * k) * cin + ci) * t + tileBase
+                                    for tx in 0..<tw {
+                                        let c = tk + 4 * tx
+                                        let c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5]
+                                        o[tx] = 4 * c0 - 5 * c2 + c4
+                                        o[planeStride + tx] = c3 + c4 - 4 * (c1 + c2)
+                                        o[2 * planeStride + tx] = 4 * (c1 - c2) - c3 + c4
+                                        o[3 * planeStride + tx] = 2 * (c3 - c1) - c2 + c4
+                                        o[4 * planeStride + tx] = 2 * (c1 - c3) - c2 + c4
+                                        o[5 * planeStride + tx] = 4 * c1 - 5 * c3 + c5
                                     }
                                 }
                             }
                         }
-                        for xi in 0..<36 {
-                            filters.multiply(xi, n: t, b: v + xi * cin * t, ldb: t, c: m + xi * cout * t, ldc: t,
-                                             parallel: innerParallel)
-                        }
-                        // Output transform Y = Aᵀ m A (4×4 per tile), then bias, residual, ReLU, pooling.
-                        let plane = cout * t
-                        for i in 0..<count {
-                            let image = first + i
-                            let outBase = y.value + image * outPlane
-                            let resBase = res.value.map { $0.storage.pointer + image * cout * h * w }
-                            for co in 0..<cout {
-                                let bv = SIMD8<Float>(repeating: bias.value.map { $0.storage.pointer[co] } ?? 0)
-                                let out = outBase + co * oh * ow
-                                let rplane = resBase.map { $0 + co * h * w }
-                                for ty in ty0..<ty1 {
-                                    let p = m + co * t + i * tilesHere + (ty - ty0) * tw
-                                    var tx0 = 0
-                                    // Whole vectors even past the row's end (extra lanes read scratch, never stored).
-                                    while tx0 < tw {
-                                        // s[r][c] = Σ_k Aᵀ[r][k] m[k][c]
-                                        for c in 0..<6 {
-                                            let m0 = ld(p + (0 * 6 + c) * plane + tx0), m1 = ld(p + (1 * 6 + c) * plane + tx0)
-                                            let m2 = ld(p + (2 * 6 + c) * plane + tx0), m3 = ld(p + (3 * 6 + c) * plane + tx0)
-                                            let m4 = ld(p + (4 * 6 + c) * plane + tx0), m5 = ld(p + (5 * 6 + c) * plane + tx0)
-                                            let a = m1 + m2, b = m1 - m2, cc = m3 + m4, d = m3 - m4
-                                            st(m0 + a + cc, sb + 8 * c)
-                                            st(b + 2 * d, sb + 8 * (6 + c))
-                                            st(a + 4 * cc, sb + 8 * (12 + c))
-                                            st(b + 8 * d + m5, sb + 8 * (18 + c))
-                                        }
-                                        for r in 0..<4 {
-                                            let q0 = ld(sb + 8 * (6 * r)), q1 = ld(sb + 8 * (6 * r + 1))
-                                            let q2 = ld(sb + 8 * (6 * r + 2)), q3 = ld(sb + 8 * (6 * r + 3))
-                                            let q4 = ld(sb + 8 * (6 * r + 4)), q5 = ld(sb + 8 * (6 * r + 5))
-                                            let a = q1 + q2, b = q1 - q2, cc = q3 + q4, d = q3 - q4
-                                            st(q0 + a + cc + bv, ys + (4 * r) * ysStride + tx0)
-                                            st(b + 2 * d + bv, ys + (4 * r + 1) * ysStride + tx0)
-                                            st(a + 4 * cc + bv, ys + (4 * r + 2) * ysStride + tx0)
-                                            st(b + 8 * d + q5 + bv, ys + (4 * r + 3) * ysStride + tx0)
-                                        }
-                                        tx0 += 8
-                                    }
-                                    if pool {
-                                        for a in 0..<2 {
-                                            let oy = 2 * ty + a
-                                            guard oy < oh else { break }
-                                            let o = out + oy * ow
-                                            let r0 = ys + (2 * a) * 4 * ysStride, r1 = ys + (2 * a + 1) * 4 * ysStride
-                                            for tx in 0..<tw {
-                                                for b in 0..<2 {
-                                                    let ox = 2 * tx + b
-                                                    guard ox < ow else { break }
-                                                    let j0 = (2 * b) * ysStride + tx, j1 = (2 * b + 1) * ysStride + tx
-                                                    var mx = max(max(r0[j0], r0[j1]), max(r1[j0], r1[j1]))
-                                                    if relu { mx = max(mx, 0) }
-                                                    o[ox] = mx
-                                                }
-                                            }
-                                        }
-                                        continue
+                    }
+                    for xi in 0..<36 {
+                        filters.multiply(xi, n: t, b: v + xi * cin * t, ldb: t, c: m + xi * cout * t, ldc: t,
+                                         parallel: innerParallel)
+                    }
+                    // Output transform Y = Aᵀ m A (4×4 per tile), then bias, residual, ReLU, pooling.
+                    let plane = cout * t
+                    for i in 0..<count {
+                        let image = first + i
+                        let outBase = y.value + image * outPlane
+                        let resBase = res.value.map { $0.storage.pointer + image * cout * h * w }
+                        for co in 0..<cout {
+                            let bv = SIMD8<Float>(repeating: bias.value.map { $0.storage.pointer[co] } ?? 0)
+                            let out = outBase + co * oh * ow
+                            let rplane = resBase.map { $0 + co * h * w }
+                            for ty in ty0..<ty1 {
+                                let p = m + co * t + i * tilesHere + (ty - ty0) * tw
+                                var tx0 = 0
+                                // Whole vectors even past the row's end (extra lanes read scratch, never stored).
+                                while tx0 < tw {
+                                    // s[r][c] = Σ_k Aᵀ[r][k] m[k][c]
+                                    for c in 0..<6 {
+                                        let m0 = ld(p + (0 * 6 + c) * plane + tx0), m1 = ld(p + (1 * 6 + c) * plane + tx0)
+                                        let m2 = ld(p + (2 * 6 + c) * plane + tx0), m3 = ld(p + (3 * 6 + c) * plane + tx0)
+                                        let m4 = ld(p + (4 * 6 + c) * plane + tx0), m5 = ld(p + (5 * 6 + c) * plane + tx0)
+                                        let a = m1 + m2, b = m1 - m2, cc = m3 + m4, d = m3 - m4
+                                        st(m0 + a + cc, sb + 8 * c)
+                                        st(b + 2 * d, sb + 8 * (6 + c))
+                                        st(a + 4 * cc, sb + 8 * (12 + c))
+                                        st(b + 8 * d + m5, sb + 8 * (18 + c))
                                     }
                                     for r in 0..<4 {
-                                        let oy = 4 * ty + r
+                                        let q0 = ld(sb + 8 * (6 * r)), q1 = ld(sb + 8 * (6 * r + 1))
+                                        let q2 = ld(sb + 8 * (6 * r + 2)), q3 = ld(sb + 8 * (6 * r + 3))
+                                        let q4 = ld(sb + 8 * (6 * r + 4)), q5 = ld(sb + 8 * (6 * r + 5))
+                                        let a = q1 + q2, b = q1 - q2, cc = q3 + q4, d = q3 - q4
+                                        st(q0 + a + cc + bv, ys + (4 * r) * ysStride + tx0)
+                                        st(b + 2 * d + bv, ys + (4 * r + 1) * ysStride + tx0)
+                                        st(a + 4 * cc + bv, ys + (4 * r + 2) * ysStride + tx0)
+                                        st(b + 8 * d + q5 + bv, ys + (4 * r + 3) * ysStride + tx0)
+                                    }
+                                    tx0 += 8
+                                }
+                                if pool {
+                                    for a in 0..<2 {
+                                        let oy = 2 * ty + a
                                         guard oy < oh else { break }
                                         let o = out + oy * ow
-                                        let rr = rplane.map { $0 + oy * w }
+                                        let r0 = ys + (2 * a) * 4 * ysStride, r1 = ys + (2 * a + 1) * 4 * ysStride
                                         for tx in 0..<tw {
-                                            for c in 0..<4 {
-                                                let ox = 4 * tx + c
+                                            for b in 0..<2 {
+                                                let ox = 2 * tx + b
                                                 guard ox < ow else { break }
-                                                var e = ys[(4 * r + c) * ysStride + tx]
-                                                if let rr { e += rr[ox] }
-                                                o[ox] = relu ? max(e, 0) : e
+                                                let j0 = (2 * b) * ysStride + tx, j1 = (2 * b + 1) * ysStride + tx
+                                                var mx = max(max(r0[j0], r0[j1]), max(r1[j0], r1[j1]))
+                                                if relu { mx = max(mx, 0) }
+                                                o[ox] = mx
                                             }
+                                        }
+                                    }
+                                    continue
+                                }
+                                for r in 0..<4 {
+                                    let oy = 4 * ty + r
+                                    guard oy < oh else { break }
+                                    let o = out + oy * ow
+                                    let rr = rplane.map { $0 + oy * w }
+                                    for tx in 0..<tw {
+                                        for c in 0..<4 {
+                                            let ox = 4 * tx + c
+                                            guard ox < ow else { break }
+                                            var e = ys[(4 * r + c) * ysStride + tx]
+                                            if let rr { e += rr[ox] }
+                                            o[ox] = relu ? max(e, 0) : e
                                         }
                                     }
                                 }
