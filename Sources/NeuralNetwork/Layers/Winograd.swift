@@ -13,30 +13,41 @@ extension Conv2d {
 
     /// Transformed filters `U[16][Cout][Cin]` = G g Gᵀ.
     func makeWinogradFilters() -> [Float] {
+        transformedFilters(elements: 16, scratch: 12) { g, gg, o, plane in
+            // Gg: 4×3.
+            for c in 0..<3 {
+                let g0 = g[c], g1 = g[3 + c], g2 = g[6 + c]
+                gg[c] = g0
+                gg[3 + c] = (g0 + g1 + g2) / 2
+                gg[6 + c] = (g0 - g1 + g2) / 2
+                gg[9 + c] = g2
+            }
+            for r in 0..<4 {
+                let a = gg[r * 3], b = gg[r * 3 + 1], c = gg[r * 3 + 2]
+                let row = o + r * 4 * plane
+                row[0] = a
+                row[plane] = (a + b + c) / 2
+                row[2 * plane] = (a - b + c) / 2
+                row[3 * plane] = c
+            }
+        }
+    }
+
+    /// `U[elements][Cout][Cin]` from this layer's 3×3 filters: `transform(g, scratch, u, plane)` turns
+    /// each channel pair's filter `g` into its `elements` values, `u[e · plane]` (shared by F(2×2)
+    /// and F(4×4), which differ only in the transform).
+    func transformedFilters(elements: Int, scratch: Int,
+                            _ transform: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)
+        -> [Float]
+    {
         let cout = outChannels, cin = inChannels, plane = cout * cin
-        var u = [Float](repeating: 0, count: 16 * plane)
+        var u = [Float](repeating: 0, count: elements * plane)
         weight.value.withUnsafeBufferPointer { w in
             u.withUnsafeMutableBufferPointer { out in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { gg in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch) { gg in
                     for co in 0..<cout {
                         for ci in 0..<cin {
-                            let g = w.baseAddress! + (co * cin + ci) * 9
-                            // Gg: 4×3.
-                            for c in 0..<3 {
-                                let g0 = g[c], g1 = g[3 + c], g2 = g[6 + c]
-                                gg[c] = g0
-                                gg[3 + c] = (g0 + g1 + g2) / 2
-                                gg[6 + c] = (g0 - g1 + g2) / 2
-                                gg[9 + c] = g2
-                            }
-                            for r in 0..<4 {
-                                let a = gg[r * 3], b = gg[r * 3 + 1], c = gg[r * 3 + 2]
-                                let o = out.baseAddress! + r * 4 * plane + co * cin + ci
-                                o[0] = a
-                                o[plane] = (a + b + c) / 2
-                                o[2 * plane] = (a - b + c) / 2
-                                o[3 * plane] = c
-                            }
+                            transform(w.baseAddress! + (co * cin + ci) * 9, gg.baseAddress!, out.baseAddress! + co * cin + ci, plane)
                         }
                     }
                 }

@@ -7,41 +7,29 @@ import Tensors
 extension Conv2d {
     /// Transformed filters `U[36][Cout][Cin]` = G g Gᵀ.
     func makeWinograd4Filters() -> [Float] {
-        let cout = outChannels, cin = inChannels, plane = cout * cin
-        var u = [Float](repeating: 0, count: 36 * plane)
-        weight.value.withUnsafeBufferPointer { w in
-            u.withUnsafeMutableBufferPointer { out in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 18) { gg in
-                    for co in 0..<cout {
-                        for ci in 0..<cin {
-                            let g = w.baseAddress! + (co * cin + ci) * 9
-                            // Gg: 6×3 (each column of g transformed).
-                            for c in 0..<3 {
-                                let a = g[c], b = g[3 + c], cc = g[6 + c]
-                                gg[c] = a / 4
-                                gg[3 + c] = -(a + b + cc) / 6
-                                gg[6 + c] = -(a - b + cc) / 6
-                                gg[9 + c] = a / 24 + b / 12 + cc / 6
-                                gg[12 + c] = a / 24 - b / 12 + cc / 6
-                                gg[15 + c] = cc
-                            }
-                            // (Gg) Gᵀ: each row of Gg transformed.
-                            for r in 0..<6 {
-                                let a = gg[r * 3], b = gg[r * 3 + 1], cc = gg[r * 3 + 2]
-                                let o = out.baseAddress! + r * 6 * plane + co * cin + ci
-                                o[0] = a / 4
-                                o[plane] = -(a + b + cc) / 6
-                                o[2 * plane] = -(a - b + cc) / 6
-                                o[3 * plane] = a / 24 + b / 12 + cc / 6
-                                o[4 * plane] = a / 24 - b / 12 + cc / 6
-                                o[5 * plane] = cc
-                            }
-                        }
-                    }
-                }
+        transformedFilters(elements: 36, scratch: 18) { g, gg, o, plane in
+            // Gg: 6×3 (each column of g transformed).
+            for c in 0..<3 {
+                let a = g[c], b = g[3 + c], cc = g[6 + c]
+                gg[c] = a / 4
+                gg[3 + c] = -(a + b + cc) / 6
+                gg[6 + c] = -(a - b + cc) / 6
+                gg[9 + c] = a / 24 + b / 12 + cc / 6
+                gg[12 + c] = a / 24 - b / 12 + cc / 6
+                gg[15 + c] = cc
+            }
+            // (Gg) Gᵀ: each row of Gg transformed.
+            for r in 0..<6 {
+                let a = gg[r * 3], b = gg[r * 3 + 1], cc = gg[r * 3 + 2]
+                let row = o + r * 6 * plane
+                row[0] = a / 4
+                row[plane] = -(a + b + cc) / 6
+                row[2 * plane] = -(a - b + cc) / 6
+                row[3 * plane] = a / 24 + b / 12 + cc / 6
+                row[4 * plane] = a / 24 - b / 12 + cc / 6
+                row[5 * plane] = cc
             }
         }
-        return u
     }
 
     /// Whether F(4×4, 3×3) should run on `images` outputs of `h × w`: its tiles must cover at most
