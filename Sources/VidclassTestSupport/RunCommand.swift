@@ -25,8 +25,11 @@ public func runVidclass(_ arguments: [String], stdin: Data? = nil, environment: 
     process.standardError = err
     let input = Pipe()
     process.standardInput = input
+    // A child that exits before reading all of `stdin` must not kill the test process with SIGPIPE:
+    // the write then fails with EPIPE, which is ignored (the child's status tells the story).
+    signal(SIGPIPE, SIG_IGN)
     try process.run()
-    if let stdin { input.fileHandleForWriting.write(stdin) }
+    if let stdin { try? input.fileHandleForWriting.write(contentsOf: stdin) }
     try? input.fileHandleForWriting.close()
     // Read both pipes concurrently so neither fills up and blocks the child.
     let group = DispatchGroup()

@@ -33,11 +33,14 @@ public final class VideoModel: @unchecked Sendable {
             try self.init(file: file, path: path)
             return
         }
-        guard let data = FileManager.default.contents(atPath: path)
-                ?? FileHandle(forReadingAtPath: path).flatMap({ try? $0.readToEnd() }) else {
+        // Read to the end through one open descriptor: a pipe's writer must not see its reader
+        // close early (FileManager.contents(atPath:) gives up on files that are not regular after
+        // opening them, and the writer then dies of SIGPIPE).
+        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
             let exists = FileManager.default.fileExists(atPath: path)
             throw VideoClassificationError(.invalidModel, path: path, message: exists ? "cannot read the file" : "no such file")
         }
+        try? handle.close()
         try self.init(bytes: [UInt8](data), path: path)
     }
 
