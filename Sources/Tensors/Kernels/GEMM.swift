@@ -140,8 +140,8 @@ package struct WeightMatrices: @unchecked Sendable {
     package let count: Int
     package let rows: Int
     package let columns: Int
-    /// The matrices as given (what unpacked products read).
-    package let values: [Float]
+    /// The matrices as given, kept only while unpacked (packed, the copy replaces them).
+    private let values: [Float]
     private let packed: PackedStorage?
 
     /// Whether packed products run on this machine (``GEMM/ownKernel``).
@@ -149,12 +149,12 @@ package struct WeightMatrices: @unchecked Sendable {
 
     package init(_ values: [Float], count: Int, rows: Int, columns: Int, pack: Bool) {
         precondition(values.count == count * rows * columns, "weight matrices: \(values.count) values for \(count)×\(rows)×\(columns)")
-        self.values = values
         self.count = count
         self.rows = rows
         self.columns = columns
         packed = pack && Self.packingAvailable && rows > 0 && columns > 0
             ? PackedStorage(values, count: count, rows: rows, columns: columns) : nil
+        self.values = packed == nil ? values : []
     }
 
     /// Whether products use the packed layout.
