@@ -15,7 +15,9 @@ public struct Preprocessor: Sendable {
 
     /// How to decode a clip for this model: uniformly sampled frames at the decode size.
     public func decodeOptions(threads: Int = 0) -> DecodeOptions {
-        DecodeOptions(sampling: .uniform(input.sampledFrames), format: input.decodeFormat, threads: threads)
+        switch input.sampling {
+        case .uniform: DecodeOptions(sampling: .uniform(input.sampledFrames), format: input.decodeFormat, threads: threads)
+        }
     }
 
     /// Random changes applied to a clip in training (the same for all its frames).

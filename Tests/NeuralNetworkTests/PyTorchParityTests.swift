@@ -94,6 +94,42 @@ import Testing
         }
     }
 
+    /// An optimizer's state saved after one step and loaded into a fresh optimizer continues the
+    /// PyTorch trajectory exactly (what a resumed training run relies on); state that does not fit
+    /// the parameters is refused.
+    @Test func optimizerStateCarriesOverToAFreshOptimizer() throws {
+        let g = try Golden.file("optimizers")
+        let p0 = try g.tensor(named: "in.p0")
+        let grads = try (0..<3).map { try g.tensor(named: "in.g\($0)") }
+        let makers: [(String, () -> any Optimizer)] = [
+            ("sgd", { SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01) }),
+            ("adam", { Adam(learningRate: 0.01, weightDecay: 0.1) }),
+            ("adamw", { Adam.adamW(learningRate: 0.01, weightDecay: 0.1) }),
+        ]
+        for (name, make) in makers {
+            let p = Parameter(p0)
+            let first = make()
+            p.gradient = grads[0]
+            first.step([("p", p)])
+            let state = Dictionary(uniqueKeysWithValues: first.stateTensors())
+            #expect(!state.isEmpty && state.keys.allSatisfy { $0.hasPrefix("p.") }, "\(name): \(state.keys.sorted())")
+            let second = make()
+            try second.loadState(state, for: [("p", p)])
+            for i in 1..<3 {
+                p.gradient = grads[i]
+                second.step([("p", p)])
+                expectClose(p.value, try g.tensor(named: "out.\(name).\(i)"), forwardTolerance, "\(name) step \(i) after loading")
+            }
+            let wrong = Parameter(Tensor(shape: [p0.count + 1]))
+            #expect(throws: SafeTensorsError.self, "\(name): state of another shape") { try make().loadState(state, for: [("p", wrong)]) }
+            var incomplete = state
+            incomplete.removeValue(forKey: "p.exp_avg")
+            if name != "sgd" {
+                #expect(throws: SafeTensorsError.self, "\(name): incomplete state") { try make().loadState(incomplete, for: [("p", p)]) }
+            }
+        }
+    }
+
     @Test func optimizersClippingAndSchedules() throws {
         let g = try Golden.file("optimizers")
         let p0 = try g.tensor(named: "in.p0")

@@ -204,8 +204,13 @@ struct DatasetTests {
         let data = try VideoDataset.load(try Self.makeFolder(["fight": 6, "calm": 4]))
         #expect(data.labels == ["calm", "fight"])
         #expect(data.clips.count == 10)
-        #expect(throws: VideoClassificationError.self) { try VideoDataset.load(try Self.makeFolder(["only": 3])) }
-        #expect(throws: VideoClassificationError.self) { try VideoDataset.load(try Self.makeFolder(["a": 3, "empty": 0])) }
+        #expect { try VideoDataset.load(try Self.makeFolder(["only": 3])) } throws: { error in
+            "\(error)".contains("needs at least two classes, found 1 (only)")
+        }
+        let withEmpty = try Self.makeFolder(["a": 3, "b": 2, "empty": 0])
+        #expect { try VideoDataset.load(withEmpty) } throws: { error in
+            "\(error)".contains(withEmpty) && "\(error)".contains("class folder with no videos: empty")
+        }
         #expect(throws: VideoClassificationError.self) { try VideoDataset.load("/nonexistent/dataset") }
     }
 
@@ -218,6 +223,34 @@ struct DatasetTests {
         #expect(data.clips.count == 4 && data.labels == ["x", "y"])
         let split = try data.split(validationFraction: 0.2, seed: 1)
         #expect(split.validation.map { data.clips[$0].path.hasSuffix("clip1.mp4") } == [true, true])
+        #expect(split.train.count == 2 && split.test.isEmpty)
+        // A test split is kept apart from validation; an unknown split name is an error.
+        try "path,label,split\nx/src0_clip0.mp4,x,train\nx/src1_clip1.mp4,x,test\ny/src0_clip0.mp4,y,val\ny/src1_clip1.mp4,y,\n"
+            .write(toFile: csv, atomically: true, encoding: .utf8)
+        let withTest = try VideoDataset.load(csv).split(validationFraction: 0.2, seed: 1)
+        #expect(withTest.train == [0, 3] && withTest.validation == [2] && withTest.test == [1])
+        try "path,label,split\nx/src0_clip0.mp4,x,tarin\ny/src0_clip0.mp4,y,val\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        #expect { try VideoDataset.load(csv).split(validationFraction: 0.2, seed: 1) } throws: { error in
+            "\(error)".contains("split 'tarin' is not train, validation or test")
+        }
+        // Lists of validation and test clips (relative or absolute paths) mark the folder's clips.
+        var listed = try VideoDataset.load(root)
+        let validationList = root + "/val.txt", testList = root + "/test.txt"
+        try "path\nx/src0_clip0.mp4\n".write(toFile: validationList, atomically: true, encoding: .utf8)
+        try "\(root)/y/src1_clip1.mp4\n".write(toFile: testList, atomically: true, encoding: .utf8)
+        try listed.assignSplits(validationList: validationList, testList: testList)
+        let fromLists = try listed.split(validationFraction: 0.2, seed: 1)
+        #expect(fromLists.validation.map { listed.clips[$0].path } == [root + "/x/src0_clip0.mp4"])
+        #expect(fromLists.test.map { listed.clips[$0].path } == [root + "/y/src1_clip1.mp4"])
+        #expect(fromLists.train.count == 2)
+        try "x/nope.mp4\n".write(toFile: testList, atomically: true, encoding: .utf8)
+        #expect { try listed.assignSplits(validationList: nil, testList: testList) } throws: { error in
+            "\(error)".contains(testList) && "\(error)".contains("'x/nope.mp4' is not a clip of the dataset")
+        }
+        try "x/src0_clip0.mp4\n".write(toFile: testList, atomically: true, encoding: .utf8)
+        #expect { try listed.assignSplits(validationList: validationList, testList: testList) } throws: { error in
+            "\(error)".contains("in both the validation and the test list")
+        }
         try "path,label\nx/src0_clip0.mp4,x\nmissing.mp4,y\n".write(toFile: csv, atomically: true, encoding: .utf8)
         #expect(throws: VideoClassificationError.self) { try VideoDataset.load(csv) }
     }

@@ -103,6 +103,71 @@ struct TrainingTests {
         #expect(zip(headBefore, model.network.fc.stateTensors()).contains { $0.1.scalars != $1.1.scalars }, "the head learns")
     }
 
+    /// Clips carrying pools of ten frames (temporal jitter draws from them), right and left.
+    static var pools: [Trainer.Sample] {
+        (0..<8).map { n in
+            var frames = movingSquare(count: 10, step: 1)
+            if n % 2 == 1 { frames.reverse() }
+            return Trainer.Sample(frames: frames, label: n % 2, path: "clip\(n)")
+        }
+    }
+
+    /// The default recipe (AdamW, one-cycle, label smoothing, clipping, augmentation, temporal
+    /// jitter) with head dropout, for six short epochs.
+    static func recipeRun(seed: UInt64 = 1, stop: StopFlag = StopFlag()) -> Trainer {
+        var options = TrainingOptions()
+        options.epochs = 6
+        options.batchSize = 4
+        options.seed = seed
+        var card = tinyCard(labels: ["right", "left"])
+        card.architecture.headDropout = 0.3
+        return Trainer(model: VideoModel(card: card, seed: seed), options: options, stopRequest: stop)
+    }
+
+    @Test func theSameSeedTrainsTheSameModel() {
+        let a = Self.recipeRun(), b = Self.recipeRun(), c = Self.recipeRun(seed: 2)
+        for trainer in [a, b, c] { trainer.fit(train: Self.pools, validation: Self.samples(4)) }
+        #expect(a.history.map(\.loss) == b.history.map(\.loss))
+        #expect(zip(a.model.network.stateTensors(), b.model.network.stateTensors()).allSatisfy { $0.1.scalars == $1.1.scalars })
+        #expect(a.history.map(\.loss) != c.history.map(\.loss), "another seed trains differently")
+    }
+
+    /// A run stopped after epoch 3 and resumed from its saved checkpoint file ends with exactly the
+    /// weights, history and chosen epoch of a run that never stopped: the optimizer's moments, the
+    /// best epoch so far and every epoch's randomness (shuffle, crops, jitter, dropout) carry over.
+    @Test func aResumedRunMatchesAnUninterruptedOne() throws {
+        let whole = Self.recipeRun()
+        whole.fit(train: Self.pools, validation: Self.samples(4))
+        #expect(whole.history.count == 6)
+
+        let stop = StopFlag()
+        let first = Self.recipeRun(stop: stop)
+        let file = try TestPaths.temporaryDirectory("resume").appendingPathComponent("m.safetensors.checkpoint").path
+        try first.fit(train: Self.pools, validation: Self.samples(4), checkpoint: { checkpoint in
+            guard checkpoint.state.epoch == 3 else { return }
+            try first.model.save(to: file, checkpoint: checkpoint)
+            stop.set()
+        })
+        #expect(first.history.count == 3, "stopped after the checkpoint")
+
+        let model = try VideoModel(contentsOf: file)  // a checkpoint is a model file as well
+        let checkpoint = try #require(try TrainingCheckpoint(file: SafeTensorsFile(path: file)))
+        #expect(checkpoint.state.epoch == 3 && checkpoint.state.history.count == 3)
+        #expect(checkpoint.optimizer.count == 3 * model.network.namedParameters().count, "Adam's two moments and step count per parameter")
+        let second = Self.recipeRun()
+        #expect(second.model.network.stateTensors().first!.1.scalars != model.network.stateTensors().first!.1.scalars)
+        let resumed = Trainer(model: model, options: second.options)
+        try resumed.resume(from: checkpoint)
+        resumed.fit(train: Self.pools, validation: Self.samples(4))
+        #expect(resumed.history.map(\.epoch) == Array(1...6))
+        #expect(resumed.history.map(\.loss) == whole.history.map(\.loss))
+        #expect(resumed.history.map(\.validationAccuracy) == whole.history.map(\.validationAccuracy))
+        #expect(resumed.bestEpoch == whole.bestEpoch)
+        for ((name, a), (_, b)) in zip(whole.model.network.stateTensors(), resumed.model.network.stateTensors()) {
+            #expect(a.scalars == b.scalars, "\(name)")
+        }
+    }
+
     @Test func stopRequestEndsTheRunEarly() {
         var options = TrainingOptions()
         options.epochs = 50
@@ -204,6 +269,69 @@ struct TrainingCommandTests {
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming after epoch 2"))
         #expect(resumed.stderr.contains("epoch 3/3") && !resumed.stderr.contains("epoch 1/3"))
+    }
+
+    /// SIGTERM in the middle of training: the run stops after its batch and exits 130, the
+    /// checkpoint holds the last complete epoch with the optimizer's state, and the output is not
+    /// written. `--resume` then finishes the run, and its model is the one a run that was never
+    /// stopped makes, tensor for tensor.
+    @Test func sigtermWhileTrainingCheckpointsAndResumeFinishesTheSameModel() throws {
+        let dataset = try Self.makeDataset()
+        let out = try TestPaths.temporaryDirectory("sigterm")
+        let epochs = 12
+        // Explicit lists: two clips validate, two more are a test set seen only at the end.
+        let validationList = out.appendingPathComponent("validation.txt").path, testList = out.appendingPathComponent("test.txt").path
+        try "right/clip0.avi\nleft/clip0.avi\n".write(toFile: validationList, atomically: true, encoding: .utf8)
+        try "# held out\nright/clip3.avi\n\(dataset)/left/clip3.avi\n".write(toFile: testList, atomically: true, encoding: .utf8)
+        let common = ["--frames", "4", "--size", "16", "--short-side", "20", "--input", "diff", "--batch-size", "2",
+                      "--hidden", "16", "--validation-list", validationList, "--test-list", testList, "--seed", "3",
+                      "--epochs", "\(epochs)", "--dropout", "0.3"]
+        let reference = out.appendingPathComponent("reference.safetensors").path
+        let whole = try runVidclass(["train", dataset, "-o", reference] + common)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(whole.stderr.contains("4 training clips, 2 validation clips, 2 test clips"), "\(whole.stderr)")
+        #expect(whole.stdout.contains("test accuracy") && whole.stdout.contains("on 2 clips"), "\(whole.stdout)")
+        let card = try #require(VideoModel.card(atPath: reference))
+        #expect(card.provenance?.metrics["test_accuracy"] != nil && card.provenance?.metrics["validation_accuracy"] != nil)
+
+        let model = out.appendingPathComponent("m.safetensors").path
+        let process = Process()
+        process.executableURL = TestPaths.vidclassBinary
+        process.arguments = ["train", dataset, "-o", model] + common
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var stderr = ""
+        while !stderr.contains("epoch 2/\(epochs)") {  // plain lines: stderr is not a terminal
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            stderr += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        stderr += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(process.terminationStatus): \(stderr.suffix(400))")
+        #expect(stderr.contains("interrupted; the checkpoint \(model).checkpoint holds epoch"), "\(stderr.suffix(400))")
+        #expect(!FileManager.default.fileExists(atPath: model), "an unfinished run does not write its output")
+        let checkpoint = try #require(try TrainingCheckpoint(file: SafeTensorsFile(path: model + ".checkpoint")))
+        #expect((2..<epochs).contains(checkpoint.state.epoch) && !checkpoint.optimizer.isEmpty)
+        let info = try runVidclass(["info", "--model", model + ".checkpoint"])
+        #expect(info.status == 0, "a checkpoint is a usable model file: \(info.stderr)")
+
+        let resumed = try runVidclass(["train", dataset, "-o", model, "--resume"] + common)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming after epoch \(checkpoint.state.epoch)"))
+        #expect(!resumed.stderr.contains("epoch \(checkpoint.state.epoch)/\(epochs) "), "completed epochs are not trained again")
+        #expect(!FileManager.default.fileExists(atPath: model + ".checkpoint"))
+        let a = try SafeTensorsFile(path: reference), b = try SafeTensorsFile(path: model)
+        #expect(a.names == b.names)
+        for name in a.names { #expect(try a.tensor(named: name).scalars == b.tensor(named: name).scalars, "\(name)") }
+
+        // A checkpoint of other settings is refused rather than silently trained on.
+        try FileManager.default.copyItem(atPath: reference, toPath: model + "2.checkpoint")
+        let other = try runVidclass(["train", dataset, "-o", model + "2", "--resume"] + common.map { $0 == "4" ? "3" : $0 })
+        #expect(other.status != 0 && other.stderr.contains("the checkpoint is of another model"), "\(other.stderr)")
     }
 
     @Test(.enabled(if: TestPaths.hasSharedData, "needs ../shared/data"))

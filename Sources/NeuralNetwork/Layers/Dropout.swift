@@ -13,6 +13,12 @@ public final class Dropout: Layer {
         rng = SplitMix64(seed: seed)
     }
 
+    /// Restarts the mask generator (a trainer reseeds it every epoch, so a resumed run draws the
+    /// masks an uninterrupted one would).
+    public func reseed(_ seed: UInt64) {
+        rng = SplitMix64(seed: seed)
+    }
+
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         guard mode == .training, probability > 0 else {
             mask = nil

@@ -61,4 +61,25 @@ public final class Adam: Optimizer {
             moments[name] = state
         }
     }
+
+    public func stateTensors() -> [(String, Tensor)] {
+        moments.keys.sorted().flatMap { name -> [(String, Tensor)] in
+            let state = moments[name]!
+            return [("\(name).exp_avg", state.m), ("\(name).exp_avg_sq", state.v),
+                    ("\(name).step", Tensor(shape: [1], scalars: [Float(state.t)]))]
+        }
+    }
+
+    public func loadState(_ tensors: [String: Tensor], for parameters: [(String, Parameter)]) throws(SafeTensorsError) {
+        var restored: [String: (m: Tensor, v: Tensor, t: Int)] = [:]
+        for (name, p) in parameters where tensors["\(name).step"] != nil {
+            let step = try Self.stateTensor(tensors, name, "step", shape: [1]).scalars[0]
+            guard step >= 1, step < 1e9, step == step.rounded() else {
+                throw .invalidTensorEntry(name: "\(name).step", reason: "step count \(step) is not a positive integer")
+            }
+            restored[name] = (try Self.stateTensor(tensors, name, "exp_avg", shape: p.value.shape),
+                              try Self.stateTensor(tensors, name, "exp_avg_sq", shape: p.value.shape), Int(step))
+        }
+        moments = restored
+    }
 }

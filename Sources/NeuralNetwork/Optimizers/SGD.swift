@@ -37,4 +37,16 @@ public final class SGD: Optimizer {
             p.value.addScaled(g, alpha: -learningRate)
         }
     }
+
+    public func stateTensors() -> [(String, Tensor)] {
+        buffers.keys.sorted().map { ("\($0).momentum_buffer", buffers[$0]!) }
+    }
+
+    public func loadState(_ tensors: [String: Tensor], for parameters: [(String, Parameter)]) throws(SafeTensorsError) {
+        var restored: [String: Tensor] = [:]
+        for (name, p) in parameters where tensors["\(name).momentum_buffer"] != nil {
+            restored[name] = try Self.stateTensor(tensors, name, "momentum_buffer", shape: p.value.shape)
+        }
+        buffers = restored
+    }
 }

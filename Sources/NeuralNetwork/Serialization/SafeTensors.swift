@@ -280,10 +280,12 @@ extension Layer {
     /// Loads parameters and buffers by `state_dict` name (with optional `prefix.`) from a safetensors file.
     ///
     /// BatchNorm's `num_batches_tracked` is ignored. With `strict`, tensors in the file that the layer
-    /// does not have are an error.
+    /// does not have are an error, except those under `ignoring` (a name prefix, e.g. a checkpoint's
+    /// `training.` state).
     /// - Throws: ``SafeTensorsError/missingTensor(name:)``, ``SafeTensorsError/shapeMismatch(name:expected:found:)``,
     ///   ``SafeTensorsError/unexpectedTensors(names:)`` or a conversion error. Nothing is modified on error.
-    public func load(from file: SafeTensorsFile, prefix: String = "", strict: Bool = true) throws(SafeTensorsError) {
+    public func load(from file: SafeTensorsFile, prefix: String = "", strict: Bool = true,
+                     ignoring ignoredPrefix: String? = nil) throws(SafeTensorsError) {
         let state = stateDictionary()
         var loaded: [(Parameter, Tensor)] = []
         for (name, p) in state {
@@ -298,6 +300,7 @@ extension Layer {
             let known = Set(state.map { prefix.isEmpty ? $0.0 : "\(prefix).\($0.0)" })
             let extra = file.names.filter {
                 !known.contains($0) && !$0.hasSuffix("num_batches_tracked") && (prefix.isEmpty || $0.hasPrefix(prefix + "."))
+                    && !(ignoredPrefix.map($0.hasPrefix) ?? false)
             }
             if !extra.isEmpty { throw .unexpectedTensors(names: extra) }
         }

@@ -188,7 +188,9 @@ extension VidclassCommand {
             print("sequence     " + (a.head == .featureMean ? "none (features averaged over time)"
                                         : "\(a.sequenceKind.rawValue), hidden \(a.hiddenSize), \(a.sequenceLayers) layer(s)\(a.bidirectional ? ", bidirectional" : "")"))
             print("labels       \(card.labels.count): \(card.labels.joined(separator: ", "))")
-            print("input        \(i.representation.rawValue), \(i.framesPerClip) frames uniform, \(i.size)x\(i.size) center crop of short side \(i.shortSide)")
+            print("input        \(i.representation.rawValue), \(i.framesPerClip) time steps of \(i.size)x\(i.size)")
+            print("sampling     \(i.sampledFrames) frames, \(i.sampling.summary)")
+            print("resize       \(i.resize.rawValue): short side scaled to \(i.shortSide), centered \(i.size)x\(i.size) window")
             print("normalize    mean \(i.mean), std \(i.std)")
             if let p = card.provenance {
                 print("trained on   \(p.dataset ?? "?") (hash \(p.datasetHash ?? "?")), \(p.epochs ?? 0) epochs, \(p.date ?? "?"), vidclass \(p.vidclassVersion ?? "?")")

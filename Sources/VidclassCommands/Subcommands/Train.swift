@@ -64,6 +64,10 @@ extension VidclassCommand {
         @Option(help: "Stop when validation accuracy has not improved for this many epochs.") var earlyStopping: Int?
         @Option(help: "Fraction held out for validation when the dataset has no split column (0: none).")
         var validationFraction = 0.2
+        @Option(help: "A file listing validation clips (one path per line, relative to the dataset's folder); the rest train.")
+        var validationList: String?
+        @Option(help: "A file listing test clips, held out from training and from choosing the epoch, evaluated once at the end.")
+        var testList: String?
         @Option(help: "A CSV column (e.g. source_video_index), or a regular expression whose first match (or capture group) in a path, that names each clip's group: clips of a group stay on one side of every split.")
         var groupBy: String?
         @Option(help: "K-fold cross-validation: train K models and report the mean and standard deviation.")
@@ -123,7 +127,8 @@ extension VidclassCommand {
         }
 
         func run() async throws {
-            let data = try VideoDataset.load(dataset)
+            var data = try VideoDataset.load(dataset)
+            try data.assignSplits(validationList: validationList, testList: testList)
             let baseCard = card(labels: data.labels)
             let progress = ProgressLine()
             printError("train: \(data.clips.count) clips, \(data.labels.count) classes (\(data.labels.joined(separator: ", "))); decoding ...")
@@ -198,53 +203,86 @@ extension VidclassCommand {
             }
 
             guard let output else { return }
-            let split = try data.split(validationFraction: validationFraction, seed: seed, groupBy: groupBy)
+            let hasSplits = data.clips.contains { $0.split != nil }
+            let split = hasSplits || validationFraction > 0
+                ? try data.split(validationFraction: validationFraction, seed: seed, groupBy: groupBy)
+                : (train: Array(data.clips.indices), validation: [], test: [])
             let trainSamples = samples(split.train, from: pools)
-            let validationSamples = validationFraction > 0 || data.clips.contains(where: { $0.split != nil }) ? samples(split.validation) : []
+            let validationSamples = samples(split.validation)
+            let testSamples = samples(split.test)
             guard !trainSamples.isEmpty else {
                 throw VideoClassificationError(.invalidDataset, path: dataset, message: "no decodable training clips")
             }
             let checkpointPath = output + ".checkpoint"
             var model = try initialModel(seed: seed)
-            var startEpoch = 0
+            var resumeState: TrainingCheckpoint?
+            var resumeEpoch = 0
             if resume, FileManager.default.fileExists(atPath: checkpointPath) {
                 model = try VideoModel(contentsOf: checkpointPath)
-                startEpoch = model.card.provenance?.epochs ?? 0
-                printError("train: resuming after epoch \(startEpoch) from \(checkpointPath)")
+                let saved = model.card
+                guard saved.architecture == baseCard.architecture, saved.input == baseCard.input, saved.labels == baseCard.labels else {
+                    throw VideoClassificationError(.invalidModel, path: checkpointPath,
+                                                   message: "the checkpoint is of another model (architecture, input or labels differ from these options); delete it or resume with the options it was trained with")
+                }
+                do {
+                    resumeState = try TrainingCheckpoint(file: SafeTensorsFile(path: checkpointPath))
+                } catch {
+                    throw VideoClassificationError(.invalidModel, path: checkpointPath, message: "its training state cannot be read: \(error)")
+                }
+                resumeEpoch = resumeState?.state.epoch ?? saved.provenance?.epochs ?? 0
+                printError("train: resuming after epoch \(resumeEpoch) from \(checkpointPath)"
+                           + (resumeState == nil ? " (it holds no optimizer state: the optimizer starts afresh)" : ""))
             }
             let trainer = Trainer(model: model, options: trainingOptions, stopRequest: stop)
-            trainer.startEpoch = startEpoch
-            printError("train: \(trainSamples.count) training clips, \(validationSamples.count) validation clips")
+            if let resumeState {
+                do { try trainer.resume(from: resumeState) } catch {
+                    throw VideoClassificationError(.invalidModel, path: checkpointPath, message: "its training state does not fit the model: \(error)")
+                }
+            } else {
+                trainer.resume(afterEpoch: resumeEpoch)
+            }
+            printError("train: \(trainSamples.count) training clips, \(validationSamples.count) validation clips"
+                       + (split.test.isEmpty ? "" : ", \(testSamples.count) test clips"))
             let datasetHash = data.hash
             let started = Date()
             func provenance(epochs: Int, metrics: [String: Double]) -> Provenance {
                 Provenance(dataset: dataset, datasetHash: datasetHash, date: ISO8601DateFormatter().string(from: started),
                            epochs: epochs, metrics: metrics, vidclassVersion: vidclassVersion, recipe: trainingOptions.recipe)
             }
-            try trainer.fit(train: trainSamples, validation: validationSamples, progress: { progress.show($0) }) { epoch in
+            var checkpointEpoch = resumeEpoch
+            try trainer.fit(train: trainSamples, validation: validationSamples, progress: { progress.show($0) }) { checkpoint in
                 var checkpointCard = model.card
-                checkpointCard.provenance = provenance(epochs: epoch, metrics: [:])
-                try model.save(to: checkpointPath, card: checkpointCard)
+                checkpointCard.provenance = provenance(epochs: checkpoint.state.epoch, metrics: [:])
+                try model.save(to: checkpointPath, card: checkpointCard, checkpoint: checkpoint)
+                checkpointEpoch = checkpoint.state.epoch
             }
             progress.finish()
+            if stop.isSet && trainer.history.last.map({ $0.epoch < epochs }) ?? true {
+                // An unfinished run leaves the output alone: the checkpoint is the model so far.
+                printError("train: interrupted; " + (checkpointEpoch > 0
+                    ? "the checkpoint \(checkpointPath) holds epoch \(checkpointEpoch) (a usable model file; continue with --resume)"
+                    : "no epoch was completed, nothing was saved"))
+                throw ExitCode(130)
+            }
             var metrics: [String: Double] = [:]
             if let last = trainer.history.last {
                 metrics["train_loss"] = last.loss
                 metrics["train_accuracy"] = last.trainAccuracy
             }
             if !validationSamples.isEmpty { metrics["validation_accuracy"] = trainer.accuracy(validationSamples) }
+            if !testSamples.isEmpty { metrics["test_accuracy"] = trainer.accuracy(testSamples) }
             var finalCard = model.card
-            finalCard.provenance = provenance(epochs: trainer.history.last?.epoch ?? startEpoch, metrics: metrics)
+            finalCard.provenance = provenance(epochs: trainer.history.last?.epoch ?? resumeEpoch, metrics: metrics)
             try model.save(to: output, card: finalCard)
-            if stop.isSet {
-                printError("train: interrupted; checkpoint in \(checkpointPath) (continue with --resume)")
-            } else {
-                try? FileManager.default.removeItem(atPath: checkpointPath)
+            try? FileManager.default.removeItem(atPath: checkpointPath)
+            let chosen = trainer.bestEpoch.map { " from epoch \($0)" } ?? ""
+            print("wrote \(output)\(chosen)" + (metrics["validation_accuracy"].map { String(format: " (validation accuracy %.1f%%)", $0 * 100) } ?? ""))
+            if let test = metrics["test_accuracy"] {
+                print(String(format: "test accuracy %.1f%% on %d clips", test * 100, testSamples.count))
             }
-            print("wrote \(output)" + (metrics["validation_accuracy"].map { String(format: " (validation accuracy %.1f%%)", $0 * 100) } ?? ""))
             if let report {
-                struct Report: Encodable { var history: [EpochSummary]; var metrics: [String: Double]; var failures: [String] }
-                try writeJSON(Report(history: trainer.history, metrics: metrics,
+                struct Report: Encodable { var history: [EpochSummary]; var bestEpoch: Int?; var metrics: [String: Double]; var failures: [String] }
+                try writeJSON(Report(history: trainer.history, bestEpoch: trainer.bestEpoch, metrics: metrics,
                                      failures: decoded.failures.map { data.clips[$0.index].path }), to: report)
             }
         }

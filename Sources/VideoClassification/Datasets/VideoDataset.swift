@@ -58,7 +58,8 @@ public struct VideoDataset: Sendable {
 
     static func loadFolder(_ root: String) throws -> VideoDataset {
         let manager = FileManager.default
-        // A folder with a labels.csv (as `vidclass synth` writes) is read through it.
+        // Every sub-folder is a class (a labels.csv beside them, as `vidclass synth` writes, is
+        // for readers that want a CSV; the folders say the same).
         let classFolders = try manager.contentsOfDirectory(atPath: root).filter { name in
             var isDirectory: ObjCBool = false
             return !name.hasPrefix(".") && manager.fileExists(atPath: root + "/" + name, isDirectory: &isDirectory) && isDirectory.boolValue
@@ -181,16 +182,73 @@ public struct VideoDataset: Sendable {
         return folds.map { $0.sorted() }
     }
 
-    /// Train and validation indices: the CSV's `split` column when present, otherwise a stratified,
-    /// group-aware split holding out about `validationFraction`.
-    public func split(validationFraction: Double, seed: UInt64, groupBy pattern: String? = nil) throws -> (train: [Int], validation: [Int]) {
+    /// The split names a CSV's `split` column (or a list given to ``assignSplits(validationList:testList:)``)
+    /// may use: empty or `train` trains, `validation` chooses the epoch, `test` is only evaluated at the end.
+    public enum Split: String, Sendable, CaseIterable {
+        case train, validation, test
+
+        init?(name: String) {
+            switch name.lowercased() {
+            case "", "train", "training": self = .train
+            case "validation", "val", "valid", "dev": self = .validation
+            case "test", "testing": self = .test
+            default: return nil
+            }
+        }
+    }
+
+    /// Train, validation and test indices: the `split` column when clips have one (a test set only
+    /// when some clips are marked `test`), otherwise a stratified, group-aware split holding out
+    /// about `validationFraction` for validation and nothing for test.
+    /// - Throws: ``VideoClassificationError`` (`invalidDataset`) for a split name that is none of
+    ///   train, validation and test.
+    public func split(validationFraction: Double, seed: UInt64, groupBy pattern: String? = nil) throws
+        -> (train: [Int], validation: [Int], test: [Int]) {
         if clips.contains(where: { $0.split != nil }) {
-            let validation = clips.indices.filter { ["validation", "val", "valid", "test"].contains(clips[$0].split ?? "") }
-            let train = clips.indices.filter { !validation.contains($0) }
-            return (train, validation)
+            var parts: [Split: [Int]] = [:]
+            for (i, clip) in clips.enumerated() {
+                guard let split = Split(name: clip.split ?? "") else {
+                    throw VideoClassificationError(.invalidDataset, path: clip.path,
+                                                   message: "split '\(clip.split ?? "")' is not train, validation or test")
+                }
+                parts[split, default: []].append(i)
+            }
+            return (parts[.train] ?? [], parts[.validation] ?? [], parts[.test] ?? [])
         }
         let k = max(2, Int((1 / max(validationFraction, 0.01)).rounded()))
         let folds = try folds(k, seed: seed, groupBy: pattern)
-        return (folds.dropFirst().flatMap { $0 }.sorted(), folds[0])
+        return (folds.dropFirst().flatMap { $0 }.sorted(), folds[0], [])
     }
+
+    /// Marks the clips listed in `validationList` and `testList` (files with one path per line,
+    /// relative to the dataset's folder or absolute; a CSV's first column) as validation and test
+    /// clips; the other clips train.
+    /// - Throws: ``VideoClassificationError`` (`invalidDataset`) naming the list for a list that cannot
+    ///   be read, a path that is not in the dataset, or a clip in both lists.
+    public mutating func assignSplits(validationList: String?, testList: String?) throws {
+        guard validationList != nil || testList != nil else { return }
+        let index = Dictionary(clips.enumerated().map { (Self.standardized($1.path), $0) }, uniquingKeysWith: { a, _ in a })
+        var assigned: [Int: Split] = [:]
+        for (list, split) in [(validationList, Split.validation), (testList, .test)] {
+            guard let list else { continue }
+            guard let text = try? String(contentsOfFile: list, encoding: .utf8) else {
+                throw VideoClassificationError(.invalidDataset, path: list, message: "cannot read the \(split.rawValue) list")
+            }
+            for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
+                let entry = String(line.split(separator: ",", maxSplits: 1).first ?? "").trimmingCharacters(in: .whitespaces)
+                if entry.isEmpty || entry.hasPrefix("#") || (number == 0 && entry.lowercased() == "path") { continue }
+                let path = Self.standardized(entry.hasPrefix("/") ? entry : root + "/" + entry)
+                guard let i = index[path] else {
+                    throw VideoClassificationError(.invalidDataset, path: list, message: "line \(number + 1): '\(entry)' is not a clip of the dataset")
+                }
+                if let other = assigned[i], other != split {
+                    throw VideoClassificationError(.invalidDataset, path: list, message: "line \(number + 1): '\(entry)' is in both the \(other.rawValue) and the test list")
+                }
+                assigned[i] = split
+            }
+        }
+        for i in clips.indices { clips[i].split = assigned[i]?.rawValue ?? Split.train.rawValue }
+    }
+
+    private static func standardized(_ path: String) -> String { (path as NSString).standardizingPath }
 }

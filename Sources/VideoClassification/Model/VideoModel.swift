@@ -99,7 +99,8 @@ public final class VideoModel: @unchecked Sendable {
         self.card = card
         self.network = LRCN(card.architecture, initializingWeights: false)  // all of them are loaded next
         do {
-            try network.load(from: file)
+            // A training checkpoint is a model file too: its optimizer state is not the model's.
+            try network.load(from: file, ignoring: TrainingCheckpoint.tensorPrefix)
         } catch {
             throw VideoClassificationError(.invalidModel, path: path, message: "weights do not fit the architecture: \(error)")
         }
@@ -128,15 +129,18 @@ public final class VideoModel: @unchecked Sendable {
         if sameLabels { try? network.fc.load(from: file, prefix: "fc", strict: false) }
     }
 
-    /// The safetensors bytes of the model (weights F32, the card in the metadata).
-    public func encoded(card: ModelCard? = nil) throws -> [UInt8] {
+    /// The safetensors bytes of the model (weights F32, the card in the metadata), with a training
+    /// checkpoint's state beside them when given.
+    public func encoded(card: ModelCard? = nil, checkpoint: TrainingCheckpoint? = nil) throws -> [UInt8] {
         let json = String(decoding: try JSONEncoder.sorted.encode(card ?? self.card), as: UTF8.self)
-        return SafeTensors.encode(network.stateTensors(), metadata: [ModelCard.metadataKey: json])
+        let metadata = [ModelCard.metadataKey: json].merging(checkpoint?.metadata ?? [:]) { a, _ in a }
+        return SafeTensors.encode(network.stateTensors() + (checkpoint?.tensors ?? []), metadata: metadata)
     }
 
-    /// Writes the model file atomically (a temporary file renamed over `path`).
-    public func save(to path: String, card: ModelCard? = nil) throws {
-        let bytes = try encoded(card: card)
+    /// Writes the model file atomically (a temporary file renamed over `path`); with `checkpoint`, a
+    /// training checkpoint (still a model file that `classify` and `info` read).
+    public func save(to path: String, card: ModelCard? = nil, checkpoint: TrainingCheckpoint? = nil) throws {
+        let bytes = try encoded(card: card, checkpoint: checkpoint)
         let temporary = path + ".partial"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
             throw VideoClassificationError(.ioError, path: path, message: "cannot write the model file")

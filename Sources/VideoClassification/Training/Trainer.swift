@@ -66,6 +66,70 @@ public enum TrainingEvent: Sendable {
     case epoch(EpochSummary, epochs: Int)
 }
 
+/// A training run's state after a complete epoch. With the model's weights (stored beside it in the
+/// checkpoint file) it is everything a run needs to go on exactly as if it had never stopped: every
+/// epoch's randomness comes from the seed and the epoch number alone.
+public struct TrainingCheckpoint {
+    public struct State: Codable, Sendable {
+        /// Epochs completed.
+        public var epoch: Int
+        /// The epoch (1-based) whose weights validated best so far, and their accuracy.
+        public var bestEpoch: Int?
+        public var bestAccuracy: Double?
+        /// Epochs since the best one (for early stopping).
+        public var epochsSinceBest: Int
+        public var history: [EpochSummary]
+    }
+
+    public var state: State
+    /// The optimizer's state (``Optimizer/stateTensors()``).
+    public var optimizer: [(String, Tensor)]
+    /// The best epoch's weights, when they are not the model's current ones.
+    public var bestWeights: [(String, Tensor)]?
+
+    /// Names of a checkpoint's tensors that are not the model's weights start with this.
+    public static let tensorPrefix = "training."
+    /// The metadata key holding ``State`` as JSON.
+    public static let metadataKey = "vidclass.training"
+    static let optimizerPrefix = tensorPrefix + "optimizer."
+    static let bestPrefix = tensorPrefix + "best."
+
+    /// The tensors to store beside the model's weights.
+    public var tensors: [(String, Tensor)] {
+        optimizer.map { (Self.optimizerPrefix + $0.0, $0.1) } + (bestWeights ?? []).map { (Self.bestPrefix + $0.0, $0.1) }
+    }
+
+    /// The metadata entries to store beside the model's card.
+    public var metadata: [String: String] {
+        let json = (try? JSONEncoder.sorted.encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return [Self.metadataKey: json]
+    }
+
+    /// Reads the training state from a checkpoint file; nil when the file holds none (a model file
+    /// written without it).
+    /// - Throws: ``SafeTensorsError`` when the state is there but cannot be read.
+    public init?(file: SafeTensorsFile) throws {
+        guard let json = file.metadata[Self.metadataKey] else { return nil }
+        do {
+            state = try JSONDecoder().decode(State.self, from: Data(json.utf8))
+        } catch {
+            throw SafeTensorsError.invalidMetadata(reason: "'\(Self.metadataKey)' is not a training state: \(error)")
+        }
+        func tensors(_ prefix: String) throws -> [(String, Tensor)] {
+            try file.names.filter { $0.hasPrefix(prefix) }.map { (String($0.dropFirst(prefix.count)), try file.tensor(named: $0)) }
+        }
+        optimizer = try tensors(Self.optimizerPrefix)
+        let best = try tensors(Self.bestPrefix)
+        bestWeights = best.isEmpty ? nil : best
+    }
+
+    init(state: State, optimizer: [(String, Tensor)], bestWeights: [(String, Tensor)]?) {
+        self.state = state
+        self.optimizer = optimizer
+        self.bestWeights = bestWeights
+    }
+}
+
 /// Trains a ``VideoModel`` on decoded clips: mini-batches of randomly augmented clips, the
 /// optimizer and schedule of ``TrainingOptions``, validation after every epoch, the best epoch's
 /// weights kept.
@@ -78,7 +142,13 @@ public final class Trainer {
     public let stopRequest: StopFlag
     public private(set) var history: [EpochSummary] = []
     /// The epoch to start from (a resumed run starts after its checkpoint's epoch).
-    public var startEpoch = 0
+    public private(set) var startEpoch = 0
+    /// The parameters that learn (without the encoder's when it is frozen), and their optimizer.
+    private let parameters: [(String, Parameter)]
+    private let optimizer: any Optimizer
+    /// The best validated epoch (1-based) so far, and its weights.
+    private var best: (epoch: Int, accuracy: Double, weights: [(String, Tensor)])?
+    private var epochsSinceBest = 0
 
     public init(model: VideoModel, options: TrainingOptions, stopRequest: StopFlag = StopFlag()) {
         self.model = model
@@ -86,6 +156,65 @@ public final class Trainer {
         self.options = options
         self.preprocessor = Preprocessor(model.card.input)
         self.rng = SplitMix64(seed: options.seed)
+        let network = model.network
+        parameters = options.freezeEncoder
+            ? network.namedParameters().filter { !$0.0.hasPrefix("encoder.") } : network.namedParameters()
+        switch options.optimizer {
+        case .adamw: optimizer = Adam.adamW(learningRate: options.learningRate, weightDecay: options.weightDecay)
+        case .adam: optimizer = Adam(learningRate: options.learningRate, weightDecay: options.weightDecay)
+        case .sgd: optimizer = SGD(learningRate: options.learningRate, momentum: 0.9, weightDecay: options.weightDecay)
+        }
+    }
+
+    /// Continues from a checkpoint taken after an epoch of a run with the same model, options and
+    /// data; ``fit(train:validation:progress:checkpoint:)`` then trains the remaining epochs exactly
+    /// as the first run would have. The model must already hold the checkpoint's weights.
+    /// - Throws: ``SafeTensorsError`` when the checkpoint's optimizer state or best weights do not fit
+    ///   this model; nothing is changed then.
+    public func resume(from checkpoint: TrainingCheckpoint) throws {
+        let state = checkpoint.state
+        var restoredBest: (epoch: Int, accuracy: Double, weights: [(String, Tensor)])?
+        if let epoch = state.bestEpoch, let accuracy = state.bestAccuracy {
+            let current = model.network.stateTensors()
+            guard let weights = epoch == state.epoch ? current : checkpoint.bestWeights else {
+                throw SafeTensorsError.missingTensor(name: TrainingCheckpoint.bestPrefix + "*")
+            }
+            let given = Dictionary(weights.map { ($0.0, $0.1.shape) }, uniquingKeysWith: { a, _ in a })
+            for (name, tensor) in current {
+                guard let shape = given[name] else { throw SafeTensorsError.missingTensor(name: TrainingCheckpoint.bestPrefix + name) }
+                guard shape == tensor.shape else {
+                    throw SafeTensorsError.shapeMismatch(name: TrainingCheckpoint.bestPrefix + name, expected: tensor.shape, found: shape)
+                }
+            }
+            restoredBest = (epoch, accuracy, weights)
+        }
+        try optimizer.loadState(Dictionary(checkpoint.optimizer, uniquingKeysWith: { a, _ in a }), for: parameters)
+        startEpoch = state.epoch
+        history = state.history
+        best = restoredBest
+        epochsSinceBest = state.epochsSinceBest
+    }
+
+    /// Starts after `epoch` completed epochs with a fresh optimizer (a checkpoint that holds weights
+    /// but no training state).
+    public func resume(afterEpoch epoch: Int) {
+        startEpoch = epoch
+    }
+
+    /// The state after `epoch` completed epochs.
+    private func makeCheckpoint(after epoch: Int) -> TrainingCheckpoint {
+        TrainingCheckpoint(
+            state: .init(epoch: epoch, bestEpoch: best?.epoch, bestAccuracy: best?.accuracy,
+                         epochsSinceBest: epochsSinceBest, history: history),
+            optimizer: optimizer.stateTensors(),
+            bestWeights: best.flatMap { $0.epoch == epoch ? nil : $0.weights })
+    }
+
+    /// The generator seed of one epoch: its shuffle, augmentation, temporal jitter and dropout
+    /// masks depend on the run's seed and the epoch alone.
+    static func epochSeed(_ seed: UInt64, _ epoch: Int) -> UInt64 {
+        var mixer = SplitMix64(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
+        return mixer.next()
     }
 
     /// A clip ready for training: its decoded frames and class index. Training clips may carry
@@ -171,25 +300,19 @@ public final class Trainer {
     }
 
     /// Trains; returns the per-epoch history. The model ends with the weights of the epoch with
-    /// the best validation accuracy (the last epoch without validation data).
-    /// - Parameter checkpoint: called after every epoch with the epoch number (1-based).
+    /// the best validation accuracy (the last epoch without validation data). A stop request ends
+    /// the run after the current batch; an epoch cut short is not checkpointed (the previous
+    /// epoch's checkpoint stands, and a resumed run trains the cut epoch again in full).
+    /// - Parameter checkpoint: called after every complete epoch with the state to save.
     @discardableResult
     public func fit(train: [Sample], validation: [Sample],
                     progress: ((TrainingEvent) -> Void)? = nil,
-                    checkpoint: ((Int) throws -> Void)? = nil) rethrows -> [EpochSummary] {
+                    checkpoint: ((TrainingCheckpoint) throws -> Void)? = nil) rethrows -> [EpochSummary] {
         precondition(!train.isEmpty, "no training clips")
         BLASThreads.count = options.threads
         let network = model.network
         // A frozen encoder: features once, then only the recurrent layer and the head learn.
         let frozenFeatures = options.freezeEncoder ? features(train) : nil
-        let parameters = options.freezeEncoder
-            ? network.namedParameters().filter { !$0.0.hasPrefix("encoder.") } : network.namedParameters()
-        let optimizer: any Optimizer
-        switch options.optimizer {
-        case .adamw: optimizer = Adam.adamW(learningRate: options.learningRate, weightDecay: options.weightDecay)
-        case .adam: optimizer = Adam(learningRate: options.learningRate, weightDecay: options.weightDecay)
-        case .sgd: optimizer = SGD(learningRate: options.learningRate, momentum: 0.9, weightDecay: options.weightDecay)
-        }
         let batchesPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
         let totalSteps = max(1, batchesPerEpoch * options.epochs)
         let schedule: LearningRateSchedule
@@ -207,15 +330,16 @@ public final class Trainer {
             classWeights = counts.map { $0 > 0 ? Float(train.count) / Float(k * $0) : 0 }
         }
         let loss = CrossEntropyLoss(classWeights: classWeights, labelSmoothing: options.labelSmoothing)
-        var best: (accuracy: Double, weights: [(String, Tensor)])?
-        var sinceBest = 0
-        var order = Array(train.indices)
-        for epoch in startEpoch..<options.epochs {
+        epochs: for epoch in startEpoch..<options.epochs {
+            if let patience = options.earlyStoppingPatience, best != nil, epochsSinceBest >= patience { break }
             let started = ContinuousClock.now
+            rng = SplitMix64(seed: Self.epochSeed(options.seed, epoch))
+            network.headDropout.reseed(rng.next())
+            var order = Array(train.indices)
             order.shuffle(using: &rng)
             var lossSum = 0.0, correct = 0, seen = 0
             for b in 0..<batchesPerEpoch {
-                if stopRequest.isSet { break }
+                if stopRequest.isSet { break epochs }
                 let indices = order[(b * options.batchSize)..<min(order.count, (b + 1) * options.batchSize)]
                 let samples = indices.map { train[$0] }
                 let labels = samples.map(\.label)
@@ -244,12 +368,6 @@ public final class Trainer {
                 progress?(.batch(epoch: epoch + 1, batch: b + 1, batches: batchesPerEpoch, loss: lossSum / Double(seen),
                                  accuracy: Double(correct) / Double(seen), clipsPerSecond: Double(seen) / max(elapsed, 1e-9)))
             }
-            if stopRequest.isSet && seen < train.count {
-                // Stopped mid-epoch: the checkpoint records the last complete epoch, so a resumed
-                // run trains this one again in full.
-                try checkpoint?(epoch)
-                break
-            }
             let validationAccuracy = validation.isEmpty ? nil : accuracy(validation)
             let seconds = (ContinuousClock.now - started).seconds
             let summary = EpochSummary(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)),
@@ -261,21 +379,23 @@ public final class Trainer {
             progress?(.epoch(summary, epochs: options.epochs))
             if let accuracy = validationAccuracy {
                 if best == nil || accuracy > best!.accuracy {
-                    best = (accuracy, network.stateTensors())
-                    sinceBest = 0
+                    best = (epoch + 1, accuracy, network.stateTensors())
+                    epochsSinceBest = 0
                 } else {
-                    sinceBest += 1
+                    epochsSinceBest += 1
                 }
             }
-            try checkpoint?(epoch + 1)
+            try checkpoint?(makeCheckpoint(after: epoch + 1))  // (built only when someone saves it)
             if stopRequest.isSet { break }
-            if let patience = options.earlyStoppingPatience, sinceBest >= patience { break }
         }
         if let best, let file = try? SafeTensorsFile(bytes: SafeTensors.encode(best.weights)) {
             try? network.load(from: file)
         }
         return history
     }
+
+    /// The epoch (1-based) whose weights the model ends with, when validation chose them.
+    public var bestEpoch: Int? { best?.epoch }
 }
 
 /// A flag one thread sets and another reads.
