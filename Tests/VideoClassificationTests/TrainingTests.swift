@@ -334,6 +334,49 @@ struct TrainingCommandTests {
         #expect(other.status != 0 && other.stderr.contains("the checkpoint is of another model"), "\(other.stderr)")
     }
 
+    /// A model made by hand to say "right" at 75 % for any clip: every weight zero, the head's bias
+    /// log(1), log(3). On 4 right and 4 left clips the numbers are known exactly.
+    @Test func evaluateGivesKnownNumbersOnAHandMadeModel() throws {
+        let dataset = try Self.makeDataset()
+        var card = tinyCard(labels: ["left", "right"])
+        card.name = "always-right"
+        let model = VideoModel(card: card)
+        for (name, parameter) in model.network.namedParameters() {
+            parameter.value = name == "fc.bias"
+                ? Tensor(shape: [2], scalars: [0, Float(log(3.0))]) : Tensor(shape: parameter.value.shape)
+        }
+        let out = try TestPaths.temporaryDirectory("handmade")
+        let path = out.appendingPathComponent("always-right.safetensors").path
+        try model.save(to: path)
+
+        let png = out.appendingPathComponent("cm.png").path
+        let json = try runVidclass(["evaluate", dataset, "--model", path, "--format", "json", "--confusion-matrix", png])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(json.stderr.contains("skipped \(dataset)/left/broken.mp4"))
+        let report = try JSONDecoder().decode(ClassificationReport.self, from: Data(json.stdout.utf8))
+        #expect(report.labels == ["left", "right"] && report.count == 8)
+        #expect(report.top1 == 0.5 && report.top5 == 1 && report.meanClassAccuracy == 0.5)
+        #expect(report.confusion == [[0, 4], [0, 4]], "rows are the truth, columns the prediction")
+        let left = report.perClass[0], right = report.perClass[1]
+        #expect(left.precision == 0 && left.recall == 0 && left.f1 == 0 && left.support == 4)
+        #expect(right.precision == 0.5 && right.recall == 1 && abs(right.f1 - 2.0 / 3) < 1e-12 && right.support == 4)
+        #expect(report.misclassified.count == 4)
+        #expect(report.misclassified.allSatisfy { $0.truth == "left" && $0.predicted == "right" && abs($0.confidence - 0.75) < 1e-6 })
+        #expect(Set(report.misclassified.map(\.path)) == Set((0..<4).map { "\(dataset)/left/clip\($0).avi" }))
+        let image = try Data(contentsOf: URL(fileURLWithPath: png))
+        #expect(image.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "a PNG file")
+        let decoded = try VideoFile.probe(path: png)
+        #expect(decoded.width > 50 && decoded.height > 50, "FFmpeg reads the picture: \(decoded.width)x\(decoded.height)")
+
+        let text = try runVidclass(["evaluate", dataset, "--model", path])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("8 clips  top-1 50.00%  top-5 100.00%  mean class accuracy 50.00%"), "\(text.stdout)")
+        #expect(text.stdout.contains("misclassified (4):"))
+        #expect(text.stdout.contains("\(dataset)/left/clip0.avi  true left  predicted right (75.0%)"), "\(text.stdout)")
+        let rows = text.stdout.split(separator: "\n").map(String.init)
+        #expect(rows.contains { $0.hasPrefix("[0] left") && $0.hasSuffix("0   4") }, "\(text.stdout)")
+    }
+
     @Test(.enabled(if: TestPaths.hasSharedData, "needs ../shared/data"))
     func sigtermWhileDecodingExitsPromptly() throws {
         // 300 real clips take many seconds to decode; SIGTERM after one must end the run at once.

@@ -47,6 +47,25 @@ struct CorpusTests {
         #expect(frames.map(\.index) == Array(0..<frames.count))
     }
 
+    /// Every file ffmpeg decodes can be probed without decoding, with a frame count.
+    @Test(.enabled(if: TestPaths.hasSharedData), arguments: decodable)
+    func probeWithoutDecodingGivesAFrameCount(_ expectation: Expectation) throws {
+        let metadata = try VideoFile.probe(path: Self.path(expectation.file))
+        #expect((metadata.frameCount ?? 0) > 0)
+    }
+
+    /// The demuxer's count is every packet of the stream, timed or not: raw H.264 and HEVC carry no
+    /// times, AVI keeps no pts for MPEG-4 Part 2 with B-frames, MPEG-PS and TS leave some out.
+    /// (Counting timed packets only gave 54, 23, no count, 170 and 8; ffmpeg decodes these.)
+    @Test(.enabled(if: TestPaths.hasSharedData),
+          arguments: [("mmaction2/test.avi", 164), ("qtmultimedia/container.mpeg", 25), ("openh264/Static.264", 10),
+                      ("mp4ff/hevc.265", 50), ("lpms/skip_1.ts", 171), ("lpms/missing-sei-and-pes.ts", 12)])
+    func demuxedFrameCountsIncludeUntimedPackets(file: String, frames: Int) throws {
+        let metadata = try VideoFile.probe(path: Self.path(file))
+        #expect(metadata.frameCountSource == .demuxed)
+        #expect(metadata.frameCount == frames)
+    }
+
     @Test(.enabled(if: TestPaths.hasSharedData), arguments: failing)
     func failuresAreTypedErrors(_ expectation: Expectation) throws {
         do {
