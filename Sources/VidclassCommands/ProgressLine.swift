@@ -3,18 +3,28 @@ import VideoClassification
 
 /// Progress on stderr: a line redrawn in place on a terminal, plain lines (one per epoch) otherwise.
 final class ProgressLine: @unchecked Sendable {
-    private let isTerminal = isatty(STDERR_FILENO) != 0
+    private let isTerminal: Bool
+    private let write: (String) -> Void
     private let lock = NSLock()
     private var drawn = false
     private var lastPlain = Date.distantPast
 
+    /// - Parameters:
+    ///   - isTerminal: redraw one line in place (default: whether stderr is a terminal).
+    ///   - write: where the text goes (default: stderr).
+    init(isTerminal: Bool = isatty(STDERR_FILENO) != 0,
+         write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.isTerminal = isTerminal
+        self.write = write
+    }
+
     func update(_ text: String) {
         lock.withLock {
             if isTerminal {
-                FileHandle.standardError.write(Data(("\r\u{1B}[2K" + text).utf8))
+                write("\r\u{1B}[2K" + text)
                 drawn = true
             } else if Date().timeIntervalSince(lastPlain) > 10 {
-                FileHandle.standardError.write(Data((text + "\n").utf8))
+                write(text + "\n")
                 lastPlain = Date()
             }
         }
@@ -22,17 +32,19 @@ final class ProgressLine: @unchecked Sendable {
 
     func finish() {
         lock.withLock {
-            if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+            if drawn { write("\n") }
             drawn = false
         }
     }
 
     func show(_ event: TrainingEvent, prefix: String = "") {
         switch event {
-        case .batch(let epoch, let batch, let batches, let loss, let accuracy, let rate):
+        case .batch(let epoch, let epochs, let batch, let batches, let loss, let accuracy, let rate, let seconds):
             guard isTerminal else { return }
-            update(prefix + String(format: "epoch %d batch %d/%d  loss %.4f  acc %.1f%%  %.1f clips/s", epoch, batch, batches,
-                                   loss, accuracy * 100, rate))
+            // The rest of this epoch and the epochs after it, at this epoch's pace so far.
+            let remaining = seconds / Double(batch) * Double((batches - batch) + (epochs - epoch) * batches)
+            update(prefix + String(format: "epoch %d/%d batch %d/%d  loss %.4f  acc %.1f%%  %.1f clips/s  ETA %@", epoch, epochs,
+                                   batch, batches, loss, accuracy * 100, rate, Self.duration(remaining)))
         case .epoch(let s, let epochs):
             let remaining = Double(epochs - s.epoch) * s.seconds
             let validation = s.validationAccuracy.map { String(format: "  val %.1f%%", $0 * 100) } ?? ""
@@ -40,7 +52,7 @@ final class ProgressLine: @unchecked Sendable {
                                        s.epoch, epochs, s.loss, s.trainAccuracy * 100, validation, s.learningRate,
                                        s.clipsPerSecond, s.seconds, Self.duration(remaining))
             finish()
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            write(line + "\n")
         }
     }
 

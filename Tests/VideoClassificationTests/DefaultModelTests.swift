@@ -8,6 +8,10 @@ import VidclassTestSupport
 struct DefaultModelTests {
     @Test(.enabled(if: DefaultModel.path != nil)) func labelsTheCommittedSyntheticClips() throws {
         let model = try DefaultModel.load()
+        let bytes = try #require(try FileManager.default.attributesOfItem(atPath: DefaultModel.path!)[.size] as? Int)
+        #expect(bytes < 5_000_000, "the embedded model stays well under 5 MB: \(bytes) bytes")
+        #expect(model.card.architecture.backbone == .small && model.card.architecture.sequenceKind == .lstm
+                && model.card.architecture.head == .lastStep, "lrcn-small + LSTM")
         #expect(model.card.labels == SyntheticMotion.classes.sorted())
         #expect(model.card.provenance?.datasetHash != nil)
         let classifier = VideoClassifier(model: model)

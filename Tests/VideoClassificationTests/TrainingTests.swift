@@ -168,6 +168,47 @@ struct TrainingTests {
         }
     }
 
+    @Test func earlyStoppingEndsARunThatStopsImproving() {
+        // A learning rate of 0: validation accuracy never improves after the first epoch.
+        var options = Self.quickOptions
+        options.learningRate = 0
+        options.earlyStoppingPatience = 2
+        let trainer = Trainer(model: VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1), options: options)
+        let history = trainer.fit(train: Self.samples(8), validation: Self.samples(4))
+        #expect(history.count == 3, "the best epoch and two without improvement")
+        #expect(trainer.bestEpoch == 1)
+        options.earlyStoppingPatience = nil
+        #expect(Trainer(model: VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1), options: options)
+            .fit(train: Self.samples(8), validation: Self.samples(4)).count == 30, "without patience every epoch runs")
+    }
+
+    @Test func balancedClassWeightsEqualiseTheClasses() {
+        let weights = Trainer.balancedClassWeights([0, 0, 0, 0, 0, 0, 1, 1], classes: 3)
+        #expect(weights == [8.0 / 18, 8.0 / 6, 0])
+        // Each class's total weight is the same: 6 · 8/18 = 2 · 8/6.
+        #expect(6 * weights[0] == 2 * weights[1])
+        // The trainer uses them: on the same imbalanced clips, balancing changes the loss it reports.
+        var options = Self.quickOptions
+        options.epochs = 1
+        func firstLoss(_ balance: Bool) -> Double {
+            options.balanceClasses = balance
+            let imbalanced = Self.samples(8).filter { $0.label == 0 } + Self.samples(2).filter { $0.label == 1 }
+            return Trainer(model: VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1), options: options)
+                .fit(train: imbalanced, validation: [])[0].loss
+        }
+        #expect(firstLoss(true) != firstLoss(false))
+    }
+
+    /// The defaults are the recipe that works from scratch.
+    @Test func defaultsAreTheRecipe() {
+        let o = TrainingOptions()
+        #expect(o.epochs == 40 && o.batchSize == 16 && o.learningRate == 1e-3 && o.schedule == .onecycle)
+        #expect(o.optimizer == .adamw && o.weightDecay == 1e-2 && o.labelSmoothing == 0.1 && o.clipNorm == 5)
+        #expect(!o.flips && !o.balanceClasses && o.temporalJitter && o.earlyStoppingPatience == nil)
+        let input = InputSpecification()
+        #expect(input.framesPerClip == 16 && input.size == 112 && input.shortSide == 128 && input.sampling == .uniform)
+    }
+
     @Test func stopRequestEndsTheRunEarly() {
         var options = TrainingOptions()
         options.epochs = 50
@@ -375,6 +416,24 @@ struct TrainingCommandTests {
         #expect(text.stdout.contains("\(dataset)/left/clip0.avi  true left  predicted right (75.0%)"), "\(text.stdout)")
         let rows = text.stdout.split(separator: "\n").map(String.init)
         #expect(rows.contains { $0.hasPrefix("[0] left") && $0.hasSuffix("0   4") }, "\(text.stdout)")
+    }
+
+    /// `--folds 2`: two models, each scored on the clips it did not train on, and the mean and
+    /// standard deviation of the two, printed and in the report.
+    @Test func crossValidationReportsTheMeanAndSpread() throws {
+        let dataset = try Self.makeDataset()
+        let report = try TestPaths.temporaryDirectory("folds").appendingPathComponent("cv.json").path
+        let result = try runVidclass(["train", dataset, "--folds", "2", "--group-by", "clip([0-9])", "--epochs", "1", "--frames", "4",
+                                      "--size", "16", "--short-side", "20", "--input", "diff", "--hidden", "8", "--report", report])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("fold 1/2: 4 training clips, 4 held out") && result.stderr.contains("fold 2/2: 4 training clips, 4 held out"),
+                "groups clip0..clip3 hold one right and one left clip each: \(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: [Double]])
+        let folds = try #require(object["folds"]), mean = try #require(object["mean"]?.first), std = try #require(object["std"]?.first)
+        #expect(folds.count == 2 && folds.allSatisfy { [0, 0.25, 0.5, 0.75, 1].contains($0) }, "\(folds)")
+        #expect(abs(mean - (folds[0] + folds[1]) / 2) < 1e-12)
+        #expect(abs(std - abs(folds[0] - folds[1]) / 2.0.squareRoot()) < 1e-12, "sample standard deviation")
+        #expect(result.stdout.contains(String(format: "2-fold cross-validation: %.1f%% ± %.1f (mean ± std of 2 folds)", mean * 100, std * 100)), "\(result.stdout)")
     }
 
     @Test(.enabled(if: TestPaths.hasSharedData, "needs ../shared/data"))

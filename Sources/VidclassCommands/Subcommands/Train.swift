@@ -182,13 +182,14 @@ extension VidclassCommand {
                 let parts = try data.folds(folds, seed: seed, groupBy: groupBy)
                 var accuracies: [Double] = []
                 for (k, heldOut) in parts.enumerated() {
-                    let train = parts.enumerated().filter { $0.offset != k }.flatMap(\.element)
+                    let train = samples(parts.enumerated().filter { $0.offset != k }.flatMap(\.element), from: pools)
+                    let held = samples(heldOut)
                     let model = try initialModel(seed: seed &+ UInt64(k))
                     let trainer = Trainer(model: model, options: trainingOptions, stopRequest: stop)
-                    printError("fold \(k + 1)/\(folds): \(train.count) training clips, \(heldOut.count) held out")
-                    trainer.fit(train: samples(train, from: pools), validation: [], progress: { progress.show($0, prefix: "fold \(k + 1)/\(folds) ") })
+                    printError("fold \(k + 1)/\(folds): \(train.count) training clips, \(held.count) held out")
+                    trainer.fit(train: train, validation: [], progress: { progress.show($0, prefix: "fold \(k + 1)/\(folds) ") })
                     progress.finish()
-                    let accuracy = trainer.accuracy(samples(heldOut))
+                    let accuracy = trainer.accuracy(held)
                     accuracies.append(accuracy)
                     print(String(format: "fold %d/%d: held-out accuracy %.1f%%", k + 1, folds, accuracy * 100))
                     if stop.isSet { break }

@@ -58,11 +58,24 @@ public struct EpochSummary: Sendable, Codable {
     public var learningRate: Double
     public var clipsPerSecond: Double
     public var seconds: Double
+
+    public init(epoch: Int, loss: Double, trainAccuracy: Double, validationAccuracy: Double?, learningRate: Double,
+                clipsPerSecond: Double, seconds: Double) {
+        self.epoch = epoch
+        self.loss = loss
+        self.trainAccuracy = trainAccuracy
+        self.validationAccuracy = validationAccuracy
+        self.learningRate = learningRate
+        self.clipsPerSecond = clipsPerSecond
+        self.seconds = seconds
+    }
 }
 
 /// Progress events during training (for progress bars and logs).
 public enum TrainingEvent: Sendable {
-    case batch(epoch: Int, batch: Int, batches: Int, loss: Double, accuracy: Double, clipsPerSecond: Double)
+    /// A batch of epoch `epoch` (1-based) of `epochs` is done; `seconds` since the epoch began.
+    case batch(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double, clipsPerSecond: Double,
+               seconds: Double)
     case epoch(EpochSummary, epochs: Int)
 }
 
@@ -322,13 +335,7 @@ public final class Trainer {
         case .step: schedule = .step(base: options.learningRate, stepSize: max(1, totalSteps / 3), gamma: 0.1)
         case .constant: schedule = .constant(options.learningRate)
         }
-        var classWeights: [Float]?
-        if options.balanceClasses {
-            let k = model.card.labels.count
-            var counts = Array(repeating: 0, count: k)
-            for s in train { counts[s.label] += 1 }
-            classWeights = counts.map { $0 > 0 ? Float(train.count) / Float(k * $0) : 0 }
-        }
+        let classWeights = options.balanceClasses ? Self.balancedClassWeights(train.map(\.label), classes: model.card.labels.count) : nil
         let loss = CrossEntropyLoss(classWeights: classWeights, labelSmoothing: options.labelSmoothing)
         epochs: for epoch in startEpoch..<options.epochs {
             if let patience = options.earlyStoppingPatience, best != nil, epochsSinceBest >= patience { break }
@@ -365,8 +372,9 @@ public final class Trainer {
                 }
                 seen += samples.count
                 let elapsed = (ContinuousClock.now - started).seconds
-                progress?(.batch(epoch: epoch + 1, batch: b + 1, batches: batchesPerEpoch, loss: lossSum / Double(seen),
-                                 accuracy: Double(correct) / Double(seen), clipsPerSecond: Double(seen) / max(elapsed, 1e-9)))
+                progress?(.batch(epoch: epoch + 1, epochs: options.epochs, batch: b + 1, batches: batchesPerEpoch,
+                                 loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+                                 clipsPerSecond: Double(seen) / max(elapsed, 1e-9), seconds: elapsed))
             }
             let validationAccuracy = validation.isEmpty ? nil : accuracy(validation)
             let seconds = (ContinuousClock.now - started).seconds
@@ -392,6 +400,14 @@ public final class Trainer {
             try? network.load(from: file)
         }
         return history
+    }
+
+    /// Loss weights for `--balance-classes`: `n / (k · n_c)` for a class of `n_c` of the `n` clips
+    /// (scikit-learn's "balanced"), so every class weighs as much in total; 0 for a class with no clips.
+    public static func balancedClassWeights(_ labels: [Int], classes k: Int) -> [Float] {
+        var counts = Array(repeating: 0, count: k)
+        for label in labels { counts[label] += 1 }
+        return counts.map { $0 > 0 ? Float(labels.count) / Float(k * $0) : 0 }
     }
 
     /// The epoch (1-based) whose weights the model ends with, when validation chose them.

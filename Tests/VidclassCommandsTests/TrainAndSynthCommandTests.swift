@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import VidclassCommands
+import VideoClassification
+import VideoIO
+import VidclassTestSupport
+
+struct TrainAndSynthCommandTests {
+    /// `vidclass train DATASET -o M` with no other options trains the issue's recipe: lrcn-small +
+    /// LSTM(256) on 16 uniformly sampled RGB frames, short side 128, 112 crops, dropout 0.3 before
+    /// the head, AdamW 1e-3 with weight decay 1e-2, one-cycle, 40 epochs of 16, smoothing 0.1,
+    /// clipping at 5, no flips.
+    @Test func trainDefaultsAreTheRecipe() throws {
+        let command = try VidclassCommand.Train.parse(["dataset", "-o", "m.safetensors"])
+        let card = command.card(labels: ["a", "b"])
+        #expect(card.architecture.backbone == .small && card.architecture.sequenceKind == .lstm)
+        #expect(card.architecture.hiddenSize == 256 && card.architecture.sequenceLayers == 1 && !card.architecture.bidirectional)
+        #expect(card.architecture.head == .lastStep && card.architecture.headDropout == 0.3)
+        #expect(card.input == InputSpecification(representation: .rgb, framesPerClip: 16, size: 112, shortSide: 128))
+        #expect(card.input.sampling == .uniform && card.input.resize == .shortSideCenterCrop)
+        let o = command.trainingOptions
+        #expect(o.epochs == 40 && o.batchSize == 16 && o.learningRate == 1e-3 && o.schedule == .onecycle && o.optimizer == .adamw)
+        #expect(o.weightDecay == 1e-2 && o.labelSmoothing == 0.1 && o.clipNorm == 5 && !o.flips && o.temporalJitter)
+        #expect(command.validationFraction == 0.2)
+        #expect(throws: (any Error).self) { try VidclassCommand.Train.parse(["dataset", "-o", "m", "--frames", "0"]) }
+        #expect(throws: (any Error).self) { try VidclassCommand.Train.parse(["dataset"]) }  // no --output
+    }
+
+    /// `vidclass synth` writes real video files of all four codecs in the folder-per-class layout,
+    /// with the randomized sizes, lengths and rates the issue asks for, and a labels.csv.
+    @Test func synthWritesDecodableClipsOfEveryKind() throws {
+        let root = try TestPaths.temporaryDirectory("synth-cli").appendingPathComponent("out").path
+        let result = try runVidclass(["synth", root, "--clips-per-class", "1", "--seed", "4"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let classes = ["fade_in", "fade_out", "grow", "move_down", "move_left", "move_right", "move_up",
+                       "rotate_clockwise", "rotate_counterclockwise", "shrink"]
+        let dataset = try VideoDataset.load(root)
+        #expect(dataset.labels == classes)
+        #expect(dataset.clips.count == 10)
+        let csv = try String(contentsOfFile: root + "/labels.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 11)
+        var codecs = Set<String>()
+        for clip in dataset.clips {
+            let m = try VideoFile.probe(path: clip.path)
+            codecs.insert(m.codec)
+            #expect((24...64).contains(m.frameCount ?? 0), "\(clip.path): \(m.frameCount ?? 0) frames")
+            #expect((15...30).contains(Int((m.averageFrameRate ?? 0).rounded())), "\(clip.path)")
+            #expect((96...320).contains(m.width) && (96...240).contains(m.height), "\(clip.path): \(m.width)x\(m.height)")
+        }
+        #expect(codecs == ["h264", "mpeg4", "vp9", "mjpeg"], "\(codecs)")
+        // The same seed writes the same clips.
+        let again = root + "-again"
+        #expect(try runVidclass(["synth", again, "--clips-per-class", "1", "--seed", "4"]).status == 0)
+        for clip in dataset.clips.prefix(2) {
+            let twin = again + clip.path.dropFirst(root.count)
+            #expect(try VideoReader(path: clip.path).readAll().map(\.md5) == VideoReader(path: twin).readAll().map(\.md5))
+        }
+    }
+}
+
+/// The progress display of `train`: one line redrawn in place on a terminal (epoch, batch, loss,
+/// accuracy, clips/s, ETA), a plain line per epoch otherwise.
+struct ProgressLineTests {
+    final class Sink: @unchecked Sendable {
+        var text = ""
+    }
+
+    static let summary = EpochSummary(epoch: 2, loss: 0.5, trainAccuracy: 0.75, validationAccuracy: 0.8, learningRate: 1e-3,
+                                      clipsPerSecond: 12, seconds: 30)
+
+    @Test func aTerminalGetsALiveLineWithAnETA() {
+        let sink = Sink()
+        let progress = ProgressLine(isTerminal: true) { sink.text += $0 }
+        // Batch 5 of 10 of epoch 2 of 4 after 10 s: 5 more batches and 2 more epochs of 10 at 2 s each.
+        progress.show(.batch(epoch: 2, epochs: 4, batch: 5, batches: 10, loss: 0.6, accuracy: 0.5, clipsPerSecond: 8, seconds: 10))
+        #expect(sink.text == "\r\u{1B}[2Kepoch 2/4 batch 5/10  loss 0.6000  acc 50.0%  8.0 clips/s  ETA 50s")
+        progress.show(.epoch(Self.summary, epochs: 4))
+        #expect(sink.text.hasSuffix("ETA 50s\nepoch 2/4  loss 0.5000  acc 75.0%  val 80.0%  lr 0.001  12.0 clips/s  30s  ETA 1m00s\n"))
+    }
+
+    @Test func aPipeGetsPlainEpochLinesOnly() {
+        let sink = Sink()
+        let progress = ProgressLine(isTerminal: false) { sink.text += $0 }
+        progress.show(.batch(epoch: 2, epochs: 4, batch: 5, batches: 10, loss: 0.6, accuracy: 0.5, clipsPerSecond: 8, seconds: 10))
+        #expect(sink.text.isEmpty)
+        progress.show(.epoch(Self.summary, epochs: 4))
+        #expect(sink.text == "epoch 2/4  loss 0.5000  acc 75.0%  val 80.0%  lr 0.001  12.0 clips/s  30s  ETA 1m00s\n")
+    }
+}
