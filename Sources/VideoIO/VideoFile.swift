@@ -98,7 +98,7 @@ public enum VideoFile {
             metadata.frameCount = Int(stream.pointee.nb_frames)
             metadata.frameCountSource = .container
         } else {
-            // Every packet of the stream is a frame, with or without a time: AVI stores no pts for
+            // Every non-empty packet of the stream is a frame, with or without a time: AVI stores no pts for
             // MPEG-4 Part 2 with B-frames, and raw H.264/HEVC streams carry no times at all.
             input.discardAllStreams(except: stream)
             let packet = Packet()
@@ -106,7 +106,7 @@ public enum VideoFile {
             var frames = 0
             while try input.read(into: packet) {
                 let p = packet.pointer.pointee
-                if p.stream_index == stream.pointee.index && p.flags & AV_PKT_FLAG_DISCARD == 0 {
+                if p.stream_index == stream.pointee.index && p.flags & AV_PKT_FLAG_DISCARD == 0 && p.size > 0 {
                     frames += 1
                     if p.pts != noTimestamp { timestamps.append(p.pts) }
                     if p.dts != noTimestamp { decodingTimestamps.append(p.dts) }

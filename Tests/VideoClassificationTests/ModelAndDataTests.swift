@@ -243,11 +243,25 @@ struct DatasetTests {
         #expect(fromLists.validation.map { listed.clips[$0].path } == [root + "/x/src0_clip0.mp4"])
         #expect(fromLists.test.map { listed.clips[$0].path } == [root + "/y/src1_clip1.mp4"])
         #expect(fromLists.train.count == 2)
+        // A test list alone: validation is still held out, from the other clips.
+        var testOnly = try VideoDataset.load(root)
+        try testOnly.assignSplits(validationList: nil, testList: testList)
+        let carved = try testOnly.split(validationFraction: 0.5, seed: 1)
+        #expect(carved.test.map { testOnly.clips[$0].path } == [root + "/y/src1_clip1.mp4"])
+        #expect(!carved.validation.isEmpty && carved.train.count + carved.validation.count == 3)
+        // A CSV's own test rows stay test when a validation list is given.
+        try "path,label,split\nx/src0_clip0.mp4,x,\nx/src1_clip1.mp4,x,test\ny/src0_clip0.mp4,y,\ny/src1_clip1.mp4,y,\n"
+            .write(toFile: csv, atomically: true, encoding: .utf8)
+        var csvData = try VideoDataset.load(csv)
+        try "y/src0_clip0.mp4\n".write(toFile: validationList, atomically: true, encoding: .utf8)
+        try csvData.assignSplits(validationList: validationList, testList: nil)
+        let csvSplit = try csvData.split(validationFraction: 0.2, seed: 1)
+        #expect(csvSplit.test == [1] && csvSplit.validation == [2] && csvSplit.train == [0, 3])
         try "x/nope.mp4\n".write(toFile: testList, atomically: true, encoding: .utf8)
         #expect { try listed.assignSplits(validationList: nil, testList: testList) } throws: { error in
             "\(error)".contains(testList) && "\(error)".contains("'x/nope.mp4' is not a clip of the dataset")
         }
-        try "x/src0_clip0.mp4\n".write(toFile: testList, atomically: true, encoding: .utf8)
+        try "y/src0_clip0.mp4\n".write(toFile: testList, atomically: true, encoding: .utf8)  // also the validation list's
         #expect { try listed.assignSplits(validationList: validationList, testList: testList) } throws: { error in
             "\(error)".contains("in both the validation and the test list")
         }

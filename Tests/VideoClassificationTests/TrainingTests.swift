@@ -209,6 +209,28 @@ struct TrainingTests {
         #expect(input.framesPerClip == 16 && input.size == 112 && input.shortSide == 128 && input.sampling == .uniform)
     }
 
+    @Test func aCheckpointWithADivergedLossReadsBack() throws {
+        let trainer = Self.recipeRun()
+        var saved: TrainingCheckpoint?
+        trainer.fit(train: Self.pools, validation: [], checkpoint: { saved = $0 })
+        var checkpoint = try #require(saved)
+        checkpoint.state.history[0].loss = .nan
+        checkpoint.state.history[1].loss = .infinity
+        let file = try TestPaths.temporaryDirectory("nan").appendingPathComponent("m.checkpoint").path
+        try trainer.model.save(to: file, checkpoint: checkpoint)
+        let read = try #require(try TrainingCheckpoint(file: SafeTensorsFile(path: file)))
+        #expect(read.state.history[0].loss.isNaN && read.state.history[1].loss == .infinity)
+        #expect(read.state.epoch == 6)
+        // A state that contradicts itself is refused before anything changes.
+        var broken = read
+        broken.state.epoch = -1
+        #expect(throws: SafeTensorsError.self) { try Self.recipeRun().resume(from: broken) }
+        broken = read
+        broken.state.bestEpoch = 9
+        broken.state.bestAccuracy = 1
+        #expect(throws: SafeTensorsError.self) { try Self.recipeRun().resume(from: broken) }
+    }
+
     @Test func stopRequestEndsTheRunEarly() {
         var options = TrainingOptions()
         options.epochs = 50
@@ -304,12 +326,13 @@ struct TrainingCommandTests {
         let noInit = try runVidclass(["train", dataset, "-o", frozen, "--freeze-encoder"] + common)
         #expect(noInit.status != 0 && noInit.stderr.contains("--init-from"))
 
-        // Resume: a checkpoint after epoch 2 of 3 runs just the third epoch.
+        // A checkpoint in the way: a new run refuses to start over it; resuming it with other
+        // options is refused too (it would not be exact), naming what changed.
         try FileManager.default.copyItem(atPath: model, toPath: model + ".checkpoint")
-        let resumed = try runVidclass(["train", dataset, "-o", model, "--epochs", "3", "--resume"] + common)
-        #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect(resumed.stderr.contains("resuming after epoch 2"))
-        #expect(resumed.stderr.contains("epoch 3/3") && !resumed.stderr.contains("epoch 1/3"))
+        let fresh = try runVidclass(["train", dataset, "-o", model, "--epochs", "2"] + common)
+        #expect(fresh.status != 0 && fresh.stderr.contains("a checkpoint of an earlier run is in the way"), "\(fresh.stderr)")
+        let changed = try runVidclass(["train", dataset, "-o", model, "--epochs", "3", "--resume"] + common)
+        #expect(changed.status != 0 && changed.stderr.contains("trained with other options (epochs 2 → 3)"), "\(changed.stderr)")
     }
 
     /// SIGTERM in the middle of training: the run stops after its batch and exits 130, the

@@ -179,7 +179,9 @@ extension VidclassCommand {
             }
 
             if let folds {
-                let parts = try data.folds(folds, seed: seed, groupBy: groupBy)
+                // Clips marked `test` stay out of every fold.
+                let pool = data.nonTestIndices
+                let parts = try data.subset(pool).folds(folds, seed: seed, groupBy: groupBy).map { $0.map { pool[$0] } }
                 var accuracies: [Double] = []
                 for (k, heldOut) in parts.enumerated() {
                     let train = samples(parts.enumerated().filter { $0.offset != k }.flatMap(\.element), from: pools)
@@ -189,10 +191,17 @@ extension VidclassCommand {
                     printError("fold \(k + 1)/\(folds): \(train.count) training clips, \(held.count) held out")
                     trainer.fit(train: train, validation: [], progress: { progress.show($0, prefix: "fold \(k + 1)/\(folds) ") })
                     progress.finish()
+                    if stop.isSet && (trainer.history.last?.epoch ?? 0) < epochs {
+                        printError("train: interrupted in fold \(k + 1)/\(folds); no mean is reported for unfinished folds")
+                        throw ExitCode(130)
+                    }
                     let accuracy = trainer.accuracy(held)
                     accuracies.append(accuracy)
                     print(String(format: "fold %d/%d: held-out accuracy %.1f%%", k + 1, folds, accuracy * 100))
-                    if stop.isSet { break }
+                    if stop.isSet {
+                        printError("train: interrupted after fold \(k + 1)/\(folds); no mean is reported for unfinished folds")
+                        throw ExitCode(130)
+                    }
                 }
                 let mean = accuracies.reduce(0, +) / Double(max(accuracies.count, 1))
                 let std = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(accuracies.count - 1, 1))).squareRoot()
@@ -204,10 +213,7 @@ extension VidclassCommand {
             }
 
             guard let output else { return }
-            let hasSplits = data.clips.contains { $0.split != nil }
-            let split = hasSplits || validationFraction > 0
-                ? try data.split(validationFraction: validationFraction, seed: seed, groupBy: groupBy)
-                : (train: Array(data.clips.indices), validation: [], test: [])
+            let split = try data.split(validationFraction: validationFraction, seed: seed, groupBy: groupBy)
             let trainSamples = samples(split.train, from: pools)
             let validationSamples = samples(split.validation)
             let testSamples = samples(split.test)
@@ -218,6 +224,16 @@ extension VidclassCommand {
             var model = try initialModel(seed: seed)
             var resumeState: TrainingCheckpoint?
             var resumeEpoch = 0
+            let datasetHash = data.hash
+            // The recipe as stored: the training options and how the clips were split.
+            var recipe = trainingOptions.recipe
+            recipe["split"] = validationList != nil || testList != nil
+                ? "lists validation=\(validationList ?? "-") test=\(testList ?? "-")"
+                : "fraction \(validationFraction) seed \(seed) group-by \(groupBy ?? "-")"
+            if !resume && FileManager.default.fileExists(atPath: checkpointPath) {
+                throw VideoClassificationError(.ioError, path: checkpointPath,
+                                               message: "a checkpoint of an earlier run is in the way: continue it with --resume, or delete it to start afresh")
+            }
             if resume, FileManager.default.fileExists(atPath: checkpointPath) {
                 model = try VideoModel(contentsOf: checkpointPath)
                 let saved = model.card
@@ -225,12 +241,29 @@ extension VidclassCommand {
                     throw VideoClassificationError(.invalidModel, path: checkpointPath,
                                                    message: "the checkpoint is of another model (architecture, input or labels differ from these options); delete it or resume with the options it was trained with")
                 }
+                // Resuming is exact only with the same options and data.
+                if let stored = saved.provenance, !stored.recipe.isEmpty {
+                    let changed = Set(stored.recipe.keys).union(recipe.keys).sorted().filter { stored.recipe[$0] != recipe[$0] }
+                    if !changed.isEmpty {
+                        throw VideoClassificationError(.invalidModel, path: checkpointPath, message: "the checkpoint was trained with other options ("
+                            + changed.map { "\($0) \(stored.recipe[$0] ?? "-") → \(recipe[$0] ?? "-")" }.joined(separator: ", ")
+                            + "); resume with the same options, or start a new run from it with --init-from")
+                    }
+                    if let hash = stored.datasetHash, hash != datasetHash {
+                        throw VideoClassificationError(.invalidModel, path: checkpointPath,
+                                                       message: "the dataset changed since the checkpoint (clips, labels or sizes differ)")
+                    }
+                }
                 do {
                     resumeState = try TrainingCheckpoint(file: SafeTensorsFile(path: checkpointPath))
                 } catch {
                     throw VideoClassificationError(.invalidModel, path: checkpointPath, message: "its training state cannot be read: \(error)")
                 }
                 resumeEpoch = resumeState?.state.epoch ?? saved.provenance?.epochs ?? 0
+                guard (0...epochs).contains(resumeEpoch) else {
+                    throw VideoClassificationError(.invalidModel, path: checkpointPath,
+                                                   message: "it holds epoch \(resumeEpoch), which is not within the \(epochs) epochs of this run")
+                }
                 printError("train: resuming after epoch \(resumeEpoch) from \(checkpointPath)"
                            + (resumeState == nil ? " (it holds no optimizer state: the optimizer starts afresh)" : ""))
             }
@@ -244,11 +277,10 @@ extension VidclassCommand {
             }
             printError("train: \(trainSamples.count) training clips, \(validationSamples.count) validation clips"
                        + (split.test.isEmpty ? "" : ", \(testSamples.count) test clips"))
-            let datasetHash = data.hash
             let started = Date()
             func provenance(epochs: Int, metrics: [String: Double]) -> Provenance {
                 Provenance(dataset: dataset, datasetHash: datasetHash, date: ISO8601DateFormatter().string(from: started),
-                           epochs: epochs, metrics: metrics, vidclassVersion: vidclassVersion, recipe: trainingOptions.recipe)
+                           epochs: epochs, metrics: metrics, vidclassVersion: vidclassVersion, recipe: recipe)
             }
             var checkpointEpoch = resumeEpoch
             try trainer.fit(train: trainSamples, validation: validationSamples, progress: { progress.show($0) }) { checkpoint in

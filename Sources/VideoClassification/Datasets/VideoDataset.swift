@@ -197,48 +197,61 @@ public struct VideoDataset: Sendable {
         }
     }
 
-    /// Train, validation and test indices: the `split` column when clips have one (a test set only
-    /// when some clips are marked `test`), otherwise a stratified, group-aware split holding out
-    /// about `validationFraction` for validation and nothing for test.
+    /// Train, validation and test indices. Clips marked by a `split` column (or by
+    /// ``assignSplits(validationList:testList:)``) keep their split; when none is marked
+    /// `validation`, a stratified, group-aware `validationFraction` of the training clips is held
+    /// out for it (none when the fraction is 0). Test clips are only ever marked.
     /// - Throws: ``VideoClassificationError`` (`invalidDataset`) for a split name that is none of
     ///   train, validation and test.
     public func split(validationFraction: Double, seed: UInt64, groupBy pattern: String? = nil) throws
         -> (train: [Int], validation: [Int], test: [Int]) {
-        if clips.contains(where: { $0.split != nil }) {
-            var parts: [Split: [Int]] = [:]
-            for (i, clip) in clips.enumerated() {
-                guard let split = Split(name: clip.split ?? "") else {
-                    throw VideoClassificationError(.invalidDataset, path: clip.path,
-                                                   message: "split '\(clip.split ?? "")' is not train, validation or test")
-                }
-                parts[split, default: []].append(i)
+        var parts: [Split: [Int]] = [:]
+        for (i, clip) in clips.enumerated() {
+            guard let split = Split(name: clip.split ?? "") else {
+                throw VideoClassificationError(.invalidDataset, path: clip.path,
+                                               message: "split '\(clip.split ?? "")' is not train, validation or test")
             }
-            return (parts[.train] ?? [], parts[.validation] ?? [], parts[.test] ?? [])
+            parts[split, default: []].append(i)
         }
-        let k = max(2, Int((1 / max(validationFraction, 0.01)).rounded()))
-        let folds = try folds(k, seed: seed, groupBy: pattern)
-        return (folds.dropFirst().flatMap { $0 }.sorted(), folds[0], [])
+        var train = parts[.train] ?? [], validation = parts[.validation] ?? []
+        if validation.isEmpty && validationFraction > 0 && !train.isEmpty {
+            let k = max(2, Int((1 / max(validationFraction, 0.01)).rounded()))
+            let folds = try subset(train).folds(k, seed: seed, groupBy: pattern)
+            validation = folds[0].map { train[$0] }
+            train = folds.dropFirst().flatMap { $0 }.map { train[$0] }.sorted()
+        }
+        return (train, validation, parts[.test] ?? [])
+    }
+
+    /// The clips at `indices`, as a dataset of their own (same root; labels of those clips only).
+    public func subset(_ indices: [Int]) -> VideoDataset {
+        VideoDataset(root: root, clips: indices.map { clips[$0] })
+    }
+
+    /// The indices of the clips not marked `test`: what cross-validation may train and score on.
+    public var nonTestIndices: [Int] {
+        clips.indices.filter { Split(name: clips[$0].split ?? "") != .test }
     }
 
     /// Marks the clips listed in `validationList` and `testList` (files with one path per line,
-    /// relative to the dataset's folder or absolute; a CSV's first column) as validation and test
-    /// clips; the other clips train.
+    /// relative to the dataset's folder or absolute; a CSV's first column; `#` comments) as
+    /// validation and test clips. Clips in neither list keep the split their CSV gave them, or train.
     /// - Throws: ``VideoClassificationError`` (`invalidDataset`) naming the list for a list that cannot
     ///   be read, a path that is not in the dataset, or a clip in both lists.
     public mutating func assignSplits(validationList: String?, testList: String?) throws {
         guard validationList != nil || testList != nil else { return }
-        let index = Dictionary(clips.enumerated().map { (Self.standardized($1.path), $0) }, uniquingKeysWith: { a, _ in a })
+        let index = Dictionary(clips.enumerated().map { (Self.absolute($1.path), $0) }, uniquingKeysWith: { a, _ in a })
         var assigned: [Int: Split] = [:]
         for (list, split) in [(validationList, Split.validation), (testList, .test)] {
             guard let list else { continue }
             guard let text = try? String(contentsOfFile: list, encoding: .utf8) else {
                 throw VideoClassificationError(.invalidDataset, path: list, message: "cannot read the \(split.rawValue) list")
             }
-            for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
-                let entry = String(line.split(separator: ",", maxSplits: 1).first ?? "").trimmingCharacters(in: .whitespaces)
+            for (number, line) in text.components(separatedBy: "\n").enumerated() {
+                let entry = String(line.split(separator: ",", maxSplits: 1).first ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
                 if entry.isEmpty || entry.hasPrefix("#") || (number == 0 && entry.lowercased() == "path") { continue }
-                let path = Self.standardized(entry.hasPrefix("/") ? entry : root + "/" + entry)
-                guard let i = index[path] else {
+                let path = entry.hasPrefix("/") || root.isEmpty ? entry : root + "/" + entry
+                guard let i = index[Self.absolute(path)] else {
                     throw VideoClassificationError(.invalidDataset, path: list, message: "line \(number + 1): '\(entry)' is not a clip of the dataset")
                 }
                 if let other = assigned[i], other != split {
@@ -247,8 +260,9 @@ public struct VideoDataset: Sendable {
                 assigned[i] = split
             }
         }
-        for i in clips.indices { clips[i].split = assigned[i]?.rawValue ?? Split.train.rawValue }
+        for i in clips.indices { clips[i].split = assigned[i]?.rawValue ?? clips[i].split ?? Split.train.rawValue }
     }
 
-    private static func standardized(_ path: String) -> String { (path as NSString).standardizingPath }
+    /// An absolute, standardized form of a path (relative paths are taken from the working directory).
+    private static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 }

@@ -114,7 +114,10 @@ public struct TrainingCheckpoint {
 
     /// The metadata entries to store beside the model's card.
     public var metadata: [String: String] {
-        let json = (try? JSONEncoder.sorted.encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        // A diverged run's NaN losses are written as strings, so its checkpoint still reads back.
+        let encoder = JSONEncoder.sorted
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let json = (try? encoder.encode(state)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return [Self.metadataKey: json]
     }
 
@@ -124,7 +127,9 @@ public struct TrainingCheckpoint {
     public init?(file: SafeTensorsFile) throws {
         guard let json = file.metadata[Self.metadataKey] else { return nil }
         do {
-            state = try JSONDecoder().decode(State.self, from: Data(json.utf8))
+            let decoder = JSONDecoder()
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            state = try decoder.decode(State.self, from: Data(json.utf8))
         } catch {
             throw SafeTensorsError.invalidMetadata(reason: "'\(Self.metadataKey)' is not a training state: \(error)")
         }
@@ -186,6 +191,9 @@ public final class Trainer {
     ///   this model; nothing is changed then.
     public func resume(from checkpoint: TrainingCheckpoint) throws {
         let state = checkpoint.state
+        guard state.epoch >= 0, state.epochsSinceBest >= 0, state.bestEpoch.map({ (1...max(1, state.epoch)).contains($0) }) ?? true else {
+            throw SafeTensorsError.invalidMetadata(reason: "training state: epoch \(state.epoch), best epoch \(state.bestEpoch.map(String.init) ?? "none") are not consistent")
+        }
         var restoredBest: (epoch: Int, accuracy: Double, weights: [(String, Tensor)])?
         if let epoch = state.bestEpoch, let accuracy = state.bestAccuracy {
             let current = model.network.stateTensors()
@@ -193,6 +201,9 @@ public final class Trainer {
                 throw SafeTensorsError.missingTensor(name: TrainingCheckpoint.bestPrefix + "*")
             }
             let given = Dictionary(weights.map { ($0.0, $0.1.shape) }, uniquingKeysWith: { a, _ in a })
+            if let extra = Set(given.keys).subtracting(current.map(\.0)).sorted().first {
+                throw SafeTensorsError.unexpectedTensors(names: [TrainingCheckpoint.bestPrefix + extra])
+            }
             for (name, tensor) in current {
                 guard let shape = given[name] else { throw SafeTensorsError.missingTensor(name: TrainingCheckpoint.bestPrefix + name) }
                 guard shape == tensor.shape else {
@@ -337,7 +348,7 @@ public final class Trainer {
         }
         let classWeights = options.balanceClasses ? Self.balancedClassWeights(train.map(\.label), classes: model.card.labels.count) : nil
         let loss = CrossEntropyLoss(classWeights: classWeights, labelSmoothing: options.labelSmoothing)
-        epochs: for epoch in startEpoch..<options.epochs {
+        epochs: for epoch in startEpoch..<max(startEpoch, options.epochs) {
             if let patience = options.earlyStoppingPatience, best != nil, epochsSinceBest >= patience { break }
             let started = ContinuousClock.now
             rng = SplitMix64(seed: Self.epochSeed(options.seed, epoch))
