@@ -201,9 +201,14 @@ struct DatasetTests {
     }
 
     @Test func folderLayoutAndErrors() throws {
-        let data = try VideoDataset.load(try Self.makeFolder(["fight": 6, "calm": 4]))
+        let folder = try Self.makeFolder(["fight": 6, "calm": 4])
+        FileManager.default.createFile(atPath: folder + "/calm/notes.txt", contents: Data([0]))
+        FileManager.default.createFile(atPath: folder + "/calm/raw.y4m", contents: Data([0]))
+        FileManager.default.createFile(atPath: folder + "/calm/.hidden.mp4", contents: Data([0]))
+        let data = try VideoDataset.load(folder)
         #expect(data.labels == ["calm", "fight"])
-        #expect(data.clips.count == 10)
+        #expect(data.clips.count == 11 && data.clips.contains { $0.path.hasSuffix("/calm/raw.y4m") })
+        #expect(data.ignoredFiles == [folder + "/calm/notes.txt"], "other files are counted, hidden ones skipped")
         #expect { try VideoDataset.load(try Self.makeFolder(["only": 3])) } throws: { error in
             "\(error)".contains("needs at least two classes, found 1 (only)")
         }

@@ -28,6 +28,9 @@ extension VidclassCommand {
             let model = try modelOption.load()
             let classifier = VideoClassifier(model: model)
             let data = try VideoDataset.load(dataset)
+            if let first = data.ignoredFiles.first {
+                printError("evaluate: ignored \(data.ignoredFiles.count) file(s) without a video extension in the class folders (e.g. \(first))")
+            }
             let unknown = Set(data.labels).subtracting(model.card.labels)
             if !unknown.isEmpty {
                 throw VideoClassificationError(.invalidDataset, path: dataset,

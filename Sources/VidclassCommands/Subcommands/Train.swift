@@ -129,6 +129,9 @@ extension VidclassCommand {
         func run() async throws {
             var data = try VideoDataset.load(dataset)
             try data.assignSplits(validationList: validationList, testList: testList)
+            if let first = data.ignoredFiles.first {
+                printError("train: ignored \(data.ignoredFiles.count) file(s) without a video extension in the class folders (e.g. \(first))")
+            }
             let baseCard = card(labels: data.labels)
             let progress = ProgressLine()
             printError("train: \(data.clips.count) clips, \(data.labels.count) classes (\(data.labels.joined(separator: ", "))); decoding ...")

@@ -29,10 +29,16 @@ public struct VideoDataset: Sendable {
     public var clips: [LabeledClip]
     /// The class names, sorted.
     public var labels: [String]
+    /// Files in class folders that were not read, their extensions not being video ones (paths).
+    public var ignoredFiles: [String] = []
 
-    /// File extensions read from class folders.
-    public static let videoExtensions: Set<String> = ["mp4", "m4v", "mov", "mkv", "webm", "avi", "mpg", "mpeg", "ts",
-                                                      "mts", "m2ts", "flv", "wmv", "ogv", "3gp", "gif", "ivf"]
+    /// File extensions read from class folders (and by `label`): the containers and raw streams
+    /// FFmpeg reads that hold video. Files with other extensions are counted in ``ignoredFiles``.
+    public static let videoExtensions: Set<String> = [
+        "mp4", "m4v", "mov", "qt", "mkv", "webm", "avi", "divx", "mpg", "mpeg", "m2v", "vob", "ts", "mts", "m2ts",
+        "flv", "f4v", "wmv", "asf", "ogv", "ogg", "3gp", "3g2", "mxf", "dv", "nut", "y4m", "gif", "ivf", "obu",
+        "h264", "264", "h265", "265", "hevc", "mjpeg", "mjpg", "rm", "rmvb",
+    ]
 
     public init(root: String, clips: [LabeledClip]) {
         self.root = root
@@ -66,13 +72,21 @@ public struct VideoDataset: Sendable {
         }.sorted()
         var clips: [LabeledClip] = []
         var empty: [String] = []
+        var ignored: [String] = []
         for label in classFolders {
             let folder = root + "/" + label
             guard let enumerator = manager.enumerator(atPath: folder) else { continue }
             var found = 0
             for case let relative as String in enumerator {
                 let ext = (relative as NSString).pathExtension.lowercased()
-                guard videoExtensions.contains(ext), !(relative as NSString).lastPathComponent.hasPrefix(".") else { continue }
+                guard !(relative as NSString).lastPathComponent.hasPrefix(".") else { continue }
+                var isDirectory: ObjCBool = false
+                guard videoExtensions.contains(ext) else {
+                    if manager.fileExists(atPath: folder + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue {
+                        ignored.append(folder + "/" + relative)
+                    }
+                    continue
+                }
                 clips.append(LabeledClip(path: folder + "/" + relative, label: label, split: nil))
                 found += 1
             }
@@ -83,7 +97,9 @@ public struct VideoDataset: Sendable {
                                            message: "class folder\(empty.count > 1 ? "s" : "") with no videos: \(empty.joined(separator: ", "))")
         }
         clips.sort { $0.path < $1.path }
-        return VideoDataset(root: root, clips: clips)
+        var dataset = VideoDataset(root: root, clips: clips)
+        dataset.ignoredFiles = ignored.sorted()
+        return dataset
     }
 
     static func loadCSV(_ path: String) throws -> VideoDataset {
