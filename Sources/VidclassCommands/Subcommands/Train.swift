@@ -246,7 +246,8 @@ extension VidclassCommand {
                 }
                 // Resuming is exact only with the same options and data.
                 if let stored = saved.provenance, !stored.recipe.isEmpty {
-                    let changed = Set(stored.recipe.keys).union(recipe.keys).sorted().filter { stored.recipe[$0] != recipe[$0] }
+                    // (Keys an older vidclass did not record are not compared.)
+                    let changed = stored.recipe.keys.sorted().filter { stored.recipe[$0] != recipe[$0] }
                     if !changed.isEmpty {
                         throw VideoClassificationError(.invalidModel, path: checkpointPath, message: "the checkpoint was trained with other options ("
                             + changed.map { "\($0) \(stored.recipe[$0] ?? "-") → \(recipe[$0] ?? "-")" }.joined(separator: ", ")
