@@ -194,17 +194,13 @@ extension VidclassCommand {
                     printError("fold \(k + 1)/\(folds): \(train.count) training clips, \(held.count) held out")
                     trainer.fit(train: train, validation: [], progress: { progress.show($0, prefix: "fold \(k + 1)/\(folds) ") })
                     progress.finish()
-                    if stop.isSet && (trainer.history.last?.epoch ?? 0) < epochs {
+                    if stop.isSet {
                         printError("train: interrupted in fold \(k + 1)/\(folds); no mean is reported for unfinished folds")
                         throw ExitCode(130)
                     }
                     let accuracy = trainer.accuracy(held)
                     accuracies.append(accuracy)
                     print(String(format: "fold %d/%d: held-out accuracy %.1f%%", k + 1, folds, accuracy * 100))
-                    if stop.isSet {
-                        printError("train: interrupted after fold \(k + 1)/\(folds); no mean is reported for unfinished folds")
-                        throw ExitCode(130)
-                    }
                 }
                 let mean = accuracies.reduce(0, +) / Double(max(accuracies.count, 1))
                 let std = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(accuracies.count - 1, 1))).squareRoot()
@@ -238,36 +234,7 @@ extension VidclassCommand {
                                                message: "a checkpoint of an earlier run is in the way: continue it with --resume, or delete it to start afresh")
             }
             if resume, FileManager.default.fileExists(atPath: checkpointPath) {
-                model = try VideoModel(contentsOf: checkpointPath)
-                let saved = model.card
-                guard saved.architecture == baseCard.architecture, saved.input == baseCard.input, saved.labels == baseCard.labels else {
-                    throw VideoClassificationError(.invalidModel, path: checkpointPath,
-                                                   message: "the checkpoint is of another model (architecture, input or labels differ from these options); delete it or resume with the options it was trained with")
-                }
-                // Resuming is exact only with the same options and data.
-                if let stored = saved.provenance, !stored.recipe.isEmpty {
-                    // (Keys an older vidclass did not record are not compared.)
-                    let changed = stored.recipe.keys.sorted().filter { stored.recipe[$0] != recipe[$0] }
-                    if !changed.isEmpty {
-                        throw VideoClassificationError(.invalidModel, path: checkpointPath, message: "the checkpoint was trained with other options ("
-                            + changed.map { "\($0) \(stored.recipe[$0] ?? "-") → \(recipe[$0] ?? "-")" }.joined(separator: ", ")
-                            + "); resume with the same options, or start a new run from it with --init-from")
-                    }
-                    if let hash = stored.datasetHash, hash != datasetHash {
-                        throw VideoClassificationError(.invalidModel, path: checkpointPath,
-                                                       message: "the dataset changed since the checkpoint (clips, labels or sizes differ)")
-                    }
-                }
-                do {
-                    resumeState = try TrainingCheckpoint(file: SafeTensorsFile(path: checkpointPath))
-                } catch {
-                    throw VideoClassificationError(.invalidModel, path: checkpointPath, message: "its training state cannot be read: \(error)")
-                }
-                resumeEpoch = resumeState?.state.epoch ?? saved.provenance?.epochs ?? 0
-                guard (0...epochs).contains(resumeEpoch) else {
-                    throw VideoClassificationError(.invalidModel, path: checkpointPath,
-                                                   message: "it holds epoch \(resumeEpoch), which is not within the \(epochs) epochs of this run")
-                }
+                (model, resumeState, resumeEpoch) = try checkpoint(at: checkpointPath, card: baseCard, recipe: recipe, datasetHash: datasetHash)
                 printError("train: resuming after epoch \(resumeEpoch) from \(checkpointPath)"
                            + (resumeState == nil ? " (it holds no optimizer state: the optimizer starts afresh)" : ""))
             }
@@ -322,6 +289,43 @@ extension VidclassCommand {
                 try writeJSON(Report(history: trainer.history, bestEpoch: trainer.bestEpoch, metrics: metrics,
                                      failures: decoded.failures.map { data.clips[$0.index].path }), to: report)
             }
+        }
+
+        /// The checkpoint to resume from: its model, its training state (nil in files written before
+        /// checkpoints held one) and the epochs it completed.
+        /// - Throws: ``VideoClassificationError`` when it is of another model, was trained with other
+        ///   options or data (resuming would not be exact), or cannot be read.
+        private func checkpoint(at path: String, card: ModelCard, recipe: [String: String], datasetHash: String) throws
+            -> (VideoModel, TrainingCheckpoint?, Int) {
+            let model = try VideoModel(contentsOf: path)
+            let saved = model.card
+            guard saved.architecture == card.architecture, saved.input == card.input, saved.labels == card.labels else {
+                throw VideoClassificationError(.invalidModel, path: path,
+                                               message: "the checkpoint is of another model (architecture, input or labels differ from these options); delete it or resume with the options it was trained with")
+            }
+            if let stored = saved.provenance, !stored.recipe.isEmpty {
+                // (Keys an older vidclass did not record are not compared.)
+                let changed = stored.recipe.keys.sorted().filter { stored.recipe[$0] != recipe[$0] }
+                if !changed.isEmpty {
+                    throw VideoClassificationError(.invalidModel, path: path, message: "the checkpoint was trained with other options ("
+                        + changed.map { "\($0) \(stored.recipe[$0] ?? "-") → \(recipe[$0] ?? "-")" }.joined(separator: ", ")
+                        + "); resume with the same options, or start a new run from it with --init-from")
+                }
+                if let hash = stored.datasetHash, hash != datasetHash {
+                    throw VideoClassificationError(.invalidModel, path: path, message: "the dataset changed since the checkpoint (clips, labels or sizes differ)")
+                }
+            }
+            let state: TrainingCheckpoint?
+            do {
+                state = try TrainingCheckpoint(file: SafeTensorsFile(path: path))
+            } catch {
+                throw VideoClassificationError(.invalidModel, path: path, message: "its training state cannot be read: \(error)")
+            }
+            let epoch = state?.state.epoch ?? saved.provenance?.epochs ?? 0
+            guard (0...epochs).contains(epoch) else {
+                throw VideoClassificationError(.invalidModel, path: path, message: "it holds epoch \(epoch), which is not within the \(epochs) epochs of this run")
+            }
+            return (model, state, epoch)
         }
 
         private func writeJSON<T: Encodable>(_ value: T, to path: String) throws {
