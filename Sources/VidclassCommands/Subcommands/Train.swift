@@ -62,9 +62,9 @@ extension VidclassCommand {
         @Flag(help: "Random horizontal flips (they swap left and right motion).") var flips = false
         @Option(help: "Random seed.") var seed: UInt64 = 1
         @Option(help: "Stop when validation accuracy has not improved for this many epochs.") var earlyStopping: Int?
-        @Option(help: "Fraction held out for validation when the dataset has no split column (0: none).")
+        @Option(help: "Fraction of the training clips held out (stratified, group-aware) for validation when no clip is marked validation (0: none).")
         var validationFraction = 0.2
-        @Option(help: "A file listing validation clips (one path per line, relative to the dataset's folder); the rest train.")
+        @Option(help: "A file listing validation clips (one path per line, relative to the dataset's folder); other clips train, or keep their CSV split.")
         var validationList: String?
         @Option(help: "A file listing test clips, held out from training and from choosing the epoch, evaluated once at the end.")
         var testList: String?
