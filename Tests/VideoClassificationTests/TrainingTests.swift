@@ -282,6 +282,12 @@ struct TrainingCommandTests {
         #expect(card.labels == ["left", "right"])
         #expect(card.input.representation == .diff && card.input.framesPerClip == 4)
         #expect(card.provenance?.epochs == 2 && card.provenance?.datasetHash != nil)
+        #expect(card.input.sampling == .uniform && card.input.resize == .shortSideCenterCrop)
+        let infoText = try runVidclass(["info", "--model", model])
+        #expect(infoText.status == 0)
+        #expect(infoText.stdout.contains("sampling     5 frames, uniform by index over the clip"), "\(infoText.stdout)")
+        #expect(infoText.stdout.contains("resize       short-side-center-crop: short side scaled to 20, centered 16x16 window"))
+        #expect(infoText.stdout.contains("labels       2: left, right"))
 
         let clip = dataset + "/right/clip0.avi"
         let classify = try runVidclass(["classify", clip, "--model", model, "--format", "json"])
@@ -351,8 +357,13 @@ struct TrainingCommandTests {
                       "--hidden", "16", "--validation-list", validationList, "--test-list", testList, "--seed", "3",
                       "--epochs", "\(epochs)", "--dropout", "0.3"]
         let reference = out.appendingPathComponent("reference.safetensors").path
-        let whole = try runVidclass(["train", dataset, "-o", reference] + common)
+        let reportPath = out.appendingPathComponent("report.json").path
+        let whole = try runVidclass(["train", dataset, "-o", reference, "--report", reportPath] + common)
         #expect(whole.status == 0, "\(whole.stderr)")
+        // Twelve epochs on the generated videos: the loss falls.
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportPath))) as? [String: Any])
+        let losses = try #require(report["history"] as? [[String: Any]]).compactMap { $0["loss"] as? Double }
+        #expect(losses.count == epochs && losses.last! < losses.first!, "\(losses)")
         #expect(whole.stderr.contains("4 training clips, 2 validation clips, 2 test clips"), "\(whole.stderr)")
         #expect(whole.stdout.contains("test accuracy") && whole.stdout.contains("on 2 clips"), "\(whole.stdout)")
         let card = try #require(VideoModel.card(atPath: reference))
