@@ -142,26 +142,10 @@ public final class VideoModel: @unchecked Sendable {
     /// new one. With `checkpoint`, a training checkpoint (still a model file `classify` and `info` read).
     public func save(to path: String, card: ModelCard? = nil, checkpoint: TrainingCheckpoint? = nil) throws {
         let bytes = try encoded(card: card, checkpoint: checkpoint)
-        let temporary = path + ".partial"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw VideoClassificationError(.ioError, path: path, message: "cannot write the model file: \(String(cString: strerror(errno)))")
-        }
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-                offset += n
-            }
-        }
-        if failure == 0 && fsync(fd) != 0 { failure = errno }
-        close(fd)
-        if failure == 0 && rename(temporary, path) != 0 { failure = errno }
-        if failure != 0 {
-            unlink(temporary)
-            throw VideoClassificationError(.ioError, path: path, message: "cannot write the model file: \(String(cString: strerror(failure)))")
+        do {
+            try AtomicFile.write(bytes, to: path, durable: true)
+        } catch {
+            throw VideoClassificationError(.ioError, path: path, message: "cannot write the model file: \(error)")
         }
     }
 }

@@ -118,9 +118,7 @@ public struct FrameCacheDirectory: Sendable {
             append(f.width); append(f.height); append((f.isCorrupt ? 1 : 0) | (f.isKeyframe ? 2 : 0))
             bytes.append(contentsOf: f.pixels)
         }
-        let temporary = file + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else { return }
-        if rename(temporary, file) != 0 { unlink(temporary) }
+        try? AtomicFile.write(bytes, to: file, durable: false)  // a cache: losing an entry only costs a decode
     }
 }
 
