@@ -4,9 +4,11 @@
 // Architecture and module boundaries: DESIGN.md (one direction of dependency, no cycles).
 import PackageDescription
 
-let swiftSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
-]
+// No unsafe flags in any target: SwiftPM refuses packages with them as versioned dependencies.
+// Speed comes from the code (unchecked arithmetic and pointer access in the hot loops, inlinable
+// kernels); release builds use SwiftPM's `-O` (Swift) and `-O2` (C). Debug builds of the C
+// kernels are slow at `-O0`: scripts/test.sh passes `-Xcc -O2` to keep the test suite quick.
+let swiftSettings: [SwiftSetting] = []
 
 let package = Package(
     name: "vidclass",
@@ -31,15 +33,17 @@ let package = Package(
         // runtime library comes from Debian's libopenblas0 (scripts/install-deps.sh).
         .target(name: "COpenBLAS", linkerSettings: [.linkedLibrary("dl")]),
         // vidclass's own GEMM for weights packed once (AVX2/FMA, chosen at run time; see
-        // include/CKernels.h). Optimized in debug builds too, so tests run at a usable speed.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // include/CKernels.h).
+        .target(name: "CKernels"),
+        // The default model's bytes, linked into the binary (`.incbin` from `model/`).
+        .target(name: "CDefaultModel", exclude: ["model"], cSettings: [.headerSearchPath("model")]),
 
         // MARK: - Libraries
         .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: swiftSettings),
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: swiftSettings),
         .target(name: "NeuralNetwork", dependencies: ["Tensors"], swiftSettings: swiftSettings),
-        .target(name: "VideoClassification", dependencies: ["VideoIO", "NeuralNetwork", "Tensors"],
-                resources: [.copy("Resources")], swiftSettings: swiftSettings),
+        .target(name: "VideoClassification", dependencies: ["VideoIO", "NeuralNetwork", "Tensors", "CDefaultModel"],
+                swiftSettings: swiftSettings),
         .target(
             name: "VidclassCommands",
             dependencies: [

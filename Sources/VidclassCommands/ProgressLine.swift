@@ -1,13 +1,16 @@
 import Foundation
+import Synchronization
 import VideoClassification
 
 /// Progress on stderr: a line redrawn in place on a terminal, plain lines (one per epoch) otherwise.
 final class ProgressLine: @unchecked Sendable {
     private let isTerminal: Bool
     private let write: (String) -> Void
-    private let lock = NSLock()
-    private var drawn = false
-    private var lastPlain = Date.distantPast
+    private struct State {
+        var drawn = false
+        var lastPlain = Date.distantPast
+    }
+    private let state = Mutex(State())
 
     /// - Parameters:
     ///   - isTerminal: redraw one line in place (default: whether stderr is a terminal).
@@ -19,21 +22,21 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     func update(_ text: String) {
-        lock.withLock {
+        state.withLock { s in
             if isTerminal {
                 write("\r\u{1B}[2K" + text)
-                drawn = true
-            } else if Date().timeIntervalSince(lastPlain) > 10 {
+                s.drawn = true
+            } else if Date().timeIntervalSince(s.lastPlain) > 10 {
                 write(text + "\n")
-                lastPlain = Date()
+                s.lastPlain = Date()
             }
         }
     }
 
     func finish() {
-        lock.withLock {
-            if drawn { write("\n") }
-            drawn = false
+        state.withLock { s in
+            if s.drawn { write("\n") }
+            s.drawn = false
         }
     }
 

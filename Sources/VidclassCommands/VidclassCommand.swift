@@ -1,4 +1,5 @@
 import ArgumentParser
+import VideoClassification
 
 /// The `vidclass` command tree. Each subcommand lives in its own file and delegates to the libraries.
 public struct VidclassCommand: AsyncParsableCommand {
@@ -11,6 +12,3 @@ public struct VidclassCommand: AsyncParsableCommand {
 
     public init() {}
 }
-
-/// The version printed by `vidclass --version` and written into model files.
-public let vidclassVersion = "0.1.0"

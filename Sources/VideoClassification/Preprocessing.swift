@@ -158,8 +158,22 @@ public struct Preprocessor: Sendable {
 
     /// One clip as a tensor `[1, T, C, size, size]`.
     public func tensor(_ frames: [VideoFrame], augmentation: Augmentation? = nil) -> Tensor {
-        var t = Tensor(shape: [1, input.framesPerClip, input.representation.channels, input.size, input.size])
-        t.withUnsafeMutableBufferPointer { write(frames, augmentation: augmentation, into: $0) }
-        return t
+        batch([frames], augmentations: [augmentation])
+    }
+
+    /// Clips as one batch `[B, T, C, size, size]`: the one place where decoded frames become the
+    /// network's input (classify, label, evaluate and training all build their batches here).
+    /// - Parameter augmentations: one per clip (nil entries or a nil array: none).
+    public func batch(_ clips: [[VideoFrame]], augmentations: [Augmentation?]? = nil) -> Tensor {
+        precondition(augmentations == nil || augmentations!.count == clips.count, "one augmentation per clip")
+        var tensor = Tensor(shape: [clips.count, input.framesPerClip, input.representation.channels, input.size, input.size])
+        let stride = clipElementCount
+        tensor.withUnsafeMutableBufferPointer { buffer in
+            for (n, frames) in clips.enumerated() {
+                write(frames, augmentation: augmentations?[n] ?? nil,
+                      into: UnsafeMutableBufferPointer(rebasing: buffer[(n * stride)..<((n + 1) * stride)]))
+            }
+        }
+        return tensor
     }
 }

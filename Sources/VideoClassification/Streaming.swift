@@ -156,24 +156,13 @@ extension VideoClassifier {
     /// }
     /// ```
     /// Frames of any size are center-cropped and scaled to the model's input. Each frame costs one
-    /// CNN pass; memory stays constant however long the stream runs.
+    /// CNN pass; memory stays constant however long the stream runs. The network runs on a thread
+    /// of the stream's own, never on a Swift concurrency thread, and frames are pulled one at a time
+    /// (back-pressure: a source is never read ahead of the network by more than its own buffer).
+    /// Cancelling the iterating task stops the stream.
     public func predictions<Frames: AsyncSequence & Sendable>(for frames: Frames, options: StreamOptions = StreamOptions())
-        -> AsyncThrowingStream<StreamEvent, Error> where Frames.Element == VideoFrame {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                let state = StreamState(classifier: self, options: options)
-                do {
-                    for try await frame in frames {
-                        try Task.checkCancellation()  // the consumer stopped listening: stop decoding too
-                        for event in state.consume(frame) { continuation.yield(event) }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        -> StreamPredictions<Frames> where Frames.Element == VideoFrame {
+        StreamPredictions(classifier: self, frames: frames, options: options)
     }
 
     /// Synchronous streaming: feed frames one at a time.
@@ -207,4 +196,49 @@ public final class FrameStream {
 
     /// Time steps the stream holds (bounded by the window; memory does not grow with the stream).
     public var retainedSteps: Int { state.retainedSteps }
+}
+
+/// The events of a stream of frames, from ``VideoClassifier/predictions(for:options:)``.
+public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence, Sendable where Frames.Element == VideoFrame {
+    public typealias Element = StreamEvent
+
+    let classifier: VideoClassifier
+    let frames: Frames
+    let options: StreamOptions
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var frames: Frames.AsyncIterator
+        let worker: StreamWorker
+        var pending: [StreamEvent] = []
+
+        /// The next event; nil when the frames end.
+        /// - Throws: the frame source's error, or `CancellationError`.
+        public mutating func next() async throws -> StreamEvent? {
+            while pending.isEmpty {
+                try Task.checkCancellation()
+                guard let frame = try await frames.next() else { return nil }
+                pending = await worker.consume(frame)
+            }
+            return pending.removeFirst()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(frames: frames.makeAsyncIterator(), worker: StreamWorker(StreamState(classifier: classifier, options: options)))
+    }
+}
+
+/// One stream's state and the serial queue its network work runs on (off the Swift concurrency
+/// pool; the state is only touched there).
+final class StreamWorker: @unchecked Sendable {
+    private let state: StreamState
+    private let queue = DispatchQueue(label: "vidclass.stream")
+
+    init(_ state: StreamState) { self.state = state }
+
+    func consume(_ frame: VideoFrame) async -> [StreamEvent] {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: self.state.consume(frame)) }
+        }
+    }
 }

@@ -18,6 +18,13 @@ public struct TimelineWindow: Sendable, Codable, Equatable {
 }
 
 extension VideoClassifier {
+    /// ``timeline(path:window:stride:threads:timeout:)`` without holding a Swift concurrency thread:
+    /// the work runs on a thread of its own while the calling task is suspended.
+    public func timeline(path: String, window: Double, stride: Double, threads: Int = 0,
+                         timeout: Double? = nil) async throws -> [TimelineWindow] {
+        try await onOwnThread { try self.timeline(path: path, window: window, stride: stride, threads: threads, timeout: timeout) }
+    }
+
     /// Predictions for windows of `window` seconds every `stride` seconds over a long video.
     ///
     /// All windows sample one global grid of times, `window / framesPerClip` apart, so one decode
@@ -29,7 +36,9 @@ extension VideoClassifier {
     /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` when it has no frames.
     public func timeline(path: String, window: Double, stride: Double, threads: Int = 0,
                          timeout: Double? = nil) throws -> [TimelineWindow] {
-        precondition(window > 0 && stride > 0, "window and stride must be positive")
+        guard window.isFinite, stride.isFinite, window > 0, stride > 0 else {
+            throw VideoClassificationError(.invalidArgument, path: path, message: "window and stride must be positive, finite numbers of seconds (got \(window) and \(stride))")
+        }
         let input = model.card.input
         let steps = input.framesPerClip
         let metadata = try VideoFile.probe(path: path)

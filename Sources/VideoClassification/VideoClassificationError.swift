@@ -8,18 +8,26 @@ public struct VideoClassificationError: Error, Sendable, CustomStringConvertible
         case invalidDataset = "invalid dataset"
         /// The video yields no frames to classify.
         case noFrames = "no frames"
+        /// An argument is out of range (a non-positive window, say).
+        case invalidArgument = "invalid argument"
         /// Writing an output failed.
         case ioError = "I/O error"
     }
 
     public var code: Code
+    /// The file (or `<default model>`, `-` for standard input) the failure concerns.
     public var path: String
+    /// The cause, in one line.
     public var message: String
+    /// The error this one wraps (a ``VideoIOError``, a `SafeTensorsError`, a POSIX error, ...),
+    /// kept as a value so a caller can inspect it; `message` already says what it says.
+    public var underlying: (any Error)?
 
-    public init(_ code: Code, path: String, message: String) {
+    public init(_ code: Code, path: String, message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.path = path
         self.message = message
+        self.underlying = underlying
     }
 
     public var description: String { "\(path): \(code.rawValue): \(message)" }

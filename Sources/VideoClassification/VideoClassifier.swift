@@ -1,4 +1,6 @@
+import CDefaultModel
 import Foundation
+import Synchronization
 import NeuralNetwork
 import Tensors
 import VideoIO
@@ -47,8 +49,9 @@ public struct Prediction: Sendable, Codable {
 public final class VideoClassifier: @unchecked Sendable {
     public let model: VideoModel
     public let preprocessor: Preprocessor
+    /// The network and its reused buffers: one pass at a time.
     private let inference: LRCNInference
-    private let lock = NSLock()
+    private let inferenceGate = Mutex(())
 
     public init(model: VideoModel) {
         BLASThreads.preload()
@@ -78,8 +81,9 @@ public final class VideoClassifier: @unchecked Sendable {
     }
 
     /// Runs `body` with the network, one caller at a time (its buffers are reused between calls).
+    /// Synchronous callers only: the async APIs call it from threads of their own.
     func withInference<R>(_ body: (LRCNInference) -> R) -> R {
-        lock.withLock { body(inference) }
+        inferenceGate.withLock { _ in body(inference) }
     }
 
     /// Sorted label scores from one row of probabilities.
@@ -110,6 +114,14 @@ public final class VideoClassifier: @unchecked Sendable {
     /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` if it has no frames.
     public func classify(path: String, threads: Int = 0, timeout: Double? = nil) throws -> Prediction {
         try classify(ClipDecoding(path: path, input: model.card.input, threads: threads, timeout: timeout))
+    }
+
+    /// Decodes the frames the model samples from `path` and classifies them, without holding a
+    /// Swift concurrency thread: decoding and the network run on threads of their own while the
+    /// calling task is suspended. Many calls may run at once (the network takes one at a time).
+    /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` if it has no frames.
+    public func classify(path: String, threads: Int = 0, timeout: Double? = nil) async throws -> Prediction {
+        try await onOwnThread { try self.classify(path: path, threads: threads, timeout: timeout) }
     }
 
     /// Classifies a video whose decoding was started with ``ClipDecoding`` (for this model's input).
@@ -201,19 +213,31 @@ extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
-/// The model that ships inside the package (trained by `vidclass train` on `vidclass synth` data;
-/// the README has the commands).
+/// The model that ships inside the package, its file's bytes linked into every binary that uses
+/// this library (trained by `vidclass train` on `vidclass synth` data; the README has the commands).
+///
+/// No resource bundle and no file: a copied or installed executable keeps its default model.
 public enum DefaultModel {
-    /// The bundled file's path, if the package has one.
-    public static var path: String? {
-        Bundle.module.path(forResource: "default", ofType: "safetensors")
+    /// How errors and `info` name the default model.
+    public static let name = "<default model>"
+
+    /// The model file's bytes (a safetensors file), valid for the life of the program.
+    public static var fileBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: vidclass_default_model_bytes(), count: vidclass_default_model_size())
     }
 
+    /// The default model's card, read from the header alone; nil if the embedded file is damaged.
+    public static var card: ModelCard? {
+        (try? SafeTensorsFile(staticBytes: fileBytes)).flatMap { ModelCard(metadata: $0.metadata) }
+    }
+
+    /// Loads the default model.
+    /// - Throws: ``VideoClassificationError`` (`invalidModel`) when this build has no usable embedded
+    ///   model; never traps.
     public static func load() throws -> VideoModel {
-        guard let path else {
-            throw VideoClassificationError(.invalidModel, path: "<default model>",
-                                           message: "this build has no embedded default model; pass --model")
+        guard fileBytes.count > 0 else {
+            throw VideoClassificationError(.invalidModel, path: name, message: "this build has no embedded default model; pass --model")
         }
-        return try VideoModel(contentsOf: path)
+        return try VideoModel(embedded: fileBytes)
     }
 }

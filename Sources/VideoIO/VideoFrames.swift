@@ -55,100 +55,94 @@ public final class VideoReader {
 ///     print(frame.index, frame.time)
 /// }
 /// ```
-/// Each iteration opens the file anew, so the value can be iterated more than once and passed
-/// between tasks.
+/// Decoding runs on a thread of its own, ``bufferSize`` frames ahead of the consumer, and never
+/// blocks a Swift concurrency thread: `next()` suspends until a frame is ready. The decoder waits
+/// while the buffer is full (back-pressure), and stops when the iterating task is cancelled or the
+/// iterator is dropped. Each iteration opens the file anew, so the value can be iterated more than
+/// once and passed between tasks.
 public struct VideoFrames: AsyncSequence, Sendable {
     public typealias Element = VideoFrame
 
     public let path: String
     public let options: DecodeOptions
+    /// Frames decoded ahead of the consumer (at least 1).
+    public let bufferSize: Int
 
-    public init(path: String, options: DecodeOptions = DecodeOptions()) {
+    public init(path: String, options: DecodeOptions = DecodeOptions(), bufferSize: Int = 2) {
         self.path = path
         self.options = options
+        self.bufferSize = Swift.max(1, bufferSize)
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        let path: String
-        let options: DecodeOptions
-        var reader: VideoReader?
+        let frames: VideoFrames
+        var decoding: FrameDecodingThread?
         var done = false
 
+        /// The next frame, or nil at the end.
+        /// - Throws: ``VideoIOError`` when the file cannot be read, `CancellationError` when the
+        ///   task is cancelled.
         public mutating func next() async throws -> VideoFrame? {
             if done { return nil }
             try Task.checkCancellation()
-            if reader == nil { reader = try VideoReader(path: path, options: options) }
-            guard let frame = try reader?.next() else {
+            if decoding == nil { decoding = FrameDecodingThread(frames) }
+            do {
+                guard let frame = try await decoding!.channel.next() else {
+                    done = true
+                    decoding = nil
+                    return nil
+                }
+                return frame
+            } catch {
                 done = true
-                reader = nil
-                return nil
+                decoding = nil
+                throw error
             }
-            return frame
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(path: path, options: options)
+        AsyncIterator(frames: self)
     }
 
     /// Reads every selected frame synchronously.
     public func collect() throws -> [VideoFrame] {
         try VideoReader(path: path, options: options).readAll()
     }
-}
 
-extension VideoFrames {
-    /// The same frames, decoded ahead on a thread of their own into a buffer of `count` frames, so
-    /// decoding overlaps whatever the consumer does with each frame (run a network, for example).
-    public func prefetching(_ count: Int = 8) -> PrefetchingVideoFrames {
-        PrefetchingVideoFrames(frames: self, capacity: Swift.max(1, count))
+    /// The same frames, decoded up to `count` frames ahead, so decoding overlaps whatever the
+    /// consumer does with each frame (run a network, for example).
+    public func prefetching(_ count: Int = 8) -> VideoFrames {
+        VideoFrames(path: path, options: options, bufferSize: count)
     }
 }
 
-/// ``VideoFrames`` decoded ahead on a dedicated thread (see ``VideoFrames/prefetching(_:)``).
-public struct PrefetchingVideoFrames: AsyncSequence, Sendable {
-    public typealias Element = VideoFrame
-    let frames: VideoFrames
-    let capacity: Int
+/// ``VideoFrames`` with a deeper buffer; kept for source compatibility.
+@available(*, deprecated, renamed: "VideoFrames")
+public typealias PrefetchingVideoFrames = VideoFrames
 
-    public final class AsyncIterator: AsyncIteratorProtocol {
-        private let queue: BlockingQueue<Result<VideoFrame, any Error>>
-        private let cancelled = CancelFlag()
+/// One iteration of ``VideoFrames``: a thread that opens the file and decodes into a bounded
+/// channel; dropping it (the iterator went away) stops the thread.
+final class FrameDecodingThread: Sendable {
+    let channel: BoundedChannel<VideoFrame>
 
-        init(frames: VideoFrames, capacity: Int) {
-            let queue = BlockingQueue<Result<VideoFrame, any Error>>(capacity: capacity)
-            self.queue = queue
-            let cancelled = self.cancelled
-            Thread.detachNewThread {
-                do {
-                    let reader = try VideoReader(path: frames.path, options: frames.options)
-                    while !cancelled.isSet, let frame = try reader.next() { queue.push(.success(frame)) }
-                } catch {
-                    queue.push(.failure(error))
+    init(_ frames: VideoFrames) {
+        let channel = BoundedChannel<VideoFrame>(capacity: frames.bufferSize)
+        self.channel = channel
+        let thread = Thread {
+            do {
+                let reader = try VideoReader(path: frames.path, options: frames.options)
+                while !channel.isCancelled, let frame = try reader.next() {
+                    guard channel.send(frame) else { break }
                 }
-                queue.close()
+                channel.finish()
+            } catch {
+                channel.finish(throwing: error)
             }
         }
-
-        deinit {
-            cancelled.set()
-            while queue.tryPop() != nil {}  // unblock the decoder so it sees the flag
-            queue.close()
-        }
-
-        public func next() async throws -> VideoFrame? {
-            try Task.checkCancellation()
-            return try queue.pop()?.get()
-        }
+        thread.name = "vidclass.decode"
+        thread.start()
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(frames: frames, capacity: capacity) }
-}
-
-/// A flag set once, read from another thread.
-final class CancelFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+    deinit { channel.cancel() }
 }

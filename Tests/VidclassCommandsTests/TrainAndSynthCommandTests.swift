@@ -12,13 +12,13 @@ struct TrainAndSynthCommandTests {
     /// clipping at 5, no flips.
     @Test func trainDefaultsAreTheRecipe() throws {
         let command = try VidclassCommand.Train.parse(["dataset", "-o", "m.safetensors"])
-        let card = command.card(labels: ["a", "b"])
+        let card = command.configuration.card(labels: ["a", "b"])
         #expect(card.architecture.backbone == .small && card.architecture.sequenceKind == .lstm)
         #expect(card.architecture.hiddenSize == 256 && card.architecture.sequenceLayers == 1 && !card.architecture.bidirectional)
         #expect(card.architecture.head == .lastStep && card.architecture.headDropout == 0.3)
         #expect(card.input == InputSpecification(representation: .rgb, framesPerClip: 16, size: 112, shortSide: 128))
         #expect(card.input.sampling == .uniform && card.input.resize == .shortSideCenterCrop)
-        let o = command.trainingOptions
+        let o = command.configuration.options
         #expect(o.epochs == 40 && o.batchSize == 16 && o.learningRate == 1e-3 && o.schedule == .onecycle && o.optimizer == .adamw)
         #expect(o.weightDecay == 1e-2 && o.labelSmoothing == 0.1 && o.clipNorm == 5 && !o.flips && o.temporalJitter)
         #expect(command.validationFraction == 0.2)

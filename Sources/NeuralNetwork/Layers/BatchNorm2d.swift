@@ -60,7 +60,8 @@ public final class BatchNorm2d: Layer {
                         for c in 0..<channels {
                             let base = (i * channels + c) * hw
                             let s = scale[c], t = shift[c]
-                            for j in 0..<hw { y[base + j] = x[base + j] * s + t }
+                            let xr = x.baseAddress! + base, yr = y.baseAddress! + base
+                            for j in 0..<hw { yr[j] = xr[j] * s + t }
                         }
                     }
                 }
@@ -103,10 +104,11 @@ public final class BatchNorm2d: Layer {
                             let gw = w[ch], gb = b[ch]
                             for i in 0..<n {
                                 let off = (i * c + ch) * hw
+                                let xr = x + off, xhr = xh + off, yr = y + off
                                 for j in 0..<hw {
-                                    let t = (x[off + j] - muF) * inv
-                                    xh[off + j] = t
-                                    y[off + j] = t * gw + gb
+                                    let t = (xr[j] - muF) * inv
+                                    xhr[j] = t
+                                    yr[j] = t * gw + gb
                                 }
                             }
                         }
@@ -160,7 +162,8 @@ public final class BatchNorm2d: Layer {
                         let k = w[ch] * invStd[ch] / m
                         for i in 0..<n {
                             let off = (i * c + ch) * hw
-                            for j in 0..<hw { dx[off + j] = k * (m * dy[off + j] - a - xh[off + j] * b) }
+                            let dxr = dx + off, dyr = dy + off, xhr = xh + off
+                            for j in 0..<hw { dxr[j] = k * (m * dyr[j] - a - xhr[j] * b) }
                         }
                     }
                 }

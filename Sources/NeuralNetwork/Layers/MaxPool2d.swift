@@ -41,17 +41,27 @@ public final class MaxPool2d: Layer {
                             continue
                         }
                         if k == 2 && s == 2 && p == 0 {
-                            // Fast path: 2×2 windows, no padding.
+                            // Fast path: 2×2 windows, no padding. Wrapping arithmetic and a
+                            // branch-free argmax: the indices are in range by construction, and
+                            // checked arithmetic here kept the loop from vectorizing.
                             for oy in 0..<oh {
-                                let r0 = src + 2 * oy * w, r1 = r0 + w
-                                for ox in 0..<ow {
-                                    let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
-                                    let m = max(max(a, b), max(c, d))
-                                    dst[oy * ow + ox] = m
-                                    if training {
-                                        let base = 2 * oy * w + 2 * ox
-                                        let index = a == m ? base : b == m ? base + 1 : c == m ? base + w : base + w + 1
-                                        idx[plane * oh * ow + oy * ow + ox] = Int32(index)
+                                let r0 = src + 2 &* oy &* w, r1 = r0 + w
+                                let out = dst + oy &* ow
+                                if training {
+                                    let rowIndex = idx.baseAddress! + (plane &* oh &+ oy) &* ow
+                                    let base = Int32(truncatingIfNeeded: 2 &* oy &* w)
+                                    let w32 = Int32(truncatingIfNeeded: w)
+                                    for ox in 0..<ow {
+                                        let a = r0[2 &* ox], b = r0[2 &* ox &+ 1], c = r1[2 &* ox], d = r1[2 &* ox &+ 1]
+                                        let m = max(max(a, b), max(c, d))
+                                        out[ox] = m
+                                        let x2 = Int32(truncatingIfNeeded: 2 &* ox)
+                                        let first = a == m ? x2 : b == m ? x2 &+ 1 : c == m ? x2 &+ w32 : x2 &+ w32 &+ 1
+                                        rowIndex[ox] = base &+ first
+                                    }
+                                } else {
+                                    for ox in 0..<ow {
+                                        out[ox] = max(max(r0[2 &* ox], r0[2 &* ox &+ 1]), max(r1[2 &* ox], r1[2 &* ox &+ 1]))
                                     }
                                 }
                             }
@@ -138,10 +148,9 @@ public final class MaxPool2d: Layer {
         parallelChunks(planes, minimumChunk: max(1, 32768 / max(ohw, 1))) { range in
             let dy = dy.value, d = d.value, am = am.value
             for plane in range {
-                for j in 0..<ohw {
-                    let index = Int(am.load(fromByteOffset: 4 * (plane * ohw + j), as: Int32.self))
-                    d[plane * hw + index] += dy[plane * ohw + j]
-                }
+                let indices = am.assumingMemoryBound(to: Int32.self) + plane &* ohw
+                let gradients = dy + plane &* ohw, plane = d + plane &* hw
+                for j in 0..<ohw { plane[Int(indices[j])] += gradients[j] }
             }
         }
         self.argmax = nil

@@ -69,6 +69,20 @@ public final class SafeTensorsFile: @unchecked Sendable {
         try self.init(buffer: UnsafeRawBufferPointer(start: copy.baseAddress, count: bytes.count)) { copy.deallocate() }
     }
 
+    /// Parses a file whose bytes live in memory for as long as the program runs (a file linked into
+    /// the binary, say): nothing is copied.
+    public convenience init(staticBytes: UnsafeRawBufferPointer) throws(SafeTensorsError) {
+        try self.init(buffer: staticBytes) {}
+    }
+
+    /// Reads a file of any kind (a pipe, a FIFO, a regular file) through one descriptor, never more
+    /// than its header declares and never more than `limit` bytes: an endless input such as
+    /// `/dev/zero` ends with an error at once.
+    public convenience init(readingFrom path: String, limit: Int) throws(SafeTensorsError) {
+        let bytes = try SafeTensorsInput(path: path).readFile(limit: limit)
+        try self.init(bytes: bytes)
+    }
+
     private init(buffer: UnsafeRawBufferPointer, release: @escaping () -> Void) throws(SafeTensorsError) {
         do {
             (tensors, metadata, dataStart) = try SafeTensorsFile.parseHeader(buffer)
@@ -93,81 +107,21 @@ public final class SafeTensorsFile: @unchecked Sendable {
     private static func parseHeader(_ buffer: UnsafeRawBufferPointer)
         throws(SafeTensorsError) -> ([String: SafeTensorInfo], [String: String], Int)
     {
-        guard buffer.count >= 8 else { throw .fileTooSmall(size: buffer.count) }
-        var n: UInt64 = 0
-        for i in 0..<8 { n |= UInt64(buffer[i]) << (8 * UInt64(i)) }
-        guard n <= UInt64(buffer.count - 8), n <= 100_000_000 else {
-            throw .headerLengthOutOfRange(headerLength: n, fileSize: buffer.count)
-        }
-        let headerLength = Int(n)
-        let headerData = Data(buffer[8..<(8 + headerLength)])
-        guard String(data: headerData, encoding: .utf8) != nil else { throw .invalidHeader(reason: "not UTF-8") }
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: headerData, options: [])
-        } catch {
-            throw .invalidHeader(reason: "\(error.localizedDescription)")
-        }
-        guard let object = json as? [String: Any] else { throw .invalidHeader(reason: "top level is not an object") }
-        let dataSize = buffer.count - 8 - headerLength
-        var tensors: [String: SafeTensorInfo] = [:]
-        var metadata: [String: String] = [:]
-        for (name, value) in object {
-            if name == "__metadata__" {
-                guard let map = value as? [String: Any] else { throw .invalidMetadata(reason: "not an object") }
-                for (k, v) in map {
-                    guard let s = v as? String else { throw .invalidMetadata(reason: "value of '\(k)' is not a string") }
-                    metadata[k] = s
-                }
-                continue
-            }
-            guard let entry = value as? [String: Any] else { throw .invalidTensorEntry(name: name, reason: "not an object") }
-            guard let dtypeString = entry["dtype"] as? String else {
-                throw .invalidTensorEntry(name: name, reason: "missing or non-string 'dtype'")
-            }
-            guard let dtype = SafeTensorsDType(rawValue: dtypeString) else {
-                throw .unknownDType(name: name, dtype: dtypeString)
-            }
-            guard let shapeArray = entry["shape"] as? [Any], let shape = integers(shapeArray) else {
-                throw .invalidTensorEntry(name: name, reason: "missing or invalid 'shape'")
-            }
-            guard let offsetArray = entry["data_offsets"] as? [Any], let offsets = integers(offsetArray),
-                  offsets.count == 2
-            else {
-                throw .invalidTensorEntry(name: name, reason: "missing or invalid 'data_offsets'")
-            }
-            let (begin, end) = (offsets[0], offsets[1])
-            guard begin <= end, end <= dataSize else {
-                throw .offsetsOutOfRange(name: name, begin: begin, end: end, dataSize: dataSize)
-            }
-            var elements = 1
-            for d in shape {
-                let (product, overflow) = elements.multipliedReportingOverflow(by: d)
-                guard !overflow else { throw .byteCountMismatch(name: name, shape: shape, dtype: dtypeString, byteCount: end - begin) }
-                elements = product
-            }
-            let (bytesNeeded, overflow) = elements.multipliedReportingOverflow(by: dtype.size)
-            guard !overflow, bytesNeeded == end - begin else {
-                throw .byteCountMismatch(name: name, shape: shape, dtype: dtypeString, byteCount: end - begin)
-            }
-            tensors[name] = SafeTensorInfo(dtype: dtype, shape: shape, dataOffsets: begin..<end)
-        }
-        let sorted = tensors.sorted { ($0.value.dataOffsets.lowerBound, $0.key) < ($1.value.dataOffsets.lowerBound, $1.key) }
-        for (a, b) in zip(sorted, sorted.dropFirst())
-        where b.value.dataOffsets.lowerBound < a.value.dataOffsets.upperBound && !b.value.dataOffsets.isEmpty {
-            throw .overlappingTensors(first: a.key, second: b.key)
-        }
-        return (tensors, metadata, 8 + headerLength)
+        let headerLength = try headerLength(buffer, fileSize: buffer.count)
+        let header = try SafeTensorsHeader(json: Data(buffer[8..<(8 + headerLength)]), dataSize: buffer.count - 8 - headerLength)
+        return (header.tensors, header.metadata, 8 + headerLength)
     }
 
-    private static func integers(_ values: [Any]) -> [Int]? {
-        var out: [Int] = []
-        for v in values {
-            guard let number = v as? NSNumber, let i = Int(exactly: number.doubleValue), i >= 0
-            else { return nil }
-            out.append(i)
+    /// The header's length from a file's first eight bytes (little-endian), checked against the
+    /// file's size when known and against a 100 MB limit.
+    static func headerLength(_ prefix: some Collection<UInt8>, fileSize: Int?) throws(SafeTensorsError) -> Int {
+        guard prefix.count >= 8 else { throw .fileTooSmall(size: prefix.count) }
+        var n: UInt64 = 0
+        for (i, byte) in prefix.prefix(8).enumerated() { n |= UInt64(byte) << (8 * UInt64(i)) }
+        guard n <= UInt64(max(0, (fileSize ?? Int.max) - 8)), n <= 100_000_000 else {
+            throw .headerLengthOutOfRange(headerLength: n, fileSize: fileSize ?? -1)
         }
-        return out
+        return Int(n)
     }
 
     /// Reads a tensor as Float32 (F32 directly; F16, BF16 and F64 converted).
@@ -211,6 +165,152 @@ public final class SafeTensorsFile: @unchecked Sendable {
 }
 
 /// Writing safetensors files (F32 only).
+/// A safetensors file's header: the tensor table and the metadata, parsed and validated by the one
+/// parser every reader here uses (``SafeTensorsFile``, ``SafeTensorsHeader/read(path:maximumFileSize:)``).
+public struct SafeTensorsHeader: Sendable {
+    /// Tensor descriptions by name.
+    public var tensors: [String: SafeTensorInfo]
+    /// The `__metadata__` map (empty when absent).
+    public var metadata: [String: String]
+    /// Bytes of tensor data the header declares (the largest end offset): the file is the 8-byte
+    /// length, the header and this many bytes.
+    public var declaredDataSize: Int
+
+    /// Parses the JSON header; offsets must fall within `dataSize` bytes of tensor data.
+    init(json headerData: Data, dataSize: Int) throws(SafeTensorsError) {
+        guard String(data: headerData, encoding: .utf8) != nil else { throw .invalidHeader(reason: "not UTF-8") }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: headerData, options: [])
+        } catch {
+            throw .invalidHeader(reason: "\(error.localizedDescription)")
+        }
+        guard let object = object as? [String: Any] else { throw .invalidHeader(reason: "top level is not an object") }
+        var tensors: [String: SafeTensorInfo] = [:]
+        var metadata: [String: String] = [:]
+        for (name, value) in object {
+            if name == "__metadata__" {
+                guard let map = value as? [String: Any] else { throw .invalidMetadata(reason: "not an object") }
+                for (k, v) in map {
+                    guard let s = v as? String else { throw .invalidMetadata(reason: "value of '\(k)' is not a string") }
+                    metadata[k] = s
+                }
+                continue
+            }
+            guard let entry = value as? [String: Any] else { throw .invalidTensorEntry(name: name, reason: "not an object") }
+            guard let dtypeString = entry["dtype"] as? String else {
+                throw .invalidTensorEntry(name: name, reason: "missing or non-string 'dtype'")
+            }
+            guard let dtype = SafeTensorsDType(rawValue: dtypeString) else {
+                throw .unknownDType(name: name, dtype: dtypeString)
+            }
+            guard let shapeArray = entry["shape"] as? [Any], let shape = Self.integers(shapeArray) else {
+                throw .invalidTensorEntry(name: name, reason: "missing or invalid 'shape'")
+            }
+            guard let offsetArray = entry["data_offsets"] as? [Any], let offsets = Self.integers(offsetArray),
+                  offsets.count == 2
+            else {
+                throw .invalidTensorEntry(name: name, reason: "missing or invalid 'data_offsets'")
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard begin <= end, end <= dataSize else {
+                throw .offsetsOutOfRange(name: name, begin: begin, end: end, dataSize: dataSize)
+            }
+            var elements = 1
+            for d in shape {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw .byteCountMismatch(name: name, shape: shape, dtype: dtypeString, byteCount: end - begin) }
+                elements = product
+            }
+            let (bytesNeeded, overflow) = elements.multipliedReportingOverflow(by: dtype.size)
+            guard !overflow, bytesNeeded == end - begin else {
+                throw .byteCountMismatch(name: name, shape: shape, dtype: dtypeString, byteCount: end - begin)
+            }
+            tensors[name] = SafeTensorInfo(dtype: dtype, shape: shape, dataOffsets: begin..<end)
+        }
+        let sorted = tensors.sorted { ($0.value.dataOffsets.lowerBound, $0.key) < ($1.value.dataOffsets.lowerBound, $1.key) }
+        for (a, b) in zip(sorted, sorted.dropFirst())
+        where b.value.dataOffsets.lowerBound < a.value.dataOffsets.upperBound && !b.value.dataOffsets.isEmpty {
+            throw .overlappingTensors(first: a.key, second: b.key)
+        }
+        self.tensors = tensors
+        self.metadata = metadata
+        self.declaredDataSize = tensors.values.map(\.dataOffsets.upperBound).max() ?? 0
+    }
+
+    private static func integers(_ values: [Any]) -> [Int]? {
+        var out: [Int] = []
+        for v in values {
+            guard let number = v as? NSNumber, let i = Int(exactly: number.doubleValue), i >= 0
+            else { return nil }
+            out.append(i)
+        }
+        return out
+    }
+
+    /// Reads the header alone from the start of the file at `path` (a few kilobytes, whatever the
+    /// file's size; any kind of file, pipes included, though a pipe's bytes are then consumed).
+    /// - Throws: ``SafeTensorsError`` when it cannot be read or is not a valid header.
+    public static func read(path: String) throws(SafeTensorsError) -> SafeTensorsHeader {
+        let stream = try SafeTensorsInput(path: path)
+        return try stream.readHeader().header
+    }
+}
+
+/// Reads a safetensors file through one descriptor, never more than its header declares: the file
+/// is the 8-byte length, the header, and the tensor data up to the largest end offset. An endless
+/// or oversized input (`/dev/zero`, a runaway pipe) ends with an error, not a growing buffer.
+struct SafeTensorsInput {
+    let path: String
+    let fd: Int32
+
+    init(path: String) throws(SafeTensorsError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw .io(path: path, reason: String(cString: strerror(errno))) }
+        self.path = path
+        self.fd = fd
+    }
+
+    /// The header and the bytes read so far (the whole prefix of the file through the header).
+    func readHeader() throws(SafeTensorsError) -> (header: SafeTensorsHeader, prefix: [UInt8]) {
+        defer { close(fd) }
+        return try readHeaderKeepingOpen()
+    }
+
+    func readHeaderKeepingOpen() throws(SafeTensorsError) -> (header: SafeTensorsHeader, prefix: [UInt8]) {
+        let lengthBytes = try read(exactly: 8)
+        let length = try SafeTensorsFile.headerLength(lengthBytes, fileSize: nil)
+        let json = try read(exactly: length)
+        let header = try SafeTensorsHeader(json: Data(json), dataSize: Int.max)
+        return (header, lengthBytes + json)
+    }
+
+    /// Reads the whole file, at most `limit` bytes, stopping at what the header declares.
+    func readFile(limit: Int) throws(SafeTensorsError) -> [UInt8] {
+        defer { close(fd) }
+        let (header, prefix) = try readHeaderKeepingOpen()
+        guard prefix.count + header.declaredDataSize <= limit else {
+            throw .io(path: path, reason: "the header declares \(prefix.count + header.declaredDataSize) bytes, more than the \(limit)-byte limit")
+        }
+        return prefix + (try read(exactly: header.declaredDataSize))
+    }
+
+    private func read(exactly count: Int) throws(SafeTensorsError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = out.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress! + done, count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { throw .fileTooSmall(size: done) }
+            done += n
+        }
+        return out
+    }
+}
+
 public enum SafeTensors {
     /// Encodes named tensors (F32, in the given order) and a metadata map into safetensors bytes.
     public static func encode(_ tensors: [(String, Tensor)], metadata: [String: String] = [:]) -> [UInt8] {

@@ -6,20 +6,10 @@ extension InputSpecification.Representation: ExpressibleByArgument {}
 extension TrainingOptions.Schedule: ExpressibleByArgument {}
 extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
 
-/// The sequence model choices of `train`.
-enum SequenceChoice: String, ExpressibleByArgument, CaseIterable {
-    case lstm, gru, rnn
-    /// No recurrence: frame features averaged over time (the ablation).
-    case mean
-
-    var kind: RecurrentKind {
-        switch self {
-        case .lstm, .mean: .lstm
-        case .gru: .gru
-        case .rnn: .rnnTanh
-        }
-    }
+extension ModelDescription.Backbone: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [ModelDescription.Backbone] { [.small, .resnet18] }
 }
+extension TrainingConfiguration.SequenceModel: ExpressibleByArgument {}
 
 /// `--model M`: a model file, or the embedded default.
 struct ModelOption: ParsableArguments {

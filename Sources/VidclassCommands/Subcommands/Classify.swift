@@ -130,8 +130,8 @@ extension VidclassCommand {
             // weights load (any trouble here is left for the normal path to report).
             BLASThreads.preload()
             var early: ClipDecoding?
-            if !timeline, let first = files.first, first != "-", let path = modelOption.model ?? DefaultModel.path,
-               let card = VideoModel.card(atPath: path) {
+            if !timeline, let first = files.first, first != "-",
+               let card = modelOption.model.map(VideoModel.card(atPath:)) ?? DefaultModel.card {
                 early = try? ClipDecoding(path: first, input: card.input, threads: threads)
             }
             let classifier = VideoClassifier(model: try modelOption.load())
@@ -143,8 +143,12 @@ extension VidclassCommand {
                 do {
                     let input = try InputSpool(file)
                     defer { input.remove() }
-                    let p = try position == 0 && early != nil ? classifier.classify(early!)
-                        : classifier.classify(path: input.path, threads: threads)
+                    let p: Prediction
+                    if position == 0, let early {
+                        p = try classifier.classify(early)
+                    } else {
+                        p = try await classifier.classify(path: input.path, threads: threads)
+                    }
                     if explain || explainSheet != nil { try explainSampling(p, classifier: classifier, file: file, path: input.path) }
                     let shown = Array(p.scores.prefix(top))
                     outputs.append(Output(path: file, labels: shown, frames: p.frames, model: p.model, modelHash: p.modelHash, timings: p.timings))

@@ -163,8 +163,6 @@ public final class BatchLabeler {
             abort.set()
             queue.close()
         }
-        let input = model.card.input
-        let stride = classifier.preprocessor.clipElementCount
         var done = summary.skipped
         func write(_ record: LabelRecord) throws {
             try output.append(record)
@@ -191,13 +189,7 @@ public final class BatchLabeler {
                 }
             }
             guard !clips.isEmpty else { continue }
-            var batch = Tensor(shape: [clips.count, input.framesPerClip, input.representation.channels, input.size, input.size])
-            batch.withUnsafeMutableBufferPointer { buffer in
-                for (n, clip) in clips.enumerated() {
-                    classifier.preprocessor.write(clip.frames, into: UnsafeMutableBufferPointer(rebasing: buffer[(n * stride)..<((n + 1) * stride)]))
-                }
-            }
-            let rows = classifier.probabilities(batch)
+            let rows = classifier.probabilities(classifier.preprocessor.batch(clips.map(\.frames)))
             for (clip, row) in zip(clips, rows) {
                 let p = Prediction(path: clip.path, scores: classifier.ranked(row),
                                    frames: clip.frames.map { UsedFrame(index: $0.index, time: $0.time) },
@@ -214,12 +206,4 @@ public final class BatchLabeler {
                     duration: duration, frames: p.frames, timeline: timeline, model: model.card.name, modelHash: model.hash,
                     size: key.size, mtime: key.mtime)
     }
-}
-
-/// A counter several threads take numbers from.
-final class AtomicCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int { lock.withLock { defer { value += 1 }; return value } }
-    var current: Int { lock.withLock { value } }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NeuralNetwork
 import VideoIO
 
@@ -146,6 +147,15 @@ public struct ModelCard: Codable, Sendable, Equatable {
 
     /// The metadata key holding the card.
     public static let metadataKey = "vidclass"
+
+    /// The card stored in a model file's metadata (``metadataKey``), or nil when there is none or
+    /// it is not a valid card.
+    public init?(metadata: [String: String]) {
+        guard let json = metadata[Self.metadataKey],
+              let card = try? JSONDecoder().decode(ModelCard.self, from: Data(json.utf8)),
+              card.problem() == nil else { return nil }
+        self = card
+    }
 
     /// Checks the card's internal consistency; returns the problem, or nil.
     public func problem() -> String? {

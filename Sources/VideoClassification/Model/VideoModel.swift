@@ -23,25 +23,33 @@ public final class VideoModel: @unchecked Sendable {
         self.hash = "untrained"
     }
 
+    /// The largest model file read from a pipe or another non-regular file (regular files are
+    /// memory-mapped, whatever their size).
+    public static let maximumStreamedFileSize = 4 << 30
+
     /// Reads a model file.
     /// - Throws: ``VideoClassificationError`` with code `invalidModel` naming the problem.
     public convenience init(contentsOf path: String) throws {
-        // A regular file is memory-mapped (no copies of its bytes); pipes (`--model <(curl …)`)
-        // are read to their end.
-        if (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular,
-           let file = try? SafeTensorsFile(path: path) {
-            try self.init(file: file, path: path)
-            return
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            let reason = errno == ENOENT ? "no such file" : String(cString: strerror(errno))
+            throw VideoClassificationError(.invalidModel, path: path, message: reason)
         }
-        // Read to the end through one open descriptor: a pipe's writer must not see its reader
-        // close early (FileManager.contents(atPath:) gives up on files that are not regular after
-        // opening them, and the writer then dies of SIGPIPE).
-        guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw VideoClassificationError(.invalidModel, path: path, message: exists ? "cannot read the file" : "no such file")
+        if (status.st_mode & S_IFMT) == S_IFDIR {
+            throw VideoClassificationError(.invalidModel, path: path, message: "it is a directory, not a model file")
         }
-        try? handle.close()
-        try self.init(bytes: [UInt8](data), path: path)
+        let file: SafeTensorsFile
+        do {
+            // A regular file is memory-mapped (no copies of its bytes); pipes (`--model <(curl …)`)
+            // and other special files are read through one descriptor up to what the header
+            // declares, so a writer never sees its reader close early and an endless input ends.
+            file = (status.st_mode & S_IFMT) == S_IFREG
+                ? try SafeTensorsFile(path: path)
+                : try SafeTensorsFile(readingFrom: path, limit: Self.maximumStreamedFileSize)
+        } catch {
+            throw VideoClassificationError(.invalidModel, path: path, message: "not a safetensors file: \(error)", underlying: error)
+        }
+        try self.init(file: file, path: path)
     }
 
     /// The card of the model file at `path`, read from the file's header alone (a few kilobytes),
@@ -49,18 +57,10 @@ public final class VideoModel: @unchecked Sendable {
     /// decoding while the weights load; ``init(contentsOf:)`` gives the reasons a file is bad.
     /// Only regular files: reading a pipe's header would take bytes the full load needs.
     public static func card(atPath path: String) -> ModelCard? {
-        guard (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular,
-              let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        guard let prefix = try? handle.read(upToCount: 8), prefix.count == 8 else { return nil }
-        let length = prefix.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard length <= 100_000_000, let header = try? handle.read(upToCount: Int(length)), header.count == Int(length),
-              let object = try? JSONSerialization.jsonObject(with: header) as? [String: Any],
-              let metadata = object["__metadata__"] as? [String: String],
-              let json = metadata[ModelCard.metadataKey],
-              let card = try? JSONDecoder().decode(ModelCard.self, from: Data(json.utf8)),
-              card.problem() == nil else { return nil }
-        return card
+        var status = stat()
+        guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
+              let header = try? SafeTensorsHeader.read(path: path) else { return nil }
+        return ModelCard(metadata: header.metadata)
     }
 
     /// Reads a model from the bytes of a model file.
@@ -69,13 +69,24 @@ public final class VideoModel: @unchecked Sendable {
         do {
             file = try SafeTensorsFile(bytes: bytes)
         } catch {
-            throw VideoClassificationError(.invalidModel, path: path, message: "not a safetensors file: \(error)")
+            throw VideoClassificationError(.invalidModel, path: path, message: "not a safetensors file: \(error)", underlying: error)
         }
         try self.init(file: file, path: path)
     }
 
+    /// Reads the model file linked into the binary (``DefaultModel``).
+    convenience init(embedded bytes: UnsafeRawBufferPointer) throws {
+        let file: SafeTensorsFile
+        do {
+            file = try SafeTensorsFile(staticBytes: bytes)
+        } catch {
+            throw VideoClassificationError(.invalidModel, path: DefaultModel.name, message: "the embedded model is damaged: \(error)", underlying: error)
+        }
+        try self.init(file: file, path: DefaultModel.name, recordsPath: false)
+    }
+
     /// Reads a model from a parsed model file.
-    private init(file: SafeTensorsFile, path: String) throws {
+    private init(file: SafeTensorsFile, path: String, recordsPath: Bool = true) throws {
         guard let json = file.metadata[ModelCard.metadataKey] else {
             throw VideoClassificationError(.invalidModel, path: path,
                                            message: "no '\(ModelCard.metadataKey)' description in the metadata (a bare PyTorch state_dict? see Tools/import_pytorch.py)")
@@ -104,7 +115,7 @@ public final class VideoModel: @unchecked Sendable {
         } catch {
             throw VideoClassificationError(.invalidModel, path: path, message: "weights do not fit the architecture: \(error)")
         }
-        self.path = path
+        self.path = recordsPath ? path : nil
         self.hash = String(file.withUnsafeFileBytes { MD5.hex(of: $0) }.prefix(12))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VideoIO
 
 /// Decoded frames of every clip, decoded once (in parallel) and kept in memory, so epochs after
@@ -140,22 +141,24 @@ struct ByteReader {
 }
 
 /// Results that parallel workers fill in by index.
-final class ParallelResults<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [Value?]
-    private var finished = 0
+final class ParallelResults<Value: Sendable>: Sendable {
+    private struct State {
+        var values: [Value?]
+        var finished = 0
+    }
+    private let state: Mutex<State>
 
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    init(count: Int) { state = Mutex(State(values: Array(repeating: nil, count: count))) }
 
     /// The values so far.
-    var values: [Value?] { lock.withLock { storage } }
-    /// How many values are set (read under the lock: workers report progress while others set).
-    var done: Int { lock.withLock { finished } }
+    var values: [Value?] { state.withLock { $0.values } }
+    /// How many values are set.
+    var done: Int { state.withLock { $0.finished } }
 
     func set(_ index: Int, _ value: Value) {
-        lock.withLock {
-            storage[index] = value
-            finished += 1
+        state.withLock {
+            $0.values[index] = value
+            $0.finished += 1
         }
     }
 }

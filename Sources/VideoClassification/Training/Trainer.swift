@@ -257,20 +257,15 @@ public final class Trainer {
     /// Builds a batch tensor `[B, T, C, S, S]` (augmented when `augment`).
     func batch(_ samples: ArraySlice<Sample>, augment: Bool) -> Tensor {
         let input = model.card.input
-        var tensor = Tensor(shape: [samples.count, input.framesPerClip, input.representation.channels, input.size, input.size])
-        let stride = preprocessor.clipElementCount
-        tensor.withUnsafeMutableBufferPointer { buffer in
-            for (n, sample) in samples.enumerated() {
-                let augmentation = augment ? Preprocessor.Augmentation.random(for: input, flips: options.flips, using: &rng) : nil
-                let slice = UnsafeMutableBufferPointer(rebasing: buffer[(n * stride)..<((n + 1) * stride)])
-                let indices = augment
-                    ? Self.jitterIndices(pool: sample.frames.count, steps: input.sampledFrames, using: &rng)
-                    : Self.uniformIndices(pool: sample.frames.count, steps: input.sampledFrames)
-                let frames = indices.map { sample.frames[$0] }
-                preprocessor.write(frames, augmentation: augmentation, into: slice)
-            }
+        var clips: [[VideoFrame]] = [], augmentations: [Preprocessor.Augmentation?] = []
+        for sample in samples {
+            augmentations.append(augment ? Preprocessor.Augmentation.random(for: input, flips: options.flips, using: &rng) : nil)
+            let indices = augment
+                ? Self.jitterIndices(pool: sample.frames.count, steps: input.sampledFrames, using: &rng)
+                : Self.uniformIndices(pool: sample.frames.count, steps: input.sampledFrames)
+            clips.append(indices.map { sample.frames[$0] })
         }
-        return tensor
+        return preprocessor.batch(clips, augmentations: augmentations)
     }
 
     /// Indices into a pool of `pool` frames for `steps` time steps: one at random from each of
@@ -423,13 +418,4 @@ public final class Trainer {
 
     /// The epoch (1-based) whose weights the model ends with, when validation chose them.
     public var bestEpoch: Int? { best?.epoch }
-}
-
-/// A flag one thread sets and another reads.
-public final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    public init() {}
-    public var isSet: Bool { lock.withLock { value } }
-    public func set() { lock.withLock { value = true } }
 }

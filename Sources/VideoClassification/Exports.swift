@@ -1,0 +1,3 @@
+// `import VideoClassification` brings VideoIO's types (VideoFrame, VideoFrames, DecodeOptions,
+// VideoIOError, StopFlag) with it: they are part of this module's API.
+@_exported import VideoIO

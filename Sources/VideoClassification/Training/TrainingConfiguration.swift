@@ -1,0 +1,106 @@
+import Foundation
+import NeuralNetwork
+
+/// Everything `vidclass train` is told: the data, the model to build, the recipe, and how to split.
+///
+/// ```swift
+/// var configuration = TrainingConfiguration(dataset: "clips/", output: "model.safetensors")
+/// configuration.input.representation = .diff
+/// configuration.options.epochs = 30
+/// let result = try TrainingRun(configuration).run()
+/// print(result.metrics["validation_accuracy"] ?? 0)
+/// ```
+public struct TrainingConfiguration: Sendable {
+    /// The recurrent part of the model.
+    public enum SequenceModel: String, Sendable, CaseIterable, Codable {
+        case lstm, gru, rnn
+        /// No recurrence: frame features averaged over time (the ablation).
+        case mean
+
+        /// The recurrent layer's kind (``mean`` keeps an LSTM's weights but does not use them).
+        public var kind: RecurrentKind {
+            switch self {
+            case .lstm, .mean: .lstm
+            case .gru: .gru
+            case .rnn: .rnnTanh
+            }
+        }
+    }
+
+    /// A folder per class (`DATASET/<label>/*.mp4`) or a CSV of `path,label[,split]`.
+    public var dataset: String
+    /// The model file to write; nil with ``folds`` (cross-validation writes no model).
+    public var output: String?
+    /// The model's name in its card (default: the output's file name without extension).
+    public var name: String?
+    /// The per-frame encoder.
+    public var encoder: ModelDescription.Backbone = .small
+    public var sequence: SequenceModel = .lstm
+    /// Hidden units of the recurrent layer.
+    public var hidden = 256
+    /// Stacked recurrent layers.
+    public var layers = 1
+    /// Bidirectional recurrent layers (such a model cannot stream).
+    public var bidirectional = false
+    /// Dropout before the head (0 to 1).
+    public var dropout: Float = 0.3
+    /// What the network sees: representation, time steps, size, sampling.
+    public var input = InputSpecification()
+    /// The optimisation recipe.
+    public var options = TrainingOptions()
+    /// Fraction of the training clips held out (stratified, group-aware) for validation when no
+    /// clip is marked `validation` (0 to <1; 0: none).
+    public var validationFraction = 0.2
+    /// A file listing validation clips, one path per line (relative to the dataset's folder).
+    public var validationList: String?
+    /// A file listing test clips: held out from training and from choosing the epoch.
+    public var testList: String?
+    /// A CSV column or a regular expression naming each clip's group: clips of a group stay on one
+    /// side of every split.
+    public var groupBy: String?
+    /// K-fold cross-validation (K ≥ 2): K models, the mean and standard deviation of their
+    /// held-out accuracy; no model file is written.
+    public var folds: Int?
+    /// Continue from `OUTPUT.checkpoint` when it exists.
+    public var resume = false
+    /// Start from this model file's weights (the encoder's at least).
+    public var initFrom: String?
+    /// Keep decoded frames in this directory, so later runs do not decode again.
+    public var cache: String?
+    /// Clips decoded at once.
+    public var jobs = 2
+
+    public init(dataset: String, output: String?) {
+        self.dataset = dataset
+        self.output = output
+    }
+
+    /// Where the run keeps its checkpoint: `OUTPUT.checkpoint`.
+    public var checkpointPath: String? { output.map { $0 + ".checkpoint" } }
+
+    /// The card of the model this configuration trains, for `labels`.
+    public func card(labels: [String]) -> ModelCard {
+        let architecture = ModelDescription(
+            backbone: encoder, numClasses: labels.count, sequenceKind: sequence.kind, hiddenSize: hidden,
+            sequenceLayers: layers, bidirectional: bidirectional, head: sequence == .mean ? .featureMean : .lastStep,
+            inputChannels: input.representation.channels, headDropout: dropout)
+        let modelName = name ?? output.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension } ?? "model"
+        return ModelCard(name: modelName, architecture: architecture, labels: labels, input: input)
+    }
+
+    /// The first thing wrong with the configuration, in one line naming the option, or nil.
+    public func problem() -> String? {
+        if folds == nil && output == nil { return "an output path is required (except with folds)" }
+        if let folds, folds < 2 { return "folds must be at least 2" }
+        if options.freezeEncoder && initFrom == nil { return "freezing the encoder needs initFrom (a frozen random encoder learns nothing)" }
+        if input.framesPerClip < 1 { return "frames must be at least 1" }
+        if input.size < 16 { return "size must be at least 16" }
+        if options.epochs < 1 { return "epochs must be at least 1" }
+        if options.batchSize < 1 { return "batch size must be at least 1" }
+        if !(0..<1).contains(validationFraction) || validationFraction.isNaN { return "validation fraction must be in [0, 1)" }
+        if !(0...1).contains(dropout) { return "dropout must be in [0, 1]" }
+        if hidden < 1 || layers < 1 { return "hidden and layers must be at least 1" }
+        if jobs < 1 { return "jobs must be at least 1" }
+        return nil
+    }
+}

@@ -1,0 +1,280 @@
+import Foundation
+import NeuralNetwork
+import VideoIO
+
+/// What a ``TrainingRun`` reports while it works.
+public enum TrainingProgress: Sendable {
+    /// Something worth telling a person (files ignored or skipped, a resume), in one line.
+    case notice(String)
+    /// Clips decoded so far; `framePools` for the second pass that decodes the frame pools of
+    /// temporal jitter.
+    case decoding(done: Int, total: Int, framePools: Bool)
+    /// A decoding pass ended.
+    case decoded
+    /// Cross-validation starts fold `fold` (1-based) of `folds`.
+    case foldStarted(fold: Int, folds: Int, trainingClips: Int, heldOutClips: Int)
+    /// A batch or an epoch of training ended (`fold` is nil outside cross-validation).
+    case training(TrainingEvent, fold: Int?, folds: Int?)
+    /// Cross-validation finished fold `fold` with this held-out accuracy (0 to 1).
+    case foldFinished(fold: Int, folds: Int, accuracy: Double)
+}
+
+/// What a finished ``TrainingRun`` produced.
+public struct TrainingResult: Sendable, Encodable {
+    /// Cross-validation's outcome.
+    public struct CrossValidation: Sendable, Encodable {
+        /// Held-out accuracy of each fold (0 to 1).
+        public var folds: [Double]
+        public var mean: Double
+        /// The sample standard deviation of the folds' accuracies.
+        public var std: Double
+    }
+
+    /// The model file written (nil for cross-validation).
+    public var output: String?
+    /// The epoch (1-based) whose weights the model ends with, when validation chose them.
+    public var bestEpoch: Int?
+    /// `train_loss`, `train_accuracy`, `validation_accuracy`, `test_accuracy` (accuracies 0 to 1).
+    public var metrics: [String: Double] = [:]
+    public var history: [EpochSummary] = []
+    public var crossValidation: CrossValidation?
+    /// Clips that could not be decoded and were left out.
+    public var failures: [String] = []
+    public var trainingClips = 0
+    public var validationClips = 0
+    public var testClips = 0
+}
+
+/// The run stopped before it finished (its ``StopFlag`` was set): the output was left alone.
+public struct TrainingInterrupted: Error, Sendable, CustomStringConvertible {
+    /// The checkpoint that holds the last complete epoch, if any.
+    public var checkpoint: String?
+    /// Epochs the checkpoint holds (0: none).
+    public var epoch: Int
+    /// What was interrupted, in one line.
+    public var description: String
+}
+
+/// One training run of `vidclass train`, as a library call: load and split the dataset, decode
+/// the clips (through the frame cache), train with checkpoints after every epoch, resume exactly,
+/// cross-validate, and write the model file with its provenance.
+///
+/// ```swift
+/// let stop = StopFlag()      // set it from a signal handler or another task to stop after the batch
+/// let result = try TrainingRun(configuration).run(stop: stop) { event in
+///     if case .training(.epoch(let summary, _), _, _) = event { print(summary.epoch, summary.loss) }
+/// }
+/// ```
+/// `run` is synchronous and long (minutes to hours): call it from a thread of your own or a
+/// detached task, not from an actor that must stay responsive.
+public struct TrainingRun: Sendable {
+    public let configuration: TrainingConfiguration
+
+    public init(_ configuration: TrainingConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Trains.
+    /// - Parameters:
+    ///   - stop: set it to stop after the current batch; the run then throws ``TrainingInterrupted``.
+    ///   - progress: called with each event, from the training thread.
+    /// - Returns: the metrics, history and (with folds) the cross-validation result.
+    /// - Throws: ``VideoClassificationError`` for a bad dataset, model or checkpoint;
+    ///   ``TrainingInterrupted`` when stopped.
+    public func run(stop: StopFlag = StopFlag(), progress: @escaping @Sendable (TrainingProgress) -> Void = { _ in }) throws -> TrainingResult {
+        let c = configuration
+        if let problem = c.problem() {
+            throw VideoClassificationError(.invalidDataset, path: c.dataset, message: problem)
+        }
+        var data = try VideoDataset.load(c.dataset)
+        try data.assignSplits(validationList: c.validationList, testList: c.testList)
+        if let first = data.ignoredFiles.first {
+            progress(.notice("ignored \(data.ignoredFiles.count) file(s) without a video extension in the class folders (e.g. \(first))"))
+        }
+        let baseCard = c.card(labels: data.labels)
+        var options = c.options
+        options.temporalJitter = options.temporalJitter && !options.freezeEncoder
+        progress(.notice("\(data.clips.count) clips, \(data.labels.count) classes (\(data.labels.joined(separator: ", "))); decoding ..."))
+        func stopIfInterruptedWhileDecoding() throws {
+            guard stop.isSet else { return }
+            throw TrainingInterrupted(checkpoint: nil, epoch: 0, description: "interrupted while decoding; nothing was trained")
+        }
+        let frameCache = try c.cache.map { try FrameCacheDirectory(path: $0) }
+        let decodeOptions = Preprocessor(baseCard.input).decodeOptions(threads: 1)
+        let decoded = DecodedClips.decode(data.clips, options: decodeOptions, jobs: c.jobs, cache: frameCache, stop: { stop.isSet }) { done, total in
+            progress(.decoding(done: done, total: total, framePools: false))
+        }
+        progress(.decoded)
+        try stopIfInterruptedWhileDecoding()
+        if frameCache != nil { progress(.notice("\(decoded.fromCache) of \(data.clips.count) clips read from the cache")) }
+        for failure in decoded.failures {
+            progress(.notice("skipped \(data.clips[failure.index].path): \(failure.reason)"))
+        }
+        // Temporal jitter draws from a pool of four times the sampled frames (evaluation uses the
+        // exact sampling above).
+        var pools = decoded
+        if options.temporalJitter {
+            var poolOptions = decodeOptions
+            poolOptions.sampling = .uniform(4 * baseCard.input.sampledFrames)
+            pools = DecodedClips.decode(data.clips, options: poolOptions, jobs: c.jobs, cache: frameCache, stop: { stop.isSet }) { done, total in
+                progress(.decoding(done: done, total: total, framePools: true))
+            }
+            progress(.decoded)
+            try stopIfInterruptedWhileDecoding()
+        }
+        let labelIndex = Dictionary(uniqueKeysWithValues: data.labels.enumerated().map { ($1, $0) })
+        func samples(_ indices: [Int], from clips: DecodedClips = decoded) -> [Trainer.Sample] {
+            indices.compactMap { i in
+                guard decoded.frames[i] != nil, let label = labelIndex[data.clips[i].label] else { return nil }
+                return clips.frames[i].map { Trainer.Sample(frames: $0, label: label, path: data.clips[i].path) }
+            }
+        }
+        func initialModel(seed: UInt64) throws -> VideoModel {
+            let model = VideoModel(card: baseCard, seed: seed)
+            if let initFrom = c.initFrom { try model.loadWeights(from: initFrom) }
+            return model
+        }
+        var result = TrainingResult()
+        result.failures = decoded.failures.map { data.clips[$0.index].path }
+
+        if let folds = c.folds {
+            // Clips marked `test` stay out of every fold.
+            let pool = data.nonTestIndices
+            let parts = try data.subset(pool).folds(folds, seed: options.seed, groupBy: c.groupBy).map { $0.map { pool[$0] } }
+            var accuracies: [Double] = []
+            for (k, heldOut) in parts.enumerated() {
+                let train = samples(parts.enumerated().filter { $0.offset != k }.flatMap(\.element), from: pools)
+                let held = samples(heldOut)
+                let model = try initialModel(seed: options.seed &+ UInt64(k))
+                let trainer = Trainer(model: model, options: options, stopRequest: stop)
+                progress(.foldStarted(fold: k + 1, folds: folds, trainingClips: train.count, heldOutClips: held.count))
+                trainer.fit(train: train, validation: [], progress: { progress(.training($0, fold: k + 1, folds: folds)) })
+                if stop.isSet {
+                    throw TrainingInterrupted(checkpoint: nil, epoch: 0,
+                                              description: "interrupted in fold \(k + 1)/\(folds); no mean is reported for unfinished folds")
+                }
+                let accuracy = trainer.accuracy(held)
+                accuracies.append(accuracy)
+                progress(.foldFinished(fold: k + 1, folds: folds, accuracy: accuracy))
+            }
+            let mean = accuracies.reduce(0, +) / Double(max(accuracies.count, 1))
+            let std = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(accuracies.count - 1, 1))).squareRoot()
+            result.crossValidation = TrainingResult.CrossValidation(folds: accuracies, mean: mean, std: std)
+            return result
+        }
+
+        guard let output = c.output, let checkpointPath = c.checkpointPath else { return result }
+        let split = try data.split(validationFraction: c.validationFraction, seed: options.seed, groupBy: c.groupBy)
+        let trainSamples = samples(split.train, from: pools)
+        let validationSamples = samples(split.validation)
+        let testSamples = samples(split.test)
+        guard !trainSamples.isEmpty else {
+            throw VideoClassificationError(.invalidDataset, path: c.dataset, message: "no decodable training clips")
+        }
+        var model = try initialModel(seed: options.seed)
+        var resumeState: TrainingCheckpoint?
+        var resumeEpoch = 0
+        let datasetHash = data.hash
+        // The recipe as stored: the training options and how the clips were split.
+        var recipe = options.recipe
+        recipe["split"] = c.validationList != nil || c.testList != nil
+            ? "lists validation=\(c.validationList ?? "-") test=\(c.testList ?? "-")"
+            : "fraction \(c.validationFraction) seed \(options.seed) group-by \(c.groupBy ?? "-")"
+        if !c.resume && FileManager.default.fileExists(atPath: checkpointPath) {
+            throw VideoClassificationError(.ioError, path: checkpointPath,
+                                           message: "a checkpoint of an earlier run is in the way: continue it with --resume, or delete it to start afresh")
+        }
+        if c.resume, FileManager.default.fileExists(atPath: checkpointPath) {
+            (model, resumeState, resumeEpoch) = try Self.checkpoint(at: checkpointPath, card: baseCard, recipe: recipe,
+                                                                    datasetHash: datasetHash, epochs: options.epochs)
+            progress(.notice("resuming after epoch \(resumeEpoch) from \(checkpointPath)"
+                             + (resumeState == nil ? " (it holds no optimizer state: the optimizer starts afresh)" : "")))
+        }
+        let trainer = Trainer(model: model, options: options, stopRequest: stop)
+        if let resumeState {
+            do { try trainer.resume(from: resumeState) } catch {
+                throw VideoClassificationError(.invalidModel, path: checkpointPath, message: "its training state does not fit the model: \(error)",
+                                               underlying: error)
+            }
+        } else {
+            trainer.resume(afterEpoch: resumeEpoch)
+        }
+        result.trainingClips = trainSamples.count
+        result.validationClips = validationSamples.count
+        result.testClips = testSamples.count
+        progress(.notice("\(trainSamples.count) training clips, \(validationSamples.count) validation clips"
+                         + (split.test.isEmpty ? "" : ", \(testSamples.count) test clips")))
+        let started = Date()
+        func provenance(epochs: Int, metrics: [String: Double]) -> Provenance {
+            Provenance(dataset: c.dataset, datasetHash: datasetHash, date: ISO8601DateFormatter().string(from: started),
+                       epochs: epochs, metrics: metrics, vidclassVersion: vidclassVersion, recipe: recipe)
+        }
+        var checkpointEpoch = resumeEpoch
+        let trained = model
+        try trainer.fit(train: trainSamples, validation: validationSamples, progress: { progress(.training($0, fold: nil, folds: nil)) }) { checkpoint in
+            var checkpointCard = trained.card
+            checkpointCard.provenance = provenance(epochs: checkpoint.state.epoch, metrics: [:])
+            try trained.save(to: checkpointPath, card: checkpointCard, checkpoint: checkpoint)
+            checkpointEpoch = checkpoint.state.epoch
+        }
+        if stop.isSet && trainer.history.last.map({ $0.epoch < options.epochs }) ?? true {
+            // An unfinished run leaves the output alone: the checkpoint is the model so far.
+            throw TrainingInterrupted(
+                checkpoint: checkpointEpoch > 0 ? checkpointPath : nil, epoch: checkpointEpoch,
+                description: "interrupted; " + (checkpointEpoch > 0
+                    ? "the checkpoint \(checkpointPath) holds epoch \(checkpointEpoch) (a usable model file; continue with --resume)"
+                    : "no epoch was completed, nothing was saved"))
+        }
+        if let last = trainer.history.last {
+            result.metrics["train_loss"] = last.loss
+            result.metrics["train_accuracy"] = last.trainAccuracy
+        }
+        if !validationSamples.isEmpty { result.metrics["validation_accuracy"] = trainer.accuracy(validationSamples) }
+        if !testSamples.isEmpty { result.metrics["test_accuracy"] = trainer.accuracy(testSamples) }
+        var finalCard = trained.card
+        finalCard.provenance = provenance(epochs: trainer.history.last?.epoch ?? resumeEpoch, metrics: result.metrics)
+        try trained.save(to: output, card: finalCard)
+        try? FileManager.default.removeItem(atPath: checkpointPath)
+        result.output = output
+        result.bestEpoch = trainer.bestEpoch
+        result.history = trainer.history
+        return result
+    }
+
+    /// The checkpoint to resume from: its model, its training state (nil in files written before
+    /// checkpoints held one) and the epochs it completed.
+    /// - Throws: ``VideoClassificationError`` when it is of another model, was trained with other
+    ///   options or data (resuming would not be exact), or cannot be read.
+    static func checkpoint(at path: String, card: ModelCard, recipe: [String: String], datasetHash: String, epochs: Int) throws
+        -> (VideoModel, TrainingCheckpoint?, Int) {
+        let model = try VideoModel(contentsOf: path)
+        let saved = model.card
+        guard saved.architecture == card.architecture, saved.input == card.input, saved.labels == card.labels else {
+            throw VideoClassificationError(.invalidModel, path: path,
+                                           message: "the checkpoint is of another model (architecture, input or labels differ from these options); delete it or resume with the options it was trained with")
+        }
+        if let stored = saved.provenance, !stored.recipe.isEmpty {
+            // (Keys an older vidclass did not record are not compared.)
+            let changed = stored.recipe.keys.sorted().filter { stored.recipe[$0] != recipe[$0] }
+            if !changed.isEmpty {
+                throw VideoClassificationError(.invalidModel, path: path, message: "the checkpoint was trained with other options ("
+                    + changed.map { "\($0) \(stored.recipe[$0] ?? "-") → \(recipe[$0] ?? "-")" }.joined(separator: ", ")
+                    + "); resume with the same options, or start a new run from it with --init-from")
+            }
+            if let hash = stored.datasetHash, hash != datasetHash {
+                throw VideoClassificationError(.invalidModel, path: path, message: "the dataset changed since the checkpoint (clips, labels or sizes differ)")
+            }
+        }
+        let state: TrainingCheckpoint?
+        do {
+            state = try TrainingCheckpoint(file: SafeTensorsFile(path: path))
+        } catch {
+            throw VideoClassificationError(.invalidModel, path: path, message: "its training state cannot be read: \(error)", underlying: error)
+        }
+        let epoch = state?.state.epoch ?? saved.provenance?.epochs ?? 0
+        guard (0...epochs).contains(epoch) else {
+            throw VideoClassificationError(.invalidModel, path: path, message: "it holds epoch \(epoch), which is not within the \(epochs) epochs of this run")
+        }
+        return (model, state, epoch)
+    }
+}
