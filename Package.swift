@@ -21,6 +21,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation` (scripts/build-docs.sh); a plugin, not linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: - C libraries (system packages, found with pkg-config)
@@ -38,9 +40,15 @@ let package = Package(
         // The default model's bytes, linked into the binary (`.incbin` from `model/`).
         .target(name: "CDefaultModel", exclude: ["model"], cSettings: [.headerSearchPath("model")]),
 
+        // Lock annotations for ThreadSanitizer (no-ops in normal builds; see the header).
+        .target(name: "CThreadSanitizer"),
+
         // MARK: - Libraries
-        .target(name: "VideoIO", dependencies: ["CFFmpeg"], swiftSettings: swiftSettings),
-        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: swiftSettings),
+        // Synchronisation helpers on Synchronization (Mutex, Atomic) and the hand-over from threads
+        // of our own to async code (BoundedChannel, onOwnThread) that every module shares.
+        .target(name: "VidclassConcurrency", dependencies: ["CThreadSanitizer"], swiftSettings: swiftSettings),
+        .target(name: "VideoIO", dependencies: ["CFFmpeg", "VidclassConcurrency"], swiftSettings: swiftSettings),
+        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels", "VidclassConcurrency"], swiftSettings: swiftSettings),
         .target(name: "NeuralNetwork", dependencies: ["Tensors"], swiftSettings: swiftSettings),
         .target(name: "VideoClassification", dependencies: ["VideoIO", "NeuralNetwork", "Tensors", "CDefaultModel"],
                 swiftSettings: swiftSettings),

@@ -1,10 +1,27 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine with Swift 6: installs what is
 # missing, builds, runs every test. The real-world corpus tests use ../shared/data when present.
+#   ./scripts/test.sh                  # everything below
+#   ./scripts/test.sh --filter Corpus  # only matching tests (unit and integration tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # The C kernels are built at -O2 in debug builds too (`-Xcc -O2`): SwiftPM's debug default, -O0,
 # makes the GEMM ~10x slower, and Package.swift carries no unsafe flags to do it there.
 swift build --build-tests -Xcc -O2
-swift test --skip-build -Xcc -O2 "$@"
+if [ $# -gt 0 ]; then
+  swift test --skip-build -Xcc -O2 "$@"
+  exit 0
+fi
+# 1. Every suite; the concurrency suite then runs on its own (it watches two threads stay free,
+#    which other suites running beside it would blur), and again under ThreadSanitizer.
+swift test --skip-build -Xcc -O2 --skip ConcurrencyTests
+swift test --skip-build -Xcc -O2 --filter ConcurrencyTests
+swift build --build-tests --sanitize=thread --scratch-path .build-tsan -Xcc -O2
+swift test --skip-build --sanitize=thread --scratch-path .build-tsan -Xcc -O2 --filter ConcurrencyTests
+# 2. The release binary in a hostile environment (special files, loops, two writers, ...).
+bash scripts/test-hostile.sh
+# 3. As users get it: installed alone, and as a versioned dependency of Examples/FolderWatcher.
+bash scripts/test-examples.sh
+# 4. The documentation of every library, warnings as errors.
+bash scripts/build-docs.sh

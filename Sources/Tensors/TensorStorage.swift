@@ -1,4 +1,4 @@
-import Synchronization
+import VidclassConcurrency
 
 /// The heap buffer behind a ``Tensor``: a fixed number of `Float`s, 64-byte aligned.
 ///
@@ -52,7 +52,7 @@ enum StoragePool {
         var free: [Int: [Block]] = [:]
         var bytes = 0
     }
-    private static let state = Mutex(State())
+    private static let state = Locked(State())
 
     static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         if byteCount >= minimumBytes {

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import VidclassConcurrency
 import VideoClassification
 
 /// Progress on stderr: a line redrawn in place on a terminal, plain lines (one per epoch) otherwise.
@@ -10,7 +10,7 @@ final class ProgressLine: @unchecked Sendable {
         var drawn = false
         var lastPlain = Date.distantPast
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// - Parameters:
     ///   - isTerminal: redraw one line in place (default: whether stderr is a terminal).

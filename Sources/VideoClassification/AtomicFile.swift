@@ -3,11 +3,11 @@ import Foundation
 /// Whole-file writes that readers never see half done: the bytes go to a temporary file beside
 /// the target (named per process, so writers of the same path do not collide), optionally flushed
 /// to disk, then renamed over it with `rename(2)`.
-enum AtomicFile {
+package enum AtomicFile {
     /// Writes `bytes` to `path`; with `durable`, the data reaches the disk before the rename, so a
     /// crash leaves either the old file or the whole new one.
     /// - Throws: the failing call's `errno` description; the temporary file is removed then.
-    static func write<Bytes: ContiguousBytes>(_ bytes: Bytes, to path: String, durable: Bool) throws(AtomicFileError) {
+    package static func write<Bytes: ContiguousBytes>(_ bytes: Bytes, to path: String, durable: Bool) throws(AtomicFileError) {
         let temporary = path + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).partial"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw AtomicFileError(errno) }
@@ -31,8 +31,8 @@ enum AtomicFile {
 }
 
 /// Why ``AtomicFile/write(_:to:durable:)`` failed.
-struct AtomicFileError: Error, CustomStringConvertible {
+package struct AtomicFileError: Error, CustomStringConvertible {
     let code: Int32
     init(_ code: Int32) { self.code = code }
-    var description: String { String(cString: strerror(code)) }
+    package var description: String { String(cString: strerror(code)) }
 }

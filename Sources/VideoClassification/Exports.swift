@@ -1,3 +1,4 @@
 // `import VideoClassification` brings VideoIO's types (VideoFrame, VideoFrames, DecodeOptions,
-// VideoIOError, StopFlag) with it: they are part of this module's API.
+// VideoIOError) and StopFlag with it: they are part of this module's API.
 @_exported import VideoIO
+@_exported import VidclassConcurrency

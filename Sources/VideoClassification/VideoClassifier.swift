@@ -1,42 +1,8 @@
-import CDefaultModel
+import VidclassConcurrency
 import Foundation
-import Synchronization
 import NeuralNetwork
 import Tensors
 import VideoIO
-
-/// A label with its probability.
-public struct LabelScore: Sendable, Codable, Equatable {
-    public var label: String
-    public var score: Double
-
-    public init(label: String, score: Double) {
-        self.label = label
-        self.score = score
-    }
-}
-
-/// A frame the classifier used.
-public struct UsedFrame: Sendable, Codable, Equatable {
-    public var index: Int
-    public var time: Double
-}
-
-/// What a classification says about one video.
-public struct Prediction: Sendable, Codable {
-    public var path: String
-    /// Every label, most probable first.
-    public var scores: [LabelScore]
-    /// The sampled frames, in order.
-    public var frames: [UsedFrame]
-    public var model: String
-    public var modelHash: String
-    /// Seconds spent decoding (including opening), preprocessing, and in the network.
-    public var timings: [String: Double]
-
-    /// The most probable label.
-    public var top: LabelScore { scores[0] }
-}
 
 /// Classifies video files with a ``VideoModel``.
 ///
@@ -51,7 +17,7 @@ public final class VideoClassifier: @unchecked Sendable {
     public let preprocessor: Preprocessor
     /// The network and its reused buffers: one pass at a time.
     private let inference: LRCNInference
-    private let inferenceGate = Mutex(())
+    private let inferenceGate = Locked(())
 
     public init(model: VideoModel) {
         BLASThreads.preload()
@@ -172,72 +138,5 @@ public final class VideoClassifier: @unchecked Sendable {
         return Prediction(path: path, scores: ranked(row), frames: frames.map { UsedFrame(index: $0.index, time: $0.time) },
                           model: model.card.name, modelHash: model.hash,
                           timings: ["decode": decoded.seconds, "model": network.seconds, "total": (clock.now - started).seconds])
-    }
-}
-
-/// One video being opened and decoded, on its own thread, into the frames a model samples.
-///
-/// ``VideoClassifier/classify(path:threads:timeout:)`` uses one; start one yourself (with the input
-/// specification from ``VideoModel/card(atPath:)``) to open and decode a video while the model's
-/// weights are still loading, then pass it to ``VideoClassifier/classify(_:)``, which must consume it.
-public final class ClipDecoding: @unchecked Sendable {
-    public let path: String
-    /// The input the frames are prepared for.
-    public let input: InputSpecification
-    let started: ContinuousClock.Instant
-    let queue = BlockingQueue<Result<VideoFrame, any Error>>(capacity: 64)
-
-    /// Opens `path` (throwing ``VideoIOError`` if it cannot be opened) and starts decoding it.
-    public init(path: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil) throws {
-        self.path = path
-        self.input = input
-        started = ContinuousClock().now
-        var options = Preprocessor(input).decodeOptions(threads: threads)
-        options.timeout = timeout
-        // Opened here, so that open errors are thrown to the caller; then handed to the decoding
-        // thread, which alone uses it from then on.
-        nonisolated(unsafe) let reader = try VideoReader(path: path, options: options)
-        let queue = self.queue
-        Thread.detachNewThread {
-            do {
-                while let frame = try reader.next() { queue.push(.success(frame)) }
-            } catch {
-                queue.push(.failure(error))
-            }
-            queue.close()
-        }
-    }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
-
-/// The model that ships inside the package, its file's bytes linked into every binary that uses
-/// this library (trained by `vidclass train` on `vidclass synth` data; the README has the commands).
-///
-/// No resource bundle and no file: a copied or installed executable keeps its default model.
-public enum DefaultModel {
-    /// How errors and `info` name the default model.
-    public static let name = "<default model>"
-
-    /// The model file's bytes (a safetensors file), valid for the life of the program.
-    public static var fileBytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: vidclass_default_model_bytes(), count: vidclass_default_model_size())
-    }
-
-    /// The default model's card, read from the header alone; nil if the embedded file is damaged.
-    public static var card: ModelCard? {
-        (try? SafeTensorsFile(staticBytes: fileBytes)).flatMap { ModelCard(metadata: $0.metadata) }
-    }
-
-    /// Loads the default model.
-    /// - Throws: ``VideoClassificationError`` (`invalidModel`) when this build has no usable embedded
-    ///   model; never traps.
-    public static func load() throws -> VideoModel {
-        guard fileBytes.count > 0 else {
-            throw VideoClassificationError(.invalidModel, path: name, message: "this build has no embedded default model; pass --model")
-        }
-        return try VideoModel(embedded: fileBytes)
     }
 }

@@ -1,16 +1,17 @@
 import Foundation
-import Synchronization
+import VidclassConcurrency
 import Testing
 import VideoClassification
 import VidclassTestSupport
 
 /// The async APIs never block the threads Swift concurrency runs them on: many streams and files
 /// classified at once on an executor of two threads finish, and a ticker on the same two threads
-/// keeps ticking meanwhile. CI runs this suite under ThreadSanitizer too.
+/// keeps ticking meanwhile. scripts/test.sh runs this suite on its own (other suites running at
+/// the same time starve every thread alike), and again under ThreadSanitizer.
 @Suite(.serialized) struct ConcurrencyTests {
     /// Ticks on the executor every few milliseconds and records the longest gap between two ticks.
     final class Ticker: Sendable {
-        private let state = Mutex((count: 0, longestGap: Duration.zero, last: ContinuousClock.now, elsewhere: 0))
+        private let state = Locked((count: 0, longestGap: Duration.zero, last: ContinuousClock.now, elsewhere: 0))
         let stop = StopFlag()
         let executor: ThreadPoolTaskExecutor
 
@@ -48,7 +49,7 @@ import VidclassTestSupport
     static func run<T: Sendable>(on executor: ThreadPoolTaskExecutor, limit: Duration,
                                  _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let work = Task(executorPreference: executor) { try await body() }
-        let outcome = Mutex<Result<T, any Error>?>(nil)
+        let outcome = Locked<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task.detached {
             let result = await work.result
@@ -113,7 +114,7 @@ import VidclassTestSupport
         print("ConcurrencyTests: \(ticks.count) ticks, longest gap \(ticks.longestGap)")
         #expect(ticks.elsewhere == 0, "the ticker ran on the two-thread executor only (\(ticks.elsewhere) ticks elsewhere)")
         #expect(ticks.count >= 20, "the ticker kept running: \(ticks.count) ticks")
-        #expect(ticks.longestGap < .milliseconds(750), "no stall of the two threads: the longest gap between ticks was \(ticks.longestGap)")
+        #expect(ticks.longestGap < .seconds(2), "no stall of the two threads: the longest gap between ticks was \(ticks.longestGap)")
     }
 
     /// The check above can fail: work that blocks both threads stalls the ticker for that long.

@@ -1,6 +1,6 @@
 import Foundation
 import NeuralNetwork
-import Synchronization
+import VidclassConcurrency
 import Tensors
 import Testing
 import VideoClassification
@@ -22,7 +22,7 @@ struct LibraryAPITests {
     }
 
     final class Events: Sendable {
-        let all = Mutex<[TrainingProgress]>([])
+        let all = Locked<[TrainingProgress]>([])
         func record(_ event: TrainingProgress) { all.withLock { $0.append(event) } }
         var notices: [String] { all.withLock { $0.compactMap { if case .notice(let s) = $0 { s } else { nil } } } }
         var epochs: [Int] { all.withLock { $0.compactMap { if case .training(.epoch(let s, _), _, _) = $0 { s.epoch } else { nil } } } }

@@ -1,3 +1,4 @@
+import VidclassConcurrency
 import ArgumentParser
 import Foundation
 import Tensors

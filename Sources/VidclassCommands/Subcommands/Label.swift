@@ -1,3 +1,4 @@
+import VidclassConcurrency
 import ArgumentParser
 import Foundation
 import VideoClassification
@@ -34,8 +35,14 @@ extension VidclassCommand {
         @Flag(help: "Include hidden files and folders.")
         var hidden = false
 
-        @Flag(help: "Skip files already recorded in the output (same path, size and modification time) and append the rest.")
+        @Flag(help: "Skip files already recorded in the output (same file, size and modification time) and append the rest.")
         var resume = false
+
+        @Flag(help: "With --resume: label again the files whose records say error or timeout.")
+        var retryFailed = false
+
+        @Flag(help: "Replace an existing output that holds results (without it, such an output is refused unless --resume).")
+        var overwrite = false
 
         @Option(help: "Take the I-th of N parts of the sorted input (0 ≤ I < N), for array jobs.")
         var shard: String?
@@ -62,8 +69,13 @@ extension VidclassCommand {
         func validate() throws {
             if paths.isEmpty && filesFrom == nil { throw ValidationError("give folders or files, or --files-from") }
             if let shard, Shard(shard) == nil { throw ValidationError("--shard must be I/N with 0 ≤ I < N, got '\(shard)'") }
-            if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-            if timeout <= 0 || window <= 0 || stride <= 0 || top < 1 { throw ValidationError("--timeout, --window, --stride and --top must be positive") }
+            if let jobs { try requirePositive(jobs, "--jobs") }
+            try requirePositive(timeout, "--timeout")
+            try requirePositive(window, "--window")
+            try requirePositive(stride, "--stride")
+            try requirePositive(top, "--top")
+            if retryFailed && !resume { throw ValidationError("--retry-failed goes with --resume") }
+            if overwrite && resume { throw ValidationError("--overwrite and --resume exclude each other") }
         }
 
         func run() async throws {
@@ -71,6 +83,7 @@ extension VidclassCommand {
             let classifier: VideoClassifier
             let out: LabelOutput
             var files: [String]
+            var inputProblems = 0
             do {
                 classifier = VideoClassifier(model: try modelOption.load())
                 var roots = paths
@@ -80,9 +93,16 @@ extension VidclassCommand {
                     roots += text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
                 }
                 let wanted = Set(extensions.lowercased().split(separator: ",").map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: ". ")) })
-                files = try InputDiscovery.files(roots, extensions: wanted, includeHidden: hidden)
+                let found = InputDiscovery.discover(roots, extensions: wanted, includeHidden: hidden)
+                for problem in found.problems { printError("label: \(problem)") }
+                inputProblems = found.problems.filter(\.isFailure).count
+                if found.contains(output) || found.files.contains(output) {
+                    throw ValidationError("\(output): the output is one of the inputs; refusing to write over it")
+                }
+                files = found.files
                 if let shard = shard.flatMap(Shard.init) { files = shard.select(files) }
-                out = try LabelOutput(path: output, format: format, resume: resume, modelHash: classifier.model.hash)
+                out = try LabelOutput(path: output, format: format, resume: resume, overwrite: overwrite, retryFailed: retryFailed,
+                                      modelHash: classifier.model.hash)
             } catch {
                 printError("vidclass: \(error)")
                 throw Self.fatal
@@ -120,7 +140,8 @@ extension VidclassCommand {
                        + (counts.isEmpty ? "" : "; labels: " + counts))
             if printPeakMemory { print("peak-memory-bytes \(peakResidentBytes())") }
             if stop.isSet { throw ExitCode(130) }
-            if summary.failed > 0 { throw ExitStatus.someFailed }
+            if inputProblems > 0 { printError("label: \(inputProblems) input(s) could not be read or would block (listed above)") }
+            if summary.failed > 0 || inputProblems > 0 { throw ExitStatus.someFailed }
         }
     }
 
@@ -136,24 +157,46 @@ extension VidclassCommand {
         var inputs: [String]
 
         func run() async throws {
-            var seen = Set<String>(), duplicates = 0, records: [String] = [], models = Set<String>()
+            var order: [String] = [], chosen: [String: (record: LabelRecord, line: String)] = [:]
+            var superseded = 0, unusable = 0, models = Set<String>()
+            for input in inputs where FileKey.canonicalPath(input) == FileKey.canonicalPath(output) {
+                printError("vidclass: \(output): the output is one of the inputs; refusing to write over it")
+                throw Label.fatal
+            }
             for input in inputs {
                 guard let text = try? String(contentsOfFile: input, encoding: .utf8) else {
                     printError("vidclass: \(input): cannot read")
                     throw Label.fatal
                 }
-                for line in text.split(separator: "\n") {
-                    guard let record = try? JSONDecoder().decode(LabelRecord.self, from: Data(line.utf8)) else { continue }
+                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+                    guard let record = try? JSONDecoder().decode(LabelRecord.self, from: Data(line.utf8)) else {
+                        printError("merge: \(input):\(number + 1): not a label record (JSON Lines from `vidclass label`): \(line.prefix(60))")
+                        unusable += 1
+                        continue
+                    }
                     models.insert(record.modelHash)
-                    if seen.insert(record.path).inserted { records.append(String(line)) } else { duplicates += 1 }
+                    // One record per file: a later record of the file supersedes an earlier one
+                    // (a retried error), but never an `ok` one with a failure.
+                    if let previous = chosen[record.path] {
+                        superseded += 1
+                        if previous.record.status == .ok && record.status != .ok { continue }
+                    } else {
+                        order.append(record.path)
+                    }
+                    chosen[record.path] = (record, String(line))
                 }
             }
             if models.count > 1 {
                 printError("vidclass: the inputs were written by different models (\(models.sorted().joined(separator: ", ")))")
                 throw Label.fatal
             }
-            try Data((records.joined(separator: "\n") + (records.isEmpty ? "" : "\n")).utf8).write(to: URL(fileURLWithPath: output))
-            print("merged \(records.count) records from \(inputs.count) files into \(output); \(duplicates) duplicate(s) dropped")
+            let lines = order.map { chosen[$0]!.line }
+            try AtomicFile.write(Array((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: output, durable: false)
+            print("merged \(lines.count) records from \(inputs.count) files into \(output); \(superseded) duplicate(s) dropped")
+            if unusable > 0 {
+                printError("merge: \(unusable) line(s) could not be used (listed above)")
+                throw ExitStatus.someFailed
+            }
         }
     }
 }

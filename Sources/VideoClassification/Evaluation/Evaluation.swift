@@ -1,3 +1,4 @@
+import VidclassConcurrency
 import Foundation
 import VideoIO
 

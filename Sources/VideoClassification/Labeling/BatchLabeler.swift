@@ -1,44 +1,7 @@
+import VidclassConcurrency
 import Foundation
 import Tensors
 import VideoIO
-
-/// Finds the videos under some paths.
-public enum InputDiscovery {
-    /// Common video file extensions.
-    public static let defaultExtensions: Set<String> = VideoDataset.videoExtensions
-
-    /// Files under `roots` (directories recursively, files as given) whose extension is in
-    /// `extensions`, sorted. Hidden files and folders are skipped unless `includeHidden`; symbolic
-    /// links are followed, each real folder once (no cycles).
-    public static func files(_ roots: [String], extensions: Set<String> = defaultExtensions, includeHidden: Bool = false) throws -> [String] {
-        let manager = FileManager.default
-        var out: [String] = []
-        var visited = Set<String>()
-        func isVideo(_ name: String) -> Bool { extensions.contains((name as NSString).pathExtension.lowercased()) }
-        func walk(_ folder: String) {
-            let real = (folder as NSString).resolvingSymlinksInPath
-            guard visited.insert(real).inserted, let names = try? manager.contentsOfDirectory(atPath: folder) else { return }
-            for name in names.sorted() where includeHidden || !name.hasPrefix(".") {
-                let path = folder.hasSuffix("/") ? folder + name : folder + "/" + name
-                var isDirectory: ObjCBool = false
-                guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                    if isVideo(name) { out.append(path) }  // a dangling link still gets an error record
-                    continue
-                }
-                if isDirectory.boolValue { walk(path) } else if isVideo(name) { out.append(path) }
-            }
-        }
-        for root in roots {
-            var isDirectory: ObjCBool = false
-            if manager.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue {
-                walk(root)
-            } else {
-                out.append(root)  // named explicitly: labelled (or reported) whatever its extension
-            }
-        }
-        return Array(Set(out)).sorted()
-    }
-}
 
 /// `I/N`: this job's part of a sorted input list, for array jobs under a scheduler.
 public struct Shard: Sendable, Equatable {

@@ -17,44 +17,100 @@ public final class LabelOutput {
         return e
     }()
 
-    /// Opens (creates) the output. With `resume`, reads what is recorded and refuses an output
-    /// written with another model; without it, an existing file is replaced.
-    /// - Throws: ``VideoClassificationError`` (`ioError`) for an unwritable path or a model mismatch.
-    public init(path: String, format: Format, resume: Bool, modelHash: String) throws {
+    /// Opens (creates) the output and takes an exclusive lock on it for as long as this value
+    /// lives: a second writer gets an error naming the process that holds it, never lost or
+    /// duplicated records.
+    ///
+    /// - With `resume`, reads what is recorded (repairing a torn last line) and refuses an output
+    ///   written with another model; with `retryFailed` too, `error` and `timeout` records do not
+    ///   count as done, so those files are labelled again (the new record follows the old one;
+    ///   the last record of a file is the one that holds).
+    /// - Without `resume`, an existing output that holds anything is refused unless `overwrite`,
+    ///   which empties it first: nothing is replaced silently.
+    /// - Throws: ``VideoClassificationError`` (`ioError`) for an unwritable path, a locked output,
+    ///   an existing output without `resume` or `overwrite`, or a model mismatch.
+    public init(path: String, format: Format, resume: Bool, overwrite: Bool = false, retryFailed: Bool = false,
+                modelHash: String) throws {
         self.path = path
         self.format = format
-        if resume, let data = FileManager.default.contents(atPath: path), !data.isEmpty {
-            var bytes = [UInt8](data)
-            if bytes.last != UInt8(ascii: "\n") {
-                // A torn last line from an interrupted run: drop it (that file is labelled again).
-                let cut = (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
-                bytes.removeSubrange(cut...)
-                guard truncate(path, off_t(cut)) == 0 else {
-                    throw VideoClassificationError(.ioError, path: path, message: "cannot repair the torn last line: \(String(cString: strerror(errno)))")
-                }
-            }
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-                let record: LabelRecord?
-                switch format {
-                case .jsonl: record = try? JSONDecoder().decode(LabelRecord.self, from: Data(line.utf8))
-                case .csv: record = line.hasPrefix("path,") ? nil : LabelRecord.parseCSV(String(line))
-                }
-                guard let record else { continue }
-                if record.modelHash != modelHash {
-                    throw VideoClassificationError(.ioError, path: path,
-                                                   message: "was written with model \(record.modelHash), this run uses \(modelHash): refusing to mix models in one output (use another --output)")
-                }
-                recorded.insert(record.key)
-            }
-        } else {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        var status = stat()
+        if stat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
+            throw VideoClassificationError(.ioError, path: path, message: "is not a regular file: the output must be one")
         }
-        descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw VideoClassificationError(.ioError, path: path, message: "cannot open for writing: \(String(cString: strerror(errno)))")
         }
-        if format == .csv && lseek(descriptor, 0, SEEK_END) == 0 {
-            try writeLine(LabelRecord.csvHeader)
+        do {
+            try lock()
+            let size = lseek(descriptor, 0, SEEK_END)
+            if !resume && size > 0 {
+                guard overwrite else {
+                    throw VideoClassificationError(.ioError, path: path,
+                                                   message: "already holds results: continue it with --resume, or replace it with --overwrite")
+                }
+                guard ftruncate(descriptor, 0) == 0 else {
+                    throw VideoClassificationError(.ioError, path: path, message: "cannot empty it: \(String(cString: strerror(errno)))")
+                }
+            }
+            if resume && size > 0 { try readRecorded(modelHash: modelHash, retryFailed: retryFailed) }
+            if format == .csv && lseek(descriptor, 0, SEEK_END) == 0 {
+                try writeLine(LabelRecord.csvHeader)
+            }
+        } catch {
+            close(descriptor)
+            throw error
+        }
+    }
+
+    /// An exclusive POSIX record lock on the whole file (released when the process ends, however
+    /// it ends).
+    private func lock() throws {
+        var request = flock()
+        request.l_type = Int16(F_WRLCK)
+        request.l_whence = Int16(SEEK_SET)
+        request.l_start = 0
+        request.l_len = 0
+        if fcntl(descriptor, F_SETLK, &request) == 0 { return }
+        let reason = errno
+        guard reason == EAGAIN || reason == EACCES else {
+            throw VideoClassificationError(.ioError, path: path, message: "cannot lock it: \(String(cString: strerror(reason)))")
+        }
+        var holder = flock()
+        holder.l_type = Int16(F_WRLCK)
+        holder.l_whence = Int16(SEEK_SET)
+        let pid = fcntl(descriptor, F_GETLK, &holder) == 0 && holder.l_type != Int16(F_UNLCK) ? " (process \(holder.l_pid))" : ""
+        throw VideoClassificationError(.ioError, path: path,
+                                       message: "is being written by another vidclass run\(pid): one writer per output; wait for it, or choose another --output")
+    }
+
+    private func readRecorded(modelHash: String, retryFailed: Bool) throws {
+        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return }
+        var bytes = [UInt8](data)
+        if bytes.last != UInt8(ascii: "\n") {
+            // A torn last line from an interrupted run: drop it (that file is labelled again).
+            let cut = (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
+            bytes.removeSubrange(cut...)
+            guard ftruncate(descriptor, off_t(cut)) == 0 else {
+                throw VideoClassificationError(.ioError, path: path, message: "cannot repair the torn last line: \(String(cString: strerror(errno)))")
+            }
+        }
+        var latest: [String: LabelRecord] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let record: LabelRecord?
+            switch format {
+            case .jsonl: record = try? JSONDecoder().decode(LabelRecord.self, from: Data(line.utf8))
+            case .csv: record = line.hasPrefix("path,") ? nil : LabelRecord.parseCSV(String(line))
+            }
+            guard let record else { continue }
+            if record.modelHash != modelHash {
+                throw VideoClassificationError(.ioError, path: path,
+                                               message: "was written with model \(record.modelHash), this run uses \(modelHash): refusing to mix models in one output (use another --output)")
+            }
+            latest[record.path] = record
+        }
+        for record in latest.values where !(retryFailed && record.status != .ok) {
+            recorded.insert(record.key)
         }
     }
 

@@ -23,8 +23,9 @@ public struct LabelRecord: Codable, Sendable, Equatable {
     /// For errors: the reason in one line.
     public var error: String?
 
-    /// The key `--resume` skips by.
-    public var key: FileKey { FileKey(path: path, size: size, mtime: mtime) }
+    /// The key `--resume` skips by: the file's canonical path (links resolved, absolute), size and
+    /// modification time, so another spelling of the same path or a link to it matches.
+    public var key: FileKey { FileKey(path: FileKey.canonicalPath(path), size: size, mtime: mtime) }
 
     public init(path: String, status: Status, label: String? = nil, score: Double? = nil, top: [LabelScore]? = nil,
                 duration: Double? = nil, frames: [UsedFrame]? = nil, timeline: [TimelineWindow]? = nil,
@@ -94,11 +95,22 @@ public struct FileKey: Hashable, Sendable {
         self.mtime = (mtime * 1e6).rounded() / 1e6
     }
 
-    /// The key of a file on disk (size −1 when it cannot be read).
+    /// The key of a file on disk, under its canonical path (size −1 when it cannot be read).
     public static func of(_ path: String) -> FileKey {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
         let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return FileKey(path: path, size: size, mtime: mtime)
+        return FileKey(path: canonicalPath(path), size: size, mtime: mtime)
+    }
+
+    /// `path` with links resolved and made absolute (`realpath(3)`); for a path that does not
+    /// exist, the absolute path as written.
+    public static func canonicalPath(_ path: String) -> String {
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        if path.hasPrefix("/") { return (path as NSString).standardizingPath }
+        return ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) as NSString).standardizingPath
     }
 }

@@ -1,59 +1,7 @@
+import VidclassConcurrency
 import Foundation
 import NeuralNetwork
 import VideoIO
-
-/// What a ``TrainingRun`` reports while it works.
-public enum TrainingProgress: Sendable {
-    /// Something worth telling a person (files ignored or skipped, a resume), in one line.
-    case notice(String)
-    /// Clips decoded so far; `framePools` for the second pass that decodes the frame pools of
-    /// temporal jitter.
-    case decoding(done: Int, total: Int, framePools: Bool)
-    /// A decoding pass ended.
-    case decoded
-    /// Cross-validation starts fold `fold` (1-based) of `folds`.
-    case foldStarted(fold: Int, folds: Int, trainingClips: Int, heldOutClips: Int)
-    /// A batch or an epoch of training ended (`fold` is nil outside cross-validation).
-    case training(TrainingEvent, fold: Int?, folds: Int?)
-    /// Cross-validation finished fold `fold` with this held-out accuracy (0 to 1).
-    case foldFinished(fold: Int, folds: Int, accuracy: Double)
-}
-
-/// What a finished ``TrainingRun`` produced.
-public struct TrainingResult: Sendable, Encodable {
-    /// Cross-validation's outcome.
-    public struct CrossValidation: Sendable, Encodable {
-        /// Held-out accuracy of each fold (0 to 1).
-        public var folds: [Double]
-        public var mean: Double
-        /// The sample standard deviation of the folds' accuracies.
-        public var std: Double
-    }
-
-    /// The model file written (nil for cross-validation).
-    public var output: String?
-    /// The epoch (1-based) whose weights the model ends with, when validation chose them.
-    public var bestEpoch: Int?
-    /// `train_loss`, `train_accuracy`, `validation_accuracy`, `test_accuracy` (accuracies 0 to 1).
-    public var metrics: [String: Double] = [:]
-    public var history: [EpochSummary] = []
-    public var crossValidation: CrossValidation?
-    /// Clips that could not be decoded and were left out.
-    public var failures: [String] = []
-    public var trainingClips = 0
-    public var validationClips = 0
-    public var testClips = 0
-}
-
-/// The run stopped before it finished (its ``StopFlag`` was set): the output was left alone.
-public struct TrainingInterrupted: Error, Sendable, CustomStringConvertible {
-    /// The checkpoint that holds the last complete epoch, if any.
-    public var checkpoint: String?
-    /// Epochs the checkpoint holds (0: none).
-    public var epoch: Int
-    /// What was interrupted, in one line.
-    public var description: String
-}
 
 /// One training run of `vidclass train`, as a library call: load and split the dataset, decode
 /// the clips (through the frame cache), train with checkpoints after every epoch, resume exactly,

@@ -19,6 +19,12 @@ final class InputContext {
     init(path: String, deadline: Deadline? = nil, bytes: [UInt8]? = nil) throws {
         _ = FFmpegLogging.configured
         self.deadline = deadline
+        if bytes == nil, let special = SpecialFile.kind(of: path) {
+            // open(2) on a FIFO waits for a writer, for ever, before FFmpeg's interrupt callback
+            // (and so any timeout) can act; sockets and devices are no video files either.
+            throw VideoIOError(.invalidArgument, path: path, operation: "open",
+                               message: "is \(special), not a video file: not opened (it could block); send its bytes through standard input (-) instead")
+        }
         guard let allocated = avformat_alloc_context() else {
             throw VideoIOError(.other, path: path, operation: "open", message: "out of memory")
         }

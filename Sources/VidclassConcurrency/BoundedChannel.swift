@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import Synchronization
 
 /// A bounded first-in-first-out channel from a thread of our own (a decoder, say) to an async
 /// consumer, with back-pressure and cancellation.
@@ -33,7 +32,7 @@ package final class BoundedChannel<Element: Sendable>: Sendable {
     private enum SendAction { case dropped, queued, resume(CheckedContinuation<Element?, any Error>) }
     private enum ReceiveAction { case element(Element), end(Result<Void, any Error>), cancelled, wait }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Free places; the producer takes one before each element, the consumer gives it back.
     private let slots: DispatchSemaphore
     package let capacity: Int

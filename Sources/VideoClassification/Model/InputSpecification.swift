@@ -1,0 +1,97 @@
+import Foundation
+import VideoIO
+
+/// How frames become the network's input: everything about preprocessing lives here, in the
+/// model file, so training and inference cannot drift apart.
+public struct InputSpecification: Codable, Sendable, Equatable {
+    /// What each time step shows the network.
+    public enum Representation: String, Codable, Sendable, CaseIterable {
+        /// The sampled frames.
+        case rgb
+        /// The difference of consecutive sampled frames (a cheap motion signal).
+        case diff
+        /// Both, as six channels (RGB first).
+        case rgbDiff = "rgb+diff"
+
+        /// Channels per time step.
+        public var channels: Int { self == .rgbDiff ? 6 : 3 }
+        /// Whether frame differences are used (one more frame is sampled than time steps).
+        public var usesDifferences: Bool { self != .rgb }
+    }
+
+    /// How a clip's frames are chosen (stored so that a model file says exactly what it was trained on).
+    public enum Sampling: String, Codable, Sendable, CaseIterable {
+        /// ``InputSpecification/sampledFrames`` frames spread over the whole clip by index,
+        /// `round(linspace(0, frames - 1, n))`; training draws one at random from each of the n
+        /// segments instead (temporal jitter).
+        case uniform
+
+        /// How the sampling reads in `info` and `--explain`.
+        public var summary: String {
+            switch self {
+            case .uniform: "uniform by index over the clip (round(linspace(0, frames-1, n)))"
+            }
+        }
+    }
+
+    /// How decoded frames become the network's square input.
+    public enum Resize: String, Codable, Sendable, CaseIterable {
+        /// Scaled (bilinear) so the short side is ``InputSpecification/shortSide``, then the centered
+        /// `size` square is cut (training cuts random windows, with small scale jitter).
+        case shortSideCenterCrop = "short-side-center-crop"
+    }
+
+    public var representation: Representation
+    /// How frames are chosen from a clip.
+    public var sampling: Sampling
+    /// How frames are scaled and cropped.
+    public var resize: Resize
+    /// Time steps per clip.
+    public var framesPerClip: Int
+    /// Network input size (square).
+    public var size: Int
+    /// Frames are scaled so the short side is this, then the centered `size` window is cut
+    /// (training cuts random windows).
+    public var shortSide: Int
+    /// Per-channel mean and standard deviation of RGB in [0, 1]; differences are divided by `std`.
+    public var mean: [Float]
+    public var std: [Float]
+
+    public init(representation: Representation = .rgb, framesPerClip: Int = 16, size: Int = 112,
+                shortSide: Int? = nil, mean: [Float] = [0.45, 0.45, 0.45], std: [Float] = [0.225, 0.225, 0.225]) {
+        self.representation = representation
+        self.sampling = .uniform
+        self.resize = .shortSideCenterCrop
+        self.framesPerClip = framesPerClip
+        self.size = size
+        self.shortSide = shortSide ?? size * 8 / 7
+        self.mean = mean
+        self.std = std
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case representation, sampling, resize, framesPerClip, size, shortSide, mean, std
+    }
+
+    /// Reads a specification; `sampling` and `resize` default to the only ones model files written
+    /// before they were recorded used.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        representation = try c.decode(Representation.self, forKey: .representation)
+        sampling = try c.decodeIfPresent(Sampling.self, forKey: .sampling) ?? .uniform
+        resize = try c.decodeIfPresent(Resize.self, forKey: .resize) ?? .shortSideCenterCrop
+        framesPerClip = try c.decode(Int.self, forKey: .framesPerClip)
+        size = try c.decode(Int.self, forKey: .size)
+        shortSide = try c.decode(Int.self, forKey: .shortSide)
+        mean = try c.decode([Float].self, forKey: .mean)
+        std = try c.decode([Float].self, forKey: .std)
+    }
+
+    /// Frames sampled per clip: one more than the time steps when differences are used.
+    public var sampledFrames: Int { framesPerClip + (representation.usesDifferences ? 1 : 0) }
+
+    /// The decoding format: short side to ``shortSide``, centered square of that side.
+    public var decodeFormat: FrameFormat {
+        FrameFormat(size: FrameSize(shortSide), resize: .crop, shortSide: shortSide, interpolation: .bilinear)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Options for ``VideoClassifier/predictions(for:options:)``.
+public struct StreamOptions: Sendable {
+    /// When a prediction is emitted.
+    public enum Emission: Sendable, Equatable {
+        /// After every N processed frames.
+        case everyFrames(Int)
+        /// Every T seconds of stream time.
+        case everySeconds(Double)
+    }
+
+    /// How the recurrent layer sees the stream.
+    public enum Memory: Sendable, Equatable {
+        /// The recurrent state is carried from frame to frame for the whole stream: one CNN pass
+        /// and one recurrent step per frame.
+        case carried
+        /// Predictions look at the last N processed frames (default: the model's frames per clip),
+        /// like the clips the model was trained on: one CNN pass per frame, features kept in a ring.
+        case window(Int?)
+    }
+
+    public var emit: Emission = .everyFrames(8)
+    public var memory: Memory = .window(nil)
+    /// Process at most this many frames per second of stream time (by timestamps); nil: every frame.
+    public var frameRate: Double?
+    /// Average the last N emitted probability vectors.
+    public var smoothing = 1
+    /// A label "starts" when its smoothed probability reaches this and "ends" when it drops below.
+    public var threshold = 0.6
+
+    public init(emit: Emission = .everyFrames(8), memory: Memory = .window(nil), frameRate: Double? = nil,
+                smoothing: Int = 1, threshold: Double = 0.6) {
+        self.emit = emit
+        self.memory = memory
+        self.frameRate = frameRate
+        self.smoothing = smoothing
+        self.threshold = threshold
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import VideoIO
+
+/// The events of a stream of frames, from ``VideoClassifier/predictions(for:options:)``.
+public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence, Sendable where Frames.Element == VideoFrame {
+    public typealias Element = StreamEvent
+
+    let classifier: VideoClassifier
+    let frames: Frames
+    let options: StreamOptions
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var frames: Frames.AsyncIterator
+        let worker: StreamWorker
+        var pending: [StreamEvent] = []
+
+        /// The next event; nil when the frames end.
+        /// - Throws: the frame source's error, or `CancellationError`.
+        public mutating func next() async throws -> StreamEvent? {
+            while pending.isEmpty {
+                try Task.checkCancellation()
+                guard let frame = try await frames.next() else { return nil }
+                pending = await worker.consume(frame)
+            }
+            return pending.removeFirst()
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(frames: frames.makeAsyncIterator(), worker: StreamWorker(StreamState(classifier: classifier, options: options)))
+    }
+}
+
+/// One stream's state and the serial queue its network work runs on (off the Swift concurrency
+/// pool; the state is only touched there).
+final class StreamWorker: @unchecked Sendable {
+    private let state: StreamState
+    private let queue = DispatchQueue(label: "vidclass.stream")
+
+    init(_ state: StreamState) { self.state = state }
+
+    func consume(_ frame: VideoFrame) async -> [StreamEvent] {
+        await withCheckedContinuation { continuation in
+            queue.async { continuation.resume(returning: self.state.consume(frame)) }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import NeuralNetwork
+import Tensors
+import VideoIO
+
+extension VideoClassifier {
+    /// Classifies a live stream of frames (from VideoIO, a camera, a network source, your own
+    /// decoder), yielding a prediction every N frames or T seconds, and `started`/`ended` events
+    /// when a label crosses the threshold.
+    ///
+    /// ```swift
+    /// for try await event in classifier.predictions(for: VideoFrames(path: "stream.mp4")) {
+    ///     if case .prediction(_, let time, let scores) = event { print(time, scores[0].label) }
+    /// }
+    /// ```
+    /// Frames of any size are center-cropped and scaled to the model's input. Each frame costs one
+    /// CNN pass; memory stays constant however long the stream runs. The network runs on a thread
+    /// of the stream's own, never on a Swift concurrency thread, and frames are pulled one at a time
+    /// (back-pressure: a source is never read ahead of the network by more than its own buffer).
+    /// Cancelling the iterating task stops the stream.
+    public func predictions<Frames: AsyncSequence & Sendable>(for frames: Frames, options: StreamOptions = StreamOptions())
+        -> StreamPredictions<Frames> where Frames.Element == VideoFrame {
+        StreamPredictions(classifier: self, frames: frames, options: options)
+    }
+
+    /// Synchronous streaming: feed frames one at a time.
+    public func makeStream(options: StreamOptions = StreamOptions()) -> FrameStream {
+        FrameStream(state: StreamState(classifier: self, options: options))
+    }
+
+    /// Encoder features `[N, F]` of time steps `[N, C, S, S]`.
+    func features(_ steps: Tensor) -> Tensor {
+        withInference { $0.frameFeatures(steps) }
+    }
+
+    /// Probabilities from the features of `steps` consecutive time steps (`[steps, F]`).
+    func probabilities(features: Tensor, steps: Int) -> [Double] {
+        let logits = withInference { $0.logits(features: features.reshaped([1, steps, features.shape[1]])) }
+        return softmax(logits).withUnsafeBufferPointer { $0.map(Double.init) }
+    }
+
+    func step(_ frames: Tensor, state: StreamingState) -> (Tensor, StreamingState) {
+        withInference { $0.step(frames: frames, state: state) }
+    }
+}

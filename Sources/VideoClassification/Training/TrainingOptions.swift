@@ -1,0 +1,47 @@
+import Foundation
+
+/// How to train. The defaults are the recipe that works from scratch on small real datasets
+/// (DESIGN.md): AdamW 1e-3, weight decay 1e-2, one-cycle schedule, 40 epochs, batch 16, label
+/// smoothing 0.1, gradient clipping at norm 5, random crops and small jitter, no flips.
+public struct TrainingOptions: Sendable, Codable {
+    public enum Schedule: String, Sendable, Codable, CaseIterable { case onecycle, cosine, step, constant }
+    public enum OptimizerKind: String, Sendable, Codable, CaseIterable { case adamw, adam, sgd }
+
+    public var epochs = 40
+    public var batchSize = 16
+    public var learningRate: Float = 1e-3
+    public var schedule: Schedule = .onecycle
+    public var optimizer: OptimizerKind = .adamw
+    public var weightDecay: Float = 1e-2
+    public var labelSmoothing: Float = 0.1
+    public var clipNorm: Float? = 5
+    /// Weight classes by inverse frequency in the loss.
+    public var balanceClasses = false
+    /// Horizontal flips (off by default: flipping swaps left and right motion).
+    public var flips = false
+    public var seed: UInt64 = 1
+    /// Stop when validation accuracy has not improved for this many epochs.
+    public var earlyStoppingPatience: Int?
+    public var threads = 2
+    /// Random temporal jitter: training clips carry a pool of frames, and each epoch draws one
+    /// frame at random from each of `framesPerClip` equal segments of it (evaluation always uses
+    /// the model file's sampling).
+    public var temporalJitter = true
+    /// Train only the recurrent layer and the head on per-frame features computed once with the
+    /// encoder as it is (e.g. loaded from a pretrained model file); no spatial augmentation.
+    public var freezeEncoder = false
+
+    public init() {}
+
+    /// The options as strings, for the model file's provenance.
+    public var recipe: [String: String] {
+        var r = ["epochs": "\(epochs)", "batch_size": "\(batchSize)", "learning_rate": "\(learningRate)",
+                 "schedule": schedule.rawValue, "optimizer": optimizer.rawValue, "weight_decay": "\(weightDecay)",
+                 "label_smoothing": "\(labelSmoothing)", "clip_norm": clipNorm.map { "\($0)" } ?? "none",
+                 "balance_classes": "\(balanceClasses)", "flips": "\(flips)", "seed": "\(seed)"]
+        if let p = earlyStoppingPatience { r["early_stopping_patience"] = "\(p)" }
+        r["temporal_jitter"] = "\(temporalJitter)"
+        if freezeEncoder { r["freeze_encoder"] = "true" }
+        return r
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// What a finished ``TrainingRun`` produced.
+public struct TrainingResult: Sendable, Encodable {
+    /// Cross-validation's outcome.
+    public struct CrossValidation: Sendable, Encodable {
+        /// Held-out accuracy of each fold (0 to 1).
+        public var folds: [Double]
+        public var mean: Double
+        /// The sample standard deviation of the folds' accuracies.
+        public var std: Double
+    }
+
+    /// The model file written (nil for cross-validation).
+    public var output: String?
+    /// The epoch (1-based) whose weights the model ends with, when validation chose them.
+    public var bestEpoch: Int?
+    /// `train_loss`, `train_accuracy`, `validation_accuracy`, `test_accuracy` (accuracies 0 to 1).
+    public var metrics: [String: Double] = [:]
+    public var history: [EpochSummary] = []
+    public var crossValidation: CrossValidation?
+    /// Clips that could not be decoded and were left out.
+    public var failures: [String] = []
+    public var trainingClips = 0
+    public var validationClips = 0
+    public var testClips = 0
+}

@@ -1,0 +1,25 @@
+/// What the frames a reader returns look like: size, fitting and filter.
+///
+/// The default is the frame's own display size (after rotation), converted to RGB the way the
+/// `ffmpeg` command line does, so hashes match `ffmpeg -f framemd5 -pix_fmt rgb24`.
+public struct FrameFormat: Sendable, Hashable, Codable {
+    /// The output size; `nil` keeps the display size.
+    public var size: FrameSize?
+    /// How the frame is fitted to ``size``.
+    public var resize: ResizeMode
+    /// For ``ResizeMode/crop``: the short side is scaled to this before the center crop.
+    public var shortSide: Int?
+    /// The scaling filter. Ignored at native size (which uses `ffmpeg`'s own default, bicubic).
+    public var interpolation: Interpolation
+
+    public init(size: FrameSize? = nil, resize: ResizeMode = .stretch, shortSide: Int? = nil,
+                interpolation: Interpolation = .bilinear) {
+        self.size = size
+        self.resize = resize
+        self.shortSide = shortSide
+        self.interpolation = interpolation
+    }
+
+    /// The display-size format.
+    public static let native = FrameFormat()
+}
