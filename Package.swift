@@ -81,7 +81,8 @@ let package = Package(
         .target(name: "VidclassTestSupport", path: "Sources/VidclassTestSupport"),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "VidclassTestSupport"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "VidclassTestSupport"]),
-        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Tensors", "VidclassTestSupport"]),
+        // (The model-level tests here build LRCN models, which live in VideoClassification.)
+        .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Tensors", "VideoClassification", "VidclassTestSupport"]),
         .testTarget(name: "VideoClassificationTests", dependencies: ["VideoClassification", "VideoIO", "Tensors", "NeuralNetwork", "VidclassTestSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "VidclassTestSupport"]),
         .testTarget(name: "VidclassCommandsTests", dependencies: ["VidclassCommands", "VideoIO", "VidclassTestSupport"]),

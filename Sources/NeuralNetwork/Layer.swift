@@ -65,7 +65,7 @@ extension Layer {
 }
 
 /// Prefixes names with `prefix.` (no dot when the prefix is empty).
-func prefixed(_ prefix: String, _ items: [(String, Parameter)]) -> [(String, Parameter)] {
+package func prefixed(_ prefix: String, _ items: [(String, Parameter)]) -> [(String, Parameter)] {
     items.map { (prefix.isEmpty ? $0.0 : "\(prefix).\($0.0)", $0.1) }
 }
 

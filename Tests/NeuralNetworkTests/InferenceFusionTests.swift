@@ -1,6 +1,7 @@
 import NeuralNetwork
 import Tensors
 import Testing
+import VideoClassification
 
 @Suite struct InferenceFusionTests {
     /// Winograd F(2×2, 3×3) with fused bias/ReLU/2×2 pooling equals im2col + separate layers.

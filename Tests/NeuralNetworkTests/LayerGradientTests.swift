@@ -1,6 +1,7 @@
 import NeuralNetwork
 import Tensors
 import Testing
+import VideoClassification
 
 @Suite struct LayerGradientTests {
     static func input(_ shape: [Int], seed: UInt64 = 5) -> Tensor {

@@ -1,6 +1,7 @@
 import NeuralNetwork
 import Tensors
 import Testing
+import VideoClassification
 
 @Suite struct LossAndInitTests {
     /// Central differences (in Double) of the loss value against the analytic logit gradient.

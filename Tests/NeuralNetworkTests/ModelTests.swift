@@ -2,6 +2,7 @@ import Foundation
 import NeuralNetwork
 import Tensors
 import Testing
+import VideoClassification
 
 @Suite struct ModelTests {
     static let tinySmall = ModelDescription(backbone: .small, numClasses: 3, smallChannels: [4, 8, 8, 16], hiddenSize: 8)

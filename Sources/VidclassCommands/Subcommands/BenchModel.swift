@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralNetwork
+import VideoClassification
 import Tensors
 
 /// `vidclass bench model`: the peer harness's B1 (inference), B2 (training) and B4 (GEMM)

@@ -1,3 +1,4 @@
+import NeuralNetwork
 import Tensors
 
 /// Timings of a repeated operation (for `vidclass bench model`; release builds only give meaningful numbers).

@@ -1,3 +1,4 @@
+import NeuralNetwork
 import Tensors
 
 /// An LRCN video classifier: per-frame CNN encoder → recurrent layer over time → linear head.

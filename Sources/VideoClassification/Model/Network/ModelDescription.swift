@@ -1,3 +1,5 @@
+import NeuralNetwork
+
 /// Everything needed to build an LRCN video classifier (Donahue et al., "Long-term Recurrent
 /// Convolutional Networks", CVPR 2015): a per-frame CNN encoder, a recurrent layer over the frame
 /// features, and a linear head. Codable, so it can live in a model file's metadata.

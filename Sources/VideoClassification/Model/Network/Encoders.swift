@@ -1,3 +1,4 @@
+import NeuralNetwork
 import Tensors
 
 /// The `lrcn-small` frame encoder as `nn.Sequential`: for each width, Conv3×3(pad 1, no bias) →
