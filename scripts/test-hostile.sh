@@ -152,5 +152,11 @@ for args in "--window 0 --timeline" "--stride inf --timeline" "--top 0" "--threa
   check "classify $args is refused naming $name" '[ $STATUS -eq 64 ] && grep -q -- "$name" <<<"$ERR"'
 done
 
+for args in "--lr nan" "--lr 0" "--weight-decay inf" "--clip-norm -1" "--dropout 2" "--epochs 0" "--jobs 0" "--label-smoothing 1"; do
+  run 30 train "$WORK/safe" -o "$WORK/m.safetensors" $args
+  name="${args%% *}"
+  check "train $args is refused naming $name" '[ $STATUS -eq 64 ] && grep -q -- "$name" <<<"$ERR"'
+done
+
 echo "hostile environment: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -5,7 +5,9 @@ import Tensors
 ///
 /// Passed explicitly to every forward call: there is no global training flag.
 public enum ExecutionMode: Sendable, Equatable {
+    /// Batch statistics, active dropout, and what `backward` needs is cached.
     case training
+    /// Running statistics, no dropout, nothing cached.
     case inference
 }
 
@@ -46,7 +48,9 @@ public protocol Layer: AnyObject {
 }
 
 extension Layer {
+    /// None: the default for layers without parameters.
     public func namedParameters() -> [(String, Parameter)] { [] }
+    /// None: the default for layers without buffers.
     public func namedBuffers() -> [(String, Parameter)] { [] }
 
     /// Inference-mode forward pass.

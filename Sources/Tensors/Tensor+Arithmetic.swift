@@ -57,15 +57,25 @@ extension Tensor {
         withUnsafeMutableBufferPointer { a in a.update(repeating: value) }
     }
 
+    /// Elementwise sum; the shapes must be equal (no broadcasting).
     public static func + (a: Tensor, b: Tensor) -> Tensor { a.zipMap(b, +) }
+    /// Elementwise difference; the shapes must be equal.
     public static func - (a: Tensor, b: Tensor) -> Tensor { a.zipMap(b, -) }
+    /// Elementwise (Hadamard) product; the shapes must be equal.
     public static func * (a: Tensor, b: Tensor) -> Tensor { a.zipMap(b, *) }
+    /// Elementwise quotient; the shapes must be equal.
     public static func / (a: Tensor, b: Tensor) -> Tensor { a.zipMap(b, /) }
+    /// Every element times the scalar `s`.
     public static func * (a: Tensor, s: Float) -> Tensor { a.map { $0 * s } }
+    /// Every element times the scalar `s`.
     public static func * (s: Float, a: Tensor) -> Tensor { a.map { $0 * s } }
+    /// Every element plus the scalar `s`.
     public static func + (a: Tensor, s: Float) -> Tensor { a.map { $0 + s } }
+    /// Every element negated.
     public static prefix func - (a: Tensor) -> Tensor { a.map { -$0 } }
+    /// Adds `b` to `a` in place; the element counts must be equal.
     public static func += (a: inout Tensor, b: Tensor) { a.addScaled(b) }
+    /// Subtracts `b` from `a` in place; the element counts must be equal.
     public static func -= (a: inout Tensor, b: Tensor) { a.addScaled(b, alpha: -1) }
 
     /// `max(x, 0)` elementwise.

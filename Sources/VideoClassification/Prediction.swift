@@ -2,9 +2,12 @@ import Foundation
 
 /// A label with its probability.
 public struct LabelScore: Sendable, Codable, Equatable {
+    /// The label, one of the model card's ``ModelCard/labels``.
     public var label: String
+    /// Its probability, 0–1; the scores of all of a model's labels sum to 1.
     public var score: Double
 
+    /// A label with its probability (0–1).
     public init(label: String, score: Double) {
         self.label = label
         self.score = score
@@ -13,20 +16,27 @@ public struct LabelScore: Sendable, Codable, Equatable {
 
 /// A frame the classifier used.
 public struct UsedFrame: Sendable, Codable, Equatable {
+    /// The frame's index in presentation order, counted from 0 (as `ffmpeg` numbers frames).
     public var index: Int
+    /// The frame's presentation time in seconds from the start of the file.
     public var time: Double
 }
 
 /// What a classification says about one video.
 public struct Prediction: Sendable, Codable {
+    /// The classified file, or `<frames>` (or the path given) for ``VideoClassifier/classify(frames:path:)``.
     public var path: String
     /// Every label, most probable first.
     public var scores: [LabelScore]
     /// The sampled frames, in order.
     public var frames: [UsedFrame]
+    /// The model's name (``ModelCard/name``).
     public var model: String
+    /// The model file's identity: the first 12 hex digits of its MD5 (``VideoModel/hash``), or
+    /// `untrained` for a model that was never saved.
     public var modelHash: String
-    /// Seconds spent decoding (including opening), preprocessing, and in the network.
+    /// Seconds spent per stage: `decode` (including opening), `preprocess`, `model` (the network)
+    /// and `total`; which keys are present depends on how the clip was classified.
     public var timings: [String: Double]
 
     /// The most probable label.

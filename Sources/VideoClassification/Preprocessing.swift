@@ -9,8 +9,10 @@ import VideoIO
 /// flips only when asked) for training — and written as `[T, C, size, size]` floats:
 /// RGB as `(x/255 - mean)/std`, differences of consecutive sampled frames as `(Δx/255)/std`.
 public struct Preprocessor: Sendable {
+    /// The model's input: representation, time steps, sizes, mean and standard deviation.
     public let input: InputSpecification
 
+    /// A preprocessor for a model with this input (usually `model.card.input`).
     public init(_ input: InputSpecification) { self.input = input }
 
     /// How to decode a clip for this model: uniformly sampled frames at the decode size.
@@ -22,12 +24,17 @@ public struct Preprocessor: Sendable {
 
     /// Random changes applied to a clip in training (the same for all its frames).
     public struct Augmentation: Sendable {
-        /// The window's side in decoded pixels (≤ short side) and its top-left corner.
+        /// The window's side in decoded pixels (≤ short side), scaled to `size × size`.
         public var cropSide: Int
+        /// Left edge of the window, in decoded pixels from the left.
         public var cropX: Int
+        /// Top edge of the window, in decoded pixels from the top.
         public var cropY: Int
+        /// Whether the window is mirrored left to right.
         public var flip: Bool
+        /// Added to every RGB value in 0–1 units (drawn from −0.08 to 0.08); differences are unchanged.
         public var brightness: Float
+        /// Gain around mid-grey for RGB, and on differences (drawn from 0.9 to 1.1).
         public var contrast: Float
 
         /// Draws a random augmentation.
@@ -64,19 +71,8 @@ public struct Preprocessor: Sendable {
         let channels = input.representation.channels
         let steps = input.framesPerClip
         let offset = input.representation.usesDifferences ? 1 : 0
-        // Source window in the decoded frame.
-        let side = augmentation?.cropSide ?? s
-        let x0 = augmentation?.cropX ?? (frames[0].width - s) / 2
-        let y0 = augmentation?.cropY ?? (frames[0].height - s) / 2
-        let flip = augmentation?.flip ?? false
         let gain = augmentation?.contrast ?? 1, bias = augmentation?.brightness ?? 0
-        // Nearest-sample map from output to source coordinates (identity without scale jitter).
-        let scale = Float(side) / Float(s)
-        let mapX = (0..<s).map { x -> Int in
-            let xs = flip ? s - 1 - x : x
-            return min(frames[0].width - 1, x0 + Int((Float(xs) + 0.5) * scale))
-        }
-        let mapY = (0..<s).map { y in min(frames[0].height - 1, y0 + Int((Float(y) + 0.5) * scale)) }
+        let (mapX, mapY) = windowMap(width: frames[0].width, height: frames[0].height, augmentation: augmentation)
         let inverse255: Float = 1 / 255
         for t in 0..<steps {
             let current = frames[t + offset]
@@ -110,6 +106,50 @@ public struct Preprocessor: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Where each pixel of the `size × size` window comes from in a decoded frame: column and row
+    /// maps (the centered window at inference; the augmentation's window, scale and flip in
+    /// training). ``write(_:augmentation:into:)`` and ``networkFrames(_:)`` share it.
+    func windowMap(width: Int, height: Int, augmentation: Augmentation?) -> (x: [Int], y: [Int]) {
+        let s = input.size
+        let side = augmentation?.cropSide ?? s
+        let x0 = augmentation?.cropX ?? (width - s) / 2
+        let y0 = augmentation?.cropY ?? (height - s) / 2
+        let flip = augmentation?.flip ?? false
+        // Nearest-sample map from output to source coordinates (identity without scale jitter).
+        let scale = Float(side) / Float(s)
+        let mapX = (0..<s).map { x -> Int in
+            let xs = flip ? s - 1 - x : x
+            return min(width - 1, x0 + Int((Float(xs) + 0.5) * scale))
+        }
+        let mapY = (0..<s).map { y in min(height - 1, y0 + Int((Float(y) + 0.5) * scale)) }
+        return (mapX, mapY)
+    }
+
+    /// The frames the network sees, as `size × size` RGB pictures: each sampled frame after the
+    /// same steps as ``write(_:augmentation:into:)`` (short clips padded, frames from elsewhere
+    /// brought to the decode size, the centered window). The tensor's RGB values are exactly
+    /// `(pixel/255 − mean)/std` of these; `vidclass frames --model` and `classify --explain-sheet`
+    /// draw them.
+    public func networkFrames(_ frames: [VideoFrame]) -> [VideoFrame] {
+        let decoded = fitted(frames).map(resampledIfNeeded)
+        guard let first = decoded.first else { return [] }
+        let s = input.size
+        let (mapX, mapY) = windowMap(width: first.width, height: first.height, augmentation: nil)
+        return decoded.map { frame in
+            var out = [UInt8](repeating: 0, count: s * s * 3)
+            frame.pixels.withUnsafeBufferPointer { src in
+                for y in 0..<s {
+                    for x in 0..<s {
+                        let i = (mapY[y] * frame.width + mapX[x]) * 3, o = (y * s + x) * 3
+                        out[o] = src[i]; out[o + 1] = src[i + 1]; out[o + 2] = src[i + 2]
+                    }
+                }
+            }
+            return VideoFrame(index: frame.index, time: frame.time, timestamp: frame.timestamp, width: s, height: s,
+                              pixels: out, isCorrupt: frame.isCorrupt, isKeyframe: frame.isKeyframe)
         }
     }
 
@@ -163,7 +203,9 @@ public struct Preprocessor: Sendable {
 
     /// Clips as one batch `[B, T, C, size, size]`: the one place where decoded frames become the
     /// network's input (classify, label, evaluate and training all build their batches here).
-    /// - Parameter augmentations: one per clip (nil entries or a nil array: none).
+    /// - Parameters:
+    ///   - clips: per clip, its decoded frames (short clips repeat their last frame).
+    ///   - augmentations: one per clip (nil entries or a nil array: none).
     public func batch(_ clips: [[VideoFrame]], augmentations: [Augmentation?]? = nil) -> Tensor {
         precondition(augmentations == nil || augmentations!.count == clips.count, "one augmentation per clip")
         var tensor = Tensor(shape: [clips.count, input.framesPerClip, input.representation.channels, input.size, input.size])

@@ -6,11 +6,17 @@ import VideoIO
 
 /// One window of a timeline.
 public struct TimelineWindow: Sendable, Codable, Equatable {
+    /// Start of the window, in seconds from the start of the video.
     public var start: Double
+    /// End of the window, in seconds: `start` plus the window length, at most the end of the video
+    /// (its last frame's time plus one frame duration).
     public var end: Double
+    /// Every label with its probability (0–1) for this window, most probable first.
     public var scores: [LabelScore]
+    /// The most probable label of the window.
     public var top: LabelScore { scores[0] }
 
+    /// A window from `start` to `end` seconds with its scores, most probable first.
     public init(start: Double, end: Double, scores: [LabelScore]) {
         self.start = start
         self.end = end
@@ -19,7 +25,7 @@ public struct TimelineWindow: Sendable, Codable, Equatable {
 }
 
 extension VideoClassifier {
-    /// ``timeline(path:window:stride:threads:timeout:)`` without holding a Swift concurrency thread:
+    /// ``timeline(path:window:stride:threads:timeout:)-78x7k`` without holding a Swift concurrency thread:
     /// the work runs on a thread of its own while the calling task is suspended.
     public func timeline(path: String, window: Double, stride: Double, threads: Int = 0,
                          timeout: Double? = nil) async throws -> [TimelineWindow] {
@@ -34,7 +40,7 @@ extension VideoClassifier {
     /// whole number of grid steps. Windows start at 0, `stride`, `2·stride`, ...; the last one ends
     /// at the end of the video, so together they cover it exactly. Times come from timestamps, so
     /// variable frame rate is handled.
-    /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` when it has no frames.
+    /// - Throws: `VideoIOError` for an unreadable video, ``VideoClassificationError`` when it has no frames.
     public func timeline(path: String, window: Double, stride: Double, threads: Int = 0,
                          timeout: Double? = nil) throws -> [TimelineWindow] {
         guard window.isFinite, stride.isFinite, window > 0, stride > 0 else {
@@ -139,9 +145,12 @@ public enum TimelineFormat {
     }
 
     /// CSV: `start,end,label,score` (the top label per window).
-    public static func csv(_ windows: [TimelineWindow]) -> String {
-        "start,end,label,score\n" + windows.map { String(format: "%.3f,%.3f,%@,%.6f", $0.start, $0.end, $0.top.label, $0.top.score) }
-            .joined(separator: "\n") + "\n"
+    public static func csv(_ windows: [TimelineWindow], path: String? = nil) -> String {
+        let header = (path == nil ? "" : "path,") + "start,end,label,score\n"
+        return header + windows.map { w in
+            (path.map { CSV.field($0) + "," } ?? "")
+                + String(format: "%.3f,%.3f,", w.start, w.end) + CSV.field(w.top.label) + String(format: ",%.6f", w.top.score)
+        }.joined(separator: "\n") + "\n"
     }
 
     static func vttTime(_ t: Double) -> String {

@@ -1,6 +1,7 @@
 /// A failure of the classification layer: a bad model file, a bad dataset, or a video that
 /// cannot be classified. `description` is one line naming the file and the cause.
 public struct VideoClassificationError: Error, Sendable, CustomStringConvertible {
+    /// What failed; the raw value reads in ``description``.
     public enum Code: String, Sendable {
         /// The model file is missing, not safetensors, or its description is invalid.
         case invalidModel = "invalid model file"
@@ -14,15 +15,17 @@ public struct VideoClassificationError: Error, Sendable, CustomStringConvertible
         case ioError = "I/O error"
     }
 
+    /// What failed.
     public var code: Code
     /// The file (or `<default model>`, `-` for standard input) the failure concerns.
     public var path: String
     /// The cause, in one line.
     public var message: String
-    /// The error this one wraps (a ``VideoIOError``, a `SafeTensorsError`, a POSIX error, ...),
+    /// The error this one wraps (a `VideoIOError`, a `SafeTensorsError`, a POSIX error, ...),
     /// kept as a value so a caller can inspect it; `message` already says what it says.
     public var underlying: (any Error)?
 
+    /// An error about `path`; `message` is the cause in one line.
     public init(_ code: Code, path: String, message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.path = path
@@ -30,5 +33,6 @@ public struct VideoClassificationError: Error, Sendable, CustomStringConvertible
         self.underlying = underlying
     }
 
+    /// `path: code: message`, in one line.
     public var description: String { "\(path): \(code.rawValue): \(message)" }
 }

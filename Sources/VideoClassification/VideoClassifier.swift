@@ -13,12 +13,16 @@ import VideoIO
 /// ```
 /// Safe to share between tasks: the network runs one call at a time; decoding runs in parallel.
 public final class VideoClassifier: @unchecked Sendable {
+    /// The model: its card (labels, input specification) and weights.
     public let model: VideoModel
+    /// Turns decoded frames into the model's input, as its card says.
     public let preprocessor: Preprocessor
     /// The network and its reused buffers: one pass at a time.
     private let inference: LRCNInference
     private let inferenceGate = Locked(())
 
+    /// A classifier for a model already loaded, with an inference snapshot of its network
+    /// (``LRCNInference``: the encoder copied with BatchNorm folded).
     public init(model: VideoModel) {
         BLASThreads.preload()
         self.model = model
@@ -77,7 +81,7 @@ public final class VideoClassifier: @unchecked Sendable {
     ///
     /// Decoding runs on its own thread while the encoder already processes the time steps whose
     /// frames have arrived, so the network's work overlaps the decoder's.
-    /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` if it has no frames.
+    /// - Throws: `VideoIOError` for an unreadable video, ``VideoClassificationError`` if it has no frames.
     public func classify(path: String, threads: Int = 0, timeout: Double? = nil) throws -> Prediction {
         try classify(ClipDecoding(path: path, input: model.card.input, threads: threads, timeout: timeout))
     }
@@ -85,7 +89,7 @@ public final class VideoClassifier: @unchecked Sendable {
     /// Decodes the frames the model samples from `path` and classifies them, without holding a
     /// Swift concurrency thread: decoding and the network run on threads of their own while the
     /// calling task is suspended. Many calls may run at once (the network takes one at a time).
-    /// - Throws: ``VideoIOError`` for an unreadable video, ``VideoClassificationError`` if it has no frames.
+    /// - Throws: `VideoIOError` for an unreadable video, ``VideoClassificationError`` if it has no frames.
     public func classify(path: String, threads: Int = 0, timeout: Double? = nil) async throws -> Prediction {
         try await onOwnThread { try self.classify(path: path, threads: threads, timeout: timeout) }
     }

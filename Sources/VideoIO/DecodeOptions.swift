@@ -25,6 +25,8 @@ public struct DecodeOptions: Sendable, Hashable {
     /// whether FFmpeg is blocked on I/O or the file is just very long to decode.
     public var timeout: Double?
 
+    /// Options; the defaults read every frame at its display size, with one decoder thread per core,
+    /// delivering damaged frames, seeking allowed and no timeout.
     public init(sampling: FrameSampling = .all, format: FrameFormat = .native, threads: Int = 0,
                 corruptFrames: CorruptFramePolicy = .deliver, allowSeeking: Bool = true, timeout: Double? = nil) {
         self.sampling = sampling
@@ -51,5 +53,6 @@ public struct DecodeStatistics: Sendable, Hashable {
     /// Frames converted to RGB (returned).
     public var framesConverted = 0
 
+    /// All counts at zero.
     public init() {}
 }

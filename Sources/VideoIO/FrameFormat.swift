@@ -12,6 +12,8 @@ public struct FrameFormat: Sendable, Hashable, Codable {
     /// The scaling filter. Ignored at native size (which uses `ffmpeg`'s own default, bicubic).
     public var interpolation: Interpolation
 
+    /// A format; the default is the display size. With a `size` and ``ResizeMode/crop``, `shortSide`
+    /// (default: the larger of the size's sides) is what the short side is scaled to before the crop.
     public init(size: FrameSize? = nil, resize: ResizeMode = .stretch, shortSide: Int? = nil,
                 interpolation: Interpolation = .bilinear) {
         self.size = size

@@ -22,6 +22,7 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
     /// The frames at these times in seconds.
     case times([Double])
 
+    /// The strategy in the command line's syntax, e.g. `all`, `every:5`, `fps:2`, `uniform:16`.
     public var description: String {
         switch self {
         case .all: return "all"

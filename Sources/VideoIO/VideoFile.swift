@@ -12,19 +12,23 @@ public struct VideoMetadata: Sendable, Hashable, Codable {
         case decoded
     }
 
+    /// The file, as given to ``VideoFile/probe(path:countFrames:)``.
     public var path: String
     /// The container format (`mov,mp4,m4a,3gp,3g2,mj2`, `matroska,webm`, ...).
     public var container: String
-    /// The video codec (`h264`, `vp9`, ...) and its profile when known.
+    /// The video codec (`h264`, `vp9`, ...).
     public var codec: String
+    /// The codec profile (`High`, `Main 10`, ...) when known.
     public var profile: String?
     /// The decoder's pixel format (`yuv420p`, `yuv420p10le`, ...).
     public var pixelFormat: String
-    /// Coded size.
+    /// Coded width in pixels, before rotation.
     public var codedWidth: Int
+    /// Coded height in pixels, before rotation.
     public var codedHeight: Int
-    /// Display size: the coded size after rotation.
+    /// Display width in pixels: the coded size after rotation.
     public var width: Int
+    /// Display height in pixels: the coded size after rotation.
     public var height: Int
     /// Clockwise rotation applied for display, in degrees.
     public var rotation: Double
@@ -36,8 +40,9 @@ public struct VideoMetadata: Sendable, Hashable, Codable {
     public var averageFrameRate: Double?
     /// The stream's base ("real") frame rate: the smallest rate all timestamps fit.
     public var realFrameRate: Double?
-    /// Number of frames, and how it was obtained.
+    /// Number of frames, when known.
     public var frameCount: Int?
+    /// How ``frameCount`` was obtained; nil when it is unknown.
     public var frameCountSource: FrameCountSource?
     /// Whether frame durations vary.
     public var isVariableFrameRate: Bool

@@ -21,6 +21,7 @@ public struct VideoFrame: Sendable, Hashable {
     /// Whether the frame is a keyframe.
     public var isKeyframe: Bool
 
+    /// A frame from RGB24 bytes of any source; `pixels.count` must be `width * height * 3` (a precondition).
     public init(index: Int, time: Double, timestamp: Int64, width: Int, height: Int, pixels: [UInt8],
                 isCorrupt: Bool = false, isKeyframe: Bool = false) {
         precondition(pixels.count == width * height * 3, "RGB24 needs width*height*3 bytes")

@@ -13,19 +13,25 @@ import Foundation
 /// iterator is dropped. Each iteration opens the file anew, so the value can be iterated more than
 /// once and passed between tasks.
 public struct VideoFrames: AsyncSequence, Sendable {
+    /// Each element is one decoded RGB frame.
     public typealias Element = VideoFrame
 
+    /// The video file.
     public let path: String
+    /// Which frames, at what size, and how damaged frames and timeouts are handled.
     public let options: DecodeOptions
     /// Frames decoded ahead of the consumer (at least 1).
     public let bufferSize: Int
 
+    /// The frames of `path`; nothing is opened until the first frame is asked for. `bufferSize` is
+    /// raised to at least 1.
     public init(path: String, options: DecodeOptions = DecodeOptions(), bufferSize: Int = 2) {
         self.path = path
         self.options = options
         self.bufferSize = Swift.max(1, bufferSize)
     }
 
+    /// One pass over the file: it opens the file and starts its decoding thread at the first `next()`.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let frames: VideoFrames
         var decoding: FrameDecodingThread?
@@ -53,6 +59,7 @@ public struct VideoFrames: AsyncSequence, Sendable {
         }
     }
 
+    /// A new pass over the file, which opens it anew.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(frames: self)
     }

@@ -55,6 +55,7 @@ public struct VideoIOError: Error, Sendable, Hashable, CustomStringConvertible {
         /// Any other FFmpeg failure; the message says which.
         public static let other = Code(.other)
 
+        /// The code in words, e.g. `file not found`, `timed out`.
         public var description: String { wrapped.rawValue }
     }
 
@@ -69,6 +70,7 @@ public struct VideoIOError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The FFmpeg error code, when there is one (a negative `AVERROR` value).
     public var ffmpegCode: Int32?
 
+    /// An error; every parameter sets the property of the same name.
     public init(_ code: Code, path: String, operation: String, message: String, ffmpegCode: Int32? = nil) {
         self.code = code
         self.path = path
@@ -77,6 +79,8 @@ public struct VideoIOError: Error, Sendable, Hashable, CustomStringConvertible {
         self.ffmpegCode = ffmpegCode
     }
 
+    /// `PATH: cannot OPERATION: CAUSE`, in one line; the cause is the message followed by the
+    /// code in parentheses, or the code alone.
     public var description: String {
         let cause = message.isEmpty || message == code.description ? code.description : "\(message) (\(code))"
         return "\(path): cannot \(operation): \(cause)"

@@ -30,8 +30,11 @@ public enum VideoCodec: String, Sendable, CaseIterable, Codable {
 /// Used to make datasets and test fixtures. Frames are converted to the codec's YUV format with
 /// libswscale. Sizes must be even for H.264, MPEG-4 and MJPEG (4:2:0); VP9 takes any size.
 public final class VideoWriter {
+    /// The output file.
     public let path: String
+    /// Frame width in pixels; every frame written must have it.
     public let width: Int
+    /// Frame height in pixels; every frame written must have it.
     public let height: Int
     /// The codec actually used (after any fallback).
     public let codec: VideoCodec
@@ -47,6 +50,9 @@ public final class VideoWriter {
 
     /// Creates the file and its encoder.
     /// - Parameters:
+    ///   - path: the output file; its extension picks the container (`.mp4`, `.mkv`, `.webm`, `.avi`).
+    ///   - width: frame width in pixels; even unless the codec is VP9.
+    ///   - height: frame height in pixels; even unless the codec is VP9.
     ///   - frameRate: frames per second (time base 1/frameRate).
     ///   - codec: default from the extension (``VideoCodec/default(forPath:)``).
     ///   - quality: 0 (best) to 100 (smallest); default 30.

@@ -95,4 +95,30 @@ struct GEMMBackendTests {
         for (label, score) in own { #expect(abs(score - openBLAS[label, default: -1]) < 1e-4, "\(label)") }
         #expect(own.max { $0.value < $1.value }?.key == "move_right")
     }
+
+    /// Several inputs with `--format vtt` write one WebVTT file per input into `--output-dir`
+    /// (concatenated documents are not WebVTT); without it they are refused. CSV carries the path.
+    @Test func timelinesOfSeveralInputsGoToOneFileEach() throws {
+        let clips = ["move_right", "move_left"].map { name in
+            TestPaths.fixture("synthetic/\(name)") + "/" + ((try? FileManager.default.contentsOfDirectory(atPath: TestPaths.fixture("synthetic/\(name)")))?.first ?? "")
+        }
+        let refused = try runVidclass(["classify", "--timeline", "--format", "vtt", "--window", "500ms", "--stride", "0.25s"] + clips)
+        #expect(refused.status == 64 && refused.stderr.contains("--output-dir"), "\(refused.stderr)")
+        let folder = try TestPaths.temporaryDirectory("vtt-dir").appendingPathComponent("out").path
+        let written = try runVidclass(["classify", "--timeline", "--format", "vtt", "--window", "500ms", "--stride", "0.25s",
+                                       "--output-dir", folder] + clips)
+        #expect(written.status == 0, "\(written.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        #expect(files == ["move_left_0000.vtt", "move_right_0000.vtt"])
+        for file in files {
+            let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            #expect(text.hasPrefix("WEBVTT\n") && text.components(separatedBy: "WEBVTT").count == 2, "one document per file")
+        }
+        let again = try runVidclass(["classify", "--timeline", "--format", "vtt", "--output-dir", folder] + clips)
+        #expect(again.status == 1 && again.stderr.contains("already exists"), "timelines never replace a file: \(again.stderr)")
+        let csv = try runVidclass(["classify", "--timeline", "--format", "csv", "--window", "0.5", "--stride", "0.5", clips[0]])
+        #expect(csv.status == 0 && csv.stdout.hasPrefix("path,start,end,label,score\n" + clips[0] + ","), "\(csv.stdout.prefix(200))")
+        let badWindow = try runVidclass(["classify", "--timeline", "--window", "nan", clips[0]])
+        #expect(badWindow.status == 64 && badWindow.stderr.contains("--window"), "\(badWindow.stderr)")
+    }
 }

@@ -174,4 +174,27 @@ struct LibraryAPITests {
         #expect(model.card == card && model.path == nil)
         #expect(DefaultModel.fileBytes.count > 1_000_000 && DefaultModel.fileBytes.count < 5_000_000)
     }
+
+    /// RFC 4180: quoted commas, doubled quotes, CRLF, a line break inside a field; what `field`
+    /// writes, `records` reads back.
+    @Test func csvFollowsRFC4180() throws {
+        #expect(CSV.records("a,b\r\n\"c,d\",\"say \"\"hi\"\"\"\n\n\"two\nlines\",x\n") == [["a", "b"], ["c,d", "say \"hi\""], ["two\nlines", "x"]])
+        let awkward = ["plain", "with, comma", "with \"quotes\"", "line\nbreak", ""]
+        #expect(CSV.records(CSV.line(awkward) + "\n") == [awkward])
+        // A dataset CSV whose paths hold commas and quotes.
+        let folder = try TestPaths.temporaryDirectory("lib-csv")
+        let clip = TestPaths.fixture("synthetic/move_right") + "/" + (try FileManager.default.contentsOfDirectory(atPath: TestPaths.fixture("synthetic/move_right")).first!)
+        for name in ["a, b.webm", "say \"hi\".webm"] {
+            try FileManager.default.copyItem(atPath: clip, toPath: folder.appendingPathComponent(name).path)
+        }
+        let csv = "path,label\n" + CSV.line(["a, b.webm", "right"]) + "\n" + CSV.line(["say \"hi\".webm", "left"]) + "\n"
+        try Data(csv.utf8).write(to: folder.appendingPathComponent("list.csv"))
+        let data = try VideoDataset.load(folder.appendingPathComponent("list.csv").path)
+        #expect(data.clips.map { ($0.path as NSString).lastPathComponent } == ["a, b.webm", "say \"hi\".webm"])
+        #expect(data.clips.map(\.label) == ["right", "left"])
+        // A label output in CSV reads back the same path and error text.
+        let record = LabelRecord(path: "x, \"y\".mp4", status: .error, model: "m", modelHash: "h", size: 1, mtime: 2, error: "bad, \"very\"")
+        #expect(LabelRecord.parseCSV(record.csvLine)?.path == record.path)
+        #expect(LabelRecord.parseCSV(record.csvLine)?.error == record.error)
+    }
 }

@@ -96,6 +96,7 @@ struct TimelineTests {
                        TimelineWindow(start: 1, end: 3.5, scores: [LabelScore(label: "calm", score: 0.5)])]
         #expect(TimelineFormat.webVTT(windows) == "WEBVTT\n\n1\n00:00:00.000 --> 00:00:02.000\nfight (75%)\n\n2\n00:00:01.000 --> 00:00:03.500\ncalm (50%)\n\n")
         #expect(TimelineFormat.csv(windows) == "start,end,label,score\n0.000,2.000,fight,0.750000\n1.000,3.500,calm,0.500000\n")
+        #expect(TimelineFormat.csv(windows, path: "a, \"b\".mp4") == "path,start,end,label,score\n\"a, \"\"b\"\".mp4\",0.000,2.000,fight,0.750000\n\"a, \"\"b\"\".mp4\",1.000,3.500,calm,0.500000\n")
     }
 }
 

@@ -48,7 +48,9 @@ package final class FusedBasicBlock: Layer {
 /// bias and fused ReLU and pooling, residual blocks are fused likewise. Layers without BatchNorm are shared, not copied.
 /// The result is a snapshot: later training of `layer` does not change it.
 ///
-/// - Parameter winograd: run 3×3 stride-1 convolutions with ≥ 16 input channels as Winograd F(2×2, 3×3).
+/// - Parameters:
+///   - layer: the trained layer, usually a ``Sequential`` or a ``BasicBlock``; it is not modified.
+///   - winograd: run 3×3 stride-1 convolutions with ≥ 16 input channels as Winograd F(2×2, 3×3).
 public func fusedForInference(_ layer: any Layer, winograd: Bool = true) -> any Layer {
     if let block = layer as? BasicBlock { return FusedBasicBlock(block, winograd: winograd) }
     guard let seq = layer as? Sequential else { return layer }

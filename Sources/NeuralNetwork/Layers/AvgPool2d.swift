@@ -3,9 +3,11 @@ import Tensors
 /// Average pooling over NCHW input, as PyTorch's `nn.AvgPool2d` (zero padding counted in the
 /// divisor, `count_include_pad=True`, floor mode).
 public final class AvgPool2d: Layer {
+    /// Square window side, step between windows and zero padding per side, in pixels.
     public let kernelSize: Int, stride: Int, padding: Int
     private var inputShape: [Int] = []
 
+    /// A pooling layer; `stride` defaults to `kernelSize` (non-overlapping windows), as in PyTorch.
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         self.kernelSize = kernelSize
         self.stride = stride ?? kernelSize
@@ -17,6 +19,7 @@ public final class AvgPool2d: Layer {
                        stride: (stride, stride), padding: (padding, padding))
     }
 
+    /// `[N, C, H, W]` → `[N, C, Ho, Wo]`, each output the mean of its window.
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         precondition(input.rank == 4, "AvgPool2d expects [N, C, H, W], got \(input.shape)")
         let g = geometry(input.shape)
@@ -43,6 +46,7 @@ public final class AvgPool2d: Layer {
         return output
     }
 
+    /// Spreads each output's gradient evenly over its window; returns `[N, C, H, W]`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let g = geometry(inputShape)
         let planes = inputShape[0] * inputShape[1], h = g.height, w = g.width, oh = g.outputHeight, ow = g.outputWidth

@@ -6,12 +6,19 @@ import Tensors
 /// variance) and updates `running_mean`/`running_var` with `momentum` (the running variance uses the
 /// unbiased estimate, as PyTorch). Inference mode uses the running statistics.
 public final class BatchNorm2d: Layer {
+    /// Channels `C` normalised (the input's axis 1).
     public let channels: Int
+    /// Added to the variance before the square root (default 1e-5).
     public let eps: Float
+    /// Weight of the batch statistics in the running averages' update (default 0.1, as PyTorch).
     public let momentum: Float
+    /// Per-channel scale `γ`, `[C]`, initially 1 (`weight`).
     public let weight: Parameter
+    /// Per-channel shift `β`, `[C]`, initially 0 (`bias`).
     public let bias: Parameter
+    /// Running mean per channel, `[C]`, initially 0 (buffer `running_mean`).
     public let runningMean: Parameter
+    /// Running variance per channel, `[C]`, initially 1 (buffer `running_var`).
     public let runningVar: Parameter
     /// Number of training batches seen (PyTorch's `num_batches_tracked`; not saved, tolerated on load).
     public private(set) var batchesTracked = 0
@@ -19,6 +26,7 @@ public final class BatchNorm2d: Layer {
     private var cachedNormalized: Tensor?
     private var cachedInvStd: [Float] = []
 
+    /// A BatchNorm over `channels` channels with PyTorch's initial values.
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
         self.channels = channels
         self.eps = eps
@@ -29,7 +37,9 @@ public final class BatchNorm2d: Layer {
         runningVar = Parameter(Tensor(shape: [channels], repeating: 1))
     }
 
+    /// `weight` and `bias`.
     public func namedParameters() -> [(String, Parameter)] { [("weight", weight), ("bias", bias)] }
+    /// `running_mean` and `running_var`.
     public func namedBuffers() -> [(String, Parameter)] {
         [("running_mean", runningMean), ("running_var", runningVar)]
     }
@@ -46,6 +56,7 @@ public final class BatchNorm2d: Layer {
         return (scale, shift)
     }
 
+    /// `[N, C, …]` → same shape, normalised per channel (batch statistics in training, running ones at inference).
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         precondition(input.rank >= 2 && input.shape[1] == channels,
                      "BatchNorm2d expects [N, \(channels), …], got \(input.shape)")
@@ -133,6 +144,7 @@ public final class BatchNorm2d: Layer {
         return output
     }
 
+    /// Gradients of `weight` and `bias`, and of the input through the batch statistics.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let xhat = cachedNormalized else { preconditionFailure("BatchNorm2d.backward without a training forward") }
         precondition(outputGradient.shape == xhat.shape, "BatchNorm2d gradient shape mismatch")

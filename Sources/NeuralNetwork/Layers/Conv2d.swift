@@ -7,10 +7,15 @@ import Tensors
 /// group over a chunk of images at once (all frames of all clips when they fit the column buffer).
 /// Backward: two GEMMs and col2im.
 public final class Conv2d: Layer {
+    /// Input channels `Cin` and output channels `Cout`.
     public let inChannels: Int, outChannels: Int
+    /// Window size, step, zero padding per side and tap spacing, each `(vertical, horizontal)` in pixels.
     public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)
+    /// Channel groups: each output channel sees `Cin/groups` input channels (1: a full convolution).
     public let groups: Int
+    /// The filters, `[Cout, Cin/groups, kh, kw]` (`weight`).
     public let weight: Parameter
+    /// The per-output-channel bias, `[Cout]` (`bias`); nil for a convolution without bias.
     public let bias: Parameter?
     /// Optional activation applied after the convolution (used by BatchNorm folding at inference).
     public var fusedReLU = false
@@ -64,6 +69,7 @@ public final class Conv2d: Layer {
                   padding: (padding, padding), dilation: (dilation, dilation), groups: groups, bias: bias, rng: &rng)
     }
 
+    /// `weight`, and `bias` when there is one.
     public func namedParameters() -> [(String, Parameter)] {
         var p = [("weight", weight)]
         if let bias { p.append(("bias", bias)) }
@@ -77,6 +83,7 @@ public final class Conv2d: Layer {
                               kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
     }
 
+    /// `[N, Cin, H, W]` → `[N, Cout, Ho, Wo]`.
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         precondition(mode == .inference || (!fusedReLU && !fusedMaxPool), "a fused convolution is inference-only")
         cachedInput = mode == .training ? input : nil
@@ -340,6 +347,7 @@ public final class Conv2d: Layer {
 
     // MARK: - Backward
 
+    /// Gradients of the weight and bias from `[N, Cout, Ho, Wo]`; returns the input's, `[N, Cin, H, W]`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = cachedInput else { preconditionFailure("Conv2d.backward without a training forward") }
         let g = geometry(input)

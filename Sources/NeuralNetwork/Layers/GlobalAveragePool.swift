@@ -3,11 +3,14 @@ import Tensors
 /// Global average pooling: `[N, C, H, W] → [N, C]` (or `[N, C, 1, 1]` with `keepSpatial`), as
 /// PyTorch's `nn.AdaptiveAvgPool2d(1)` (followed by a flatten unless `keepSpatial`).
 public final class GlobalAveragePool: Layer {
+    /// Whether the output keeps `1 × 1` spatial dimensions (`[N, C, 1, 1]`) instead of `[N, C]`.
     public let keepSpatial: Bool
     private var inputShape: [Int] = []
 
+    /// A pooling layer; `keepSpatial` keeps the `1 × 1` dimensions, as `nn.AdaptiveAvgPool2d(1)` alone.
     public init(keepSpatial: Bool = false) { self.keepSpatial = keepSpatial }
 
+    /// `[N, C, H, W]` → `[N, C]` (or `[N, C, 1, 1]`), each the mean of a channel's plane.
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         precondition(input.rank == 4, "GlobalAveragePool expects [N, C, H, W], got \(input.shape)")
         inputShape = input.shape
@@ -27,6 +30,7 @@ public final class GlobalAveragePool: Layer {
         return output
     }
 
+    /// Spreads each channel's gradient evenly over its `H × W` plane.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let hw = inputShape[2] * inputShape[3], planes = inputShape[0] * inputShape[1]
         let inv = 1 / Float(hw)

@@ -5,8 +5,11 @@ import Tensors
 /// Input `[…, in]` (leading dimensions are flattened into rows), weight `[out, in]`, bias `[out]`,
 /// output `[…, out]`.
 public final class Linear: Layer {
+    /// Input features (the input's last axis) and output features.
     public let inFeatures: Int, outFeatures: Int
+    /// The weight matrix, `[out, in]` (`weight`).
     public let weight: Parameter
+    /// The bias, `[out]` (`bias`); nil for a layer without bias.
     public let bias: Parameter?
     private var cachedInput: Tensor?
 
@@ -19,12 +22,14 @@ public final class Linear: Layer {
         self.bias = bias ? Parameter(.uniform(shape: [outFeatures], bound: bound, using: &rng)) : nil
     }
 
+    /// `weight`, and `bias` when there is one.
     public func namedParameters() -> [(String, Parameter)] {
         var p = [("weight", weight)]
         if let bias { p.append(("bias", bias)) }
         return p
     }
 
+    /// `[…, in]` → `[…, out]`.
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         precondition(input.shape.last == inFeatures, "Linear expects [..., \(inFeatures)], got \(input.shape)")
         let rows = input.count / inFeatures
@@ -42,6 +47,7 @@ public final class Linear: Layer {
         return y.reshaped(Array(input.shape.dropLast()) + [outFeatures])
     }
 
+    /// Gradients of the weight and bias from `[…, out]`; returns the input's, `[…, in]`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = cachedInput else { preconditionFailure("Linear.backward without a training forward") }
         let rows = input.count / inFeatures

@@ -2,11 +2,13 @@ import Tensors
 
 /// Max pooling over NCHW input, as PyTorch's `nn.MaxPool2d` (padding counts as −∞, floor mode).
 public final class MaxPool2d: Layer {
+    /// Square window side, step between windows and padding per side, in pixels.
     public let kernelSize: Int, stride: Int, padding: Int
     /// Flat in-plane index of each output's maximum (Int32 bit patterns in pooled tensor storage).
     private var argmax: Tensor?
     private var inputShape: [Int] = []
 
+    /// A pooling layer; `stride` defaults to `kernelSize`, and `padding` must be at most half the kernel.
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
         precondition(padding * 2 <= kernelSize, "pad should be at most half of the kernel size")
         self.kernelSize = kernelSize
@@ -14,6 +16,7 @@ public final class MaxPool2d: Layer {
         self.padding = padding
     }
 
+    /// `[N, C, H, W]` → `[N, C, Ho, Wo]`, each output the maximum of its window.
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         precondition(input.rank == 4, "MaxPool2d expects [N, C, H, W], got \(input.shape)")
         let n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3]
@@ -136,6 +139,7 @@ public final class MaxPool2d: Layer {
         }
     }
 
+    /// Routes each output's gradient to the input that was its maximum; returns `[N, C, H, W]`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let argmax, argmax.count == outputGradient.count else {
             preconditionFailure("MaxPool2d.backward without a matching training forward")

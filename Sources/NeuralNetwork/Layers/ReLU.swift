@@ -3,8 +3,10 @@ import Tensors
 /// `max(x, 0)` elementwise, any shape.
 public final class ReLU: Layer {
     private var cachedOutput: Tensor?
+    /// A ReLU layer (no parameters).
     public init() {}
 
+    /// `max(x, 0)` elementwise; same shape as the input.
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         var y = Tensor(uninitializedShape: input.shape)
         let src = UncheckedSendable(input.storage.pointer), dst = UncheckedSendable(y.storage.pointer)
@@ -17,6 +19,7 @@ public final class ReLU: Layer {
         return y
     }
 
+    /// The gradient where the last training output was positive, 0 elsewhere.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let y = cachedOutput else { preconditionFailure("ReLU.backward without a training forward") }
         precondition(outputGradient.shape == y.shape, "ReLU gradient shape mismatch")

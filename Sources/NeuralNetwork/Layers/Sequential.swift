@@ -16,22 +16,26 @@ public final class Sequential: Layer {
         self.layers = layers.map { (name: $0.0, layer: $0.1) }
     }
 
+    /// Each child's output is the next child's input.
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         var x = input
         for (_, layer) in layers { x = layer.forward(x, mode: mode) }
         return x
     }
 
+    /// Back-propagates through the children in reverse order.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         var g = outputGradient
         for (_, layer) in layers.reversed() { g = layer.backward(g) }
         return g
     }
 
+    /// The children's parameters, prefixed with the children's names (`0.weight`, `layer1.0.conv1.weight`, …).
     public func namedParameters() -> [(String, Parameter)] {
         layers.flatMap { prefixed($0.name, $0.layer.namedParameters()) }
     }
 
+    /// The children's buffers, prefixed with the children's names.
     public func namedBuffers() -> [(String, Parameter)] {
         layers.flatMap { prefixed($0.name, $0.layer.namedBuffers()) }
     }

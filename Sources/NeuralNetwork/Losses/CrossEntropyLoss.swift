@@ -16,6 +16,7 @@ public struct CrossEntropyLoss: Sendable {
     /// Label smoothing ε in `[0, 1]`.
     public var labelSmoothing: Float
 
+    /// A loss; `classWeights` has one weight per class (nil: all 1), `labelSmoothing` is in [0, 1].
     public init(classWeights: [Float]? = nil, labelSmoothing: Float = 0) {
         precondition(labelSmoothing >= 0 && labelSmoothing <= 1, "label smoothing must be in [0, 1]")
         self.classWeights = classWeights

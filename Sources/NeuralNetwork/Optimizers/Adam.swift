@@ -10,10 +10,14 @@ import Tensors
 /// Adam adds `λ·p` to the gradient; AdamW (`decoupledWeightDecay`) first scales `p` by `1 − lr·λ`.
 /// Then `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)`.
 public final class Adam: Optimizer {
+    /// The step size `lr` of the next ``step(_:)``; a schedule sets it before each step.
     public var learningRate: Float
+    /// `β₁` and `β₂` in [0, 1), the moments' decay rates; `ε`, added to the denominator; the weight
+    /// decay `λ` ≥ 0; and whether the decay is decoupled (AdamW) rather than added to the gradient.
     public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, decoupledWeightDecay: Bool
     private var moments: [String: (m: Tensor, v: Tensor, t: Int)] = [:]
 
+    /// Adam with `torch.optim.Adam`'s defaults (`lr` 1e-3, betas 0.9 and 0.999, `ε` 1e-8, no weight decay).
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
         precondition(learningRate >= 0 && epsilon >= 0 && weightDecay >= 0, "Adam hyperparameters must be ≥ 0")
@@ -33,6 +37,7 @@ public final class Adam: Optimizer {
              decoupledWeightDecay: true)
     }
 
+    /// Updates each parameter from its gradient and its moments, kept by name.
     public func step(_ parameters: [(String, Parameter)]) {
         for (name, p) in parameters {
             var state = moments.removeValue(forKey: name)
@@ -62,6 +67,7 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// `<name>.exp_avg`, `<name>.exp_avg_sq` and `<name>.step` for every parameter stepped so far.
     public func stateTensors() -> [(String, Tensor)] {
         moments.keys.sorted().flatMap { name -> [(String, Tensor)] in
             let state = moments[name]!
@@ -70,6 +76,7 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// Restores the moments and step counts written by ``stateTensors()``.
     public func loadState(_ tensors: [String: Tensor], for parameters: [(String, Parameter)]) throws(SafeTensorsError) {
         var restored: [String: (m: Tensor, v: Tensor, t: Int)] = [:]
         for (name, p) in parameters where tensors["\(name).step"] != nil {

@@ -16,11 +16,16 @@ import Tensors
 /// Backward is back-propagation through time, with the weight gradients accumulated as one GEMM
 /// over all steps. For streaming, ``step(_:state:)`` advances a unidirectional layer one step.
 public final class Recurrent: Layer {
+    /// The cell: LSTM, GRU, or a plain RNN with tanh or ReLU.
     public let kind: RecurrentKind
+    /// Input features `I`, hidden units `H` per direction, and stacked layers.
     public let inputSize: Int, hiddenSize: Int, numLayers: Int
+    /// Whether each layer also runs backwards in time (`D` = 2), whether input and output are
+    /// batch-major (`[B, T, …]`) rather than time-major, and whether the layer has biases.
     public let bidirectional: Bool, batchFirst: Bool, hasBias: Bool
     /// Weights indexed by `layer · directions + direction`.
     public let weightIH: [Parameter], weightHH: [Parameter]
+    /// Input and hidden biases `[G·H]`, indexed like the weights; empty without bias.
     public let biasIH: [Parameter], biasHH: [Parameter]
     /// Gradient with respect to the initial state of the last backward pass.
     public private(set) var initialStateGradient: RecurrentState?
@@ -35,6 +40,7 @@ public final class Recurrent: Layer {
     private var caches: [Cache] = []
     private var cachedShape: (t: Int, b: Int) = (0, 0)
 
+    /// `D`: 2 for a bidirectional layer, 1 otherwise.
     public var directions: Int { bidirectional ? 2 : 1 }
 
     /// Creates the layer with PyTorch's default initialisation: every weight and bias uniform in ±1/√H.
@@ -68,6 +74,7 @@ public final class Recurrent: Layer {
         biasHH = bhh
     }
 
+    /// PyTorch's names: `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, `…_reverse`, per layer.
     public func namedParameters() -> [(String, Parameter)] {
         var out: [(String, Parameter)] = []
         for l in 0..<numLayers {
@@ -85,6 +92,7 @@ public final class Recurrent: Layer {
         return out
     }
 
+    /// `[B, T, I]` → `[B, T, D·H]` (time-major without `batchFirst`), starting from a zero state.
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         forward(input, initialState: nil, mode: mode).output
     }
@@ -237,6 +245,7 @@ public final class Recurrent: Layer {
         return (layerInput, RecurrentState(hidden: finalH, cell: finalC))
     }
 
+    /// Back-propagation through time from the output's gradient; returns the input's gradient.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         backward(outputGradient, finalStateGradient: nil)
     }

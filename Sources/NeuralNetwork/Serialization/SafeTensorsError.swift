@@ -29,6 +29,7 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     /// The file holds tensors the model does not have (strict loading).
     case unexpectedTensors(names: [String])
 
+    /// The problem in one line, starting with `safetensors:`.
     public var description: String {
         switch self {
         case .io(let path, let reason): "safetensors: cannot access \(path): \(reason)"

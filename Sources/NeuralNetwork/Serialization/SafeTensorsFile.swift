@@ -11,7 +11,7 @@ import Tensors
 /// `__metadata__` string map), then the raw little-endian tensor bytes.
 ///
 /// Files are memory-mapped; every structural problem is reported as a ``SafeTensorsError`` before
-/// any tensor is read. F32, F16 and BF16 tensors convert to Float32 ``Tensor``s.
+/// any tensor is read. F32, F16 and BF16 tensors convert to Float32 `Tensor`s.
 public final class SafeTensorsFile: @unchecked Sendable {
     /// Tensor descriptions by name.
     public let tensors: [String: SafeTensorInfo]

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A safetensors file's header: the tensor table and the metadata, parsed and validated by the one
-/// parser every reader here uses (``SafeTensorsFile``, ``SafeTensorsHeader/read(path:maximumFileSize:)``).
+/// parser every reader here uses (``SafeTensorsFile``, ``SafeTensorsHeader/read(path:)``).
 public struct SafeTensorsHeader: Sendable {
     /// Tensor descriptions by name.
     public var tensors: [String: SafeTensorInfo]

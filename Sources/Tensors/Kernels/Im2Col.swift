@@ -1,12 +1,20 @@
 /// Geometry of a 2-D sliding window (convolution or pooling) over one `[C, H, W]` image.
 public struct WindowGeometry: Sendable, Equatable {
+    /// Input channels `C`.
     public var channels: Int
+    /// Input height and width in pixels, before padding.
     public var height: Int, width: Int
+    /// Window height and width in pixels (before dilation).
     public var kernelHeight: Int, kernelWidth: Int
+    /// Step between windows, vertically and horizontally (≥ 1).
     public var strideH: Int, strideW: Int
+    /// Zero padding added to each side, vertically and horizontally (≥ 0).
     public var padH: Int, padW: Int
+    /// Spacing between the window's taps, vertically and horizontally (1: contiguous).
     public var dilationH: Int, dilationW: Int
 
+    /// A geometry; `kernel`, `stride`, `padding` and `dilation` are `(vertical, horizontal)` as in
+    /// PyTorch. Non-positive sizes, strides or dilations and negative padding are a precondition failure.
     public init(channels: Int, height: Int, width: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) {
         self.channels = channels

@@ -33,25 +33,27 @@ extension VidclassCommand {
         @Flag(help: "A prediction per window over the video (see --window and --stride).")
         var timeline = false
 
-        @Option(help: "Timeline window length, seconds (2, 2s, 1.5s).")
-        var window: String = "2s"
+        @Option(help: "Timeline window length (2, 2s, 1.5s, 500ms, 1m).")
+        var window = Seconds(2)
 
-        @Option(help: "Timeline stride, seconds.")
-        var stride: String = "1s"
+        @Option(help: "Timeline stride (same forms as --window).")
+        var stride = Seconds(1)
+
+        @Option(help: "With --timeline and --format vtt or csv: write one file per input into this folder (NAME.vtt / NAME.csv) instead of standard output.")
+        var outputDir: String?
 
         enum ClassifyFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv, vtt }
 
         func validate() throws {
             if top < 1 { throw ValidationError("--top must be at least 1") }
             if (format == .csv || format == .vtt) && !timeline { throw ValidationError("--format \(format.rawValue) needs --timeline") }
-            if Self.seconds(window) == nil { throw ValidationError("--window must be a positive number of seconds, got '\(window)'") }
-            if Self.seconds(stride) == nil { throw ValidationError("--stride must be a positive number of seconds, got '\(stride)'") }
-        }
-
-        static func seconds(_ text: String) -> Double? {
-            let trimmed = text.hasSuffix("s") ? String(text.dropLast()) : text
-            guard let value = Double(trimmed), value > 0, value.isFinite else { return nil }
-            return value
+            if threads < 0 { throw ValidationError("--threads must be 0 (one per core) or more, got \(threads)") }
+            if outputDir != nil && !(timeline && (format == .csv || format == .vtt)) {
+                throw ValidationError("--output-dir goes with --timeline --format vtt or csv")
+            }
+            if files.count > 1 && timeline && format == .vtt && outputDir == nil {
+                throw ValidationError("several inputs with --format vtt need --output-dir (one WebVTT file per input)")
+            }
         }
 
         struct TimelineOutput: Encodable {
@@ -77,9 +79,10 @@ extension VidclassCommand {
             printError("  each frame: short side scaled to \(spec.shortSide), centered \(spec.size)x\(spec.size) window, (x/255 - \(spec.mean))/\(spec.std)")
             printError("  frames: " + p.frames.map { String(format: "#%d@%.2fs", $0.index, $0.time) }.joined(separator: " "))
             if let sheet = explainSheet {
-                let frames = try VideoReader(path: path, options: DecodeOptions(sampling: .indices(p.frames.map(\.index)),
+                let decoded = try VideoReader(path: path, options: DecodeOptions(sampling: .indices(p.frames.map(\.index)),
                                                                                  format: spec.decodeFormat, threads: threads)).readAll()
-                let picture = ContactSheet.render(frames)
+                // What the network got: the same windows as its input tensor (Preprocessor.networkFrames).
+                let picture = ContactSheet.render(classifier.preprocessor.networkFrames(decoded))
                 try ImageWriter.writePNG(pixels: picture.pixels, width: picture.width, height: picture.height, to: sheet)
                 printError("  contact sheet: \(sheet)")
             }
@@ -87,18 +90,32 @@ extension VidclassCommand {
 
         private func runTimeline(_ classifier: VideoClassifier) throws {
             var failures = 0
+            var writtenFiles = Set<String>()
             var outputs: [TimelineOutput] = []
             for file in files {
                 do {
                     let input = try InputSpool(file)
                     defer { input.remove() }
-                    let windows = try classifier.timeline(path: input.path, window: Self.seconds(window)!, stride: Self.seconds(stride)!, threads: threads)
+                    let windows = try classifier.timeline(path: input.path, window: window.value, stride: stride.value, threads: threads)
                     switch format {
                     case .json:
                         outputs.append(TimelineOutput(path: file, model: classifier.model.card.name, modelHash: classifier.model.hash,
-                                                      window: Self.seconds(window)!, stride: Self.seconds(stride)!, windows: windows))
-                    case .csv: print(TimelineFormat.csv(windows), terminator: "")
-                    case .vtt: print(TimelineFormat.webVTT(windows), terminator: "")
+                                                      window: window.value, stride: stride.value, windows: windows))
+                    case .csv, .vtt:
+                        let text = format == .csv ? TimelineFormat.csv(windows, path: file) : TimelineFormat.webVTT(windows)
+                        if let outputDir {
+                            let name = file == "-" ? "stdin" : ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+                            let target = (outputDir as NSString).appendingPathComponent(name + "." + format.rawValue)
+                            try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+                            if writtenFiles.contains(target) || FileManager.default.fileExists(atPath: target) {
+                                throw ValidationError("\(target): already exists; timelines never replace a file (inputs with the same name need separate folders)")
+                            }
+                            try Data(text.utf8).write(to: URL(fileURLWithPath: target))
+                            writtenFiles.insert(target)
+                            printError("\(file): \(target)")
+                        } else {
+                            print(text, terminator: "")
+                        }
                     case .text:
                         if files.count > 1 { print(file) }
                         for w in windows {

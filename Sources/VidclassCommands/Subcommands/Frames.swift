@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VideoClassification
 import VideoIO
 
 extension VidclassCommand {
@@ -12,6 +13,9 @@ extension VidclassCommand {
         var file: String
 
         @OptionGroup var frameOptions: FrameOptions
+
+        @Option(help: "Write exactly the frames this model's network gets (its sampling, decode size and centered window, from the classifier's own code), instead of --sample/--size/--resize. 'default' names the embedded model.")
+        var model: String?
 
         @Option(name: .shortAndLong,
                 help: "A .png file for a contact sheet, or a directory (ending in '/') for one PNG per frame.")
@@ -31,7 +35,14 @@ extension VidclassCommand {
         }
 
         func run() async throws {
-            let frames = try VideoReader(path: file, options: try frameOptions.decodeOptions()).readAll()
+            let frames: [VideoFrame]
+            if let model {
+                let card = try (model == "default" ? DefaultModel.load() : VideoModel(contentsOf: model)).card
+                let preprocessor = Preprocessor(card.input)
+                frames = preprocessor.networkFrames(try VideoReader(path: file, options: preprocessor.decodeOptions()).readAll())
+            } else {
+                frames = try VideoReader(path: file, options: try frameOptions.decodeOptions()).readAll()
+            }
             guard !frames.isEmpty else {
                 throw ValidationError("\(file): the sampler picked no frames")
             }

@@ -106,7 +106,7 @@ extension VidclassCommand {
             o.optimizer = optimizer
             o.weightDecay = weightDecay
             o.labelSmoothing = labelSmoothing
-            o.clipNorm = clipNorm > 0 ? clipNorm : nil
+            o.clipNorm = clipNorm == 0 ? nil : clipNorm
             o.balanceClasses = balanceClasses
             o.flips = flips
             o.seed = seed
@@ -133,6 +133,16 @@ extension VidclassCommand {
             if freezeEncoder && initFrom == nil { throw ValidationError("--freeze-encoder needs --init-from MODEL (a frozen random encoder learns nothing)") }
             if frames < 1 || size < 16 || epochs < 1 || batchSize < 1 { throw ValidationError("--frames, --size, --epochs and --batch-size must be positive (size ≥ 16)") }
             if !(0..<1).contains(validationFraction) { throw ValidationError("--validation-fraction must be in [0, 1)") }
+            try requirePositive(Double(learningRate), "--lr")
+            guard weightDecay.isFinite, weightDecay >= 0 else { throw ValidationError("--weight-decay must be a finite number, 0 or more") }
+            guard labelSmoothing >= 0, labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1)") }
+            guard clipNorm.isFinite, clipNorm >= 0 else { throw ValidationError("--clip-norm must be a finite number, 0 (off) or more") }
+            guard dropout >= 0, dropout <= 1 else { throw ValidationError("--dropout must be in [0, 1]") }
+            if let earlyStopping { try requirePositive(earlyStopping, "--early-stopping") }
+            try requirePositive(threads, "--threads")
+            try requirePositive(jobs, "--jobs")
+            try requirePositive(hidden, "--hidden")
+            try requirePositive(layers, "--layers")
             if let problem = configuration.problem() { throw ValidationError(problem) }
         }
 

@@ -17,27 +17,43 @@ public enum SyntheticMotion {
 
     /// Where the object is at the clip's first and last frame (for tests: what the label claims).
     public struct Truth: Sendable, Codable {
+        /// The clip's class, one of ``SyntheticMotion/classes``.
         public var label: String
+        /// The clip's file, relative to the output directory (`<class>/<class>_NNNN.<ext>`).
         public var path: String
+        /// Frame width in pixels.
         public var width: Int
+        /// Frame height in pixels.
         public var height: Int
+        /// Frames in the clip.
         public var frameCount: Int
+        /// Frames per second.
         public var frameRate: Int
+        /// The codec the clip was encoded with (`h264`, `mpeg4`, `vp9` or `mjpeg`).
         public var codec: String
-        /// Object center (x, y), size (pixels) and opacity at the first and the last frame.
+        /// The object (center, size, angle, opacity) at the first frame.
         public var start: ObjectState
+        /// The object at the last frame.
         public var end: ObjectState
-        /// The object's shape, and a pixel inside it at the first and at the last frame.
+        /// The object's shape (`disk`, `square`, `triangle`, `cross`, `ring` or `bar`).
         public var shape: String
+        /// A pixel `[x, y]` inside the object at the first frame.
         public var startProbe: [Int]
+        /// A pixel `[x, y]` inside the object at the last frame.
         public var endProbe: [Int]
     }
 
+    /// The moving object at one frame.
     public struct ObjectState: Sendable, Codable {
+        /// Center, in pixels from the left edge.
         public var x: Double
+        /// Center, in pixels from the top edge.
         public var y: Double
+        /// Extent (diameter) in pixels.
         public var size: Double
+        /// Rotation in radians; it grows clockwise on screen (image y points down).
         public var angle: Double
+        /// Opacity, 0 (invisible) to 1.
         public var alpha: Double
         /// The object's colour.
         public var color: [UInt8]
@@ -45,18 +61,23 @@ public enum SyntheticMotion {
 
     /// Options for ``generate(into:clipsPerClass:seed:options:progress:)``.
     public struct Options: Sendable {
+        /// The range of clip lengths, in frames (default 24–64).
         public var minFrames = 24, maxFrames = 64
+        /// The range of frame rates, in frames per second (default 15–30).
         public var minFrameRate = 15, maxFrameRate = 30
+        /// Frame sizes to draw from (default 96×96 to 320×240).
         public var sizes: [FrameSize] = [FrameSize(width: 96, height: 96), FrameSize(width: 128, height: 96),
                                          FrameSize(width: 160, height: 120), FrameSize(width: 192, height: 144),
                                          FrameSize(width: 240, height: 180), FrameSize(width: 320, height: 240)]
+        /// Codecs to draw from; VP9 clips are WebM, MPEG-4 and MJPEG are AVI, H.264 is MP4.
         public var codecs: [VideoCodec] = [.h264, .mpeg4, .vp9, .mjpeg]
+        /// The default options.
         public init() {}
     }
 
     /// Writes `clipsPerClass` clips of every class as `DIRECTORY/<class>/<class>_NNNN.<ext>` and a
     /// `labels.csv` (`path,label`); returns what each clip shows.
-    /// - Throws: ``VideoIOError`` when a file cannot be written.
+    /// - Throws: `VideoIOError` when a file cannot be written.
     @discardableResult
     public static func generate(into directory: String, clipsPerClass: Int, seed: UInt64, options: Options = Options(),
                                 progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [Truth] {

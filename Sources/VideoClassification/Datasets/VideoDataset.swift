@@ -6,12 +6,14 @@ import VideoIO
 public struct LabeledClip: Sendable, Codable, Hashable {
     /// The file (absolute, or relative to the working directory).
     public var path: String
+    /// The clip's class name (its folder's name, or the CSV's `label` column).
     public var label: String
     /// `train`, `validation` or `test` when the dataset says so.
     public var split: String?
     /// Extra CSV columns by header name (for `--group-by COLUMN`).
     public var columns: [String: String] = [:]
 
+    /// A clip; every parameter sets the property of the same name.
     public init(path: String, label: String, split: String? = nil, columns: [String: String] = [:]) {
         self.path = path
         self.label = label
@@ -25,7 +27,9 @@ public struct LabeledClip: Sendable, Codable, Hashable {
 /// line is a header naming a `path` column may order its columns freely and carry others (a
 /// `split` column is read as the split; any column can name groups for ``groups(by:)``).
 public struct VideoDataset: Sendable {
+    /// The dataset folder, or the folder of the CSV file (CSV paths are relative to it).
     public var root: String
+    /// Every clip, sorted by path for a folder dataset, in file order for a CSV.
     public var clips: [LabeledClip]
     /// The class names, sorted.
     public var labels: [String]
@@ -40,6 +44,7 @@ public struct VideoDataset: Sendable {
         "h264", "264", "h265", "265", "hevc", "mjpeg", "mjpg", "rm", "rmvb",
     ]
 
+    /// A dataset of `clips`; ``labels`` are the distinct labels of the clips, sorted.
     public init(root: String, clips: [LabeledClip]) {
         self.root = root
         self.clips = clips
@@ -110,8 +115,8 @@ public struct VideoDataset: Sendable {
         var clips: [LabeledClip] = []
         var missing: [String] = []
         var header: [String]?
-        for (number, line) in text.split(whereSeparator: \.isNewline).enumerated() {
-            let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        for (number, record) in CSV.records(text).enumerated() {
+            let fields = record.map { $0.trimmingCharacters(in: .whitespaces) }
             if number == 0 && fields.first?.lowercased() == "path" || number == 0 && fields.contains(where: { $0.lowercased() == "path" }) {
                 header = fields.map { $0.lowercased() }
                 continue
@@ -122,7 +127,7 @@ public struct VideoDataset: Sendable {
                 return fields[i]
             }
             guard let name = field("path", 0), let label = field("label", 1) else {
-                throw VideoClassificationError(.invalidDataset, path: path, message: "line \(number + 1) is not 'path,label[,split]'")
+                throw VideoClassificationError(.invalidDataset, path: path, message: "record \(number + 1) is not 'path,label[,split]'")
             }
             let file = name.hasPrefix("/") ? name : (base.isEmpty ? name : base + "/" + name)
             if !FileManager.default.fileExists(atPath: file) { missing.append(name) }

@@ -1,34 +1,54 @@
 /// Classification metrics from true and predicted labels (and the scores behind them).
 public struct ClassificationReport: Sendable, Codable {
+    /// One class's metrics.
     public struct ClassMetrics: Sendable, Codable {
+        /// The class name.
         public var label: String
+        /// Of the clips predicted as this class, the fraction that are (0 to 1; 0 when none was predicted).
         public var precision: Double
+        /// Of the clips of this class, the fraction predicted as it (0 to 1; 0 when the class has no clips).
         public var recall: Double
+        /// The harmonic mean of precision and recall (0 to 1).
         public var f1: Double
+        /// Clips of this class in the data.
         public var support: Int
     }
 
+    /// A clip whose top prediction was wrong.
     public struct Miss: Sendable, Codable {
+        /// The clip's file.
         public var path: String
+        /// Its true label.
         public var truth: String
+        /// The label predicted for it.
         public var predicted: String
+        /// The predicted label's probability (0 to 1).
         public var confidence: Double
     }
 
+    /// The class names, in the model's order (the rows and columns of ``confusion``).
     public var labels: [String]
+    /// Clips scored.
     public var count: Int
+    /// Fraction of clips whose most probable label is the true one (0 to 1).
     public var top1: Double
+    /// Fraction of clips whose true label is among the five most probable (0 to 1).
     public var top5: Double
     /// The mean of the per-class recalls.
     public var meanClassAccuracy: Double
+    /// Precision, recall, F1 and support per class, in ``labels`` order.
     public var perClass: [ClassMetrics]
     /// `confusion[truth][predicted]` counts.
     public var confusion: [[Int]]
+    /// The clips predicted wrong, most confident first.
     public var misclassified: [Miss]
 
+    /// Scores one prediction per clip against its true label.
     /// - Parameters:
+    ///   - labels: the class names, in the model's order; indices in `truths` refer to it.
     ///   - truths: true class index per clip.
     ///   - probabilities: per clip, a probability per class (model order).
+    ///   - paths: per clip, its file, used to name ``misclassified`` clips.
     public init(labels: [String], truths: [Int], probabilities: [[Double]], paths: [String]) {
         precondition(truths.count == probabilities.count && truths.count == paths.count, "one row per clip")
         let k = labels.count

@@ -25,6 +25,9 @@ public enum Evaluation {
     /// Decodes every clip with the model's own sampling (`jobs` at once), classifies them in
     /// batches, and compares with the labels.
     /// - Parameters:
+    ///   - dataset: the labelled clips; every label must be one of the model's.
+    ///   - classifier: the model to score, which also decides how clips are sampled and sized.
+    ///   - jobs: clips decoded at the same time (each on one decoder thread).
     ///   - stop: set it to stop decoding early (the clips not decoded are reported as skipped).
     ///   - progress: clips decoded so far and the total.
     /// - Throws: ``VideoClassificationError`` (`invalidDataset`) when the dataset has labels the

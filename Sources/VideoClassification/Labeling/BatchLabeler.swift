@@ -5,7 +5,9 @@ import VideoIO
 
 /// `I/N`: this job's part of a sorted input list, for array jobs under a scheduler.
 public struct Shard: Sendable, Equatable {
+    /// This job's part, `0 ≤ index < count`.
     public var index: Int
+    /// The number of parts the list is split into.
     public var count: Int
 
     /// Parses `I/N` with `0 ≤ I < N`.
@@ -36,25 +38,35 @@ public struct BatchOptions: Sendable {
     /// Per-window predictions (`window`, `stride` seconds).
     public var timeline: (window: Double, stride: Double)?
 
+    /// The defaults: 2 jobs, batches of 2, 120-second timeout, top 5, no timeline.
     public init() {}
 }
 
 /// Totals of a batch.
 public struct BatchSummary: Sendable {
+    /// Files labelled successfully in this run.
     public var labelled = 0
+    /// Files that got an error record, timeouts included.
     public var failed = 0
+    /// Files given up on after ``BatchOptions/timeout`` (also counted in ``failed``).
     public var timedOut = 0
+    /// Files skipped because the output already had a record for them (resume).
     public var skipped = 0
+    /// Wall-clock seconds since the run started.
     public var seconds = 0.0
+    /// Files per top label, among those labelled in this run.
     public var labelCounts: [String: Int] = [:]
 }
 
 /// Labels many files: `jobs` decoders run in parallel while the network classifies their clips
 /// in batches; every file gets exactly one record, written as soon as it is known.
 public final class BatchLabeler {
+    /// The model that labels the files.
     public let classifier: VideoClassifier
+    /// Parallelism, batch size, timeout, top-k and timeline settings.
     public let options: BatchOptions
 
+    /// A labeler; nothing runs until ``run(_:output:stop:progress:)``.
     public init(classifier: VideoClassifier, options: BatchOptions) {
         self.classifier = classifier
         self.options = options

@@ -4,6 +4,7 @@ import VideoIO
 /// Something found while looking for inputs that is not labelled: a special file that would
 /// block, a folder that cannot be read, a second name of a file already found.
 public struct InputProblem: Sendable, Equatable, CustomStringConvertible {
+    /// What kind of problem it is; the raw value reads in messages.
     public enum Kind: String, Sendable {
         /// A FIFO, socket or device: opening it could block for ever, so it is skipped.
         case specialFile = "special file"
@@ -15,7 +16,9 @@ public struct InputProblem: Sendable, Equatable, CustomStringConvertible {
         case duplicate = "same file as"
     }
 
+    /// The path the problem concerns.
     public var path: String
+    /// What kind of problem it is.
     public var kind: Kind
     /// The cause, in a few words.
     public var reason: String
@@ -24,6 +27,7 @@ public struct InputProblem: Sendable, Equatable, CustomStringConvertible {
     /// second names are not.
     public var isFailure: Bool { kind == .specialFile || kind == .unreadable }
 
+    /// `path: reason`, in one line.
     public var description: String { "\(path): \(reason)" }
 }
 
@@ -31,6 +35,7 @@ public struct InputProblem: Sendable, Equatable, CustomStringConvertible {
 public struct DiscoveredInputs: Sendable {
     /// Files to label, sorted, each real file (device and inode) once.
     public var files: [String]
+    /// What was passed over, and why.
     public var problems: [InputProblem]
     /// Device and inode of every file found (to refuse an output that is one of them).
     var identities: Set<FileIdentity>

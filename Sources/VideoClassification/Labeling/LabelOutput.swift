@@ -4,9 +4,12 @@ import Foundation
 /// `write`, so a crash or `kill -9` loses at most the files in flight and leaves no torn line that
 /// later runs would trip on (a torn tail from an earlier crash is cut off before appending).
 public final class LabelOutput {
+    /// The file format: JSON Lines (one ``LabelRecord`` object per line) or CSV with a header.
     public enum Format: String, Sendable, CaseIterable { case jsonl, csv }
 
+    /// The output file.
     public let path: String
+    /// JSON Lines or CSV.
     public let format: Format
     /// Keys already recorded (with `resume`).
     public private(set) var recorded: Set<FileKey> = []
@@ -96,12 +99,13 @@ public final class LabelOutput {
             }
         }
         var latest: [String: LabelRecord] = [:]
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            let record: LabelRecord?
-            switch format {
-            case .jsonl: record = try? JSONDecoder().decode(LabelRecord.self, from: Data(line.utf8))
-            case .csv: record = line.hasPrefix("path,") ? nil : LabelRecord.parseCSV(String(line))
-            }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let parsed: [LabelRecord?]
+        switch format {
+        case .jsonl: parsed = text.split(separator: "\n").map { try? JSONDecoder().decode(LabelRecord.self, from: Data($0.utf8)) }
+        case .csv: parsed = CSV.records(text).map { $0.first == "path" ? nil : LabelRecord(csvFields: $0) }
+        }
+        for record in parsed {
             guard let record else { continue }
             if record.modelHash != modelHash {
                 throw VideoClassificationError(.ioError, path: path,

@@ -3,22 +3,34 @@ import Foundation
 /// One line of `vidclass label`'s output: everything about one file, self-contained, so outputs
 /// can be concatenated, merged and resumed.
 public struct LabelRecord: Codable, Sendable, Equatable {
+    /// `ok` (labelled), `error` (could not be read or classified) or `timeout` (gave up after
+    /// ``BatchOptions/timeout``).
     public enum Status: String, Codable, Sendable { case ok, error, timeout }
 
+    /// The file, as it was given.
     public var path: String
+    /// Whether the file was labelled, failed, or timed out.
     public var status: Status
+    /// The most probable label; nil unless `ok`.
     public var label: String?
+    /// The top label's probability (0 to 1); nil unless `ok`.
     public var score: Double?
+    /// The ``BatchOptions/top`` most probable labels with their probabilities, most probable first.
     public var top: [LabelScore]?
     /// Duration of the video in seconds, when known.
     public var duration: Double?
+    /// The frames the model used (index, and time in seconds).
     public var frames: [UsedFrame]?
+    /// Per-window predictions, with ``BatchOptions/timeline``; nil otherwise.
     public var timeline: [TimelineWindow]?
+    /// The model's name (``ModelCard/name``).
     public var model: String
+    /// The model file's identity (``VideoModel/hash``); a resumed output must match it.
     public var modelHash: String
-    /// File size in bytes and modification time (seconds since 1970): with the path, the identity
-    /// `--resume` uses.
+    /// File size in bytes (−1 when it could not be read): with the path and ``mtime``, the
+    /// identity `--resume` uses.
     public var size: Int
+    /// The file's modification time, in seconds since 1970.
     public var mtime: Double
     /// For errors: the reason in one line.
     public var error: String?
@@ -27,6 +39,7 @@ public struct LabelRecord: Codable, Sendable, Equatable {
     /// modification time, so another spelling of the same path or a link to it matches.
     public var key: FileKey { FileKey(path: FileKey.canonicalPath(path), size: size, mtime: mtime) }
 
+    /// A record; every parameter sets the property of the same name.
     public init(path: String, status: Status, label: String? = nil, score: Double? = nil, top: [LabelScore]? = nil,
                 duration: Double? = nil, frames: [UsedFrame]? = nil, timeline: [TimelineWindow]? = nil,
                 model: String, modelHash: String, size: Int, mtime: Double, error: String? = nil) {
@@ -50,9 +63,7 @@ public struct LabelRecord: Codable, Sendable, Equatable {
 
     /// One CSV line (RFC 4180 quoting).
     public var csvLine: String {
-        func q(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
+        let q = CSV.field
         let topText = (top ?? []).map { "\($0.label):\(String(format: "%.6f", $0.score))" }.joined(separator: ";")
         let frameText = (frames ?? []).map { "\($0.index)@\(String(format: "%.3f", $0.time))" }.joined(separator: ";")
         return [q(path), status.rawValue, q(label ?? ""), score.map { String(format: "%.6f", $0) } ?? "", q(topText),
@@ -62,33 +73,30 @@ public struct LabelRecord: Codable, Sendable, Equatable {
 
     /// Parses a CSV line written by ``csvLine`` (enough of it for resuming: path, status, model hash, size, mtime).
     public static func parseCSV(_ line: String) -> LabelRecord? {
-        var fields: [String] = [], field = "", quoted = false
-        var iterator = line.makeIterator()
-        while let c = iterator.next() {
-            if quoted {
-                if c == "\"" {
-                    // A doubled quote is a literal quote; a single one ends the field.
-                    var lookahead = iterator
-                    if lookahead.next() == "\"" { field.append("\""); iterator = lookahead } else { quoted = false }
-                } else { field.append(c) }
-            } else if c == "\"" { quoted = true } else if c == "," { fields.append(field); field = "" } else { field.append(c) }
-        }
-        fields.append(field)
+        CSV.records(line).first.flatMap(Self.init(csvFields:))
+    }
+
+    /// A record from the fields of one CSV record written by ``csvLine``.
+    init?(csvFields fields: [String]) {
         guard fields.count == 12, let status = Status(rawValue: fields[1]), let size = Int(fields[9]), let mtime = Double(fields[10]) else {
             return nil
         }
-        return LabelRecord(path: fields[0], status: status, label: fields[2].isEmpty ? nil : fields[2], score: Double(fields[3]),
-                           model: fields[7], modelHash: fields[8], size: size, mtime: mtime,
-                           error: fields[11].isEmpty ? nil : fields[11])
+        self.init(path: fields[0], status: status, label: fields[2].isEmpty ? nil : fields[2], score: Double(fields[3]),
+                  model: fields[7], modelHash: fields[8], size: size, mtime: mtime,
+                  error: fields[11].isEmpty ? nil : fields[11])
     }
 }
 
 /// A file's identity for resuming: path, size and modification time.
 public struct FileKey: Hashable, Sendable {
+    /// The file's canonical path (links resolved, absolute), for keys made with ``of(_:)``.
     public var path: String
+    /// File size in bytes; −1 when it could not be read.
     public var size: Int
+    /// Modification time in seconds since 1970, rounded to microseconds.
     public var mtime: Double
 
+    /// A key; `mtime` is rounded to microseconds so keys read back from text compare equal.
     public init(path: String, size: Int, mtime: Double) {
         self.path = path
         self.size = size

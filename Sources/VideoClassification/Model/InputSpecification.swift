@@ -41,6 +41,7 @@ public struct InputSpecification: Codable, Sendable, Equatable {
         case shortSideCenterCrop = "short-side-center-crop"
     }
 
+    /// What each time step shows: RGB, frame differences, or both.
     public var representation: Representation
     /// How frames are chosen from a clip.
     public var sampling: Sampling
@@ -53,10 +54,13 @@ public struct InputSpecification: Codable, Sendable, Equatable {
     /// Frames are scaled so the short side is this, then the centered `size` window is cut
     /// (training cuts random windows).
     public var shortSide: Int
-    /// Per-channel mean and standard deviation of RGB in [0, 1]; differences are divided by `std`.
+    /// Per-channel mean (R, G, B) of RGB values in [0, 1], subtracted before dividing by ``std``;
+    /// differences are divided by `std` alone.
     public var mean: [Float]
+    /// Per-channel standard deviation (R, G, B) that normalised values are divided by; positive.
     public var std: [Float]
 
+    /// An input specification; `shortSide` defaults to `size × 8 / 7` (128 for 112).
     public init(representation: Representation = .rgb, framesPerClip: Int = 16, size: Int = 112,
                 shortSide: Int? = nil, mean: [Float] = [0.45, 0.45, 0.45], std: [Float] = [0.225, 0.225, 0.225]) {
         self.representation = representation

@@ -6,13 +6,20 @@ import NeuralNetwork
 public struct ModelCard: Codable, Sendable, Equatable {
     /// Always `vidclass-model`.
     public var format: String
+    /// The card's format version; this vidclass reads and writes 1.
     public var formatVersion: Int
+    /// The model's name, shown in predictions and outputs (``Prediction/model``).
     public var name: String
+    /// The network: encoder, recurrent layer and head, with their sizes.
     public var architecture: ModelDescription
+    /// The class names, in the order of the network's outputs; as many as ``ModelDescription/numClasses``.
     public var labels: [String]
+    /// How frames become the network's input: sampling, size, representation, normalisation.
     public var input: InputSpecification
+    /// Where the model came from (dataset, date, metrics, recipe); nil for a model made in code.
     public var provenance: Provenance?
 
+    /// A card in the current format (``format`` `vidclass-model`, ``formatVersion`` 1).
     public init(name: String, architecture: ModelDescription, labels: [String], input: InputSpecification,
                 provenance: Provenance? = nil) {
         self.format = "vidclass-model"

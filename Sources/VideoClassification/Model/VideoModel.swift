@@ -6,6 +6,7 @@ import VideoIO
 /// A classifier model: its ``ModelCard`` and the network's weights, read from and written to one
 /// `.safetensors` file.
 public final class VideoModel: @unchecked Sendable {
+    /// The model's description: architecture, labels, input specification and provenance.
     public let card: ModelCard
     /// The trainable network (training mode available).
     public let network: LRCN

@@ -20,15 +20,19 @@ public struct StreamOptions: Sendable {
         case window(Int?)
     }
 
+    /// When a ``StreamEvent/prediction(frameIndex:time:scores:)`` is emitted; default every 8 processed frames.
     public var emit: Emission = .everyFrames(8)
+    /// What the recurrent layer sees; default a window of the model's frames per clip.
     public var memory: Memory = .window(nil)
     /// Process at most this many frames per second of stream time (by timestamps); nil: every frame.
     public var frameRate: Double?
-    /// Average the last N emitted probability vectors.
+    /// Average the last N emitted probability vectors (default 1: no smoothing).
     public var smoothing = 1
-    /// A label "starts" when its smoothed probability reaches this and "ends" when it drops below.
+    /// A label "starts" when its smoothed probability (0–1) reaches this and "ends" when it drops
+    /// below; default 0.6.
     public var threshold = 0.6
 
+    /// Stream options; every parameter sets the property of the same name.
     public init(emit: Emission = .everyFrames(8), memory: Memory = .window(nil), frameRate: Double? = nil,
                 smoothing: Int = 1, threshold: Double = 0.6) {
         self.emit = emit

@@ -3,12 +3,14 @@ import VideoIO
 
 /// The events of a stream of frames, from ``VideoClassifier/predictions(for:options:)``.
 public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence, Sendable where Frames.Element == VideoFrame {
+    /// Each element is one event: a prediction, or a label starting or ending.
     public typealias Element = StreamEvent
 
     let classifier: VideoClassifier
     let frames: Frames
     let options: StreamOptions
 
+    /// Pulls one frame at a time from the source and runs the network on the stream's own serial queue.
     public struct AsyncIterator: AsyncIteratorProtocol {
         var frames: Frames.AsyncIterator
         let worker: StreamWorker
@@ -26,6 +28,7 @@ public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence
         }
     }
 
+    /// Starts a new stream over the frames, with fresh state (no recurrent state, no window).
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(frames: frames.makeAsyncIterator(), worker: StreamWorker(StreamState(classifier: classifier, options: options)))
     }

@@ -14,8 +14,14 @@ public struct DecodedClips: Sendable {
     public var fromCache = 0
 
     /// Decodes `clips` with `options`, `jobs` files at a time, reading and filling `cache` when given.
-    /// - Parameter stop: polled between clips; when it returns true, the remaining clips are not
-    ///   decoded (they are listed as failures).
+    /// - Parameters:
+    ///   - clips: the clips to decode; results keep their order.
+    ///   - options: how to decode and sample each clip (usually ``Preprocessor/decodeOptions(threads:)``).
+    ///   - jobs: clips decoded at the same time.
+    ///   - cache: a directory of previously decoded frames, read first and filled with new ones.
+    ///   - stop: polled between clips; when it returns true, the remaining clips are not
+    ///     decoded (they are listed as failures).
+    ///   - progress: called with the clips done so far and the total, from the decoding threads.
     public static func decode(_ clips: [LabeledClip], options: DecodeOptions, jobs: Int = 2, cache: FrameCacheDirectory? = nil,
                               stop: (@Sendable () -> Bool)? = nil,
                               progress: (@Sendable (Int, Int) -> Void)? = nil) -> DecodedClips {

@@ -6,6 +6,7 @@ import VideoIO
 /// changed file or setting is decoded afresh. Unreadable or damaged entries are ignored (decoded
 /// again); failures to write are not errors (the cache is an optimisation).
 public struct FrameCacheDirectory: Sendable {
+    /// The cache directory.
     public let path: String
     static let magic: [UInt8] = Array("VCFRAMES1".utf8)
 

@@ -8,12 +8,15 @@ import VideoIO
 /// optimizer and schedule of ``TrainingOptions``, validation after every epoch, the best epoch's
 /// weights kept.
 public final class Trainer {
+    /// The model being trained; its network's weights change in place.
     public let model: VideoModel
+    /// The recipe: epochs, batch size, optimizer, schedule, augmentation.
     public let options: TrainingOptions
     private let preprocessor: Preprocessor
     private var rng: SplitMix64
     /// Set from another thread (a signal handler) to stop after the current batch.
     public let stopRequest: StopFlag
+    /// One summary per completed epoch, including those restored by ``resume(from:)``.
     public private(set) var history: [EpochSummary] = []
     /// The epoch to start from (a resumed run starts after its checkpoint's epoch).
     public private(set) var startEpoch = 0
@@ -24,6 +27,8 @@ public final class Trainer {
     private var best: (epoch: Int, accuracy: Double, weights: [(String, Tensor)])?
     private var epochsSinceBest = 0
 
+    /// A trainer for `model` with `options`; the optimizer starts afresh (see ``resume(from:)``).
+    /// `stopRequest` ends ``fit(train:validation:progress:checkpoint:)`` after the current batch.
     public init(model: VideoModel, options: TrainingOptions, stopRequest: StopFlag = StopFlag()) {
         self.model = model
         self.stopRequest = stopRequest
@@ -43,7 +48,7 @@ public final class Trainer {
     /// Continues from a checkpoint taken after an epoch of a run with the same model, options and
     /// data; ``fit(train:validation:progress:checkpoint:)`` then trains the remaining epochs exactly
     /// as the first run would have. The model must already hold the checkpoint's weights.
-    /// - Throws: ``SafeTensorsError`` when the checkpoint's optimizer state or best weights do not fit
+    /// - Throws: `SafeTensorsError` when the checkpoint's optimizer state or best weights do not fit
     ///   this model; nothing is changed then.
     public func resume(from checkpoint: TrainingCheckpoint) throws {
         let state = checkpoint.state
@@ -100,9 +105,13 @@ public final class Trainer {
     /// A clip ready for training: its decoded frames and class index. Training clips may carry
     /// more frames than the model samples (a pool for temporal jitter, see ``TrainingOptions/temporalJitter``).
     public struct Sample: Sendable {
+        /// The clip's decoded frames, in order (the model's sampled frames, or a larger pool).
         public var frames: [VideoFrame]
+        /// The clip's class: an index into the model card's ``ModelCard/labels``.
         public var label: Int
+        /// The clip's file, for reports.
         public var path: String
+        /// A sample; every parameter sets the property of the same name.
         public init(frames: [VideoFrame], label: Int, path: String) {
             self.frames = frames
             self.label = label
@@ -178,7 +187,11 @@ public final class Trainer {
     /// the best validation accuracy (the last epoch without validation data). A stop request ends
     /// the run after the current batch; an epoch cut short is not checkpointed (the previous
     /// epoch's checkpoint stands, and a resumed run trains the cut epoch again in full).
-    /// - Parameter checkpoint: called after every complete epoch with the state to save.
+    /// - Parameters:
+    ///   - train: the clips to learn from.
+    ///   - validation: the clips that choose the best epoch; may be empty.
+    ///   - progress: called with each batch and epoch event, on the calling thread.
+    ///   - checkpoint: called after every complete epoch with the state to save.
     @discardableResult
     public func fit(train: [Sample], validation: [Sample],
                     progress: ((TrainingEvent) -> Void)? = nil,

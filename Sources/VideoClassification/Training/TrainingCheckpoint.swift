@@ -6,19 +6,23 @@ import Tensors
 /// checkpoint file) it is everything a run needs to go on exactly as if it had never stopped: every
 /// epoch's randomness comes from the seed and the epoch number alone.
 public struct TrainingCheckpoint {
+    /// The run's progress, stored as JSON in the checkpoint's metadata (``metadataKey``).
     public struct State: Codable, Sendable {
         /// Epochs completed.
         public var epoch: Int
-        /// The epoch (1-based) whose weights validated best so far, and their accuracy.
+        /// The epoch (1-based) whose weights validated best so far; nil without validation clips.
         public var bestEpoch: Int?
+        /// That epoch's validation accuracy (0 to 1).
         public var bestAccuracy: Double?
         /// Epochs since the best one (for early stopping).
         public var epochsSinceBest: Int
+        /// One summary per completed epoch.
         public var history: [EpochSummary]
     }
 
+    /// Epochs done, the best epoch so far, and the history.
     public var state: State
-    /// The optimizer's state (``Optimizer/stateTensors()``).
+    /// The optimizer's state (`Optimizer.stateTensors()`).
     public var optimizer: [(String, Tensor)]
     /// The best epoch's weights, when they are not the model's current ones.
     public var bestWeights: [(String, Tensor)]?
@@ -46,7 +50,7 @@ public struct TrainingCheckpoint {
 
     /// Reads the training state from a checkpoint file; nil when the file holds none (a model file
     /// written without it).
-    /// - Throws: ``SafeTensorsError`` when the state is there but cannot be read.
+    /// - Throws: `SafeTensorsError` when the state is there but cannot be read.
     public init?(file: SafeTensorsFile) throws {
         guard let json = file.metadata[Self.metadataKey] else { return nil }
         do {

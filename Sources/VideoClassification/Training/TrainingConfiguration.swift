@@ -13,6 +13,7 @@ import NeuralNetwork
 public struct TrainingConfiguration: Sendable {
     /// The recurrent part of the model.
     public enum SequenceModel: String, Sendable, CaseIterable, Codable {
+        /// An LSTM, a GRU, or a plain tanh RNN over the frame features.
         case lstm, gru, rnn
         /// No recurrence: frame features averaged over time (the ablation).
         case mean
@@ -35,6 +36,7 @@ public struct TrainingConfiguration: Sendable {
     public var name: String?
     /// The per-frame encoder.
     public var encoder: ModelDescription.Backbone = .small
+    /// The recurrent layer over the frame features (default LSTM), or ``SequenceModel/mean`` for none.
     public var sequence: SequenceModel = .lstm
     /// Hidden units of the recurrent layer.
     public var hidden = 256
@@ -70,6 +72,8 @@ public struct TrainingConfiguration: Sendable {
     /// Clips decoded at once.
     public var jobs = 2
 
+    /// A configuration with the default model and recipe for `dataset` (a folder or a CSV), writing
+    /// `output` (nil for cross-validation, which writes no model file).
     public init(dataset: String, output: String?) {
         self.dataset = dataset
         self.output = output
@@ -101,6 +105,13 @@ public struct TrainingConfiguration: Sendable {
         if !(0...1).contains(dropout) { return "dropout must be in [0, 1]" }
         if hidden < 1 || layers < 1 { return "hidden and layers must be at least 1" }
         if jobs < 1 { return "jobs must be at least 1" }
+        let o = options
+        if !(o.learningRate.isFinite && o.learningRate > 0) { return "the learning rate must be a finite number above 0" }
+        if !(o.weightDecay.isFinite && o.weightDecay >= 0) { return "weight decay must be a finite number, 0 or more" }
+        if !(o.labelSmoothing >= 0 && o.labelSmoothing < 1) { return "label smoothing must be in [0, 1)" }
+        if let clip = o.clipNorm, !(clip.isFinite && clip > 0) { return "the gradient clipping norm must be a finite number above 0" }
+        if let patience = o.earlyStoppingPatience, patience < 1 { return "early stopping patience must be at least 1 epoch" }
+        if o.threads < 1 { return "threads must be at least 1" }
         return nil
     }
 }

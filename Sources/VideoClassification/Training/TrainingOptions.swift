@@ -4,24 +4,38 @@ import Foundation
 /// (DESIGN.md): AdamW 1e-3, weight decay 1e-2, one-cycle schedule, 40 epochs, batch 16, label
 /// smoothing 0.1, gradient clipping at norm 5, random crops and small jitter, no flips.
 public struct TrainingOptions: Sendable, Codable {
+    /// How the learning rate changes over the run's steps (batches): `onecycle` rises to
+    /// ``learningRate`` over the first 30 % and anneals to nearly 0, `cosine` decays to 0, `step`
+    /// multiplies by 0.1 after each third of the run, `constant` keeps it.
     public enum Schedule: String, Sendable, Codable, CaseIterable { case onecycle, cosine, step, constant }
+    /// The optimizer: AdamW (decoupled weight decay), Adam (L2 weight decay) or SGD with momentum 0.9.
     public enum OptimizerKind: String, Sendable, Codable, CaseIterable { case adamw, adam, sgd }
 
+    /// Passes over the training clips (default 40).
     public var epochs = 40
+    /// Clips per optimisation step (default 16).
     public var batchSize = 16
+    /// The base (for one-cycle, the peak) learning rate; default 1e-3.
     public var learningRate: Float = 1e-3
+    /// The learning-rate schedule (default one-cycle).
     public var schedule: Schedule = .onecycle
+    /// The optimizer (default AdamW).
     public var optimizer: OptimizerKind = .adamw
+    /// Weight decay (default 1e-2); decoupled for AdamW, an L2 term for Adam and SGD.
     public var weightDecay: Float = 1e-2
+    /// Label smoothing of the cross-entropy loss, 0 to <1 (default 0.1).
     public var labelSmoothing: Float = 0.1
+    /// The global gradient norm above which gradients are scaled down (default 5); nil: no clipping.
     public var clipNorm: Float? = 5
     /// Weight classes by inverse frequency in the loss.
     public var balanceClasses = false
     /// Horizontal flips (off by default: flipping swaps left and right motion).
     public var flips = false
+    /// Seeds the weights, the split, the shuffling and the augmentation: a run is reproducible.
     public var seed: UInt64 = 1
     /// Stop when validation accuracy has not improved for this many epochs.
     public var earlyStoppingPatience: Int?
+    /// Threads for the network's matrix kernels during training (default 2).
     public var threads = 2
     /// Random temporal jitter: training clips carry a pool of frames, and each epoch draws one
     /// frame at random from each of `framesPerClip` equal segments of it (evaluation always uses
@@ -31,6 +45,7 @@ public struct TrainingOptions: Sendable, Codable {
     /// encoder as it is (e.g. loaded from a pretrained model file); no spatial augmentation.
     public var freezeEncoder = false
 
+    /// The default recipe.
     public init() {}
 
     /// The options as strings, for the model file's provenance.

@@ -6,6 +6,7 @@ public struct TrainingResult: Sendable, Encodable {
     public struct CrossValidation: Sendable, Encodable {
         /// Held-out accuracy of each fold (0 to 1).
         public var folds: [Double]
+        /// The mean of the folds' accuracies (0 to 1).
         public var mean: Double
         /// The sample standard deviation of the folds' accuracies.
         public var std: Double
@@ -17,11 +18,16 @@ public struct TrainingResult: Sendable, Encodable {
     public var bestEpoch: Int?
     /// `train_loss`, `train_accuracy`, `validation_accuracy`, `test_accuracy` (accuracies 0 to 1).
     public var metrics: [String: Double] = [:]
+    /// One summary per epoch trained, in order (empty for cross-validation).
     public var history: [EpochSummary] = []
+    /// The folds' accuracies, with ``TrainingConfiguration/folds``; nil otherwise.
     public var crossValidation: CrossValidation?
     /// Clips that could not be decoded and were left out.
     public var failures: [String] = []
+    /// Clips trained on (after the split and without the ones that failed to decode).
     public var trainingClips = 0
+    /// Validation clips, which choose the epoch whose weights are kept.
     public var validationClips = 0
+    /// Held-out test clips, scored once at the end.
     public var testClips = 0
 }

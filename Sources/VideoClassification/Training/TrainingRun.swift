@@ -16,8 +16,10 @@ import VideoIO
 /// `run` is synchronous and long (minutes to hours): call it from a thread of your own or a
 /// detached task, not from an actor that must stay responsive.
 public struct TrainingRun: Sendable {
+    /// What to train: the data, the model, the recipe and the split.
     public let configuration: TrainingConfiguration
 
+    /// A run of `configuration`; nothing happens until ``run(stop:progress:)``.
     public init(_ configuration: TrainingConfiguration) {
         self.configuration = configuration
     }

@@ -17,7 +17,7 @@ public func makeSmallEncoder(channels: [Int], inputChannels: Int = 3, rng: inout
 }
 
 /// torchvision's ResNet-18 without `fc` (He et al., 2016): conv1 7×7/2 → bn1 → relu → maxpool 3/2 →
-/// layer1…layer4 (two ``BasicBlock``s each, widths w, 2w, 4w, 8w) → avgpool → flatten.
+/// layer1…layer4 (two `BasicBlock`s each, widths w, 2w, 4w, 8w) → avgpool → flatten.
 /// Input `[N, 3, H, W]`, output `[N, 8w]`. Keys as torchvision (`conv1.weight`, `layer2.0.downsample.0.weight`, …).
 public func makeResNet18Encoder(width: Int = 64, inputChannels: Int = 3, rng: inout SplitMix64) -> Sequential {
     var children: [(String, any Layer)] = [

@@ -8,9 +8,13 @@ import Tensors
 /// ``ModelDescription/Head``). Parameter names match `bench/models.py`'s `LRCN.state_dict()`:
 /// `encoder.*`, `lstm.*` (whatever the recurrent kind), `fc.*`.
 public final class LRCN: Layer {
+    /// The architecture this network was built from.
     public let configuration: ModelDescription
+    /// The per-frame CNN: frames `[N, C, H, W]` to features `[N, F]` (parameters `encoder.*`).
     public let encoder: Sequential
+    /// The recurrent layer over the frame features, whatever its kind (parameters `lstm.*`).
     public let lstm: Recurrent
+    /// The linear head: pooled recurrent outputs (or mean features) to logits `[B, classes]` (parameters `fc.*`).
     public let fc: Linear
     /// Dropout before the head (``ModelDescription/headDropout``; identity at inference).
     public let headDropout: Dropout
@@ -51,11 +55,13 @@ public final class LRCN: Layer {
         try SafeTensors.write(stateTensors(), metadata: metadata, to: path)
     }
 
+    /// The trainable parameters with their PyTorch `state_dict` names (`encoder.*`, `lstm.*`, `fc.*`).
     public func namedParameters() -> [(String, Parameter)] {
         prefixed("encoder", encoder.namedParameters()) + prefixed("lstm", lstm.namedParameters())
             + prefixed("fc", fc.namedParameters())
     }
 
+    /// The encoder's BatchNorm running statistics, with their `state_dict` names.
     public func namedBuffers() -> [(String, Parameter)] { prefixed("encoder", encoder.namedBuffers()) }
 
     /// Per-frame features `[B, T, F]` of clips `[B, T, C, H, W]`.
@@ -66,6 +72,8 @@ public final class LRCN: Layer {
         return encoder.forward(frames, mode: mode).reshaped([b, t, configuration.featureSize])
     }
 
+    /// Logits `[B, classes]` for clips `[B, T, C, H, W]`; after a training-mode call,
+    /// ``backward(_:)`` can follow.
     public func forward(_ clips: Tensor, mode: ExecutionMode) -> Tensor {
         cachedInputShape = clips.shape
         return head(features(clips, mode: mode), mode: mode)
@@ -90,6 +98,8 @@ public final class LRCN: Layer {
         }
     }
 
+    /// Accumulates every parameter's gradient from the logits' gradient `[B, classes]` (after a training
+    /// forward pass); returns the gradient of the clips `[B, T, C, H, W]`.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         let (b, t) = cachedShape
         let dFeats = headBackward(outputGradient)

@@ -4,22 +4,30 @@ import Tensors
 /// Running state of a streaming classifier: the recurrent state plus, for the mean-over-time head,
 /// the running sum of outputs.
 public struct StreamingState: Sendable {
+    /// The recurrent layer's hidden (and, for LSTM, cell) state after the last step; nil before the first.
     public var recurrent: RecurrentState?
+    /// Running sum of the outputs (or, for the feature-mean head, the features) `[B, D]`, for the mean heads.
     public var outputSum: Tensor?
+    /// Frames consumed so far.
     public var steps: Int = 0
+    /// The state before the first frame.
     public init() {}
 }
 
 /// An inference-only snapshot of an ``LRCN`` with BatchNorm folded and ReLU fused, for fast batch
 /// inference (``logits(_:)``) and frame-by-frame streaming (``step(frames:state:)``).
 public final class LRCNInference {
+    /// The architecture of the snapshotted model.
     public let configuration: ModelDescription
     let encoder: any Layer
     let lstm: Recurrent
     let fc: Linear
 
     /// Snapshots `model` for inference.
-    /// - Parameter winograd: use Winograd F(2×2, 3×3) for eligible convolutions (default `true`).
+    /// - Parameters:
+    ///   - model: the trained network; its encoder is copied with BatchNorm folded (later training
+    ///     does not change it), while the recurrent layer and the head are shared.
+    ///   - winograd: use Winograd F(2×2, 3×3) for eligible convolutions (default `true`).
     public init(_ model: LRCN, winograd: Bool = true) {
         configuration = model.configuration
         encoder = fusedForInference(model.encoder, winograd: winograd)

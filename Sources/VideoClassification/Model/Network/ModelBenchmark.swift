@@ -23,6 +23,7 @@ public struct BenchmarkTimings: Sendable, CustomStringConvertible {
     /// GFLOP/s at the median.
     public var gflopsPerSecond: Double { flopsPerIteration / median / 1e9 }
 
+    /// One line: the label, median milliseconds per iteration with the range, items/s and GFLOP/s.
     public var description: String {
         let lo = seconds.min() ?? .nan, hi = seconds.max() ?? .nan
         return "\(label): \(fmt(median * 1000)) ms/iter [\(fmt(lo * 1000))–\(fmt(hi * 1000))], "

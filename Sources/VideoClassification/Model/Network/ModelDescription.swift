@@ -23,22 +23,31 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         case featureMean = "feature-mean"
     }
 
+    /// The per-frame CNN encoder.
     public var backbone: Backbone
+    /// Outputs of the linear head: the number of labels.
     public var numClasses: Int
     /// Encoder channels after each block of `lrcn-small` (default `[32, 64, 128, 256]`).
     public var smallChannels: [Int]
     /// ResNet width of `layer1` (64 in torchvision; smaller only for tests).
     public var resnetWidth: Int
+    /// The recurrent layer's cell: LSTM, GRU or a plain tanh RNN.
     public var sequenceKind: RecurrentKind
+    /// Hidden units per direction of the recurrent layer.
     public var hiddenSize: Int
+    /// Stacked recurrent layers.
     public var sequenceLayers: Int
+    /// Whether the recurrent layer also reads the clip backwards (doubles the head's input; cannot stream).
     public var bidirectional: Bool
+    /// How the recurrent outputs become the head's input: the last step or the mean over time.
     public var head: Head
     /// Channels of each input frame: 3 for RGB or frame differences, 6 for both.
     public var inputChannels: Int
     /// Dropout probability before the linear head (training only).
     public var headDropout: Float
 
+    /// A description; the sizes must be positive and `headDropout` in [0, 1) (a precondition).
+    /// Defaults are those of `lrcn-small`: channels `[32, 64, 128, 256]`, one LSTM layer of 256.
     public init(backbone: Backbone, numClasses: Int = 10, smallChannels: [Int] = [32, 64, 128, 256],
                 resnetWidth: Int = 64, sequenceKind: RecurrentKind = .lstm, hiddenSize: Int = 256,
                 sequenceLayers: Int = 1, bidirectional: Bool = false, head: Head = .lastStep,
@@ -114,7 +123,6 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         ModelDescription(backbone: .resnet18, numClasses: numClasses)
     }
 
-    /// Size of the per-frame feature vector.
     /// A lower bound on the number of weights a file for this architecture holds (the
     /// convolution, recurrent and linear weight matrices; biases and batch-norm tensors come on
     /// top). Checked against a file before the network is built, so that a small file cannot make
@@ -146,6 +154,8 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         return count
     }
 
+    /// Size `F` of the per-frame feature vector: the last of ``smallChannels`` for `lrcn-small`,
+    /// `8 × resnetWidth` for `lrcn-resnet18`.
     public var featureSize: Int {
         switch backbone {
         case .small: smallChannels.last!
