@@ -3,7 +3,7 @@
 # FFmpeg's libraries (decoding, scaling, encoding) and OpenBLAS (matrix products).
 # Uses apt-get directly as root, sudo otherwise. Safe to run again: it installs nothing twice.
 set -euo pipefail
-PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libopenblas-dev)
+PACKAGES=(pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libopenblas-dev python3)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

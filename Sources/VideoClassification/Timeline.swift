@@ -28,8 +28,11 @@ extension VideoClassifier {
     /// ``timeline(path:window:stride:threads:timeout:)-78x7k`` without holding a Swift concurrency thread:
     /// the work runs on a thread of its own while the calling task is suspended.
     public func timeline(path: String, window: Double, stride: Double, threads: Int = 0,
-                         timeout: Double? = nil) async throws -> [TimelineWindow] {
-        try await onOwnThread { try self.timeline(path: path, window: window, stride: stride, threads: threads, timeout: timeout) }
+                         timeout: Double? = nil,
+                         progress: (@Sendable (_ seconds: Double, _ duration: Double) -> Void)? = nil) async throws -> [TimelineWindow] {
+        try await onOwnThread {
+            try self.timeline(path: path, window: window, stride: stride, threads: threads, timeout: timeout, progress: progress)
+        }
     }
 
     /// Predictions for windows of `window` seconds every `stride` seconds over a long video.
@@ -41,8 +44,10 @@ extension VideoClassifier {
     /// at the end of the video, so together they cover it exactly. Times come from timestamps, so
     /// variable frame rate is handled.
     /// - Throws: `VideoIOError` for an unreadable video, ``VideoClassificationError`` when it has no frames.
+    /// - Parameter progress: called now and then with the seconds of video read so far and the
+    ///   video's duration (for a progress display); from the calling thread.
     public func timeline(path: String, window: Double, stride: Double, threads: Int = 0,
-                         timeout: Double? = nil) throws -> [TimelineWindow] {
+                         timeout: Double? = nil, progress: ((_ seconds: Double, _ duration: Double) -> Void)? = nil) throws -> [TimelineWindow] {
         guard window.isFinite, stride.isFinite, window > 0, stride > 0 else {
             throw VideoClassificationError(.invalidArgument, path: path, message: "window and stride must be positive, finite numbers of seconds (got \(window) and \(stride))")
         }
@@ -97,10 +102,15 @@ extension VideoClassifier {
             point += 1
             if pending.count == 32 { flush() }
         }
+        var reported = -1.0
         while let frame = try reader.next() {
             // The grid points this frame is "the first frame at or after".
             while point < gridCount && gridTimes[point] <= frame.time + 1e-6 { assign(frame) }
             lastFrame = frame
+            if let progress, frame.time - reported >= 1 {
+                reported = frame.time
+                progress(frame.time, declared)
+            }
         }
         guard let lastFrame else {
             throw VideoClassificationError(.noFrames, path: path, message: "the video yielded no frames")
@@ -117,12 +127,21 @@ extension VideoClassifier {
         guard !starts.isEmpty else {
             throw VideoClassificationError(.noFrames, path: path, message: "the video is too short for one window")
         }
-        var gathered = [Float]()
-        gathered.reserveCapacity(starts.count * steps * featureSize)
-        for s in starts { gathered.append(contentsOf: features[(s * featureSize)..<((s + steps) * featureSize)]) }
-        let logits = withInference { $0.logits(features: Tensor(shape: [starts.count, steps, featureSize], scalars: gathered)) }
-        let probabilities = softmax(logits)
+        // The recurrent layer runs on batches of windows, so memory stays bounded by the batch, not
+        // by the number of windows (a 30-minute video at a 0.1 s stride has over 10,000).
+        let batch = 64
+        var probabilities: [Float] = []
+        probabilities.reserveCapacity(starts.count * model.card.labels.count)
+        for first in Swift.stride(from: 0, to: starts.count, by: batch) {
+            let chunk = starts[first..<min(starts.count, first + batch)]
+            var gathered = [Float]()
+            gathered.reserveCapacity(chunk.count * steps * featureSize)
+            for s in chunk { gathered.append(contentsOf: features[(s * featureSize)..<((s + steps) * featureSize)]) }
+            let logits = withInference { $0.logits(features: Tensor(shape: [chunk.count, steps, featureSize], scalars: gathered)) }
+            probabilities.append(contentsOf: softmax(logits).scalars)
+        }
         let classes = model.card.labels.count
+        progress?(duration, duration)
         return probabilities.withUnsafeBufferPointer { p in
             starts.enumerated().map { w, s in
                 let start = Double(s) * gridStep

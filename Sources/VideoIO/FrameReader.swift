@@ -19,8 +19,8 @@ final class FrameReader {
     private var stream: UnsafeMutablePointer<AVStream>
     private var decoder: Decoder
     private let scaler: Scaler
-    private let decoded = Frame()
-    private let packet = Packet()
+    private let decoded: Frame
+    private let packet: Packet
     private let transform: DisplayTransform
     private let secondsPerTick: Double
     private let startTimestamp: Int64
@@ -60,6 +60,8 @@ final class FrameReader {
     private let bytes: [UInt8]?
 
     init(path: String, options: DecodeOptions, bytes: [UInt8]? = nil) throws {
+        decoded = try Frame()
+        packet = try Packet()
         self.path = path
         self.options = options
         self.bytes = bytes

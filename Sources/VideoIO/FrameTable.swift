@@ -76,7 +76,7 @@ struct FrameTable {
         let nalParser = parameters.codec_id == AV_CODEC_ID_H264
             ? H264NALScanner(extradata: parameters.extradata, size: Int(parameters.extradata_size)) : nil
         var table = FrameTable()
-        let packet = Packet()
+        let packet = try Packet()
         let index = stream.pointee.index
         while try input.read(into: packet) {
             defer { packet.unref() }

@@ -19,7 +19,7 @@ public enum ImageWriter {
         context.pointee.pix_fmt = AV_PIX_FMT_RGB24
         context.pointee.time_base = AVRational(num: 1, den: 25)
         try check(avcodec_open2(context, codec, nil), path: path, operation: "encode")
-        let frame = Frame()
+        let frame = try Frame()
         frame.pointer.pointee.width = Int32(width)
         frame.pointer.pointee.height = Int32(height)
         frame.pointer.pointee.format = AV_PIX_FMT_RGB24.rawValue
@@ -33,7 +33,7 @@ public enum ImageWriter {
         }
         try check(avcodec_send_frame(context, frame.pointer), path: path, operation: "encode")
         try check(avcodec_send_frame(context, nil), path: path, operation: "encode")
-        let packet = Packet()
+        let packet = try Packet()
         var bytes: [UInt8] = []
         while avcodec_receive_packet(context, packet.pointer) == 0 {
             bytes.append(contentsOf: UnsafeBufferPointer(start: packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size)))

@@ -106,7 +106,7 @@ public enum VideoFile {
             // Every non-empty packet of the stream is a frame, with or without a time: AVI stores no pts for
             // MPEG-4 Part 2 with B-frames, and raw H.264/HEVC streams carry no times at all.
             input.discardAllStreams(except: stream)
-            let packet = Packet()
+            let packet = try Packet()
             var decodingTimestamps: [Int64] = []
             var frames = 0
             while try input.read(into: packet) {

@@ -42,8 +42,8 @@ public final class VideoWriter {
     private let encoder: UnsafeMutablePointer<AVCodecContext>
     private let stream: UnsafeMutablePointer<AVStream>
     private var scaler: OpaquePointer?
-    private let frame = Frame()
-    private let packet = Packet()
+    private let frame: Frame
+    private let packet: Packet
     private var nextPTS: Int64 = 0
     private var finished = false
     private var fileOpen = false
@@ -62,7 +62,11 @@ public final class VideoWriter {
     public init(path: String, width: Int, height: Int, frameRate: Int, codec: VideoCodec? = nil,
                 quality: Int = 30, keyframeInterval: Int? = nil, bFrames: Int = 2) throws {
         _ = FFmpegLogging.configured
-        precondition(width > 0 && height > 0 && frameRate > 0, "size and frame rate must be positive")
+        guard width > 0, height > 0, frameRate > 0 else {
+            throw VideoIOError(.invalidArgument, path: path, operation: "encode", message: "size and frame rate must be positive (got \(width)x\(height) at \(frameRate) fps)")
+        }
+        frame = try Frame()
+        packet = try Packet()
         self.path = path
         self.width = width
         self.height = height

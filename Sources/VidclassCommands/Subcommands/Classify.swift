@@ -96,7 +96,12 @@ extension VidclassCommand {
                 do {
                     let input = try InputSpool(file)
                     defer { input.remove() }
-                    let windows = try classifier.timeline(path: input.path, window: window.value, stride: stride.value, threads: threads)
+                    let progress = isatty(STDERR_FILENO) != 0 ? ProgressLine() : nil
+                    let windows = try classifier.timeline(path: input.path, window: window.value, stride: stride.value, threads: threads) {
+                        seconds, duration in
+                        progress?.update(String(format: "%@: %.0f of %.0f s read (%.0f%%)", file, seconds, duration, 100 * seconds / max(duration, 1e-9)))
+                    }
+                    progress?.finish()
                     switch format {
                     case .json:
                         outputs.append(TimelineOutput(path: file, model: classifier.model.card.name, modelHash: classifier.model.hash,
@@ -156,7 +161,10 @@ extension VidclassCommand {
             if early?.input != classifier.model.card.input { early = nil }  // the file changed meanwhile
             var outputs: [Output] = []
             var failures = 0
+            // Progress on a terminal only (a log or a pipe gets the results and the errors alone).
+            let progress = isatty(STDERR_FILENO) != 0 ? ProgressLine() : nil
             for (position, file) in files.enumerated() {
+                if files.count > 1 && format == .json { progress?.update("\(position)/\(files.count) files classified") }
                 do {
                     let input = try InputSpool(file)
                     defer { input.remove() }
@@ -181,6 +189,7 @@ extension VidclassCommand {
                     printError("vidclass: \(error)")
                 }
             }
+            progress?.finish()
             if format == .json { print(try jsonString(outputs)) }
             if failures > 0 { throw ExitStatus.someFailed }
         }

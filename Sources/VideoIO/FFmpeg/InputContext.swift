@@ -180,8 +180,10 @@ final class MemoryInput {
 final class Packet {
     let pointer: UnsafeMutablePointer<AVPacket>
 
-    init() {
-        guard let packet = av_packet_alloc() else { fatalError("av_packet_alloc: out of memory") }
+    init() throws {
+        guard let packet = av_packet_alloc() else {
+            throw VideoIOError(.other, path: "", operation: "allocate a packet", message: "out of memory")
+        }
         self.pointer = packet
     }
 
@@ -197,8 +199,10 @@ final class Packet {
 final class Frame {
     let pointer: UnsafeMutablePointer<AVFrame>
 
-    init() {
-        guard let frame = av_frame_alloc() else { fatalError("av_frame_alloc: out of memory") }
+    init() throws {
+        guard let frame = av_frame_alloc() else {
+            throw VideoIOError(.other, path: "", operation: "allocate a frame", message: "out of memory")
+        }
         self.pointer = frame
     }
 
