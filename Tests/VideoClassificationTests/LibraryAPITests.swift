@@ -63,7 +63,24 @@ struct LibraryAPITests {
         let svg = try TestPaths.temporaryDirectory("lib-cm").appendingPathComponent("cm.svg").path
         try report.writeConfusionMatrix(to: svg)
         let text = try String(contentsOfFile: svg, encoding: .utf8)
-        #expect(text.contains(">left<") && text.contains(">right<") && text.contains(">4<"), "class names and counts in the SVG")
+        #expect(text.contains(">[0] left<") && text.contains(">[1] right<") && text.contains(">4<") && text.contains("predicted"), "class names, counts and axes in the SVG")
+
+        // The PNG reads on its own: a title, each row's class name, counts in the cells.
+        let (pixels, width, height) = ConfusionMatrixPicture.png(report)
+        func darkPixels(x: Range<Int>, y: Range<Int>) -> Int {
+            var n = 0
+            for yy in y where yy < height { for xx in x where xx < width { if pixels[(yy * width + xx) * 3] < 100 { n += 1 } } }
+            return n
+        }
+        #expect(width > 200 && height > 80)
+        #expect(darkPixels(x: 0..<width, y: 0..<22) > 50, "a title")
+        let rowHeight = (height - 60) / 2
+        let rows = (0..<2).map { darkPixels(x: 0..<80, y: (40 + $0 * rowHeight)..<(40 + ($0 + 1) * rowHeight)) }
+        #expect(rows.allSatisfy { $0 > 20 } && rows[0] != rows[1], "two different class names: \(rows)")
+        let png = try TestPaths.temporaryDirectory("lib-cm-png").appendingPathComponent("cm.png").path
+        try report.writeConfusionMatrix(to: png)
+        let decoded = try #require(try VideoReader(path: png).readAll().first)
+        #expect(decoded.width == width && decoded.height == height && decoded.pixels == pixels, "FFmpeg reads the PNG back exactly")
 
         // Labels the model does not know are an error naming the dataset, not a trap.
         let other = VideoModel(card: tinyCard(labels: ["up", "down"]))
