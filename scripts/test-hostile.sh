@@ -91,8 +91,22 @@ FIRST=$!; PIDS+=("$FIRST")
 for _ in $(seq 1 50); do [ -s "$WORK/two.jsonl" ] && break; sleep 0.1; done
 run 30 label "$WORK/two" -o "$WORK/two.jsonl" --resume
 check "a second writer is refused at once, naming the holder" '[ $STATUS -eq 2 ] && grep -q "being written by another vidclass run (process $FIRST)" <<<"$ERR"'
+timeout -s KILL 120 "$BIN" label "$WORK/two" -o "$WORK/two.jsonl" --resume --wait-for-output >"$WORK/out" 2>"$WORK/err" </dev/null &
+WAITER=$!; PIDS+=("$WAITER")
 wait "$FIRST"; FIRST_STATUS=$?
+wait "$WAITER"; WAITER_STATUS=$?; ERR="$(cat "$WORK/err")"
 check "... the first run finishes and every file is recorded exactly once" '[ $FIRST_STATUS -eq 0 ] && [ "$(records "$WORK/two.jsonl")" -eq 20 ] && paths_once "$WORK/two.jsonl"'
+check "... a run with --wait-for-output waits, then resumes with nothing left to do" '[ $WAITER_STATUS -eq 0 ] && grep -q "labelled 0, failed 0 (0 timed out), skipped 20" <<<"$ERR"'
+
+# A resumed run keeps its lock after reading what is recorded (closing another descriptor of the
+# file would drop a POSIX lock).
+head -1 "$WORK/two.jsonl" > "$WORK/resumed.jsonl"
+"$BIN" label "$WORK/two" -o "$WORK/resumed.jsonl" --resume --jobs 1 >/dev/null 2>"$WORK/first.err" </dev/null &
+FIRST=$!; PIDS+=("$FIRST")
+for _ in $(seq 1 100); do [ "$(records "$WORK/resumed.jsonl")" -gt 1 ] && break; sleep 0.1; done
+run 30 label "$WORK/two" -o "$WORK/resumed.jsonl" --resume
+check "a --resume run holds its lock too" '[ $STATUS -eq 2 ] && grep -q "being written by another vidclass run (process $FIRST)" <<<"$ERR"'
+wait "$FIRST"
 
 echo "== outputs never destroy data"
 mk_videos "$WORK/safe"

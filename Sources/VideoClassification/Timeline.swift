@@ -25,8 +25,9 @@ public struct TimelineWindow: Sendable, Codable, Equatable {
 }
 
 extension VideoClassifier {
-    /// ``timeline(path:window:stride:threads:timeout:)-78x7k`` without holding a Swift concurrency thread:
-    /// the work runs on a thread of its own while the calling task is suspended.
+    /// The synchronous `timeline(path:window:stride:threads:timeout:progress:)` without holding a
+    /// Swift concurrency thread: the work runs on a thread of its own while the calling task is
+    /// suspended. The parameters are the same; `progress` is called from that thread.
     public func timeline(path: String, window: Double, stride: Double, threads: Int = 0,
                          timeout: Double? = nil,
                          progress: (@Sendable (_ seconds: Double, _ duration: Double) -> Void)? = nil) async throws -> [TimelineWindow] {
@@ -43,9 +44,17 @@ extension VideoClassifier {
     /// whole number of grid steps. Windows start at 0, `stride`, `2·stride`, ...; the last one ends
     /// at the end of the video, so together they cover it exactly. Times come from timestamps, so
     /// variable frame rate is handled.
-    /// - Throws: `VideoIOError` for an unreadable video, ``VideoClassificationError`` when it has no frames.
-    /// - Parameter progress: called now and then with the seconds of video read so far and the
-    ///   video's duration (for a progress display); from the calling thread.
+    /// - Parameters:
+    ///   - path: the video file (or a URL FFmpeg opens).
+    ///   - window: each window's length in seconds (finite, above 0; at most the video's length).
+    ///   - stride: seconds between window starts (finite, above 0; rounded to the grid).
+    ///   - threads: decoder threads (0: one per core).
+    ///   - timeout: give up after this many seconds of reading (nil: never).
+    ///   - progress: called now and then with the seconds of video read so far and the video's
+    ///     duration (for a progress display); from the calling thread.
+    /// - Returns: the windows in time order, each with every label's probability (0–1).
+    /// - Throws: `VideoIOError` for an unreadable video, ``VideoClassificationError`` when it has no
+    ///   frames or `window`/`stride` are not positive finite numbers.
     public func timeline(path: String, window: Double, stride: Double, threads: Int = 0,
                          timeout: Double? = nil, progress: ((_ seconds: Double, _ duration: Double) -> Void)? = nil) throws -> [TimelineWindow] {
         guard window.isFinite, stride.isFinite, window > 0, stride > 0 else {

@@ -44,6 +44,9 @@ extension VidclassCommand {
         @Flag(help: "Replace an existing output that holds results (without it, such an output is refused unless --resume).")
         var overwrite = false
 
+        @Flag(help: "When another run is writing the output, wait for it to finish (then, with --resume, label what it left) instead of failing.")
+        var waitForOutput = false
+
         @Option(help: "Take the I-th of N parts of the sorted input (0 ≤ I < N), for array jobs.")
         var shard: String?
 
@@ -101,8 +104,9 @@ extension VidclassCommand {
                 }
                 files = found.files
                 if let shard = shard.flatMap(Shard.init) { files = shard.select(files) }
+                if waitForOutput { printError("label: waiting for \(output) if another run is writing it") }
                 out = try LabelOutput(path: output, format: format, resume: resume, overwrite: overwrite, retryFailed: retryFailed,
-                                      modelHash: classifier.model.hash)
+                                      waitForLock: waitForOutput, modelHash: classifier.model.hash)
             } catch {
                 printError("vidclass: \(error)")
                 throw Self.fatal

@@ -32,8 +32,16 @@ public final class LabelOutput {
     ///   which empties it first: nothing is replaced silently.
     /// - Throws: ``VideoClassificationError`` (`ioError`) for an unwritable path, a locked output,
     ///   an existing output without `resume` or `overwrite`, or a model mismatch.
+    /// - Parameters:
+    ///   - path: the output file (created when missing; must be a regular file).
+    ///   - format: JSON Lines or CSV.
+    ///   - resume: keep what is recorded and skip those files.
+    ///   - overwrite: empty an existing output that holds results (without `resume`).
+    ///   - retryFailed: with `resume`, label the `error` and `timeout` files again.
+    ///   - waitForLock: wait while another process holds the output instead of failing.
+    ///   - modelHash: the hash of the model this run labels with (a resumed output must match it).
     public init(path: String, format: Format, resume: Bool, overwrite: Bool = false, retryFailed: Bool = false,
-                modelHash: String) throws {
+                waitForLock: Bool = false, modelHash: String) throws {
         self.path = path
         self.format = format
         var status = stat()
@@ -45,7 +53,7 @@ public final class LabelOutput {
             throw VideoClassificationError(.ioError, path: path, message: "cannot open for writing: \(String(cString: strerror(errno)))")
         }
         do {
-            try lock()
+            try lock(wait: waitForLock)
             let size = lseek(descriptor, 0, SEEK_END)
             if !resume && size > 0 {
                 guard overwrite else {
@@ -68,12 +76,20 @@ public final class LabelOutput {
 
     /// An exclusive POSIX record lock on the whole file (released when the process ends, however
     /// it ends).
-    private func lock() throws {
+    private func lock(wait: Bool) throws {
         var request = flock()
         request.l_type = Int16(F_WRLCK)
         request.l_whence = Int16(SEEK_SET)
         request.l_start = 0
         request.l_len = 0
+        if wait {
+            while fcntl(descriptor, F_SETLKW, &request) != 0 {
+                guard errno == EINTR else {
+                    throw VideoClassificationError(.ioError, path: path, message: "cannot lock it: \(String(cString: strerror(errno)))")
+                }
+            }
+            return
+        }
         if fcntl(descriptor, F_SETLK, &request) == 0 { return }
         let reason = errno
         guard reason == EAGAIN || reason == EACCES else {
@@ -88,8 +104,20 @@ public final class LabelOutput {
     }
 
     private func readRecorded(modelHash: String, retryFailed: Bool) throws {
-        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return }
-        var bytes = [UInt8](data)
+        // Read through the locked descriptor: opening and closing the file again in this process
+        // would release the POSIX lock.
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(bytes.count)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw VideoClassificationError(.ioError, path: path, message: "cannot read it: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        guard !bytes.isEmpty else { return }
         if bytes.last != UInt8(ascii: "\n") {
             // A torn last line from an interrupted run: drop it (that file is labelled again).
             let cut = (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
