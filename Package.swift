@@ -68,7 +68,7 @@ let package = Package(
         // Release builds (scripts/quickstart.sh, README) use `--static-swift-stdlib`: resolving the
         // Swift runtime's and Foundation's symbols against FFmpeg's ~140 shared libraries at every
         // start costs ~25 ms otherwise.
-        .executableTarget(name: "vidclass", dependencies: ["VidclassCommands"], swiftSettings: swiftSettings),
+        .executableTarget(name: "vidclass", dependencies: ["VidclassCommands", "VideoIO"], swiftSettings: swiftSettings),
 
         // The corruption corpus writer for Tools/corruption_run.sh (hardening).
         .executableTarget(name: "vidclass-corpus", dependencies: ["VidclassTestSupport", "VideoIO"], path: "Tools/CorruptionCorpus"),

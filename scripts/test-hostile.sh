@@ -68,6 +68,22 @@ STATUS="$(cat "$WORK/status")"
 check "a folder with link loops is walked once and the walk ends" '[ $STATUS -eq 0 ] || [ $STATUS -eq 1 ]'
 check "... every real file is recorded exactly once (4 records)" '[ "$(records "$WORK/loop.jsonl")" -eq 4 ] && paths_once "$WORK/loop.jsonl"'
 
+echo "== names that are not UTF-8"
+mkdir -p "$WORK/latin1"
+LATIN1="$(printf 'caf\351.mp4')"
+cp "$CLIPS"/grow/* "$WORK/latin1/$LATIN1"
+cp "$CLIPS"/shrink/* "$WORK/latin1/plain.mp4"
+run 60 label "$WORK/latin1" -o "$WORK/latin1.jsonl"
+check "a file named in Latin-1 is labelled, not reported missing" '[ $STATUS -eq 0 ] && [ "$(records "$WORK/latin1.jsonl")" -eq 2 ] && ! grep -q "\"error\"" "$WORK/latin1.jsonl"'
+check "... its record carries the byte as U+F7E9 (the documented escape)" 'python3 -c "import json,sys; ps=[json.loads(l)[\"path\"] for l in open(sys.argv[1])]; sys.exit(0 if any(p.endswith(\"caf\uf7e9.mp4\") for p in ps) else 1)" "$WORK/latin1.jsonl"'
+run 60 label "$WORK/latin1" -o "$WORK/latin1.jsonl" --resume
+check "... and --resume finds it again (nothing to do)" '[ $STATUS -eq 0 ] && grep -q "labelled 0, failed 0 (0 timed out), skipped 2" <<<"$ERR"'
+run 60 classify "$WORK/latin1/$LATIN1" --top 1
+check "... classify opens it by its bytes" '[ $STATUS -eq 0 ] && grep -q grow <<<"$OUT"'
+printf '%s\n' "$WORK/latin1/$LATIN1" > "$WORK/latin1.list"
+run 60 label --files-from "$WORK/latin1.list" -o "$WORK/latin1-list.jsonl"
+check "... and --files-from reads its bytes" '[ $STATUS -eq 0 ] && [ "$(records "$WORK/latin1-list.jsonl")" -eq 1 ] && ! grep -q "\"error\"" "$WORK/latin1-list.jsonl"'
+
 echo "== unreadable folders"
 mk_videos "$WORK/perm/ok"
 mkdir -p "$WORK/perm/closed" && cp "$CLIPS"/move_up/* "$WORK/perm/closed/" && chmod 000 "$WORK/perm/closed"
@@ -153,6 +169,9 @@ pkill -INT -f "vidclass classify -$" 2>/dev/null || kill -INT "$SPOOLER"
 wait "$SPOOLER" 2>/dev/null
 sleep 0.5
 check "an interrupted stdin spool leaves no temporary file" '[ -z "$(ls -A "$WORK/tmp2")" ]'
+
+timeout -s KILL 60 env TMPDIR="$WORK/no-such-folder" "$BIN" classify - --top 1 <"$VICTIM" >"$WORK/out" 2>"$WORK/err"; STATUS=$?
+check "a small standard input is decoded from memory (no temporary file, none possible here)" '[ $STATUS -eq 0 ] && [ -n "$(cat "$WORK/out")" ] && [ ! -e "$WORK/no-such-folder" ]'
 
 echo "== absurd option values"
 for args in "--timeout nan" "--timeout inf" "--timeout -1" "--jobs 0" "--window 0" "--stride nan" "--top 0"; do

@@ -31,14 +31,19 @@ enum ExitStatus {
     static let someFailed = ExitCode(1)
 }
 
-/// An input path as the commands read it: `-` (standard input) is first copied to a temporary
-/// file, because sampling needs a seekable input; anything else is used as it is.
+/// An input path as the commands read it. `-` (standard input) up to ``memoryLimit`` bytes is
+/// kept in memory and decoded through FFmpeg's custom I/O, with no file at all; a larger input
+/// (or one a command needs as a file) is spooled to a temporary file, because sampling needs a
+/// seekable input. Anything else is used as it is.
 ///
-/// The copy is bounded (``maximumBytes``, `VIDCLASS_MAX_STDIN_BYTES` overrides it) and removed on
+/// The spool is bounded (``maximumBytes``, `VIDCLASS_MAX_STDIN_BYTES` overrides it) and removed on
 /// every way out: ``remove()``, an error while copying, and SIGINT, SIGTERM or SIGHUP (the file is
 /// removed, then the signal takes its default course). Errors name the input `-`.
 struct InputSpool {
+    /// The file to read: the argument itself, or the spool; `-` when the input is in ``bytes``.
     let path: String
+    /// Standard input, when it was small enough to keep in memory.
+    let bytes: [UInt8]?
     private let temporary: Bool
 
     /// The largest standard input spooled: 4 GiB unless `VIDCLASS_MAX_STDIN_BYTES` says otherwise.
@@ -46,34 +51,70 @@ struct InputSpool {
         ProcessInfo.processInfo.environment["VIDCLASS_MAX_STDIN_BYTES"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil } ?? (4 << 30)
     }
 
-    init(_ argument: String) throws {
+    /// The largest standard input kept in memory instead of spooled (256 MiB).
+    static let memoryLimit = 256 << 20
+
+    /// - Parameter inMemoryUpTo: keep standard input in memory when it is at most this many bytes
+    ///   (0: always spool, for commands that need a file).
+    init(_ argument: String, inMemoryUpTo memoryLimit: Int = 0) throws {
         guard argument == "-" else {
             path = argument
+            bytes = nil
+            temporary = false
+            return
+        }
+        let limit = Self.maximumBytes
+        var buffered = try Self.read(upTo: min(memoryLimit, limit) + 1, limit: limit)
+        if buffered.count <= memoryLimit {
+            path = "-"
+            bytes = buffered
             temporary = false
             return
         }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("vidclass-stdin-\(UUID().uuidString)")
         path = url.path
+        bytes = nil
         temporary = true
         TemporaryFiles.shared.add(path)
         do {
-            try copyStandardInput(limit: Self.maximumBytes)
+            try copyStandardInput(after: &buffered, limit: limit)
         } catch {
             remove()
             throw error
         }
     }
 
-    private func copyStandardInput(limit: Int) throws {
+    /// Reads standard input until `count` bytes or its end.
+    private static func read(upTo count: Int, limit: Int) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while out.count < count {
+            let n = buffer.withUnsafeMutableBytes { Foundation.read(STDIN_FILENO, $0.baseAddress, min($0.count, count - out.count)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ValidationError("-: cannot read standard input: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            out.append(contentsOf: buffer[0..<n])
+            guard out.count <= limit else {
+                throw ValidationError("-: standard input is larger than \(limit) bytes (VIDCLASS_MAX_STDIN_BYTES); save it to a file and classify that")
+            }
+        }
+        return out
+    }
+
+    private func copyStandardInput(after buffered: inout [UInt8], limit: Int) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw ValidationError("-: cannot create a temporary file for standard input in \(FileManager.default.temporaryDirectory.path): \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
+        var total = buffered.count
+        try writeAll(buffered, to: fd)
+        buffered = []
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var total = 0
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            let n = buffer.withUnsafeMutableBytes { Foundation.read(STDIN_FILENO, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ValidationError("-: cannot read standard input: \(String(cString: strerror(errno)))")
@@ -83,15 +124,20 @@ struct InputSpool {
             guard total <= limit else {
                 throw ValidationError("-: standard input is larger than \(limit) bytes (VIDCLASS_MAX_STDIN_BYTES); save it to a file and classify that")
             }
-            var written = 0
-            while written < n {
-                let w = buffer.withUnsafeBytes { write(fd, $0.baseAddress! + written, n - written) }
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    throw ValidationError("-: cannot spool standard input to \(path): \(String(cString: strerror(errno)))")
-                }
-                written += w
+            try writeAll(buffer[0..<n], to: fd)
+        }
+    }
+
+    private func writeAll(_ bytes: some Collection<UInt8>, to fd: Int32) throws {
+        let data = Array(bytes)
+        var written = 0
+        while written < data.count {
+            let w = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, data.count - written) }
+            if w < 0 {
+                if errno == EINTR { continue }
+                throw ValidationError("-: cannot spool standard input to \(path): \(String(cString: strerror(errno)))")
             }
+            written += w
         }
     }
 

@@ -16,15 +16,31 @@ public final class ClipDecoding: @unchecked Sendable {
     let queue = BlockingQueue<Result<VideoFrame, any Error>>(capacity: 64)
 
     /// Opens `path` (throwing `VideoIOError` if it cannot be opened) and starts decoding it.
-    public init(path: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil) throws {
+    public convenience init(path: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil) throws {
+        let options = Self.options(input: input, threads: threads, timeout: timeout)
+        try self.init(reader: VideoReader(path: path, options: options), path: path, input: input)
+    }
+
+    /// Starts decoding a video held in memory (standard input read to its end, say), through
+    /// FFmpeg's custom I/O: no file is written. `name` names it in errors.
+    public convenience init(bytes: [UInt8], name: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil) throws {
+        let options = Self.options(input: input, threads: threads, timeout: timeout)
+        try self.init(reader: VideoReader(bytes: bytes, name: name, options: options), path: name, input: input)
+    }
+
+    private static func options(input: InputSpecification, threads: Int, timeout: Double?) -> DecodeOptions {
+        var options = Preprocessor(input).decodeOptions(threads: threads)
+        options.timeout = timeout
+        return options
+    }
+
+    /// Takes over a reader opened by the caller (so open errors reached the caller) and decodes it
+    /// on a thread of its own, which alone uses the reader from then on.
+    private init(reader: VideoReader, path: String, input: InputSpecification) {
         self.path = path
         self.input = input
         started = ContinuousClock().now
-        var options = Preprocessor(input).decodeOptions(threads: threads)
-        options.timeout = timeout
-        // Opened here, so that open errors are thrown to the caller; then handed to the decoding
-        // thread, which alone uses it from then on.
-        nonisolated(unsafe) let reader = try VideoReader(path: path, options: options)
+        nonisolated(unsafe) let reader = reader
         let queue = self.queue
         Thread.detachNewThread {
             do {

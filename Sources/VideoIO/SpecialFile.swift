@@ -9,7 +9,7 @@ package enum SpecialFile {
     /// folder, a path that does not exist, or a URL.
     package static func kind(of path: String) -> String? {
         var status = stat()
-        guard stat(path, &status) == 0 else { return nil }
+        guard FileNameBytes.withFileSystemPath(path, { stat($0, &status) }) == 0 else { return nil }
         switch status.st_mode & S_IFMT {
         case S_IFIFO: return "a FIFO (named pipe)"
         case S_IFSOCK: return "a socket"

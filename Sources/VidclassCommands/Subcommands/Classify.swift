@@ -166,11 +166,15 @@ extension VidclassCommand {
             for (position, file) in files.enumerated() {
                 if files.count > 1 && format == .json { progress?.update("\(position)/\(files.count) files classified") }
                 do {
-                    let input = try InputSpool(file)
+                    // Standard input stays in memory (no file) unless --explain needs it as a file.
+                    let explaining = explain || explainSheet != nil
+                    let input = try InputSpool(file, inMemoryUpTo: explaining ? 0 : InputSpool.memoryLimit)
                     defer { input.remove() }
                     let p: Prediction
                     if position == 0, let early {
                         p = try classifier.classify(early)
+                    } else if let bytes = input.bytes {
+                        p = try classifier.classify(ClipDecoding(bytes: bytes, name: file, input: classifier.model.card.input, threads: threads))
                     } else {
                         p = try await classifier.classify(path: input.path, threads: threads)
                     }

@@ -2,6 +2,7 @@ import VidclassConcurrency
 import ArgumentParser
 import Foundation
 import VideoClassification
+import VideoIO
 
 extension LabelOutput.Format: ExpressibleByArgument {}
 
@@ -91,9 +92,12 @@ extension VidclassCommand {
                 classifier = VideoClassifier(model: try modelOption.load())
                 var roots = paths
                 if let filesFrom {
-                    let text = filesFrom == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                        : try String(contentsOfFile: filesFrom, encoding: .utf8)
-                    roots += text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+                    // One path per line, as bytes: names that are not UTF-8 keep them (FileNameBytes).
+                    let data = filesFrom == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+                        : try Data(contentsOf: URL(fileURLWithPath: filesFrom))
+                    roots += data.split(separator: UInt8(ascii: "\n")).map { line in
+                        FileNameBytes.string(line.last == UInt8(ascii: "\r") ? line.dropLast() : line[...])
+                    }.filter { !$0.isEmpty }
                 }
                 let wanted = Set(extensions.lowercased().split(separator: ",").map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: ". ")) })
                 let found = InputDiscovery.discover(roots, extensions: wanted, includeHidden: hidden)

@@ -54,7 +54,7 @@ struct FileIdentity: Hashable, Sendable {
     /// The identity of what `path` names (links followed), or nil when it cannot be read.
     init?(path: String) {
         var status = stat()
-        guard stat(path, &status) == 0 else { return nil }
+        guard FileNameBytes.withFileSystemPath(path, { stat($0, &status) }) == 0 else { return nil }
         self.init(status)
     }
 
@@ -85,7 +85,7 @@ public enum InputDiscovery {
         func isVideo(_ name: String) -> Bool { extensions.contains((name as NSString).pathExtension.lowercased()) }
         func visit(_ path: String, explicit: Bool) {
             var status = stat()
-            guard stat(path, &status) == 0 else {
+            guard FileNameBytes.withFileSystemPath(path, { stat($0, &status) }) == 0 else {
                 // Missing, a dangling link, or not permitted: a named path or a video name gets a
                 // record that says why; anything else found in a folder is no video of ours.
                 if explicit || isVideo(path) { found.append((path, nil)) }
@@ -106,14 +106,20 @@ public enum InputDiscovery {
                 problems.append(InputProblem(path: folder, kind: .repeatedFolder, reason: "a folder already walked (a link loop or a second link): not walked again"))
                 return
             }
-            let names: [String]
-            do {
-                names = try FileManager.default.contentsOfDirectory(atPath: folder)
-            } catch {
-                let reason = access(folder, R_OK | X_OK) != 0 ? String(cString: strerror(errno)) : "\(error.localizedDescription)"
-                problems.append(InputProblem(path: folder, kind: .unreadable, reason: "cannot read the folder: \(reason)"))
+            // The names as the filesystem has them (FileNameBytes keeps bytes that are not UTF-8).
+            guard let directory = FileNameBytes.withFileSystemPath(folder, { opendir($0) }) else {
+                problems.append(InputProblem(path: folder, kind: .unreadable, reason: "cannot read the folder: \(String(cString: strerror(errno)))"))
                 return
             }
+            var names: [String] = []
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> String in
+                    let bytes = raw.prefix { $0 != 0 }
+                    return FileNameBytes.string(bytes)
+                }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(directory)
             for name in names.sorted() where includeHidden || !name.hasPrefix(".") {
                 visit(folder.hasSuffix("/") ? folder + name : folder + "/" + name, explicit: false)
             }

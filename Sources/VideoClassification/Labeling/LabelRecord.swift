@@ -1,4 +1,5 @@
 import Foundation
+import VideoIO
 
 /// One line of `vidclass label`'s output: everything about one file, self-contained, so outputs
 /// can be concatenated, merged and resumed.
@@ -105,18 +106,20 @@ public struct FileKey: Hashable, Sendable {
 
     /// The key of a file on disk, under its canonical path (size −1 when it cannot be read).
     public static func of(_ path: String) -> FileKey {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
-        let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return FileKey(path: canonicalPath(path), size: size, mtime: mtime)
+        var status = stat()
+        guard FileNameBytes.withFileSystemPath(path, { stat($0, &status) }) == 0 else {
+            return FileKey(path: canonicalPath(path), size: -1, mtime: 0)
+        }
+        let mtime = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) * 1e-9
+        return FileKey(path: canonicalPath(path), size: Int(status.st_size), mtime: mtime)
     }
 
     /// `path` with links resolved and made absolute (`realpath(3)`); for a path that does not
     /// exist, the absolute path as written.
     public static func canonicalPath(_ path: String) -> String {
-        if let resolved = realpath(path, nil) {
+        if let resolved = FileNameBytes.withFileSystemPath(path, { realpath($0, nil) }) {
             defer { free(resolved) }
-            return String(cString: resolved)
+            return FileNameBytes.string(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
         }
         if path.hasPrefix("/") { return (path as NSString).standardizingPath }
         return ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) as NSString).standardizingPath

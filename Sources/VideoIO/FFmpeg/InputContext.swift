@@ -50,7 +50,10 @@ final class InputContext {
                 },
                 opaque: Unmanaged.passUnretained(deadline).toOpaque())
         }
-        let opened = avformat_open_input(&context, memory == nil ? path : nil, nil, nil)  // frees the context on failure
+        // The file's own bytes, names that are not UTF-8 included (FileNameBytes); frees the context on failure.
+        let opened = memory == nil
+            ? FileNameBytes.withFileSystemPath(path) { avformat_open_input(&context, $0, nil, nil) }
+            : avformat_open_input(&context, nil, nil, nil)
         guard opened >= 0, let context else {
             MemoryInput.free(&memoryIO)
             if deadline?.hasPassed == true { throw deadline!.error(path: path) }
