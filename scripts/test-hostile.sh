@@ -191,5 +191,11 @@ for args in "--lr nan" "--lr 0" "--weight-decay inf" "--clip-norm -1" "--dropout
   check "train $args is refused naming $name" '[ $STATUS -eq 64 ] && grep -q -- "$name" <<<"$ERR"'
 done
 
+for args in "--tasks bogus" "--models lrcn-huge" "--batches 0x16"; do
+  run 30 bench model $args
+  name="${args%% *}"
+  check "bench model $args is refused naming $name" '[ $STATUS -eq 64 ] && grep -q -- "$name" <<<"$ERR"'
+done
+
 echo "hostile environment: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

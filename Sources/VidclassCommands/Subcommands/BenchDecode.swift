@@ -11,10 +11,10 @@ struct BenchDecode: AsyncParsableCommand {
         abstract: "Decode benchmark on the peer harness's videos (a: 640x360 H.264, b: 1080p H.264, c: 640x360 VP9).")
 
     @Option(help: "Videos to run: any of a, b, c.")
-    var videos = "a,b,c"
+    var videos = CommaSeparated<BenchVideo>(BenchVideo.allCases)
 
     @Option(help: "Tasks: all (every frame) and/or s16 (16 uniform frames).")
-    var tasks = "all,s16"
+    var tasks = CommaSeparated<BenchDecodeTask>(BenchDecodeTask.allCases)
 
     @Option(help: "Timed repetitions (after one warm-up).")
     var repetitions = 5
@@ -54,13 +54,13 @@ struct BenchDecode: AsyncParsableCommand {
         let directory = videoDirectory ?? benchVideosDirectory()
         var rows: [Row] = []
         print("vidclass bench decode: \(threads) threads, \(repetitions) reps after 1 warm-up, output \(size)x\(size) RGB24")
-        for video in videos.split(separator: ",").map(String.init) {
+        for video in videos.values.map(\.rawValue) {
             guard let name = Self.files[video] else { throw ValidationError("unknown video '\(video)' (use a, b, c)") }
             let path = (directory as NSString).appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("\(path) is missing: run `bash ../shared/bench/make_videos.sh` first")
             }
-            for task in tasks.split(separator: ",").map(String.init) {
+            for task in tasks.values.map(\.rawValue) {
                 let sampling: FrameSampling
                 switch task {
                 case "all": sampling = .all

@@ -13,13 +13,13 @@ struct BenchModel: AsyncParsableCommand {
         abstract: "Inference and training benchmark of the reference models (lrcn-small, lrcn-resnet18).")
 
     @Option(help: "What to run: any of gemm, infer, train, layers (per-layer inference times; not run by default).")
-    var tasks = "gemm,infer,train"
+    var tasks = CommaSeparated<BenchModelTask>([.gemm, .infer, .train])
 
     @Option(help: "Models for inference: any of lrcn-small, lrcn-resnet18.")
-    var models = "lrcn-small,lrcn-resnet18"
+    var models = CommaSeparated<ModelDescription.Backbone>([.small, .resnet18])
 
     @Option(help: "Batch shapes for inference, as clips x frames.")
-    var batches = "1x16,8x16"
+    var batches = CommaSeparated<BatchShape>([BatchShape(clips: 1, frames: 16), BatchShape(clips: 8, frames: 16)])
 
     @Option(help: "Timed repetitions (after warm-up).")
     var repetitions = 7
@@ -50,10 +50,10 @@ struct BenchModel: AsyncParsableCommand {
 
     func run() async throws {
         var rows: [Row] = []
-        let wanted = Set(tasks.split(separator: ",").map(String.init))
+        let wanted = tasks
         print("vidclass bench model: \(threads) threads")
         var gemmRate: Double?
-        if wanted.contains("gemm") {
+        if wanted.contains(.gemm) {
             for n in [1024, 2048] {
                 let t = ModelBenchmark.gemm(n: n, iterations: repetitions, warmup: 2, threads: threads)
                 gemmRate = t.gflopsPerSecond
@@ -67,7 +67,7 @@ struct BenchModel: AsyncParsableCommand {
             }
         }
         let shapes = try benchmarkShapes()
-        if wanted.contains("infer") {
+        if wanted.contains(.infer) {
             for (name, description, clips, frames) in shapes {
                 let t = ModelBenchmark.inference(description, clips: clips, frames: frames, size: 112,
                                                  iterations: repetitions, warmup: 2, threads: threads)
@@ -75,7 +75,7 @@ struct BenchModel: AsyncParsableCommand {
                 print(t.description + (gemmRate.map { String(format: ", %.0f %% of sgemm", 100 * t.gflopsPerSecond / $0) } ?? ""))
             }
         }
-        if wanted.contains("layers") {
+        if wanted.contains(.layers) {
             for (name, description, clips, frames) in shapes {
                 let layers = ModelBenchmark.layerProfile(description, clips: clips, frames: frames, size: 112,
                                                          iterations: repetitions, threads: threads)
@@ -89,7 +89,7 @@ struct BenchModel: AsyncParsableCommand {
                 print(String(format: "  total %.3f ms per frame", 1000 * total / Double(clips * frames)))
             }
         }
-        if wanted.contains("train") {
+        if wanted.contains(.train) {
             let description = ModelDescription.lrcnSmall()
             var perStep: [Double] = []
             var last: BenchmarkTimings?
@@ -122,21 +122,15 @@ struct BenchModel: AsyncParsableCommand {
 
     /// Every model of `--models` with every shape of `--batches` (CLIPSxFRAMES).
     private func benchmarkShapes() throws -> [(name: String, description: ModelDescription, clips: Int, frames: Int)] {
-        try models.split(separator: ",").map(String.init).flatMap { name in
-            let description = try Self.description(name)
-            return try batches.split(separator: ",").map { batch in
-                let parts = batch.split(separator: "x").compactMap { Int($0) }
-                guard parts.count == 2 else { throw ValidationError("--batches takes CLIPSxFRAMES, got '\(batch)'") }
-                return (name, description, parts[0], parts[1])
-            }
+        models.values.flatMap { backbone in
+            batches.values.map { (backbone.rawValue, Self.description(backbone), $0.clips, $0.frames) }
         }
     }
 
-    static func description(_ name: String) throws -> ModelDescription {
-        switch name {
-        case "lrcn-small": return .lrcnSmall()
-        case "lrcn-resnet18": return .lrcnResNet18()
-        default: throw ValidationError("unknown model '\(name)' (use lrcn-small, lrcn-resnet18)")
+    static func description(_ backbone: ModelDescription.Backbone) -> ModelDescription {
+        switch backbone {
+        case .small: .lrcnSmall()
+        case .resnet18: .lrcnResNet18()
         }
     }
 }
