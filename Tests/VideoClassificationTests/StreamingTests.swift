@@ -25,9 +25,9 @@ struct StreamingTests {
         #expect(zip(got, expected).allSatisfy { abs($0.score - $1.score) < 1e-4 }, "\(got) vs \(expected)")
     }
 
-    @Test func framesOfAnySizeAreResampled() {
+    @Test func framesOfAnySizeAreResampled() throws {
         let classifier = VideoClassifier(model: VideoModel(card: tinyCard(), seed: 4))
-        let stream = classifier.makeStream(options: StreamOptions(emit: .everyFrames(1)))
+        let stream = try classifier.makeStream(options: StreamOptions(emit: .everyFrames(1)))
         let big = VideoFrame(index: 0, time: 0, timestamp: 0, width: 64, height: 48, pixels: [UInt8](repeating: 77, count: 64 * 48 * 3))
         var next = big
         next.index = 1
@@ -36,9 +36,9 @@ struct StreamingTests {
         #expect(stream.push(next).first?.scores?.count == 3)
     }
 
-    @Test func memoryStaysBoundedAndEmissionFollowsTheClock() {
+    @Test func memoryStaysBoundedAndEmissionFollowsTheClock() throws {
         let classifier = VideoClassifier(model: VideoModel(card: tinyCard(), seed: 4))
-        let stream = classifier.makeStream(options: StreamOptions(emit: .everySeconds(1), memory: .window(4)))
+        let stream = try classifier.makeStream(options: StreamOptions(emit: .everySeconds(1), memory: .window(4)))
         var predictions = 0
         for n in 0..<3000 {
             var frame = Self.frames[n % 5]
@@ -55,7 +55,7 @@ struct StreamingTests {
         let (trainer, _) = TrainingTests.trainRightLeft()
         let model = trainer.model
         try #require(trainer.accuracy(TrainingTests.samples(8)) == 1)
-        let stream = VideoClassifier(model: model).makeStream(options: StreamOptions(emit: .everyFrames(1), memory: .window(4), threshold: 0.8))
+        let stream = try VideoClassifier(model: model).makeStream(options: StreamOptions(emit: .everyFrames(1), memory: .window(4), threshold: 0.8))
         var events: [String] = []
         let right = movingSquare(count: 5), left = Array(movingSquare(count: 5).reversed())
         for (n, var frame) in (right + right + left + left).enumerated() {
@@ -114,5 +114,24 @@ struct OverlappedClassifyTests {
             #expect(overlapped.frames == batch.frames)
             #expect(zip(overlapped.scores, batch.scores).allSatisfy { $0.label == $1.label && abs($0.score - $1.score) < 1e-5 })
         }
+    }
+
+    /// A bidirectional model cannot carry its state frame to frame: streaming it that way is an
+    /// error, not a trap; windows work.
+    @Test func aBidirectionalModelStreamsOnlyByWindows() async throws {
+        var card = tinyCard(labels: ["a", "b"], representation: .rgb)
+        card.architecture.bidirectional = true
+        let classifier = VideoClassifier(model: VideoModel(card: card))
+        #expect(throws: VideoClassificationError.self) { try classifier.makeStream(options: StreamOptions(memory: .carried)) }
+        #expect(throws: VideoClassificationError.self) { try classifier.makeStream(options: StreamOptions(smoothing: 0)) }
+        let frames = AsyncStream<VideoFrame> { continuation in
+            for i in 0..<3 { continuation.yield(movingSquare(count: 3)[i]) }
+            continuation.finish()
+        }
+        await #expect(throws: VideoClassificationError.self) {
+            for try await _ in classifier.predictions(for: frames, options: StreamOptions(memory: .carried)) {}
+        }
+        let stream = try classifier.makeStream(options: StreamOptions(emit: .everyFrames(1), memory: .window(2)))
+        #expect(stream.push(movingSquare(count: 1)[0]).count >= 1)
     }
 }

@@ -41,4 +41,26 @@ public struct StreamOptions: Sendable {
         self.smoothing = smoothing
         self.threshold = threshold
     }
+
+    /// Checks the options against a model: counts and durations positive and finite, the
+    /// threshold within 0–1, and `.carried` memory only for a model that reads in one direction (a
+    /// bidirectional recurrent layer needs whole windows: use `.window`).
+    /// - Throws: ``VideoClassificationError`` (`invalidArgument`) naming the problem.
+    public func validate(for card: ModelCard) throws {
+        func fail(_ message: String) -> VideoClassificationError {
+            VideoClassificationError(.invalidArgument, path: card.name, message: message)
+        }
+        switch emit {
+        case .everyFrames(let n) where n < 1: throw fail("emit every \(n) frames: the count must be at least 1")
+        case .everySeconds(let t) where !(t.isFinite && t > 0): throw fail("emit every \(t) seconds: must be a finite number above 0")
+        default: break
+        }
+        if case .window(let n?) = memory, n < 1 { throw fail("a window of \(n) steps: must be at least 1") }
+        if case .carried = memory, card.architecture.bidirectional {
+            throw fail("a bidirectional model reads each window both ways and cannot carry its state frame to frame; stream it with memory .window")
+        }
+        if let rate = frameRate, !(rate.isFinite && rate > 0) { throw fail("frame rate \(rate): must be a finite number above 0") }
+        if smoothing < 1 { throw fail("smoothing over \(smoothing) predictions: must be at least 1") }
+        if !(0...1).contains(threshold) { throw fail("threshold \(threshold): must be within 0 and 1") }
+    }
 }

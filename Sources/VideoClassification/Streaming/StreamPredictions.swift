@@ -15,10 +15,16 @@ public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence
         var frames: Frames.AsyncIterator
         let worker: StreamWorker
         var pending: [StreamEvent] = []
+        /// Options this model cannot stream with: thrown by the first `next()`.
+        var problem: VideoClassificationError?
 
         /// The next event; nil when the frames end.
         /// - Throws: the frame source's error, or `CancellationError`.
         public mutating func next() async throws -> StreamEvent? {
+            if let problem {
+                self.problem = nil
+                throw problem
+            }
             while pending.isEmpty {
                 try Task.checkCancellation()
                 guard let frame = try await frames.next() else { return nil }
@@ -30,7 +36,14 @@ public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence
 
     /// Starts a new stream over the frames, with fresh state (no recurrent state, no window).
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(frames: frames.makeAsyncIterator(), worker: StreamWorker(StreamState(classifier: classifier, options: options)))
+        var iterator = AsyncIterator(frames: frames.makeAsyncIterator(),
+                                     worker: StreamWorker(StreamState(classifier: classifier, options: options)))
+        do {
+            try options.validate(for: classifier.model.card)
+        } catch {
+            iterator.problem = error as? VideoClassificationError
+        }
+        return iterator
     }
 }
 

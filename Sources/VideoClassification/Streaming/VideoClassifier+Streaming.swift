@@ -24,8 +24,11 @@ extension VideoClassifier {
     }
 
     /// Synchronous streaming: feed frames one at a time.
-    public func makeStream(options: StreamOptions = StreamOptions()) -> FrameStream {
-        FrameStream(state: StreamState(classifier: self, options: options))
+    /// - Throws: ``VideoClassificationError`` (`invalidArgument`) for options this model cannot
+    ///   stream with (``StreamOptions/validate(for:)``).
+    public func makeStream(options: StreamOptions = StreamOptions()) throws -> FrameStream {
+        try options.validate(for: model.card)
+        return FrameStream(state: StreamState(classifier: self, options: options))
     }
 
     /// Encoder features `[N, F]` of time steps `[N, C, S, S]`.

@@ -27,7 +27,8 @@ public struct TrainingRun: Sendable {
     /// Trains.
     /// - Parameters:
     ///   - stop: set it to stop after the current batch; the run then throws ``TrainingInterrupted``.
-    ///   - progress: called with each event, from the training thread.
+    ///   - progress: called with each event: from the decoding threads while clips decode, then
+    ///     from the training thread (so it must be safe to call from any thread).
     /// - Returns: the metrics, history and (with folds) the cross-validation result.
     /// - Throws: ``VideoClassificationError`` for a bad dataset, model or checkpoint;
     ///   ``TrainingInterrupted`` when stopped.
