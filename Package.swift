@@ -8,7 +8,6 @@ import PackageDescription
 // Speed comes from the code (unchecked arithmetic and pointer access in the hot loops, inlinable
 // kernels); release builds use SwiftPM's `-O` (Swift) and `-O2` (C). Debug builds of the C
 // kernels are slow at `-O0`: scripts/test.sh passes `-Xcc -O2` to keep the test suite quick.
-let swiftSettings: [SwiftSetting] = []
 
 let package = Package(
     name: "vidclass",
@@ -46,12 +45,11 @@ let package = Package(
         // MARK: - Libraries
         // Synchronisation helpers on Synchronization (Mutex, Atomic) and the hand-over from threads
         // of our own to async code (BoundedChannel, onOwnThread) that every module shares.
-        .target(name: "VidclassConcurrency", dependencies: ["CThreadSanitizer"], swiftSettings: swiftSettings),
-        .target(name: "VideoIO", dependencies: ["CFFmpeg", "VidclassConcurrency"], swiftSettings: swiftSettings),
-        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels", "VidclassConcurrency"], swiftSettings: swiftSettings),
-        .target(name: "NeuralNetwork", dependencies: ["Tensors"], swiftSettings: swiftSettings),
-        .target(name: "VideoClassification", dependencies: ["VideoIO", "NeuralNetwork", "Tensors", "CDefaultModel"],
-                swiftSettings: swiftSettings),
+        .target(name: "VidclassConcurrency", dependencies: ["CThreadSanitizer"]),
+        .target(name: "VideoIO", dependencies: ["CFFmpeg", "VidclassConcurrency"]),
+        .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels", "VidclassConcurrency"]),
+        .target(name: "NeuralNetwork", dependencies: ["Tensors"]),
+        .target(name: "VideoClassification", dependencies: ["VideoIO", "NeuralNetwork", "Tensors", "CDefaultModel"]),
         .target(
             name: "VidclassCommands",
             dependencies: [
@@ -60,15 +58,14 @@ let package = Package(
                 "NeuralNetwork",
                 "VideoClassification",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: swiftSettings
+            ]
         ),
 
         // MARK: - Executable (entry point only)
         // Release builds (scripts/quickstart.sh, README) use `--static-swift-stdlib`: resolving the
         // Swift runtime's and Foundation's symbols against FFmpeg's ~140 shared libraries at every
         // start costs ~25 ms otherwise.
-        .executableTarget(name: "vidclass", dependencies: ["VidclassCommands", "VideoIO"], swiftSettings: swiftSettings),
+        .executableTarget(name: "vidclass", dependencies: ["VidclassCommands", "VideoIO"]),
 
         // The corruption corpus writer for Tools/corruption_run.sh (hardening).
         .executableTarget(name: "vidclass-corpus", dependencies: ["VidclassTestSupport", "VideoIO"], path: "Tools/CorruptionCorpus"),

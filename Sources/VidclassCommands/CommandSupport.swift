@@ -89,16 +89,9 @@ struct InputSpool {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while out.count < count {
-            let n = buffer.withUnsafeMutableBytes { Foundation.read(STDIN_FILENO, $0.baseAddress, min($0.count, count - out.count)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ValidationError("-: cannot read standard input: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            out.append(contentsOf: buffer[0..<n])
-            guard out.count <= limit else {
-                throw ValidationError("-: standard input is larger than \(limit) bytes (VIDCLASS_MAX_STDIN_BYTES); save it to a file and classify that")
-            }
+            let chunk = try nextChunk(&buffer, maximum: count - out.count, total: out.count, limit: limit)
+            if chunk.isEmpty { break }
+            out.append(contentsOf: chunk)
         }
         return out
     }
@@ -110,29 +103,37 @@ struct InputSpool {
         }
         defer { close(fd) }
         var total = buffered.count
-        try writeAll(buffered, to: fd)
+        try writeAll(buffered[...], to: fd)
         buffered = []
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let n = buffer.withUnsafeMutableBytes { Foundation.read(STDIN_FILENO, $0.baseAddress, $0.count) }
+            let chunk = try Self.nextChunk(&buffer, maximum: buffer.count, total: total, limit: limit)
+            if chunk.isEmpty { break }
+            total += chunk.count
+            try writeAll(chunk, to: fd)
+        }
+    }
+
+    /// The next chunk of standard input (at most `maximum` bytes, read into `buffer`); empty at its
+    /// end. Fails when it would take the input past `limit` bytes, `total` having been read.
+    private static func nextChunk(_ buffer: inout [UInt8], maximum: Int, total: Int, limit: Int) throws -> ArraySlice<UInt8> {
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Foundation.read(STDIN_FILENO, $0.baseAddress, min($0.count, maximum)) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw ValidationError("-: cannot read standard input: \(String(cString: strerror(errno)))")
             }
-            if n == 0 { break }
-            total += n
-            guard total <= limit else {
+            guard total + n <= limit else {
                 throw ValidationError("-: standard input is larger than \(limit) bytes (VIDCLASS_MAX_STDIN_BYTES); save it to a file and classify that")
             }
-            try writeAll(buffer[0..<n], to: fd)
+            return buffer[0..<n]
         }
     }
 
-    private func writeAll(_ bytes: some Collection<UInt8>, to fd: Int32) throws {
-        let data = Array(bytes)
+    private func writeAll(_ bytes: ArraySlice<UInt8>, to fd: Int32) throws {
         var written = 0
-        while written < data.count {
-            let w = data.withUnsafeBytes { write(fd, $0.baseAddress! + written, data.count - written) }
+        while written < bytes.count {
+            let w = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
             if w < 0 {
                 if errno == EINTR { continue }
                 throw ValidationError("-: cannot spool standard input to \(path): \(String(cString: strerror(errno)))")

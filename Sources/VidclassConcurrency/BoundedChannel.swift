@@ -10,23 +10,11 @@ import Foundation
 /// ``cancel()``) wakes the producer, whose next ``send(_:)`` returns false so it can stop.
 package final class BoundedChannel<Element: Sendable>: Sendable {
     private struct State: ~Copyable {
+        /// At most `capacity` elements: removing the first is cheap.
         var items: [Element] = []
-        var head = 0
         var completion: Result<Void, any Error>?
         var cancelled = false
         var waiting: CheckedContinuation<Element?, any Error>?
-
-        var count: Int { items.count - head }
-
-        mutating func takeFirst() -> Element {
-            let item = items[head]
-            head += 1
-            if head > 32 && head * 2 > items.count {
-                items.removeFirst(head)
-                head = 0
-            }
-            return item
-        }
     }
 
     private enum SendAction { case dropped, queued, resume(CheckedContinuation<Element?, any Error>) }
@@ -74,7 +62,7 @@ package final class BoundedChannel<Element: Sendable>: Sendable {
         let waiting: CheckedContinuation<Element?, any Error>? = state.withLock { s in
             guard s.completion == nil else { return nil }
             s.completion = error.map { .failure($0) } ?? .success(())
-            guard s.count == 0 else { return nil }
+            guard s.items.isEmpty else { return nil }
             defer { s.waiting = nil }
             return s.waiting
         }
@@ -90,9 +78,8 @@ package final class BoundedChannel<Element: Sendable>: Sendable {
     package func cancel() {
         let (waiting, dropped): (CheckedContinuation<Element?, any Error>?, Int) = state.withLock { s in
             s.cancelled = true
-            let dropped = s.count
+            let dropped = s.items.count
             s.items = []
-            s.head = 0
             defer { s.waiting = nil }
             return (s.waiting, dropped)
         }
@@ -109,7 +96,7 @@ package final class BoundedChannel<Element: Sendable>: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Element?, any Error>) in
                 let action: ReceiveAction = state.withLock { s in
                     if s.cancelled { return .cancelled }
-                    if s.count > 0 { return .element(s.takeFirst()) }
+                    if !s.items.isEmpty { return .element(s.items.removeFirst()) }
                     if let completion = s.completion { return .end(completion) }
                     s.waiting = continuation
                     return .wait

@@ -10,7 +10,12 @@ package enum SpecialFile {
     package static func kind(of path: String) -> String? {
         var status = stat()
         guard FileNameBytes.withFileSystemPath(path, { stat($0, &status) }) == 0 else { return nil }
-        switch status.st_mode & S_IFMT {
+        return kind(mode: status.st_mode)
+    }
+
+    /// What kind of special file a `stat` mode says, or nil for a regular file or a folder.
+    package static func kind(mode: mode_t) -> String? {
+        switch mode & S_IFMT {
         case S_IFIFO: return "a FIFO (named pipe)"
         case S_IFSOCK: return "a socket"
         case S_IFCHR: return "a character device"

@@ -150,12 +150,14 @@ import VideoClassification
         #expect(abs(resnet / 1e6 - 969.7) < 0.1)
     }
 
+    // These run at the process's current thread count: the count is process-wide, and tests that
+    // train in parallel compare bit-exact results that depend on how work is split.
     @Test func runsAndReportsTimings() {
         let d = ModelDescription(backbone: .small, numClasses: 2, smallChannels: [4, 8], hiddenSize: 4)
-        let r = ModelBenchmark.inference(d, clips: 1, frames: 2, size: 16, iterations: 2, warmup: 0, threads: 1)
+        let r = ModelBenchmark.inference(d, clips: 1, frames: 2, size: 16, iterations: 2, warmup: 0, threads: BLASThreads.count)
         #expect(r.seconds.count == 2 && r.seconds.allSatisfy { $0 > 0 })
         #expect(r.itemsPerIteration == 2 && r.flopsPerIteration > 0)
-        let t = ModelBenchmark.training(d, clips: 2, frames: 2, size: 16, iterations: 1, warmup: 0, threads: 1)
+        let t = ModelBenchmark.training(d, clips: 2, frames: 2, size: 16, iterations: 1, warmup: 0, threads: BLASThreads.count)
         #expect(t.seconds.count == 1 && t.itemsPerIteration == 2)
     }
 }
@@ -163,7 +165,7 @@ import VideoClassification
 extension BenchmarkEntryTests {
     @Test func streamingBenchmarkRuns() {
         let d = ModelDescription(backbone: .small, numClasses: 2, smallChannels: [4, 8], hiddenSize: 4)
-        let r = ModelBenchmark.streaming(d, frames: 3, size: 16, iterations: 1, warmup: 0, threads: 1)
+        let r = ModelBenchmark.streaming(d, frames: 3, size: 16, iterations: 1, warmup: 0, threads: BLASThreads.count)
         #expect(r.itemsPerIteration == 3 && r.seconds.count == 1 && r.gflopsPerSecond > 0)
         let plain = ModelBenchmark.inference(d, clips: 1, frames: 2, size: 16, iterations: 1, warmup: 0, threads: 2,
                                              winograd: false)

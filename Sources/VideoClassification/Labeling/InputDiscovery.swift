@@ -93,7 +93,7 @@ public enum InputDiscovery {
             }
             if (status.st_mode & S_IFMT) == S_IFDIR {
                 walk(path, status)
-            } else if (status.st_mode & S_IFMT) != S_IFREG, let special = SpecialFile.kind(of: path) {
+            } else if let special = SpecialFile.kind(mode: status.st_mode) {
                 if explicit || isVideo(path) {
                     problems.append(InputProblem(path: path, kind: .specialFile, reason: "is \(special): skipped (reading it could block)"))
                 }
