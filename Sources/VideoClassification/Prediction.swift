@@ -20,6 +20,12 @@ public struct UsedFrame: Sendable, Codable, Equatable {
     public var index: Int
     /// The frame's presentation time in seconds from the start of the file.
     public var time: Double
+
+    /// Frame `index` (presentation order, from 0) at `time` seconds.
+    public init(index: Int, time: Double) {
+        self.index = index
+        self.time = time
+    }
 }
 
 /// What a classification says about one video.

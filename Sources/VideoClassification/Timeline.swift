@@ -24,6 +24,33 @@ public struct TimelineWindow: Sendable, Codable, Equatable {
     }
 }
 
+/// One video's timeline as `vidclass classify --timeline --format json` writes it (an array of
+/// these), and as `vidclass report` reads it.
+public struct TimelineResult: Sendable, Codable {
+    /// The video, as it was given.
+    public var path: String
+    /// The model's name (``ModelCard/name``).
+    public var model: String
+    /// The model file's identity (``VideoModel/hash``).
+    public var modelHash: String
+    /// Window length in seconds.
+    public var window: Double
+    /// Seconds between window starts.
+    public var stride: Double
+    /// The windows, in time order.
+    public var windows: [TimelineWindow]
+
+    /// A timeline; every parameter sets the property of the same name.
+    public init(path: String, model: String, modelHash: String, window: Double, stride: Double, windows: [TimelineWindow]) {
+        self.path = path
+        self.model = model
+        self.modelHash = modelHash
+        self.window = window
+        self.stride = stride
+        self.windows = windows
+    }
+}
+
 extension VideoClassifier {
     /// The synchronous `timeline(path:window:stride:threads:timeout:progress:)` without holding a
     /// Swift concurrency thread: the work runs on a thread of its own while the calling task is

@@ -56,15 +56,6 @@ extension VidclassCommand {
             }
         }
 
-        struct TimelineOutput: Encodable {
-            var path: String
-            var model: String
-            var modelHash: String
-            var window: Double
-            var stride: Double
-            var windows: [TimelineWindow]
-        }
-
         /// Prints how the frames were chosen and writes their contact sheet.
         private func explainSampling(_ p: Prediction, classifier: VideoClassifier, file: String, path: String) throws {
             let spec = classifier.model.card.input
@@ -91,7 +82,7 @@ extension VidclassCommand {
         private func runTimeline(_ classifier: VideoClassifier) throws {
             var failures = 0
             var writtenFiles = Set<String>()
-            var outputs: [TimelineOutput] = []
+            var outputs: [TimelineResult] = []
             for file in files {
                 do {
                     let input = try InputSpool(file)
@@ -104,7 +95,7 @@ extension VidclassCommand {
                     progress?.finish()
                     switch format {
                     case .json:
-                        outputs.append(TimelineOutput(path: file, model: classifier.model.card.name, modelHash: classifier.model.hash,
+                        outputs.append(TimelineResult(path: file, model: classifier.model.card.name, modelHash: classifier.model.hash,
                                                       window: window.value, stride: stride.value, windows: windows))
                     case .csv, .vtt:
                         let text = format == .csv ? TimelineFormat.csv(windows, path: file) : TimelineFormat.webVTT(windows)

@@ -11,8 +11,11 @@ extension VidclassCommand {
         static let configuration = CommandConfiguration(
             abstract: "Accuracy, per-class precision/recall/F1, confusion matrix and misclassified clips on a labelled dataset.")
 
-        @Argument(help: "Dataset folder (one sub-folder per class) or CSV file.")
+        @Argument(help: "Dataset folder (one sub-folder per class), CSV file, or `vidclass label` output.")
         var dataset: String
+
+        @Option(help: "A path,label CSV of corrections (as `vidclass report` downloads them) applied to the dataset's labels; 'exclude' leaves a clip out.")
+        var corrections: String?
 
         @OptionGroup var modelOption: ModelOption
 
@@ -27,11 +30,16 @@ extension VidclassCommand {
 
         func run() async throws {
             let classifier = VideoClassifier(model: try modelOption.load())
-            let data = try VideoDataset.load(dataset)
+            var data = try VideoDataset.load(dataset)
+            if let corrections {
+                let outcome = try LabelCorrections(contentsOf: corrections).apply(to: data)
+                printError("evaluate: " + outcome.summary)
+                data = outcome.dataset
+            }
             if let first = data.ignoredFiles.first {
                 printError("evaluate: ignored \(data.ignoredFiles.count) file(s) without a video extension in the class folders (e.g. \(first))")
             }
-            let result = try await onOwnThread { [jobs] in try Evaluation.run(dataset: data, classifier: classifier, jobs: jobs) }
+            let result = try await onOwnThread { [jobs, data] in try Evaluation.run(dataset: data, classifier: classifier, jobs: jobs) }
             for skipped in result.skipped { printError("evaluate: skipped \(skipped.path): \(skipped.reason)") }
             let report = result.report
             if let confusionMatrix { try report.writeConfusionMatrix(to: confusionMatrix) }

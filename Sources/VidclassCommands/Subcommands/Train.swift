@@ -11,7 +11,7 @@ extension VidclassCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a CNN+RNN clip classifier on a folder per class (or a CSV of path,label[,split]).")
 
-        @Argument(help: "Dataset folder (one sub-folder per class) or CSV file.")
+        @Argument(help: "Dataset folder (one sub-folder per class), CSV file, or `vidclass label` output (JSONL or CSV: its labels, with --corrections on top).")
         var dataset: String
 
         @Option(name: .shortAndLong, help: "The model file to write.")
@@ -68,6 +68,8 @@ extension VidclassCommand {
         var validationList: String?
         @Option(help: "A file listing test clips, held out from training and from choosing the epoch, evaluated once at the end.")
         var testList: String?
+        @Option(help: "A path,label CSV of corrections (as `vidclass report` downloads them): listed clips get the new label, or are left out when it is 'exclude'.")
+        var corrections: String?
         @Option(help: "A CSV column (e.g. source_video_index), or a regular expression whose first match (or capture group) in a path, that names each clip's group: clips of a group stay on one side of every split.")
         var groupBy: String?
         @Option(help: "K-fold cross-validation: train K models and report the mean and standard deviation.")
@@ -118,6 +120,7 @@ extension VidclassCommand {
             c.validationFraction = validationFraction
             c.validationList = validationList
             c.testList = testList
+            c.corrections = corrections
             c.groupBy = groupBy
             c.folds = folds
             c.resume = resume

@@ -23,7 +23,8 @@ public struct LabeledClip: Sendable, Codable, Hashable {
 }
 
 /// A labelled set of clips: a folder per class (`DATASET/<label>/*.mp4`, any container FFmpeg
-/// reads) or a CSV of `path,label[,split]` (paths relative to the CSV's folder). A CSV whose first
+/// reads), a CSV of `path,label[,split]` (paths relative to the CSV's folder), or the output of
+/// `vidclass label` (its `ok` records, labelled as the model said; see ``LabelCorrections``). A CSV whose first
 /// line is a header naming a `path` column may order its columns freely and carry others (a
 /// `split` column is read as the split; any column can name groups for ``groups(by:)``).
 public struct VideoDataset: Sendable {
@@ -59,12 +60,36 @@ public struct VideoDataset: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw VideoClassificationError(.invalidDataset, path: path, message: "no such file or folder")
         }
-        let dataset = isDirectory.boolValue ? try loadFolder(path) : try loadCSV(path)
+        let dataset = isDirectory.boolValue ? try loadFolder(path)
+            : LabelResults.isLabelOutput(path) ? try loadLabelOutput(path) : try loadCSV(path)
+        try dataset.checkClasses(path)
+        return dataset
+    }
+
+    /// Throws unless the dataset has at least two classes.
+    func checkClasses(_ path: String) throws {
+        let dataset = self
         if dataset.labels.count < 2 {
             throw VideoClassificationError(.invalidDataset, path: path,
                                            message: "needs at least two classes, found \(dataset.labels.count) (\(dataset.labels.joined(separator: ", ")))")
         }
-        return dataset
+    }
+
+    /// The `ok` records of a `vidclass label` output, each labelled with the model's label.
+    static func loadLabelOutput(_ path: String) throws -> VideoDataset {
+        let results = try LabelResults(contentsOf: path)
+        var clips: [LabeledClip] = [], missing: [String] = []
+        for record in results.records where record.status == .ok {
+            guard let label = record.label else { continue }
+            let file = results.resolvedPath(record)
+            if FileNameBytes.withFileSystemPath(file, { access($0, F_OK) }) != 0 { missing.append(record.path) }
+            clips.append(LabeledClip(path: file, label: label))
+        }
+        if !missing.isEmpty {
+            throw VideoClassificationError(.invalidDataset, path: path,
+                                           message: "\(missing.count) labelled file(s) do not exist: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", ..." : "")")
+        }
+        return VideoDataset(root: (path as NSString).deletingLastPathComponent, clips: clips)
     }
 
     static func loadFolder(_ root: String) throws -> VideoDataset {

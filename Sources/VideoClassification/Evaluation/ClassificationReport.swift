@@ -26,6 +26,20 @@ public struct ClassificationReport: Sendable, Codable {
         public var confidence: Double
     }
 
+    /// One clip's outcome: what it is, what the model said, and the frames it looked at.
+    public struct Clip: Sendable, Codable {
+        /// The clip's file.
+        public var path: String
+        /// Its true label.
+        public var truth: String
+        /// The most probable label.
+        public var predicted: String
+        /// The predicted label's probability (0 to 1).
+        public var confidence: Double
+        /// The frames the model used (index and time), when known.
+        public var frames: [UsedFrame]?
+    }
+
     /// The class names, in the model's order (the rows and columns of ``confusion``).
     public var labels: [String]
     /// Clips scored.
@@ -42,6 +56,9 @@ public struct ClassificationReport: Sendable, Codable {
     public var confusion: [[Int]]
     /// The clips predicted wrong, most confident first.
     public var misclassified: [Miss]
+    /// Every clip scored, in input order (nil in reports written before vidclass 0.2): what
+    /// `vidclass report` opens from each cell of the confusion matrix.
+    public var clips: [Clip]?
 
     /// Scores one prediction per clip against its true label.
     /// - Parameters:
@@ -49,18 +66,23 @@ public struct ClassificationReport: Sendable, Codable {
     ///   - truths: true class index per clip.
     ///   - probabilities: per clip, a probability per class (model order).
     ///   - paths: per clip, its file, used to name ``misclassified`` clips.
-    public init(labels: [String], truths: [Int], probabilities: [[Double]], paths: [String]) {
+    ///   - frames: per clip, the frames the model used (recorded in ``clips``), or nil.
+    public init(labels: [String], truths: [Int], probabilities: [[Double]], paths: [String], frames: [[UsedFrame]]? = nil) {
         precondition(truths.count == probabilities.count && truths.count == paths.count, "one row per clip")
+        precondition(frames == nil || frames!.count == truths.count, "one frame list per clip")
         let k = labels.count
         var confusion = Array(repeating: Array(repeating: 0, count: k), count: k)
         var top5Hits = 0
         var misses: [Miss] = []
+        var clips: [Clip] = []
         for (i, truth) in truths.enumerated() {
             let row = probabilities[i]
             let order = row.indices.sorted { row[$0] > row[$1] }
             let predicted = order[0]
             confusion[truth][predicted] += 1
             if order.prefix(5).contains(truth) { top5Hits += 1 }
+            clips.append(Clip(path: paths[i], truth: labels[truth], predicted: labels[predicted], confidence: row[predicted],
+                              frames: frames?[i]))
             if predicted != truth {
                 misses.append(Miss(path: paths[i], truth: labels[truth], predicted: labels[predicted], confidence: row[predicted]))
             }
@@ -87,6 +109,7 @@ public struct ClassificationReport: Sendable, Codable {
         self.perClass = perClass
         self.confusion = confusion
         self.misclassified = misses.sorted { $0.confidence > $1.confidence }
+        self.clips = clips
     }
 
     /// The confusion matrix as aligned text (rows: truth, columns: predicted).

@@ -44,19 +44,21 @@ public enum Evaluation {
                                           stop: { stop.isSet }) { done, total in progress?(done, total) }
         let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
         let usable = dataset.clips.indices.filter { decoded.frames[$0] != nil }
-        var truths: [Int] = [], rows: [[Double]] = [], paths: [String] = []
+        var truths: [Int] = [], rows: [[Double]] = [], paths: [String] = [], used: [[UsedFrame]] = []
         for start in stride(from: 0, to: usable.count, by: batchSize) {
             let chunk = Array(usable[start..<min(usable.count, start + batchSize)])
             rows.append(contentsOf: classifier.probabilities(classifier.preprocessor.batch(chunk.map { decoded.frames[$0]! })))
             truths.append(contentsOf: chunk.map { index[dataset.clips[$0].label]! })
             paths.append(contentsOf: chunk.map { dataset.clips[$0].path })
+            used.append(contentsOf: chunk.map { decoded.frames[$0]!.map { UsedFrame(index: $0.index, time: $0.time) } })
         }
         var skipped = decoded.failures.map { (path: dataset.clips[$0.index].path, reason: $0.reason) }
         let failed = Set(decoded.failures.map(\.index))
         for i in dataset.clips.indices where decoded.frames[i] == nil && !failed.contains(i) {
             skipped.append((dataset.clips[i].path, "not decoded: the evaluation was stopped"))
         }
-        return EvaluationResult(report: ClassificationReport(labels: labels, truths: truths, probabilities: rows, paths: paths),
+        return EvaluationResult(report: ClassificationReport(labels: labels, truths: truths, probabilities: rows, paths: paths,
+                                                                  frames: used),
                                 skipped: skipped)
     }
 }

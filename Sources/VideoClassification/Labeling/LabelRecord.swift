@@ -72,7 +72,7 @@ public struct LabelRecord: Codable, Sendable, Equatable {
                 String(format: "%.6f", mtime), q(error ?? "")].joined(separator: ",")
     }
 
-    /// Parses a CSV line written by ``csvLine`` (enough of it for resuming: path, status, model hash, size, mtime).
+    /// Parses a CSV line written by ``csvLine`` (everything but the timeline, which CSV does not carry).
     public static func parseCSV(_ line: String) -> LabelRecord? {
         CSV.records(line).first.flatMap(Self.init(csvFields:))
     }
@@ -82,7 +82,19 @@ public struct LabelRecord: Codable, Sendable, Equatable {
         guard fields.count == 12, let status = Status(rawValue: fields[1]), let size = Int(fields[9]), let mtime = Double(fields[10]) else {
             return nil
         }
+        // `label:score;label:score` (a label may hold ':'; the score follows the last one).
+        let top = fields[4].split(separator: ";").compactMap { item -> LabelScore? in
+            guard let colon = item.lastIndex(of: ":"), let score = Double(item[item.index(after: colon)...]) else { return nil }
+            return LabelScore(label: String(item[..<colon]), score: score)
+        }
+        // `index@time;index@time`.
+        let frames = fields[6].split(separator: ";").compactMap { item -> UsedFrame? in
+            let parts = item.split(separator: "@")
+            guard parts.count == 2, let index = Int(parts[0]), let time = Double(parts[1]) else { return nil }
+            return UsedFrame(index: index, time: time)
+        }
         self.init(path: fields[0], status: status, label: fields[2].isEmpty ? nil : fields[2], score: Double(fields[3]),
+                  top: top.isEmpty ? nil : top, duration: Double(fields[5]), frames: frames.isEmpty ? nil : frames,
                   model: fields[7], modelHash: fields[8], size: size, mtime: mtime,
                   error: fields[11].isEmpty ? nil : fields[11])
     }

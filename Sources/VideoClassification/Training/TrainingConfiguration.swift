@@ -57,6 +57,10 @@ public struct TrainingConfiguration: Sendable {
     public var validationList: String?
     /// A file listing test clips: held out from training and from choosing the epoch.
     public var testList: String?
+    /// A `path,label` file of a person's corrections (``LabelCorrections``), applied to the
+    /// dataset before anything else: relabelled clips train with their new label, `exclude`d ones
+    /// not at all.
+    public var corrections: String?
     /// A CSV column or a regular expression naming each clip's group: clips of a group stay on one
     /// side of every split.
     public var groupBy: String?

@@ -38,6 +38,11 @@ public struct TrainingRun: Sendable {
             throw VideoClassificationError(.invalidDataset, path: c.dataset, message: problem)
         }
         var data = try VideoDataset.load(c.dataset)
+        if let path = c.corrections {
+            let outcome = try LabelCorrections(contentsOf: path).apply(to: data)
+            data = outcome.dataset
+            progress(.notice(outcome.summary))
+        }
         try data.assignSplits(validationList: c.validationList, testList: c.testList)
         if let first = data.ignoredFiles.first {
             progress(.notice("ignored \(data.ignoredFiles.count) file(s) without a video extension in the class folders (e.g. \(first))"))
