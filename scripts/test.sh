@@ -23,5 +23,8 @@ swift test --skip-build --sanitize=thread --scratch-path .build-tsan -Xcc -O2 --
 bash scripts/test-hostile.sh
 # 3. As users get it: installed alone, and as a versioned dependency of Examples/FolderWatcher.
 bash scripts/test-examples.sh
-# 4. The documentation of every library, warnings as errors.
+# 4. The report's page in headless Chromium: built from real label output by the installed
+#    binary, used as a person would, its corrections trained on.
+bash scripts/test-report.sh
+# 5. The documentation of every library, warnings as errors.
 bash scripts/build-docs.sh

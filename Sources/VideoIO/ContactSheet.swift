@@ -1,9 +1,14 @@
 /// A grid of frames with each frame's index and time written under it: what a sampler picked,
 /// shown so a person can see what a model will see.
 public enum ContactSheet {
+    /// The color of a marked tile's frame and label (orange).
+    public static let markColor: (UInt8, UInt8, UInt8) = (255, 150, 0)
+
     /// Lays `frames` out in a grid (`columns` wide, default: about square) on a dark background,
     /// each tile labelled `#index t.ts`. All frames must have the same size.
-    public static func render(_ frames: [VideoFrame], columns: Int? = nil) -> (pixels: [UInt8], width: Int, height: Int) {
+    /// - Parameter marked: indices of frames to mark (an orange frame around the tile, an orange
+    ///   label), for example the frames a model used among others that show the whole video.
+    public static func render(_ frames: [VideoFrame], columns: Int? = nil, marked: Set<Int> = []) -> (pixels: [UInt8], width: Int, height: Int) {
         guard let first = frames.first else { return ([20, 20, 20], 1, 1) }
         let scale = first.width >= 160 ? 2 : 1
         let labelHeight = (BitmapFont.glyphHeight + 4) * scale
@@ -23,9 +28,21 @@ public enum ContactSheet {
                 let src = row * frame.width * 3
                 canvas.replaceSubrange(dst..<dst + frame.width * 3, with: frame.pixels[src..<src + frame.width * 3])
             }
+            let isMarked = marked.contains(frame.index)
+            if isMarked {
+                // A 3-pixel frame in the gap around the tile.
+                let c = markColor
+                for y in max(0, y0 - 3)..<min(height, y0 + tileHeight + 3) {
+                    for x in max(0, x0 - 3)..<min(width, x0 + tileWidth + 3)
+                    where y < y0 || y >= y0 + tileHeight || x < x0 || x >= x0 + tileWidth {
+                        let i = (y * width + x) * 3
+                        canvas[i] = c.0; canvas[i + 1] = c.1; canvas[i + 2] = c.2
+                    }
+                }
+            }
             let label = "#\(frame.index) \(formatTime(frame.time))s"
             BitmapFont.draw(label, into: &canvas, canvasWidth: width, x: x0 + scale, y: y0 + frame.height + 2 * scale,
-                            scale: scale, maxWidth: tileWidth - scale)
+                            scale: scale, maxWidth: tileWidth - scale, color: isMarked ? markColor : (255, 255, 255))
         }
         return (canvas, width, height)
     }
@@ -52,7 +69,8 @@ enum BitmapFont {
     ]
 
     /// Draws `text` in white at (x, y), clipped to `maxWidth` pixels.
-    static func draw(_ text: String, into canvas: inout [UInt8], canvasWidth: Int, x: Int, y: Int, scale: Int, maxWidth: Int) {
+    static func draw(_ text: String, into canvas: inout [UInt8], canvasWidth: Int, x: Int, y: Int, scale: Int, maxWidth: Int,
+                     color: (UInt8, UInt8, UInt8) = (255, 255, 255)) {
         let canvasHeight = canvas.count / (canvasWidth * 3)
         var penX = x
         for character in text {
@@ -66,7 +84,7 @@ enum BitmapFont {
                                 let px = penX + c * scale + dx, py = y + r * scale + dy
                                 guard px < canvasWidth, py < canvasHeight else { continue }
                                 let i = (py * canvasWidth + px) * 3
-                                canvas[i] = 255; canvas[i + 1] = 255; canvas[i + 2] = 255
+                                canvas[i] = color.0; canvas[i + 1] = color.1; canvas[i + 2] = color.2
                             }
                         }
                     }

@@ -75,6 +75,9 @@ public enum ImageWriter {
                 }
             }
         }
+        // A fixed quantizer is read from each frame (as the ffmpeg command line sets it), not
+        // from the context alone: without it the encoder uses its finest scale.
+        frame.pointer.pointee.quality = context.pointee.global_quality
         try check(avcodec_send_frame(context, frame.pointer), path: path, operation: "encode")
         try check(avcodec_send_frame(context, nil), path: path, operation: "encode")
         let packet = try Packet()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VideoClassification
 import VideoIO
 import VidclassTestSupport
 
@@ -41,6 +42,33 @@ struct CLITests {
         #expect(image.count == 1)
         #expect(image.first?.width == 3 * 40 + 4 * 4)
         #expect(image.first?.height == 2 * (30 + 11) + 3 * 4)
+    }
+
+    /// `frames --model M --overview N`: frames spread over the whole video, the model's marked in
+    /// orange (a frame around the tile, an orange label); the others unmarked.
+    @Test func overviewMarksTheFramesTheModelUses() throws {
+        let directory = try TestPaths.temporaryDirectory()
+        let sheet = directory.appendingPathComponent("overview.png").path
+        let video = Self.video("h264_bframes_gop30.mp4")
+        let result = try runVidclass(["frames", video, "--model", "default", "--overview", "24", "--columns", "6", "--output", sheet])
+        #expect(result.status == 0, "\(result.stderr)")
+        let card = try DefaultModel.load().card
+        let used = try VideoReader(path: video, options: Preprocessor(card.input).decodeOptions()).readAll().map(\.index)
+        #expect(result.stdout.contains("the \(used.count) the model uses marked in orange"), "\(result.stdout)")
+        let printed = result.stdout.split(separator: "\n").filter { $0.hasPrefix("frame ") }.compactMap { Int($0.split(separator: " ")[1]) }
+        #expect(Set(used).isSubset(of: printed) && printed.count > used.count && printed == printed.sorted())
+        let image = try VideoReader(path: sheet).readAll()[0]
+        func isOrange(_ x: Int, _ y: Int) -> Bool {
+            let i = (y * image.width + x) * 3
+            return image.pixels[i] > 200 && image.pixels[i + 1] > 100 && image.pixels[i + 1] < 200 && image.pixels[i + 2] < 60
+        }
+        // Tile n of the first row starts at x = 4 + n * (w + 4), y = 4; its frame is in the gap above it.
+        let w = (image.width - 7 * 4) / 6
+        for (n, index) in printed.enumerated() where n < 6 {
+            #expect(isOrange(4 + n * (w + 4) + w / 2, 2) == used.contains(index), "tile \(n) (frame \(index))")
+        }
+        let rejected = try runVidclass(["frames", video, "--overview", "5", "--output", sheet])
+        #expect(rejected.status != 0 && rejected.stderr.contains("--overview needs --model"))
     }
 
     @Test func framesToDirectoryAndMD5() throws {

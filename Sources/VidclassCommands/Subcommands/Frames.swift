@@ -27,16 +27,33 @@ extension VidclassCommand {
         @Option(help: "Contact sheet columns (default: about square).")
         var columns: Int?
 
+        @Option(help: "With --model: a contact sheet of N frames spread over the whole video (as decoded for the model), with the frames the model uses among them marked in orange.")
+        var overview: Int?
+
         @Flag(help: .hidden)
         var printPeakMemory = false
 
         func validate() throws {
             if let columns, columns <= 0 { throw ValidationError("--columns must be positive") }
+            if let overview {
+                if overview <= 0 || overview > 10_000 { throw ValidationError("--overview must be between 1 and 10000") }
+                if model == nil { throw ValidationError("--overview needs --model (the frames it marks are the model's)") }
+                if output == nil || output!.hasSuffix("/") { throw ValidationError("--overview writes one contact sheet: give --output FILE.png") }
+            }
         }
 
         func run() async throws {
-            let frames: [VideoFrame]
-            if let model {
+            var frames: [VideoFrame]
+            var marked = Set<Int>()
+            if let model, let overview {
+                let card = try (model == "default" ? DefaultModel.load() : VideoModel(contentsOf: model)).card
+                var options = Preprocessor(card.input).decodeOptions()
+                let used = try VideoReader(path: file, options: options).readAll()
+                options.sampling = .uniform(overview)
+                let spread = try VideoReader(path: file, options: options).readAll()
+                marked = Set(used.map(\.index))
+                frames = (used + spread.filter { !marked.contains($0.index) }).sorted { $0.index < $1.index }
+            } else if let model {
                 let card = try (model == "default" ? DefaultModel.load() : VideoModel(contentsOf: model)).card
                 let preprocessor = Preprocessor(card.input)
                 frames = preprocessor.networkFrames(try VideoReader(path: file, options: preprocessor.decodeOptions()).readAll())
@@ -46,7 +63,7 @@ extension VidclassCommand {
             guard !frames.isEmpty else {
                 throw ValidationError("\(file): the sampler picked no frames")
             }
-            if let output { try write(frames, to: output) }
+            if let output { try write(frames, marked: marked, to: output) }
             if printPeakMemory {
                 print("peak-memory-bytes \(peakResidentBytes())")
                 return
@@ -57,7 +74,7 @@ extension VidclassCommand {
             }
         }
 
-        private func write(_ frames: [VideoFrame], to output: String) throws {
+        private func write(_ frames: [VideoFrame], marked: Set<Int>, to output: String) throws {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
             if output.hasSuffix("/") || (exists && isDirectory.boolValue) {
@@ -68,9 +85,10 @@ extension VidclassCommand {
                 }
                 print("wrote \(frames.count) frames to \(output)")
             } else {
-                let sheet = ContactSheet.render(frames, columns: columns)
+                let sheet = ContactSheet.render(frames, columns: columns, marked: marked)
                 try ImageWriter.writePNG(pixels: sheet.pixels, width: sheet.width, height: sheet.height, to: output)
-                print("wrote a \(sheet.width)x\(sheet.height) contact sheet of \(frames.count) frames to \(output)")
+                print("wrote a \(sheet.width)x\(sheet.height) contact sheet of \(frames.count) frames to \(output)"
+                      + (marked.isEmpty ? "" : ", the \(marked.count) the model uses marked in orange"))
             }
         }
     }

@@ -65,12 +65,16 @@ th.sortable { cursor: pointer; user-select: none; }
 th.sortable:hover { color: var(--accent); }
 th.sorted-asc::after { content: " ▲"; font-size: 10px; }
 th.sorted-desc::after { content: " ▼"; font-size: 10px; }
+td.label { white-space: nowrap; }
 td.path { max-width: 340px; overflow-wrap: anywhere; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; }
 td.path a { color: var(--fg); text-decoration: none; }
 td.path a:hover { text-decoration: underline; color: var(--accent); }
+table.per-class { width: auto; min-width: 420px; }
+th.num { text-align: right; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .scorebar { display: inline-block; height: 6px; background: var(--accent); border-radius: 3px; margin-left: 6px; vertical-align: middle; }
-td.strip { max-width: 560px; overflow-x: auto; }
+td.strip { max-width: 560px; }
+.stripbox { height: 70px; max-width: 560px; overflow-x: auto; overflow-y: hidden; }
 img.strip { height: 52px; display: block; border-radius: 3px; }
 .status-error, .status-timeout { color: var(--bad); font-weight: 600; }
 .reason { color: var(--bad); font-size: 12px; }
@@ -100,7 +104,7 @@ table.confusion caption { caption-side: top; text-align: left; color: var(--mute
 .axis { position: relative; height: 16px; font-size: 11px; color: var(--muted); }
 .axis span { position: absolute; transform: translateX(-50%); white-space: nowrap; }
 .legend { margin: 6px 0; }
-.legend span { margin-right: 14px; font-size: 12px; }
+.legend > span { margin-right: 14px; font-size: 12px; }
 footer#corrections-bar { position: fixed; left: 0; right: 0; bottom: 0; background: #1d232b; color: #fff; padding: 8px 24px; display: flex; gap: 12px; align-items: center; z-index: 5; }
 footer#corrections-bar button { font: inherit; padding: 4px 12px; cursor: pointer; }
 footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
@@ -158,7 +162,9 @@ footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
   function strip(item) {
     if (item.thumb) {
       const frames = (item.frames || []).map((f) => "#" + f.index).join(" ");
-      return el("img", { class: "strip", src: item.thumb, loading: "lazy", alt: "frames " + frames, title: "frames the model used: " + frames });
+      // A box of fixed height, so a strip that loads (and its scroll bar) never moves the page.
+      return el("div", { class: "stripbox" },
+        el("img", { class: "strip", src: item.thumb, loading: "lazy", alt: "frames " + frames, title: "frames the model used: " + frames }));
     }
     if (item.thumbError) return el("span", { class: "reason", text: "no thumbnails: " + item.thumbError });
     return "";
@@ -355,7 +361,7 @@ footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
     body.replaceChildren(...shown.map((item) => {
       const row = el("tr", { class: "row", "data-path": item.abs, "data-label": item.label || "", "data-status": item.status },
         el("td", { class: "path" }, el("a", { href: fileURL(item.abs), title: item.abs, text: item.path })),
-        el("td", {}, item.label ? el("span", { class: "chip", style: `background:${color(item.label)}` }) : null, item.label || ""),
+        el("td", { class: "label" }, item.label ? el("span", { class: "chip", style: `background:${color(item.label)}` }) : null, item.label || ""),
         el("td", { class: "num" }, item.score === undefined || item.score === null ? "" : pct(item.score),
           item.score ? el("span", { class: "scorebar", style: `width:${Math.round(item.score * 40)}px` }) : null),
         el("td", { class: "status-" + item.status }, item.status, item.error ? el("div", { class: "reason", text: item.error }) : null),
@@ -386,7 +392,7 @@ footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
           el("div", { class: "metric" }, el("b", { text: pct(e.top5) }), "top-5 accuracy"),
           el("div", { class: "metric" }, el("b", { text: String(e.count) }), "clips")));
       section.append(el("h3", { text: "Per class" }), el("table", { class: "per-class" },
-        el("thead", {}, el("tr", {}, ["class", "precision", "recall", "F1", "clips"].map((h) => el("th", { text: h })))),
+        el("thead", {}, el("tr", {}, ["class", "precision", "recall", "F1", "clips"].map((h, i) => el("th", { text: h, class: i ? "num" : null })))),
         el("tbody", {}, e.perClass.map((c) => el("tr", {},
           el("td", {}, el("span", { class: "chip", style: `background:${color(c.label)}` }), c.label),
           el("td", { class: "num", text: c.precision.toFixed(3) }), el("td", { class: "num", text: c.recall.toFixed(3) }),
