@@ -6,8 +6,11 @@ public enum ContactSheet {
 
     /// Lays `frames` out in a grid (`columns` wide, default: about square) on a dark background,
     /// each tile labelled `#index t.ts`. All frames must have the same size.
-    /// - Parameter marked: indices of frames to mark (an orange frame around the tile, an orange
-    ///   label), for example the frames a model used among others that show the whole video.
+    /// - Parameters:
+    ///   - frames: the frames, in the order they are laid out.
+    ///   - columns: tiles per row (default: about square).
+    ///   - marked: indices of frames to mark (an orange frame around the tile, an orange label),
+    ///     for example the frames a model used among others that show the whole video.
     public static func render(_ frames: [VideoFrame], columns: Int? = nil, marked: Set<Int> = []) -> (pixels: [UInt8], width: Int, height: Int) {
         guard let first = frames.first else { return ([20, 20, 20], 1, 1) }
         let scale = first.width >= 160 ? 2 : 1

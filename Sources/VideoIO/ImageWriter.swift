@@ -11,8 +11,10 @@ public enum ImageWriter {
     /// Encodes a packed RGB24 picture as baseline JPEG bytes (4:2:0, full range), for thumbnails
     /// a tenth the size of their PNG.
     /// - Parameters:
+    ///   - pixels: packed RGB24, `width * height * 3` bytes.
+    ///   - width: picture width in pixels (even: 4:2:0 chroma).
+    ///   - height: picture height in pixels (even).
     ///   - quality: 1 (smallest) to 100 (best); default 80.
-    /// - Precondition: `width` and `height` are even (4:2:0 chroma).
     public static func jpegData(pixels: [UInt8], width: Int, height: Int, quality: Int = 80) throws -> [UInt8] {
         precondition(width % 2 == 0 && height % 2 == 0, "JPEG 4:2:0 needs an even width and height")
         // The MJPEG encoder's quantizer scale: 2 (best) to 31; quality 80 is about 6.

@@ -6,13 +6,13 @@ import VideoIO
 public enum ThumbnailStrip {
     /// Decodes exactly `frames` of the video (by index; nothing else is converted), scales each to
     /// `height` pixels high at the video's display aspect, and lays them out in one row with
-    /// `#index time` under each (``ContactSheet``).
+    /// `#index time` under each (`ContactSheet`).
     /// - Parameters:
     ///   - path: the video.
     ///   - frames: the frames to show (indices in presentation order, as the model recorded them).
     ///   - height: picture height in pixels (even; default 64).
     /// - Returns: packed RGB24 pixels and their size (both even, so they encode as JPEG).
-    /// - Throws: ``VideoIOError`` when the video cannot be read or a frame index is past its end.
+    /// - Throws: `VideoIOError` when the video cannot be read or a frame index is past its end.
     public static func render(path: String, frames: [UsedFrame], height: Int = 64) throws -> (pixels: [UInt8], width: Int, height: Int) {
         let metadata = try VideoFile.probe(path: path)
         let aspect = metadata.height > 0 ? Double(metadata.width) / Double(metadata.height) : 4.0 / 3.0
