@@ -45,7 +45,34 @@ echo "report built in $(python3 -c "print(round($(date +%s.%N) - $start, 2))") s
 if "$BIN" report labels.jsonl -o report 2>err; then echo "a second report over the first was not refused"; exit 1; fi
 grep -q "already exists" err
 
+# Refusals and interruptions: a named input that is missing, a folder that cannot be written,
+# Ctrl-C half-way (exit 130, nothing left behind).
+status=0; "$BIN" report missing.jsonl -o nothing 2>err || status=$?
+[ "$status" -eq 2 ] && grep -q "missing.jsonl" err && [ ! -e nothing ] || { cat err; echo "a missing input was not named (status $status)"; exit 1; }
+mkdir locked && chmod 555 locked
+if [ "$(id -u)" -ne 0 ]; then
+  status=0; "$BIN" report labels.jsonl -o locked/report 2>err || status=$?
+  [ "$status" -eq 2 ] && grep -q "locked/report" err || { cat err; echo "an unwritable folder was not refused (status $status)"; exit 1; }
+fi
+"$BIN" report labels.jsonl -o interrupted 2>err & pid=$!
+sleep 2; kill -INT "$pid"; status=0; wait "$pid" || status=$?
+[ "$status" -eq 130 ] && [ ! -e interrupted ] && ! ls -a | grep -q "interrupted.partial" \
+  || { cat err; ls -a; echo "an interrupted report left something behind (status $status)"; exit 1; }
+
 /usr/bin/python3 "$ROOT/Tests/Browser/report_test.py" report downloads "${SCREENSHOTS:-$WORK/shots}"
+
+# Ten thousand rows (no thumbnails): the page draws, pages and filters them (times printed).
+python3 - labels10k.jsonl <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for n in range(10000):
+        label = ["fight", "noFight", "unclear"][n % 3]
+        f.write(json.dumps({"path": f"/nonexistent/clip_{n:05}.mp4", "status": "ok" if n % 97 else "error", "label": label if n % 97 else None,
+                            "score": (n % 100) / 100, "model": "m", "modelHash": "h", "size": n, "mtime": 0,
+                            "error": None if n % 97 else "cannot open: No such file or directory"}) + "\n")
+PY
+"$BIN" report labels10k.jsonl --no-thumbnails -o report10k >/dev/null
+/usr/bin/python3 "$ROOT/Tests/Browser/report_large_test.py" report10k
 
 # label -> review -> retrain: the corrections downloaded from the page train a model.
 TINY=(--frames 4 --size 16 --short-side 20 --input diff --hidden 16 --batch-size 8 --epochs 1 --validation-fraction 0)
