@@ -27,8 +27,8 @@ let package = Package(
         // MARK: - C libraries (system packages, found with pkg-config)
         .systemLibrary(
             name: "CFFmpeg",
-            pkgConfig: "libavformat libavcodec libavutil libswscale",
-            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]
+            pkgConfig: "libavformat libavdevice libavcodec libavutil libswscale",
+            providers: [.apt(["libavformat-dev", "libavdevice-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]
         ),
         // OpenBLAS's GEMM, opened with dlopen on first use (see include/COpenBLAS.h); the
         // runtime library comes from Debian's libopenblas0 (scripts/install-deps.sh).

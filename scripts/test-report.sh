@@ -9,7 +9,7 @@
 # SCREENSHOTS=dir keeps the page's screenshots there (the README's come from here).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-bash "$ROOT/scripts/install-deps.sh" --browser
+bash "$ROOT/scripts/install-deps.sh" --tests
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 if [ $# -ge 1 ]; then

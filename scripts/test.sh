@@ -26,5 +26,7 @@ bash scripts/test-examples.sh
 # 4. The report's page in headless Chromium: built from real label output by the installed
 #    binary, used as a person would, its corrections trained on.
 bash scripts/test-report.sh
-# 5. The documentation of every library, warnings as errors.
+# 5. `vidclass watch` on live sources over loopback: latency, reconnection, drops, memory, signals.
+bash scripts/test-watch.sh
+# 6. The documentation of every library, warnings as errors.
 bash scripts/build-docs.sh

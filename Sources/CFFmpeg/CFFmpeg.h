@@ -1,4 +1,4 @@
-// FFmpeg 5.1 (Debian 12: libavformat 59, libavcodec 59, libavutil 57, libswscale 6).
+// FFmpeg 5.1 (Debian 12: libavformat 59, libavdevice 59, libavcodec 59, libavutil 57, libswscale 6).
 //
 // Swift imports FFmpeg's functions and structs directly, but not its function-like or
 // compound macros (AVERROR, AVERROR_EOF, AV_NOPTS_VALUE, AV_TIME_BASE_Q, ...). The
@@ -7,6 +7,7 @@
 #pragma once
 
 #include <libavformat/avformat.h>
+#include <libavdevice/avdevice.h>
 #include <libavformat/avio.h>
 #include <libavcodec/avcodec.h>
 #include <libavutil/avutil.h>

@@ -7,7 +7,7 @@ public struct VidclassCommand: AsyncParsableCommand {
         commandName: "vidclass",
         abstract: "Classify video clips: FFmpeg decoding, a CNN per frame, a recurrent layer over time.",
         version: vidclassVersion,
-        subcommands: [Classify.self, Label.self, Merge.self, Report.self, Train.self, Evaluate.self, Info.self, Probe.self, Frames.self, Synth.self, Bench.self]
+        subcommands: [Classify.self, Label.self, Watch.self, Merge.self, Report.self, Train.self, Evaluate.self, Info.self, Probe.self, Frames.self, Synth.self, Bench.self]
     )
 
     public init() {}

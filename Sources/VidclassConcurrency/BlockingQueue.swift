@@ -18,6 +18,21 @@ package final class BlockingQueue<Element>: @unchecked Sendable {
     }
 
     /// The next item, waiting for one; nil once closed and empty.
+    /// Appends without waiting: when the queue is full, the oldest element for which `droppable`
+    /// is true makes room and is returned (the caller counts it); elements that are not droppable
+    /// are always kept, so the queue may then hold more than its capacity.
+    package func pushDroppingOldest(_ item: Element, droppable: (Element) -> Bool) -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        var dropped: Element?
+        if items.count >= capacity, let oldest = items.firstIndex(where: droppable) {
+            dropped = items.remove(at: oldest)
+        }
+        items.append(item)
+        condition.broadcast()
+        return dropped
+    }
+
     package func pop() -> Element? {
         condition.lock()
         defer { condition.unlock() }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What a reader does with a frame the decoder flags as damaged.
 public enum CorruptFramePolicy: String, Sendable, CaseIterable, Codable {
     /// Return it, marked ``VideoFrame/isCorrupt`` (what `ffmpeg` does: it outputs concealed frames).
@@ -24,18 +26,50 @@ public struct DecodeOptions: Sendable, Hashable {
     /// Give up (``VideoIOError/Code/timedOut``) when reading takes longer than this many seconds,
     /// whether FFmpeg is blocked on I/O or the file is just very long to decode.
     public var timeout: Double?
+    /// For live sources: give up (``VideoIOError/Code/timedOut``) when opening, or any one read,
+    /// gets no data for this many seconds (a camera or a stream that went away). The clock
+    /// restarts with every packet, so a stream may run for ever.
+    public var stallTimeout: Double?
+    /// The input format to open with, instead of FFmpeg's guess: `v4l2` for a capture device such
+    /// as `/dev/video0` (devices are only opened when it is named), `mpegts`, ...
+    public var inputFormat: String?
+    /// A switch another thread flips to abort a read blocked in I/O (``VideoIOError/Code/interrupted``).
+    public var interrupt: DecodeInterrupt?
 
     /// Options; the defaults read every frame at its display size, with one decoder thread per core,
     /// delivering damaged frames, seeking allowed and no timeout.
     public init(sampling: FrameSampling = .all, format: FrameFormat = .native, threads: Int = 0,
-                corruptFrames: CorruptFramePolicy = .deliver, allowSeeking: Bool = true, timeout: Double? = nil) {
+                corruptFrames: CorruptFramePolicy = .deliver, allowSeeking: Bool = true, timeout: Double? = nil,
+                stallTimeout: Double? = nil, inputFormat: String? = nil, interrupt: DecodeInterrupt? = nil) {
         self.sampling = sampling
         self.format = format
         self.threads = threads
         self.corruptFrames = corruptFrames
         self.allowSeeking = allowSeeking
         self.timeout = timeout
+        self.stallTimeout = stallTimeout
+        self.inputFormat = inputFormat
+        self.interrupt = interrupt
     }
+}
+
+/// Stops a reader that is blocked opening or reading a source (a network stream that sends
+/// nothing, a pipe with no writer behind it): ``interrupt()`` from any thread makes the blocked
+/// call fail with ``VideoIOError/Code/interrupted``, now and for every later read.
+public final class DecodeInterrupt: Sendable, Hashable {
+    private let flag = Atomic(false)
+
+    /// A switch, not yet flipped.
+    public init() {}
+
+    /// Aborts the reads of every reader whose ``DecodeOptions/interrupt`` is this switch.
+    public func interrupt() { flag.store(true, ordering: .releasing) }
+
+    /// Whether ``interrupt()`` was called.
+    public var isInterrupted: Bool { flag.load(ordering: .acquiring) }
+
+    public static func == (a: DecodeInterrupt, b: DecodeInterrupt) -> Bool { a === b }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }
 
 /// What a reader did: how much it decoded, skipped and converted. For tests and benchmarks.

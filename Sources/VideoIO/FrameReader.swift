@@ -65,8 +65,8 @@ final class FrameReader {
         self.path = path
         self.options = options
         self.bytes = bytes
-        self.deadline = options.timeout.map { Deadline(seconds: $0) }
-        let input = try InputContext(path: path, deadline: deadline, bytes: bytes)
+        self.deadline = Deadline.make(options)
+        let input = try InputContext(path: path, deadline: deadline, bytes: bytes, format: options.inputFormat)
         let stream = try input.bestVideoStream()
         input.discardAllStreams(except: stream)
         self.input = input
@@ -132,7 +132,7 @@ final class FrameReader {
 
     /// Reopens the file and decodes from the start, picking `wanted` (nil: the sampling's rule).
     private func restartSequential(wanted: [Int]?) throws {
-        input = try InputContext(path: path, deadline: deadline, bytes: bytes)
+        input = try InputContext(path: path, deadline: deadline, bytes: bytes, format: options.inputFormat)
         stream = try input.bestVideoStream()
         input.discardAllStreams(except: stream)
         decoder = try Decoder(stream: stream, threads: Self.threadCount(options.threads), path: path)

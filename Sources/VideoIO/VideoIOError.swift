@@ -20,6 +20,7 @@ public struct VideoIOError: Error, Sendable, Hashable, CustomStringConvertible {
             case ioError = "I/O error"
             case tooLarge = "frame too large"
             case timedOut = "timed out"
+            case interrupted = "interrupted"
             case other = "error"
         }
 
@@ -50,8 +51,11 @@ public struct VideoIOError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let ioError = Code(.ioError)
         /// The declared frame size is beyond what vidclass accepts.
         public static let tooLarge = Code(.tooLarge)
-        /// Reading took longer than the caller's timeout.
+        /// Reading took longer than the caller's timeout, or a live source sent nothing for
+        /// ``DecodeOptions/stallTimeout`` seconds.
         public static let timedOut = Code(.timedOut)
+        /// Another thread stopped the read (``DecodeInterrupt/interrupt()``).
+        public static let interrupted = Code(.interrupted)
         /// Any other FFmpeg failure; the message says which.
         public static let other = Code(.other)
 

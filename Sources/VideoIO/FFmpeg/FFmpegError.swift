@@ -70,5 +70,8 @@ enum FFmpegLogging {
         default: level = AV_LOG_QUIET
         }
         av_log_set_level(level)
+        // Capture devices (v4l2) and network protocols (rtsp, http, udp, ...).
+        avdevice_register_all()
+        avformat_network_init()
     }()
 }

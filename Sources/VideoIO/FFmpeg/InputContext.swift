@@ -16,10 +16,19 @@ final class InputContext {
 
     /// Opens `path`, or, with `bytes`, demuxes those bytes through a custom AVIO reader (`path` then
     /// only names the input in errors).
-    init(path: String, deadline: Deadline? = nil, bytes: [UInt8]? = nil) throws {
+    init(path: String, deadline: Deadline? = nil, bytes: [UInt8]? = nil, format formatName: String? = nil) throws {
         _ = FFmpegLogging.configured
         self.deadline = deadline
-        if bytes == nil, let special = SpecialFile.kind(of: path) {
+        var inputFormat: UnsafePointer<AVInputFormat>?
+        if let formatName {
+            guard let found = av_find_input_format(formatName) else {
+                throw VideoIOError(.invalidArgument, path: path, operation: "open",
+                                   message: "FFmpeg has no input format '\(formatName)' in this build")
+            }
+            inputFormat = found
+        }
+        // A named input format (v4l2 for a capture device) opens special files on purpose.
+        if bytes == nil, formatName == nil, let special = SpecialFile.kind(of: path) {
             // open(2) on a FIFO waits for a writer, for ever, before FFmpeg's interrupt callback
             // (and so any timeout) can act; sockets and devices are no video files either.
             throw VideoIOError(.invalidArgument, path: path, operation: "open",
@@ -46,13 +55,13 @@ final class InputContext {
             context?.pointee.interrupt_callback = AVIOInterruptCB(
                 callback: { opaque in
                     guard let opaque else { return 0 }
-                    return Unmanaged<Deadline>.fromOpaque(opaque).takeUnretainedValue().hasPassed ? 1 : 0
+                    return Unmanaged<Deadline>.fromOpaque(opaque).takeUnretainedValue().shouldAbort() ? 1 : 0
                 },
                 opaque: Unmanaged.passUnretained(deadline).toOpaque())
         }
         // The file's own bytes, names that are not UTF-8 included (FileNameBytes); frees the context on failure.
         let opened = memory == nil
-            ? FileNameBytes.withFileSystemPath(path) { avformat_open_input(&context, $0, nil, nil) }
+            ? FileNameBytes.withFileSystemPath(path) { avformat_open_input(&context, $0, inputFormat, nil) }
             : avformat_open_input(&context, nil, nil, nil)
         guard opened >= 0, let context else {
             MemoryInput.free(&memoryIO)
@@ -113,6 +122,7 @@ final class InputContext {
     func read(into packet: Packet) throws -> Bool {
         if let deadline, deadline.hasPassed { throw deadline.error(path: path) }
         let result = av_read_frame(pointer, packet.pointer)
+        if result >= 0 { deadline?.touch() }
         if result == AVErrorCode.endOfFile { return false }
         if result < 0, let deadline, deadline.hasPassed { throw deadline.error(path: path) }
         if result < 0 { throw makeError(result, path: path, operation: "read", fallback: .corruptData) }
@@ -219,17 +229,59 @@ final class Frame {
 
 /// A point in time after which reading gives up.
 final class Deadline: @unchecked Sendable {
-    let seconds: Double
-    private let end: ContinuousClock.Instant
+    /// The limit on the whole read, if any.
+    let seconds: Double?
+    /// The limit on any one wait for data, if any.
+    let stall: Double?
+    let interrupt: DecodeInterrupt?
+    private let end: ContinuousClock.Instant?
+    /// When the current wait for data gives up; moved forward by ``touch()`` on the reading thread
+    /// (FFmpeg calls the interrupt callback on that same thread).
+    private var stallEnd: ContinuousClock.Instant?
 
-    init(seconds: Double) {
+    init(seconds: Double? = nil, stall: Double? = nil, interrupt: DecodeInterrupt? = nil) {
         self.seconds = seconds
-        self.end = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        self.stall = stall
+        self.interrupt = interrupt
+        self.end = seconds.map { ContinuousClock.now.advanced(by: .milliseconds(Int64($0 * 1000))) }
+        self.stallEnd = stall.map { ContinuousClock.now.advanced(by: .milliseconds(Int64($0 * 1000))) }
     }
 
-    var hasPassed: Bool { ContinuousClock.now >= end }
+    /// A deadline for `options`, or nil when they set no limit and no interrupt.
+    static func make(_ options: DecodeOptions) -> Deadline? {
+        if options.timeout == nil && options.stallTimeout == nil && options.interrupt == nil { return nil }
+        return Deadline(seconds: options.timeout, stall: options.stallTimeout, interrupt: options.interrupt)
+    }
+
+    /// Data arrived: the wait for the next starts now.
+    func touch() {
+        if let stall { stallEnd = ContinuousClock.now.advanced(by: .milliseconds(Int64(stall * 1000))) }
+    }
+
+    /// Set once FFmpeg's interrupt callback has aborted an I/O call: the demuxer may still hand
+    /// out packets it had buffered (which ``touch()`` the stall clock), then fail with "exit
+    /// requested"; that failure is still this deadline's.
+    private(set) var hasFired = false
+
+    var hasPassed: Bool {
+        if hasFired || interrupt?.isInterrupted == true { return true }
+        let now = ContinuousClock.now
+        return end.map { now >= $0 } ?? false || stallEnd.map { now >= $0 } ?? false
+    }
+
+    /// What FFmpeg's interrupt callback asks: abort now?
+    func shouldAbort() -> Bool {
+        if hasPassed { hasFired = true }
+        return hasFired
+    }
 
     func error(path: String) -> VideoIOError {
-        VideoIOError(.timedOut, path: path, operation: "read", message: "gave up after \(seconds) s")
+        if interrupt?.isInterrupted == true {
+            return VideoIOError(.interrupted, path: path, operation: "read", message: "stopped")
+        }
+        if let end, ContinuousClock.now >= end, let seconds {
+            return VideoIOError(.timedOut, path: path, operation: "read", message: "gave up after \(seconds) s")
+        }
+        return VideoIOError(.timedOut, path: path, operation: "read", message: "no data for \(stall ?? 0) s")
     }
 }
