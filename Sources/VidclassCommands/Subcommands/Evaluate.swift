@@ -28,9 +28,35 @@ extension VidclassCommand {
         @Option(help: "Clips decoded at once.")
         var jobs = 2
 
+        @Flag(help: "With an annotation CSV (path,start,end,label): run the timeline over each annotated video and score it against the intervals (per-second accuracy; segment precision, recall and F1 at IoU 0.5).")
+        var timeline = false
+
+        @Option(help: "Timeline window (with --timeline).")
+        var window = Seconds(2)
+
+        @Option(help: "Timeline stride (with --timeline).")
+        var stride = Seconds(1)
+
+        @Option(help: "With an annotation CSV: the model's label for time no interval covers.")
+        var background: String?
+
+        @Option(help: "With an annotation CSV and no --timeline: seconds of video per clip cut from its intervals.")
+        var clipLength = Seconds(2)
+
+        @Option(help: "With --timeline: write each video's timeline as WebVTT into this folder.")
+        var outputDir: String?
+
+        func validate() throws {
+            try requirePositive(window.value, "--window")
+            try requirePositive(stride.value, "--stride")
+            try requirePositive(clipLength.value, "--clip-length")
+            if outputDir != nil && !timeline { throw ValidationError("--output-dir goes with --timeline") }
+        }
+
         func run() async throws {
             let classifier = VideoClassifier(model: try modelOption.load())
-            var data = try VideoDataset.load(dataset)
+            if timeline { return try await runTimeline(classifier) }
+            var data = try VideoDataset.load(dataset, annotations: AnnotationOptions(clipLength: clipLength.value, background: background))
             if let corrections {
                 let outcome = try LabelCorrections(contentsOf: corrections).apply(to: data)
                 printError("evaluate: " + outcome.summary)
@@ -65,6 +91,35 @@ extension VidclassCommand {
                     print(String(format: "  %@  true %@  predicted %@ (%.1f%%)", m.path, m.truth, m.predicted, m.confidence * 100))
                 }
             }
+        }
+
+        /// `--timeline`: each annotated video's timeline, scored against its intervals.
+        private func runTimeline(_ classifier: VideoClassifier) async throws {
+            let intervals = try Annotations.read(dataset)
+            if let background, !classifier.model.card.labels.contains(background) {
+                throw ValidationError("--background \(background) is not a label of the model (\(classifier.model.card.labels.joined(separator: ", ")))")
+            }
+            let unknown = Set(intervals.map(\.label)).subtracting(classifier.model.card.labels)
+            if !unknown.isEmpty {
+                printError("evaluate: labels the model does not know (their segments cannot be found): \(unknown.sorted().joined(separator: ", "))")
+            }
+            let score = try await onOwnThread { [window, stride, background, outputDir] in
+                try TimelineEvaluation.run(intervals: intervals, classifier: classifier, window: window.value, stride: stride.value,
+                                           background: background, outputDirectory: outputDir)
+            }
+            for failure in score.failures { printError("evaluate: skipped \(failure)") }
+            if format == .json {
+                print(try jsonString(score))
+            } else {
+                for v in score.videos {
+                    print(String(format: "%@  seconds %d/%d right (%.1f%%)  segments: %d true, %d predicted, %d matched", v.path,
+                                 v.correctSeconds, v.seconds, 100 * Double(v.correctSeconds) / Double(max(1, v.seconds)),
+                                 v.truthSegments, v.predictedSegments, v.matchedSegments) + (v.webVTT.map { "  \($0)" } ?? ""))
+                }
+                print(String(format: "%d videos  per-second accuracy %.2f%%  segments at IoU %.2f: precision %.3f  recall %.3f  F1 %.3f",
+                             score.videos.count, score.secondAccuracy * 100, score.iouThreshold, score.precision, score.recall, score.f1))
+            }
+            if !score.failures.isEmpty { throw ExitStatus.someFailed }
         }
     }
 }

@@ -11,7 +11,7 @@ extension VidclassCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a CNN+RNN clip classifier on a folder per class (or a CSV of path,label[,split]).")
 
-        @Argument(help: "Dataset folder (one sub-folder per class), CSV file, or `vidclass label` output (JSONL or CSV: its labels, with --corrections on top).")
+        @Argument(help: "Dataset folder (one sub-folder per class), CSV file, annotation CSV of long videos (path,start,end,label[,split][,group]; times in seconds or HH:MM:SS.mmm), or `vidclass label` output (JSONL or CSV: its labels, with --corrections on top).")
         var dataset: String
 
         @Option(name: .shortAndLong, help: "The model file to write.")
@@ -68,6 +68,10 @@ extension VidclassCommand {
         var validationList: String?
         @Option(help: "A file listing test clips, held out from training and from choosing the epoch, evaluated once at the end.")
         var testList: String?
+        @Option(help: "With an annotation CSV (path,start,end,label[,split][,group]): seconds of video per training clip cut from its intervals.")
+        var clipLength = Seconds(2)
+        @Option(help: "With an annotation CSV: train the time no interval covers as this class.")
+        var background: String?
         @Option(help: "A path,label CSV of corrections (as `vidclass report` downloads them): listed clips get the new label, or are left out when it is 'exclude'.")
         var corrections: String?
         @Option(help: "A CSV column (e.g. source_video_index), or a regular expression whose first match (or capture group) in a path, that names each clip's group: clips of a group stay on one side of every split.")
@@ -121,6 +125,7 @@ extension VidclassCommand {
             c.validationList = validationList
             c.testList = testList
             c.corrections = corrections
+            c.annotations = AnnotationOptions(clipLength: clipLength.value, background: background)
             c.groupBy = groupBy
             c.folds = folds
             c.resume = resume
@@ -143,6 +148,7 @@ extension VidclassCommand {
             guard dropout >= 0, dropout <= 1 else { throw ValidationError("--dropout must be in [0, 1]") }
             if let earlyStopping { try requirePositive(earlyStopping, "--early-stopping") }
             try requirePositive(threads, "--threads")
+            try requirePositive(clipLength.value, "--clip-length")
             try requirePositive(jobs, "--jobs")
             try requirePositive(hidden, "--hidden")
             try requirePositive(layers, "--layers")

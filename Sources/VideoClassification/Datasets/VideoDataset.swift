@@ -12,19 +12,46 @@ public struct LabeledClip: Sendable, Codable, Hashable {
     public var split: String?
     /// Extra CSV columns by header name (for `--group-by COLUMN`).
     public var columns: [String: String] = [:]
+    /// For a stretch of a longer video (an annotated interval): where it starts, in seconds.
+    /// The clip's frames are then taken from `start` to ``end`` instead of the whole file.
+    public var start: Double?
+    /// Where the stretch ends, in seconds.
+    public var end: Double?
 
     /// A clip; every parameter sets the property of the same name.
-    public init(path: String, label: String, split: String? = nil, columns: [String: String] = [:]) {
+    public init(path: String, label: String, split: String? = nil, columns: [String: String] = [:],
+                start: Double? = nil, end: Double? = nil) {
         self.path = path
         self.label = label
         self.split = split
         self.columns = columns
+        self.start = start
+        self.end = end
+    }
+
+    /// `options` for this clip: for a stretch of a video, frames spread over the stretch instead
+    /// of the whole file (``FrameSampling/uniformInTime(count:start:end:)``).
+    public func decodeOptions(_ options: DecodeOptions) -> DecodeOptions {
+        guard let start, let end else { return options }
+        var options = options
+        switch options.sampling {
+        case .uniform(let n): options.sampling = .uniformInTime(count: n, start: start, end: end)
+        default: break
+        }
+        return options
+    }
+
+    /// The path, with the stretch when there is one (`video.mp4@12.00-14.00`): names the clip in messages.
+    public var name: String {
+        guard let start, let end else { return path }
+        return path + String(format: "@%.2f-%.2f", start, end)
     }
 }
 
 /// A labelled set of clips: a folder per class (`DATASET/<label>/*.mp4`, any container FFmpeg
 /// reads), a CSV of `path,label[,split]` (paths relative to the CSV's folder), or the output of
-/// `vidclass label` (its `ok` records, labelled as the model said; see ``LabelCorrections``). A CSV whose first
+/// `vidclass label` (its `ok` records, labelled as the model said; see ``LabelCorrections``), or an
+/// annotation CSV of intervals of long videos (``Annotations``). A CSV whose first
 /// line is a header naming a `path` column may order its columns freely and carry others (a
 /// `split` column is read as the split; any column can name groups for ``groups(by:)``).
 public struct VideoDataset: Sendable {
@@ -36,6 +63,8 @@ public struct VideoDataset: Sendable {
     public var labels: [String]
     /// Files in class folders that were not read, their extensions not being video ones (paths).
     public var ignoredFiles: [String] = []
+    /// For an annotation CSV: its intervals (the clips are cut from them); empty otherwise.
+    public var intervals: [AnnotatedInterval] = []
 
     /// File extensions read from class folders (and by `label`): the containers and raw streams
     /// FFmpeg reads that hold video. Files with other extensions are counted in ``ignoredFiles``.
@@ -55,15 +84,35 @@ public struct VideoDataset: Sendable {
     /// Reads a dataset folder or CSV.
     /// - Throws: ``VideoClassificationError`` (`invalidDataset`) for a missing path, no classes, a single
     ///   class, an empty class folder, or CSV rows whose files do not exist.
-    public static func load(_ path: String) throws -> VideoDataset {
+    public static func load(_ path: String, annotations: AnnotationOptions = AnnotationOptions()) throws -> VideoDataset {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw VideoClassificationError(.invalidDataset, path: path, message: "no such file or folder")
         }
-        let dataset = isDirectory.boolValue ? try loadFolder(path)
-            : LabelResults.isLabelOutput(path) ? try loadLabelOutput(path) : try loadCSV(path)
+        var dataset: VideoDataset
+        if isDirectory.boolValue {
+            dataset = try loadFolder(path)
+        } else if LabelResults.isLabelOutput(path) {
+            dataset = try loadLabelOutput(path)
+        } else if isAnnotationFile(path) {
+            let intervals = try Annotations.read(path)
+            dataset = VideoDataset(root: (path as NSString).deletingLastPathComponent,
+                                   clips: try Annotations.clips(intervals, options: annotations))
+            dataset.intervals = intervals
+        } else {
+            dataset = try loadCSV(path)
+        }
         try dataset.checkClasses(path)
         return dataset
+    }
+
+    /// Whether `path` is an annotation CSV (its header names `start` and `end` columns).
+    static func isAnnotationFile(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = String(decoding: handle.readData(ofLength: 4096), as: UTF8.self)
+        guard let line = head.split(separator: "\n", maxSplits: 1).first else { return false }
+        return Annotations.isHeader(CSV.records(String(line)).first?.map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
     }
 
     /// Throws unless the dataset has at least two classes.
@@ -175,7 +224,8 @@ public struct VideoDataset: Sendable {
         let lines = clips.map { clip -> String in
             let size = (try? FileManager.default.attributesOfItem(atPath: clip.path)[.size] as? Int) ?? -1
             let relative = clip.path.hasPrefix(root + "/") ? String(clip.path.dropFirst(root.count + 1)) : clip.path
-            return "\(relative)\t\(clip.label)\t\(size)"
+            let stretch = clip.start.map { String(format: "\t%.3f-%.3f", $0, clip.end ?? 0) } ?? ""
+            return "\(relative)\t\(clip.label)\t\(size)" + stretch
         }.sorted()
         return String(MD5.hex(of: Array(lines.joined(separator: "\n").utf8)).prefix(16))
     }

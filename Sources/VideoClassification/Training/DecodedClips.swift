@@ -32,6 +32,7 @@ public struct DecodedClips: Sendable {
             while true {
                 let i = next.increment()
                 guard i < clips.count, stop?() != true else { return }
+                let options = clips[i].decodeOptions(options)
                 do {
                     if let cached = cache?.frames(for: clips[i].path, options: options) {
                         results.set(i, .success(cached))
@@ -42,7 +43,7 @@ public struct DecodedClips: Sendable {
                     let frames = try VideoReader(path: clips[i].path, options: options).readAll()
                     if !frames.isEmpty { cache?.store(frames, for: clips[i].path, options: options) }
                     if frames.isEmpty {
-                        results.set(i, .failure("\(clips[i].path): no frames"))
+                        results.set(i, .failure("\(clips[i].name): no frames"))
                     } else {
                         results.set(i, .success(frames))
                     }

@@ -57,6 +57,9 @@ public struct TrainingConfiguration: Sendable {
     public var validationList: String?
     /// A file listing test clips: held out from training and from choosing the epoch.
     public var testList: String?
+    /// For an annotation CSV (`path,start,end,label`): the length of the clips cut from its
+    /// intervals, and the label of unannotated time (``AnnotationOptions``).
+    public var annotations = AnnotationOptions()
     /// A `path,label` file of a person's corrections (``LabelCorrections``), applied to the
     /// dataset before anything else: relabelled clips train with their new label, `exclude`d ones
     /// not at all.

@@ -37,7 +37,7 @@ public struct TrainingRun: Sendable {
         if let problem = c.problem() {
             throw VideoClassificationError(.invalidDataset, path: c.dataset, message: problem)
         }
-        var data = try VideoDataset.load(c.dataset)
+        var data = try VideoDataset.load(c.dataset, annotations: c.annotations)
         if let path = c.corrections {
             let outcome = try LabelCorrections(contentsOf: path).apply(to: data)
             data = outcome.dataset
@@ -64,7 +64,7 @@ public struct TrainingRun: Sendable {
         try stopIfInterruptedWhileDecoding()
         if frameCache != nil { progress(.notice("\(decoded.fromCache) of \(data.clips.count) clips read from the cache")) }
         for failure in decoded.failures {
-            progress(.notice("skipped \(data.clips[failure.index].path): \(failure.reason)"))
+            progress(.notice("skipped \(data.clips[failure.index].name): \(failure.reason)"))
         }
         // Temporal jitter draws from a pool of four times the sampled frames (evaluation uses the
         // exact sampling above).
