@@ -30,7 +30,7 @@ public struct LabeledClip: Sendable, Codable, Hashable {
     }
 
     /// `options` for this clip: for a stretch of a video, frames spread over the stretch instead
-    /// of the whole file (``FrameSampling/uniformInTime(count:start:end:)``).
+    /// of the whole file (`FrameSampling.uniformInTime(count:start:end:)`).
     public func decodeOptions(_ options: DecodeOptions) -> DecodeOptions {
         guard let start, let end else { return options }
         var options = options

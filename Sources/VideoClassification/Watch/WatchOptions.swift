@@ -7,7 +7,7 @@ public struct WatchOptions: Sendable {
     /// Its ``StreamOptions/frameRate`` is set from ``window`` unless given.
     public var stream = StreamOptions(emit: .everySeconds(0.5), memory: .window(nil), smoothing: 3, threshold: 0.6)
     /// Seconds of source time the model looks at: the model's time steps are spread over it
-    /// (frames are taken at `steps / window` per second), as in ``VideoClassifier/timeline(path:window:stride:threads:timeout:progress:)``.
+    /// (frames are taken at `steps / window` per second), as in the timeline of a long video.
     public var window = 2.0
     /// Read a file at its own frame rate (as if it were live) instead of as fast as possible.
     public var realtime = false
@@ -26,7 +26,7 @@ public struct WatchOptions: Sendable {
     public var queueLength = 4
     /// Decoder threads (0: one per core).
     public var threads = 0
-    /// The FFmpeg input format (``VideoIO/DecodeOptions/inputFormat``); nil picks it: `v4l2` for
+    /// The FFmpeg input format (`DecodeOptions.inputFormat`); nil picks it: `v4l2` for
     /// `/dev/video*`, FFmpeg's guess otherwise.
     public var inputFormat: String?
 
