@@ -108,5 +108,11 @@ check "a capture device that is not there is named (exit 1)" '[ "$status" -eq 1 
 status=0; timeout 20 "$BIN" watch "udp://127.0.0.1:$((PORT + 1))" --stall-timeout 2s > quiet.jsonl 2>quiet.err || status=$?
 check "a live source that never sends gives up after the stall timeout (exit 1, named)" '[ "$status" -eq 1 ] && grep -q "no data for 2" quiet.err'
 
+status=0; "$BIN" watch fast.mp4 -o /dev/full 2>full.err || status=$?
+check "a full disk stops the watch with the reason (exit 1)" '[ "$status" -eq 1 ] && grep -q "/dev/full: cannot write" full.err'
+mkfifo fifo
+status=0; timeout 20 "$BIN" watch fifo >fifo.jsonl 2>fifo.err || status=$?
+check "a FIFO named as a file is refused, not waited on for ever" '[ "$status" -eq 1 ] && grep -q "fifo" fifo.err'
+
 echo "watch test: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
