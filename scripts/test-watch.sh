@@ -76,6 +76,14 @@ started=$(count live.jsonl started)
 check "--exec ran once per started event ($started) with the event in its environment and on its input" \
   '[ "$started" -ge 1 ] && [ "$(grep -c "^started " hook.txt)" -eq "$started" ] && [ "$(grep -c "\"event\":\"started\"" hook.jsonl)" -eq "$started" ]'
 
+echo "1b. a publisher restarted within the stall timeout: a new stream on the same connection"
+"$BIN" watch "$URL" --stall-timeout 5s -o restart.jsonl 2>restart.err &
+WATCH=$!; PIDS+=("$WATCH")
+sleep 1; publish 4; wait "$PUB" || true; sleep 0.5; publish 4; wait "$PUB" || true
+sleep 1; kill -INT "$WATCH"; wait "$WATCH" || true
+check "its timestamps starting again are a disconnected/reconnected pair, predictions after it" \
+  'grep -q "timestamps went back" restart.jsonl && python3 -c "import json,sys; e=[json.loads(l) for l in open(\"restart.jsonl\")]; k=[x[\"event\"] for x in e]; i=k.index(\"reconnected\"); sys.exit(0 if \"prediction\" in k[i:] else 1)"'
+
 echo "2. an endless live source for 40 s: memory stays flat"
 publish 100000
 "$BIN" watch "$URL" --stall-timeout 5s -o endless.jsonl 2>endless.err &
@@ -102,7 +110,7 @@ echo "4. standard input, a missing device, a silent URL"
 status=0
 ffmpeg -nostdin -v error -f lavfi -i "testsrc2=size=320x180:rate=30" -t 3 -c:v libx264 -preset ultrafast -f mpegts - \
   | "$BIN" watch - -o stdin.jsonl 2>stdin.err || status=$?
-check "a pipe (MPEG-TS from another program) is watched to its end" '[ "$status" -eq 0 ] && [ "$(count stdin.jsonl opened)" -eq 1 ] && [ "$(count stdin.jsonl prediction)" -ge 1 ]'
+check "a pipe (MPEG-TS from another program) is watched to its end, its writer waiting (nothing dropped)" '[ "$status" -eq 0 ] && [ "$(count stdin.jsonl opened)" -eq 1 ] && [ "$(count stdin.jsonl prediction)" -ge 1 ] && [ "$(count stdin.jsonl dropped)" -eq 0 ]'
 status=0; "$BIN" watch /dev/video97 > dev.jsonl 2>dev.err || status=$?
 check "a capture device that is not there is named (exit 1)" '[ "$status" -eq 1 ] && grep -q "/dev/video97" dev.err'
 status=0; timeout 20 "$BIN" watch "udp://127.0.0.1:$((PORT + 1))" --stall-timeout 2s > quiet.jsonl 2>quiet.err || status=$?

@@ -17,22 +17,21 @@ package final class BlockingQueue<Element>: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The next item, waiting for one; nil once closed and empty.
     /// Appends without waiting: when the queue is full, the oldest element for which `droppable`
-    /// is true makes room and is returned (the caller counts it); elements that are not droppable
-    /// are always kept, so the queue may then hold more than its capacity.
-    package func pushDroppingOldest(_ item: Element, droppable: (Element) -> Bool) -> Element? {
+    /// is true makes room and is passed to `dropped` (under the queue's lock, so a consumer never
+    /// sees the new element before the drop is counted); elements that are not droppable are
+    /// always kept, so the queue may then hold more than its capacity.
+    package func pushDroppingOldest(_ item: Element, droppable: (Element) -> Bool, dropped: (Element) -> Void) {
         condition.lock()
         defer { condition.unlock() }
-        var dropped: Element?
         if items.count >= capacity, let oldest = items.firstIndex(where: droppable) {
-            dropped = items.remove(at: oldest)
+            dropped(items.remove(at: oldest))
         }
         items.append(item)
         condition.broadcast()
-        return dropped
     }
 
+    /// The next item, waiting for one; nil once closed and empty.
     package func pop() -> Element? {
         condition.lock()
         defer { condition.unlock() }

@@ -48,7 +48,7 @@ struct AnnotationTests {
         let root = try TestPaths.temporaryDirectory("annotations").path
         let video = TestPaths.fixture("videos/h264_bframes_gop30.mp4")
         try "path,start,end,label\n\(video),2,1,a\n".write(toFile: root + "/backwards.csv", atomically: true, encoding: .utf8)
-        #expect { try Annotations.read(root + "/backwards.csv") } throws: { "\($0)".contains("record 2") && "\($0)".contains("before it starts") }
+        #expect { try Annotations.read(root + "/backwards.csv") } throws: { "\($0)".contains("record 2") && "\($0)".contains("must end after it starts") }
         try "path,start,end,label\n\(video),0:99,3,a\n".write(toFile: root + "/clock.csv", atomically: true, encoding: .utf8)
         #expect { try Annotations.read(root + "/clock.csv") } throws: { "\($0)".contains("0:99") }
         try "path,start,end,label\nnothere.mp4,0,1,a\n".write(toFile: root + "/missing.csv", atomically: true, encoding: .utf8)
@@ -67,7 +67,8 @@ struct AnnotationTests {
         #expect(dataset.labels == (Self.classes + ["none"]).sorted())
         for interval in dataset.intervals {
             let clips = dataset.clips.filter { $0.label == interval.label }
-            #expect(clips.count == max(1, Int(interval.end - interval.start)), "\(interval.label)")
+            #expect(clips.count == max(1, Int((interval.end - interval.start - 1e-6).rounded(.up))), "\(interval.label)")
+            #expect(abs(clips.first!.start! - interval.start) < 1e-9 && abs(clips.last!.end! - interval.end) < 1e-9, "the whole interval is covered")
             #expect(clips.allSatisfy { $0.start! >= interval.start - 1e-9 && $0.end! <= interval.end + 1e-9 && abs($0.end! - $0.start! - 1) < 1e-9 })
         }
         let background = dataset.clips.filter { $0.label == "none" }
@@ -88,6 +89,22 @@ struct AnnotationTests {
         #expect(Set(first.frames.map { $0!.map(\.index) }).count > dataset.clips.count / 2, "stretches of one file decode to different frames")
     }
 
+    /// Rows may name a group (clips of one group stay on one side of a split; default: the video).
+    @Test func theGroupColumnGroups() throws {
+        let root = try TestPaths.temporaryDirectory("annotations-groups").path
+        let a = TestPaths.fixture("videos/h264_bframes_gop30.mp4"), b = root + "/b.mp4"
+        try FileManager.default.copyItem(atPath: a, toPath: b)
+        try "path,start,end,label,group\n\(a),0,1,x,g1\n\(a),1.5,2.5,y,g2\n\(b),0,1,x,\n\(b),1,2,y,\n"
+            .write(toFile: root + "/groups.csv", atomically: true, encoding: .utf8)
+        let dataset = try VideoDataset.load(root + "/groups.csv", annotations: AnnotationOptions(clipLength: 1))
+        #expect(try dataset.groups(by: nil) == ["g1", "g2", b, b])
+        // A row past the end of its video is named; one ending after it is cut at the end.
+        try "path,start,end,label\n\(a),1,9,x\n\(a),0,1,y\n".write(toFile: root + "/long.csv", atomically: true, encoding: .utf8)
+        #expect(try Annotations.read(root + "/long.csv")[0].end == 3)
+        try "path,start,end,label\n\(a),0,1,y\n\(a),4,5,x\n".write(toFile: root + "/past.csv", atomically: true, encoding: .utf8)
+        #expect { try Annotations.read(root + "/past.csv") } throws: { "\($0)".contains("interval 2 (x) starts at 4.0 s, after the end") }
+    }
+
     @Test func segmentScoring() {
         typealias S = TimelineScore.Segment
         #expect(S(start: 0, end: 4, label: "a").iou(S(start: 2, end: 6, label: "a")) == 2.0 / 6.0)
@@ -99,6 +116,13 @@ struct AnnotationTests {
         let windows = [TimelineWindow(start: 0, end: 2, scores: [LabelScore(label: "a", score: 1)]),
                        TimelineWindow(start: 1, end: 3, scores: [LabelScore(label: "b", score: 1)])]
         #expect(TimelineEvaluation.secondLabels(windows, duration: 3) == ["a", "a", "b"], "a tie goes to the earlier window")
+        #expect(TimelineEvaluation.secondLabels(windows, duration: 2.6) == ["a", "a", "b"], "the partial last second counts")
+        // Touching intervals of one label are one true segment: a perfect prediction matches it.
+        let video = "v.mp4"
+        let truth2 = [AnnotatedInterval(path: video, start: 0, end: 2, label: "a"), AnnotatedInterval(path: video, start: 2, end: 4, label: "a")]
+        let perfect = [TimelineWindow(start: 0, end: 4, scores: [LabelScore(label: "a", score: 1)])]
+        let scored = TimelineEvaluation.score(path: video, windows: perfect, intervals: truth2, duration: 4, background: nil)
+        #expect(scored.truthSegments == 1 && scored.matchedSegments == 1 && scored.correctSeconds == 4)
     }
 
     /// The test: a long video of synthetic clips with gaps, its annotation CSV; a small

@@ -98,6 +98,35 @@ struct ReportTests {
         _ = try Report.build(inputs: [root + "/labels.jsonl"], to: out, options: options)
         #expect(!FileManager.default.fileExists(atPath: out + "/notes.txt"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == ["labels.jsonl", "report"], "no staging folder left")
+        // --overwrite replaces a report, not any other folder.
+        try FileManager.default.createDirectory(atPath: root + "/photos", withIntermediateDirectories: true)
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: root + "/photos/a.jpg"))
+        #expect { try Report.build(inputs: [root + "/labels.jsonl"], to: root + "/photos/", options: options) } throws: {
+            "\($0)".contains("is not a report folder")
+        }
+        #expect(FileManager.default.fileExists(atPath: root + "/photos/a.jpg"))
+    }
+
+    /// A file that changed since it was labelled shows no frames (they would be another video's)
+    /// and says why; it counts as a thumbnail failure.
+    @Test func aFileChangedSinceLabellingSaysSo() throws {
+        let root = try TestPaths.temporaryDirectory("report-changed").path
+        let clip = root + "/clip.mp4"
+        try FileManager.default.copyItem(atPath: Self.video("h264_bframes_gop30.mp4"), toPath: clip)
+        let key = FileKey.of(clip)
+        var record = Self.record(clip, frames: [0, 1])
+        record.size = key.size
+        record.mtime = key.mtime
+        try Self.writeLines([record], to: root + "/labels.jsonl")
+        #expect(try Report.build(inputs: [root + "/labels.jsonl"], to: root + "/before").thumbnailFailures.isEmpty)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: clip))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(repeating: 0, count: 100))
+        try handle.close()
+        let summary = try Report.build(inputs: [root + "/labels.jsonl"], to: root + "/after")
+        #expect(summary.thumbnailFailures.count == 1 && summary.thumbnailFailures[0].reason.contains("changed since it was labelled"))
+        let items = try Self.pageData(root + "/after")["items"] as! [[String: Any]]
+        #expect(items[0]["thumb"] == nil && (items[0]["thumbError"] as? String)?.contains("changed") == true)
     }
 
     @Test func framesThatAreGoneAreReportedPerRowAndAStopLeavesNothing() throws {

@@ -97,7 +97,8 @@ extension VidclassCommand {
         private func runTimeline(_ classifier: VideoClassifier) async throws {
             let intervals = try Annotations.read(dataset)
             if let background, !classifier.model.card.labels.contains(background) {
-                throw ValidationError("--background \(background) is not a label of the model (\(classifier.model.card.labels.joined(separator: ", ")))")
+                printError("vidclass: --background \(background) is not a label of the model (\(classifier.model.card.labels.joined(separator: ", ")))")
+                throw ExitCode(64)
             }
             let unknown = Set(intervals.map(\.label)).subtracting(classifier.model.card.labels)
             if !unknown.isEmpty {

@@ -12,8 +12,8 @@ extension VidclassCommand {
                 capture device (/dev/video0, through FFmpeg's v4l2 input). Each line is one event: opened, prediction, started, \
                 ended, dropped (frames the network could not take from a live source), disconnected, retrying, reconnected, \
                 finished; each with the source's timestamp ("time") and the wall clock ("wall").
-                Exit status: 0 the source ended or Ctrl-C/SIGTERM stopped the watch; 1 the source failed (without --reconnect); \
-                2 bad arguments, or the model or output cannot be opened.
+                Exit status: 0 the source ended or Ctrl-C/SIGTERM stopped the watch; 1 the source failed (without --reconnect) \
+                or the output could not be written; 2 the model or the output cannot be opened; 64 bad arguments.
                 """)
 
         @Argument(help: "The source: a file, -, a URL, or /dev/videoN.")
@@ -57,7 +57,7 @@ extension VidclassCommand {
         @Option(help: "FFmpeg input format (default: v4l2 for /dev/video*, FFmpeg's guess otherwise).")
         var inputFormat: String?
 
-        @Option(help: "Run this shell command on every 'started' event (VIDCLASS_LABEL, VIDCLASS_SCORE, VIDCLASS_TIME, VIDCLASS_WALL, VIDCLASS_SOURCE in its environment; the event's JSON on its standard input).")
+        @Option(help: "Run this shell command on every 'started' event (VIDCLASS_LABEL, VIDCLASS_SCORE, VIDCLASS_TIME, VIDCLASS_WALL, VIDCLASS_SOURCE in its environment; the event's JSON on its standard input; its output goes to standard error).")
         var exec: String?
 
         @Option(help: "Decoder threads (0: one per core).")
@@ -71,12 +71,19 @@ extension VidclassCommand {
             try requirePositive(stallTimeout.value, "--stall-timeout")
             try requirePositive(maxReconnectDelay.value, "--max-reconnect-delay")
             if let everyFrames, everyFrames < 1 { throw ValidationError("--every-frames must be at least 1") }
+            if everyFrames != nil && every != Seconds(0.5) { throw ValidationError("--every and --every-frames are alternatives: give one") }
             if smoothing < 1 { throw ValidationError("--smoothing must be at least 1") }
             if !(0...1).contains(threshold) { throw ValidationError("--threshold must be within 0 and 1") }
         }
 
         func run() throws {
-            let classifier = VideoClassifier(model: try modelOption.load())
+            let classifier: VideoClassifier
+            do {
+                classifier = VideoClassifier(model: try modelOption.load())
+            } catch {
+                printError("vidclass: \(error)")
+                throw Label.fatal
+            }
             var options = WatchOptions()
             options.stream = StreamOptions(emit: everyFrames.map { .everyFrames($0) } ?? .everySeconds(every.value),
                                            memory: memory == .carried ? .carried : .window(nil), smoothing: smoothing, threshold: threshold)
@@ -87,7 +94,13 @@ extension VidclassCommand {
             options.stallTimeout = stallTimeout.value
             options.inputFormat = inputFormat
             options.threads = threads
-            let watcher = try Watcher(classifier: classifier, source: source, options: options)
+            let watcher: Watcher
+            do {
+                watcher = try Watcher(classifier: classifier, source: source, options: options)
+            } catch {
+                printError("vidclass: \(error)")
+                throw Label.fatal
+            }
 
             var sink: FileHandle = .standardOutput
             if let output {

@@ -99,7 +99,7 @@ public enum Annotations {
             guard let endText = field("end"), let end = seconds(endText) else {
                 throw fail("end '\(field("end") ?? "")' is not seconds or HH:MM:SS.mmm")
             }
-            guard end > start else { throw fail("ends (\(endText)) before it starts (\(startText))") }
+            guard end > start else { throw fail("must end after it starts (start \(startText), end \(endText))") }
             let file = name.hasPrefix("/") || base.isEmpty ? name : base + "/" + name
             if !FileManager.default.fileExists(atPath: file) { missing.insert(name) }
             intervals.append(AnnotatedInterval(path: file, start: start, end: end, label: label, split: field("split"), group: field("group")))
@@ -109,6 +109,18 @@ public enum Annotations {
                                            message: "\(missing.count) annotated video(s) do not exist: \(missing.sorted().prefix(5).joined(separator: ", "))")
         }
         if intervals.isEmpty { throw VideoClassificationError(.invalidDataset, path: path, message: "no intervals in it") }
+        // Against each video's length: a row that starts after the end is an error, one that ends
+        // after it is cut at the end.
+        var durations: [String: Double?] = [:]
+        for (n, interval) in intervals.enumerated() {
+            if durations[interval.path] == nil { durations[interval.path] = .some((try? VideoFile.probe(path: interval.path))?.duration) }
+            guard let duration = durations[interval.path]!, duration > 0 else { continue }
+            if interval.start >= duration {
+                throw VideoClassificationError(.invalidDataset, path: path,
+                                               message: "interval \(n + 1) (\(interval.label)) starts at \(interval.start) s, after the end of \(interval.path) (\(String(format: "%.3f", duration)) s)")
+            }
+            intervals[n].end = min(interval.end, duration)
+        }
         return intervals
     }
 
@@ -123,19 +135,20 @@ public enum Annotations {
         return gaps
     }
 
-    /// Clips of `length` seconds covering `range` evenly (one clip when the range is shorter).
+    /// Clips of `length` seconds covering all of `range`, evenly spread from its start to its end
+    /// (overlapping when the length does not divide it; one clip when the range is shorter).
     static func tiles(_ range: ClosedRange<Double>, length: Double) -> [ClosedRange<Double>] {
         let span = range.upperBound - range.lowerBound
         guard span > length + 1e-6 else { return [range] }
-        let count = Int((span / length + 1e-6).rounded(.down))
-        let step = count > 1 ? (span - length) / Double(count - 1) : 0
+        let count = Int((span / length - 1e-6).rounded(.up))
+        let step = (span - length) / Double(count - 1)
         return (0..<count).map { k in
             let start = range.lowerBound + Double(k) * step
             return start...(start + length)
         }
     }
 
-    /// The training clips of `intervals`: each cut into clips of ``AnnotationOptions/clipLength``;
+    /// The training clips of `intervals`: each covered by clips of ``AnnotationOptions/clipLength``;
     /// with a background label, the unannotated time of each video too (its duration from
     /// `VideoFile.probe`). Clips keep the interval's split; their group is the interval's, or the
     /// video.

@@ -233,9 +233,11 @@ public struct VideoDataset: Sendable {
     /// The group of each clip: the value of the CSV column named `pattern` when the dataset's CSV
     /// has one (e.g. `source_video_index`), otherwise the first match of the regular expression
     /// `pattern` in its path (its first capture group when it has one), or the path itself when
-    /// nothing matches.
+    /// nothing matches. Without a pattern, each clip is its own group, except the stretches of an
+    /// annotation CSV: their row's `group`, or their video.
     public func groups(by pattern: String?) throws -> [String] {
-        guard let pattern else { return clips.map(\.path) }
+        // Stretches of long videos: the annotation's group column, else the video.
+        guard let pattern else { return clips.map { $0.start != nil ? $0.columns["group"] ?? $0.path : $0.path } }
         let column = pattern.lowercased()
         if !clips.isEmpty, clips.allSatisfy({ $0.columns[column] != nil }) {
             return clips.map { "\(column)=\($0.columns[column]!)" }

@@ -38,6 +38,10 @@ public struct ClassificationReport: Sendable, Codable {
         public var confidence: Double
         /// The frames the model used (index and time), when known.
         public var frames: [UsedFrame]?
+        /// For a stretch of a long video (an annotated interval): where it starts, in seconds.
+        public var start: Double?
+        /// Where the stretch ends, in seconds.
+        public var end: Double?
     }
 
     /// The class names, in the model's order (the rows and columns of ``confusion``).

@@ -52,13 +52,18 @@ public enum Evaluation {
             paths.append(contentsOf: chunk.map { dataset.clips[$0].path })
             used.append(contentsOf: chunk.map { decoded.frames[$0]!.map { UsedFrame(index: $0.index, time: $0.time) } })
         }
-        var skipped = decoded.failures.map { (path: dataset.clips[$0.index].path, reason: $0.reason) }
+        var skipped = decoded.failures.map { (path: dataset.clips[$0.index].name, reason: $0.reason) }
         let failed = Set(decoded.failures.map(\.index))
         for i in dataset.clips.indices where decoded.frames[i] == nil && !failed.contains(i) {
-            skipped.append((dataset.clips[i].path, "not decoded: the evaluation was stopped"))
+            skipped.append((dataset.clips[i].name, "not decoded: the evaluation was stopped"))
         }
-        return EvaluationResult(report: ClassificationReport(labels: labels, truths: truths, probabilities: rows, paths: paths,
-                                                                  frames: used),
+        var report = ClassificationReport(labels: labels, truths: truths, probabilities: rows, paths: paths, frames: used)
+        // Stretches of long videos say which stretch (one video holds many clips).
+        for (n, i) in usable.enumerated() where dataset.clips[i].start != nil {
+            report.clips?[n].start = dataset.clips[i].start
+            report.clips?[n].end = dataset.clips[i].end
+        }
+        return EvaluationResult(report: report,
                                 skipped: skipped)
     }
 }

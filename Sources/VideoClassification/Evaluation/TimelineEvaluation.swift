@@ -126,18 +126,31 @@ public struct TimelineScore: Sendable, Codable {
 
 /// Scores timelines against annotated intervals.
 public enum TimelineEvaluation {
-    /// The label of each whole second `0..<duration` (at its middle) from the window whose middle
-    /// is nearest (the earlier one on a tie); nil for seconds no window covers.
+    /// The label of each second of `0..<duration` (at its middle; the last, partial second at the
+    /// middle of what remains) from the window whose middle is nearest (the earlier one on a
+    /// tie); nil for seconds no window covers.
     public static func secondLabels(_ windows: [TimelineWindow], duration: Double) -> [String?] {
-        (0..<Int(duration.rounded(.down))).map { s in
-            let t = Double(s) + 0.5
-            let nearest = windows.filter { $0.start <= t && t <= $0.end }
-                .min { abs(($0.start + $0.end) / 2 - t) < abs(($1.start + $1.end) / 2 - t) }
-            return nearest?.top.label
+        // Windows in time order; each second looks only at those that start before it and are
+        // not longer than the longest window: linear in the video's length.
+        let sorted = windows.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
+        let longest = sorted.map { $0.end - $0.start }.max() ?? 0
+        var first = 0
+        return (0..<Int(duration.rounded(.up))).map { s in
+            let t = min(Double(s) + 0.5, (Double(s) + duration) / 2)
+            while first < sorted.count && sorted[first].start < t - longest - 1e-9 { first += 1 }
+            var best: TimelineWindow?
+            var k = first
+            while k < sorted.count && sorted[k].start <= t {
+                let w = sorted[k]
+                if t <= w.end, best == nil || abs((w.start + w.end) / 2 - t) < abs((best!.start + best!.end) / 2 - t) { best = w }
+                k += 1
+            }
+            return best?.top.label
         }
     }
 
-    /// Runs of equal labels as segments (nil and `background` seconds are not segments).
+    /// Runs of equal labels as segments, one second per label (nil and `background` seconds are
+    /// not segments); the last segment may end past the video's end by less than a second.
     public static func segments(_ labels: [String?], background: String?) -> [TimelineScore.Segment] {
         var out: [TimelineScore.Segment] = []
         var s = 0
@@ -174,14 +187,21 @@ public enum TimelineEvaluation {
         let predicted = secondLabels(windows, duration: duration)
         var seconds = 0, correct = 0
         for (s, label) in predicted.enumerated() {
-            let t = Double(s) + 0.5
+            let t = min(Double(s) + 0.5, (Double(s) + duration) / 2)
             let truth = intervals.first { $0.start <= t && t < $0.end }?.label ?? background
             guard let truth else { continue }
             seconds += 1
             if label == truth { correct += 1 }
         }
-        let truthSegments = intervals.filter { $0.label != background }
-            .map { TimelineScore.Segment(start: $0.start, end: $0.end, label: $0.label) }
+        // Touching or overlapping intervals of one label are one segment.
+        var truthSegments: [TimelineScore.Segment] = []
+        for interval in intervals.filter({ $0.label != background }).sorted(by: { ($0.label, $0.start) < ($1.label, $1.start) }) {
+            if let last = truthSegments.last, last.label == interval.label, interval.start <= last.end + 1e-6 {
+                truthSegments[truthSegments.count - 1].end = max(last.end, interval.end)
+            } else {
+                truthSegments.append(TimelineScore.Segment(start: interval.start, end: interval.end, label: interval.label))
+            }
+        }
         let predictedSegments = segments(predicted, background: background)
         return TimelineScore.Video(path: path, seconds: seconds, correctSeconds: correct, truthSegments: truthSegments.count,
                                    predictedSegments: predictedSegments.count,

@@ -45,7 +45,11 @@ public struct LabelCorrections: Sendable {
             guard let name = field("path", 0), let label = field("label", 1) else {
                 throw VideoClassificationError(.invalidDataset, path: path, message: "record \(number + 1) is not 'path,label'")
             }
-            let file = FileKey.canonicalPath(name.hasPrefix("/") || base.isEmpty ? name : base + "/" + name)
+            // A path with leading or trailing spaces is quoted in the CSV: try it untrimmed first.
+            let raw = header.map { $0.firstIndex(of: "path") ?? 0 }.map { record.indices.contains($0) ? record[$0] : name } ?? record[0]
+            func resolved(_ n: String) -> String { n.hasPrefix("/") || base.isEmpty ? n : base + "/" + n }
+            let exact = resolved(raw)
+            let file = FileKey.canonicalPath(raw != name && FileManager.default.fileExists(atPath: exact) ? exact : resolved(name))
             if let earlier = labels[file], earlier != label {
                 throw VideoClassificationError(.invalidDataset, path: path,
                                                message: "record \(number + 1): \(name) is corrected twice, to \(earlier) and to \(label)")

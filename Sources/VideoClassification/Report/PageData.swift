@@ -24,11 +24,20 @@ struct PageData: Encodable {
         var thumb: String?
         var thumbError: String?
         var source: Int
+        /// The size and modification time the record was made with (not written).
+        var recorded: (size: Int, mtime: Double)?
+
+        private enum CodingKeys: String, CodingKey {
+            case path, abs, status, label, score, top, frames, duration, error, thumb, thumbError, source
+        }
     }
 
     struct EvaluationClip: Encodable {
         var path: String
         var abs: String
+        /// For a stretch of a long video: where it starts and ends (seconds).
+        var start: Double?
+        var end: Double?
         var truth: String
         var predicted: String
         var confidence: Double
@@ -75,7 +84,7 @@ struct PageData: Encodable {
     var title: String
     var version = vidclassVersion
     var generated: String
-    /// Identity of the report's contents (the corrections a page keeps are kept per report).
+    /// Identity of the report's inputs (the corrections a page keeps are kept per report).
     var id: String
     var sources: [Source] = []
     /// Every class name seen, sorted: what a correction can choose.
@@ -108,7 +117,8 @@ struct PageData: Encodable {
                 for record in results.records {
                     let abs = FileKey.canonicalPath(results.resolvedPath(record))
                     let item = Item(path: record.path, abs: abs, status: record.status.rawValue, label: record.label, score: record.score,
-                                    top: record.top, frames: record.frames, duration: record.duration, error: record.error, source: n)
+                                    top: record.top, frames: record.frames, duration: record.duration, error: record.error, source: n,
+                                    recorded: record.size >= 0 && record.mtime > 0 ? (record.size, record.mtime) : nil)
                     if let label = record.label { classes.insert(label) }
                     for score in record.top ?? [] { classes.insert(score.label) }
                     // Several outputs of one run (shards) join; the rule of `vidclass merge`.
@@ -131,7 +141,7 @@ struct PageData: Encodable {
                     ClassificationReport.Clip(path: $0.path, truth: $0.truth, predicted: $0.predicted, confidence: $0.confidence)
                 }).map { clip in
                     EvaluationClip(path: clip.path, abs: FileKey.canonicalPath(LabelResults.resolve(clip.path, recordedIn: path)),
-                                   truth: clip.truth, predicted: clip.predicted, confidence: clip.confidence, frames: clip.frames)
+                                   start: clip.start, end: clip.end, truth: clip.truth, predicted: clip.predicted, confidence: clip.confidence, frames: clip.frames)
                 }
                 if report.clips == nil {
                     warnings.append("\(path): written by an older vidclass; only the misclassified clips are listed")
@@ -150,7 +160,9 @@ struct PageData: Encodable {
             }
         }
         self.classes = classes.sorted()
-        id = MD5.hex(of: Array((sources.map { "\($0.path):\($0.count)" }.joined(separator: "\n") + generated).utf8))
+        // The page keeps corrections per report under this id: the same inputs rebuilt (with
+        // --overwrite, or another shard added to a file) keep what a person corrected.
+        id = MD5.hex(of: Array(sources.map { FileKey.canonicalPath($0.path) }.sorted().joined(separator: "\n").utf8))
     }
 
     static func rows(_ windows: [TimelineWindow]) -> [[Value]] {

@@ -62,6 +62,9 @@ public enum Report {
     public static func build(inputs: [String], to directory: String, options: ReportOptions = ReportOptions(),
                              stop: StopFlag = StopFlag(),
                              progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) throws -> ReportSummary {
+        // `review/` and `review` are one folder (and messages do not say `review//index.html`).
+        var directory = directory
+        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
         guard !inputs.isEmpty else {
             throw VideoClassificationError(.invalidArgument, path: directory, message: "no results to report")
         }
@@ -71,9 +74,17 @@ public enum Report {
         if exists && !isDirectory.boolValue {
             throw VideoClassificationError(.invalidArgument, path: directory, message: "exists and is not a folder")
         }
-        if exists && !options.overwrite && !((try? manager.contentsOfDirectory(atPath: directory))?.isEmpty ?? false) {
-            throw VideoClassificationError(.invalidArgument, path: directory,
-                                           message: "already exists and is not empty; pass --overwrite to replace it")
+        let contents = exists ? (try? manager.contentsOfDirectory(atPath: directory)) ?? ["?"] : []
+        if !contents.isEmpty {
+            if !options.overwrite {
+                throw VideoClassificationError(.invalidArgument, path: directory,
+                                               message: "already exists and is not empty; pass --overwrite to replace it")
+            }
+            // --overwrite replaces a report, never any other folder.
+            if !(contents.contains("index.html") && contents.contains("data.js")) {
+                throw VideoClassificationError(.invalidArgument, path: directory,
+                                               message: "is not a report folder (no index.html and data.js): not replaced, even with --overwrite")
+            }
         }
         var page = try PageData(inputs: inputs.map(ReportInput.load), title: options.title)
 
@@ -85,7 +96,19 @@ public enum Report {
             if seen.insert(key).inserted { jobs.append((abs, frames)) }
             return thumbnailName(key)
         }
-        for i in page.items.indices { page.items[i].thumb = thumb(page.items[i].abs, page.items[i].frames) }
+        var changed: [(path: String, reason: String)] = []
+        for i in page.items.indices {
+            // A file that changed since it was labelled would show other frames than the model's.
+            if let recorded = page.items[i].recorded, options.thumbnails, page.items[i].frames != nil {
+                let now = FileKey.of(page.items[i].abs)
+                if now.size >= 0 && (now.size != recorded.size || abs(now.mtime - recorded.mtime) > 1e-3) {
+                    page.items[i].thumbError = "changed since it was labelled (size or modification time differ): its frames are not shown"
+                    changed.append((page.items[i].path, page.items[i].thumbError!))
+                    continue
+                }
+            }
+            page.items[i].thumb = thumb(page.items[i].abs, page.items[i].frames)
+        }
         for e in page.evaluations.indices {
             for c in page.evaluations[e].clips.indices {
                 page.evaluations[e].clips[c].thumb = thumb(page.evaluations[e].clips[c].abs, page.evaluations[e].clips[c].frames)
@@ -96,7 +119,7 @@ public enum Report {
         let staging = (parent.isEmpty ? "." : parent) + "/." + (directory as NSString).lastPathComponent + ".partial-\(getpid())"
         try? manager.removeItem(atPath: staging)
         do {
-            try manager.createDirectory(atPath: staging + "/t", withIntermediateDirectories: true)
+            try manager.createDirectory(atPath: options.thumbnails ? staging + "/t" : staging, withIntermediateDirectories: true)
         } catch {
             throw VideoClassificationError(.ioError, path: directory, message: "cannot create the report folder", underlying: error)
         }
@@ -106,9 +129,11 @@ public enum Report {
         let failures = Locked([String: String]())
         let counter = AtomicCounter(), done = AtomicCounter()
         let writeFailure = Locked<VideoClassificationError?>(nil)
+        // Stops the workers on a write failure without looking like the caller's stop.
+        let failedToWrite = StopFlag()
         let jobList = jobs
         DispatchQueue.concurrentPerform(iterations: max(1, min(options.jobs, jobList.count))) { _ in
-            while !stop.isSet {
+            while !stop.isSet && !failedToWrite.isSet {
                 let i = counter.increment()
                 guard i < jobList.count else { return }
                 let job = jobList[i]
@@ -117,8 +142,8 @@ public enum Report {
                 do {
                     let bytes = try ThumbnailStrip.jpeg(path: job.abs, frames: job.frames, height: options.thumbnailHeight)
                     if !FileManager.default.createFile(atPath: file, contents: Data(bytes)) {
-                        writeFailure.withLock { $0 = $0 ?? VideoClassificationError(.ioError, path: file, message: "cannot write the thumbnail") }
-                        stop.set()
+                        writeFailure.withLock { $0 = $0 ?? VideoClassificationError(.ioError, path: file, message: "cannot write the thumbnail (disk full?)") }
+                        failedToWrite.set()
                     }
                 } catch {
                     failures.withLock { $0[key] = "\(error)" }
@@ -137,12 +162,12 @@ public enum Report {
             if let why = failed[thumbnailKey(abs, frames)] { return (nil, why) }
             return (thumb, nil)
         }
-        for i in page.items.indices {
+        for i in page.items.indices where page.items[i].thumb != nil {
             let item = page.items[i]
             (page.items[i].thumb, page.items[i].thumbError) = outcome(item.abs, item.frames, item.thumb)
         }
         for e in page.evaluations.indices {
-            for c in page.evaluations[e].clips.indices {
+            for c in page.evaluations[e].clips.indices where page.evaluations[e].clips[c].thumb != nil {
                 let clip = page.evaluations[e].clips[c]
                 (page.evaluations[e].clips[c].thumb, page.evaluations[e].clips[c].thumbError) = outcome(clip.abs, clip.frames, clip.thumb)
             }
@@ -181,8 +206,8 @@ public enum Report {
         }
         return ReportSummary(directory: directory, labelledFiles: page.items.count, evaluations: page.evaluations.count,
                              timelines: page.timelines.count, thumbnails: jobs.count - failed.count,
-                             thumbnailFailures: failed.map { (path: String($0.key.prefix { $0 != "|" }), reason: $0.value) }
-                                 .sorted { $0.path < $1.path },
+                             thumbnailFailures: failed.map { (path: String($0.key[..<($0.key.lastIndex(of: "|") ?? $0.key.endIndex)]), reason: $0.value) }
+                                 .sorted { $0.path < $1.path } + changed,
                              warnings: page.warnings)
     }
 

@@ -118,6 +118,12 @@ footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
 (function () {
   "use strict";
   const DATA = window.VIDCLASS_REPORT;
+  if (!DATA) {
+    document.addEventListener("DOMContentLoaded", () => {
+      document.body.textContent = "data.js is missing or damaged: this page needs the folder vidclass report wrote.";
+    });
+    return;
+  }
   const PAGE_SIZE = 100;
   const $ = (id) => document.getElementById(id);
 
@@ -174,6 +180,10 @@ footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
   const storageKey = "vidclass-report:" + DATA.id;
   let corrections = {};
   try { corrections = JSON.parse(localStorage.getItem(storageKey) || "{}"); } catch (e) { corrections = {}; }
+  // Only files of this report: an older build of the same inputs may have held others.
+  const known = new Set(DATA.items.map((i) => i.abs));
+  for (const e of DATA.evaluations) for (const c of e.clips) if (c.start === undefined || c.start === null) known.add(c.abs);
+  for (const abs of Object.keys(corrections)) if (!known.has(abs)) delete corrections[abs];
   function saveCorrections() {
     try { localStorage.setItem(storageKey, JSON.stringify(corrections)); } catch (e) { /* private mode: keep in memory */ }
     const n = Object.keys(corrections).length;
@@ -187,7 +197,8 @@ footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
     for (const label of DATA.classes) if (label !== current) select.append(el("option", { value: label, text: "→ " + label }));
     select.append(el("option", { value: "exclude", text: "✗ exclude" }));
     const existing = corrections[abs];
-    if (existing) select.value = existing.label;
+    if (existing && existing.label === current) delete corrections[abs];
+    else if (existing) select.value = existing.label;
     select.addEventListener("change", () => {
       if (select.value === "") delete corrections[abs];
       else corrections[abs] = { label: select.value, was: current || "" };
@@ -221,9 +232,10 @@ footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
     download("corrections.csv", [["path", "label"]].concat(rows));
   }
   function downloadReviewed() {
+    // A file in both: the evaluation's true label wins over a model's label.
     const final = new Map();
-    for (const e of DATA.evaluations) for (const c of e.clips) final.set(c.abs, c.truth);
     for (const item of DATA.items) if (item.status === "ok" && item.label) final.set(item.abs, item.label);
+    for (const e of DATA.evaluations) for (const c of e.clips) if (c.start === undefined || c.start === null) final.set(c.abs, c.truth);
     const rows = [];
     for (const [abs, label] of final) {
       const c = corrections[abs];
@@ -428,14 +440,18 @@ footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
     return el("table", { id, class: "clips" },
       el("thead", {}, el("tr", {}, ["file", "true", "predicted", "confidence", "frames the model used", "correct the true label"].map((h) => el("th", { text: h })))),
       el("tbody", {}, clips.map((c) => {
-        const row = el("tr", { class: "clip", "data-path": c.abs },
-          el("td", { class: "path" }, el("a", { href: fileURL(c.abs), title: c.abs, text: c.path })),
+        // A stretch of a long video is one of many clips of its file: its label is corrected in
+        // the annotation file, not here.
+        const stretch = c.start !== undefined && c.start !== null;
+        const name = stretch ? `${c.path} @ ${c.start.toFixed(2)}–${c.end.toFixed(2)} s` : c.path;
+        const row = el("tr", { class: "clip", "data-path": stretch ? `${c.abs}@${c.start}` : c.abs },
+          el("td", { class: "path" }, el("a", { href: fileURL(c.abs), title: c.abs, text: name })),
           el("td", {}, el("span", { class: "chip", style: `background:${color(c.truth)}` }), c.truth),
           el("td", {}, el("span", { class: "chip", style: `background:${color(c.predicted)}` }), c.predicted),
           el("td", { class: "num", text: pct(c.confidence) }),
           el("td", { class: "strip" }, strip(c)),
-          el("td", {}, correctionSelect(c.abs, c.truth)));
-        markRow(row, c.abs);
+          el("td", {}, stretch ? el("span", { class: "summary", text: "edit the annotations" }) : correctionSelect(c.abs, c.truth)));
+        if (!stretch) markRow(row, c.abs);
         return row;
       })));
   }
@@ -448,16 +464,25 @@ footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
     view.append(el("h2", { text: "Labels over time" }),
       el("div", { class: "legend" }, [...seen].sort().map((l) => el("span", {}, el("span", { class: "chip", style: `background:${color(l)}` }), l))));
     DATA.timelines.forEach((t, n) => {
-      const end = Math.max(1e-6, ...t.windows.map((w) => w[1]));
+      let end = 1e-6;
+      for (const w of t.windows) end = Math.max(end, w[1]);
       const track = el("div", { class: "track", id: `track-${n}` });
+      // Each window owns the time from its start to the next window's start (its end for the
+      // last); consecutive windows with one label are drawn as one segment.
+      const runs = [];
       t.windows.forEach((w, k) => {
-        // Each window owns the time from its start to the next window's start (its end for the last).
         const next = k + 1 < t.windows.length ? Math.min(t.windows[k + 1][0], w[1]) : w[1];
         const from = k === 0 ? 0 : w[0];
-        track.append(el("div", { class: "seg", "data-label": w[2],
-          style: `left:${(from / end) * 100}%;width:${Math.max(0.1, ((next - from) / end) * 100)}%;background:${color(w[2])};opacity:${0.35 + 0.65 * w[3]}`,
-          title: `${w[0].toFixed(2)}–${w[1].toFixed(2)} s: ${w[2]} ${pct(w[3])}` }));
+        const last = runs[runs.length - 1];
+        if (last && last.label === w[2]) { last.to = next; last.scores.push(w[3]); last.end = w[1]; }
+        else runs.push({ label: w[2], from, to: next, start: w[0], end: w[1], scores: [w[3]] });
       });
+      for (const r of runs) {
+        const mean = r.scores.reduce((a, b) => a + b, 0) / r.scores.length;
+        track.append(el("div", { class: "seg", "data-label": r.label,
+          style: `left:${(r.from / end) * 100}%;width:${Math.max(0.1, ((r.to - r.from) / end) * 100)}%;background:${color(r.label)};opacity:${0.35 + 0.65 * mean}`,
+          title: `${r.start.toFixed(2)}–${r.end.toFixed(2)} s: ${r.label}, mean ${pct(mean)} over ${r.scores.length} window(s)` }));
+      }
       const axis = el("div", { class: "axis" });
       const step = niceStep(end / 8);
       for (let s = 0; s <= end + 1e-9; s += step) axis.append(el("span", { style: `left:${(s / end) * 100}%`, text: clock(s) }));
@@ -475,7 +500,6 @@ footer#corrections-bar button:disabled { cursor: default; opacity: .5; }
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    if (!DATA) { document.body.textContent = "data.js is missing: this page needs the folder vidclass report wrote."; return; }
     header();
     labelView();
     evaluationView();

@@ -59,6 +59,11 @@ public enum ReportInput: Sendable {
         if start == "{", let report = try? decoder.decode(ClassificationReport.self, from: data) {
             return .evaluation(path: path, report: report)
         }
+        if start == "{", (try? decoder.decode(TimelineScore.self, from: data)) != nil {
+            throw VideoClassificationError(
+                .invalidDataset, path: path,
+                message: "is `evaluate --timeline` output (scores, not timelines): report the `classify --timeline --format json` output of the videos instead")
+        }
         do {
             return .labels(try LabelResults(text: text, path: path))
         } catch {

@@ -80,7 +80,9 @@ final class StreamState {
             return processed % max(1, n) == 0
         case .everySeconds(let t):
             if let last = lastEmitTime, frame.time - last < t - 1e-9 { return false }
-            lastEmitTime = frame.time
+            // On a grid of t from the first emission, so predictions come every t on average
+            // even when processed frames do not fall on it; after a gap, the grid restarts.
+            if let last = lastEmitTime, frame.time - last < 2 * t { lastEmitTime = last + t } else { lastEmitTime = frame.time }
             return true
         }
     }

@@ -125,7 +125,14 @@ public struct TrainingRun: Sendable {
         let validationSamples = samples(split.validation)
         let testSamples = samples(split.test)
         guard !trainSamples.isEmpty else {
-            throw VideoClassificationError(.invalidDataset, path: c.dataset, message: "no decodable training clips")
+            if !split.train.isEmpty || (split.validation.isEmpty && split.test.isEmpty) {
+                throw VideoClassificationError(.invalidDataset, path: c.dataset, message: "no decodable training clips")
+            }
+            let groups = Set(try data.groups(by: c.groupBy)).count
+            throw VideoClassificationError(
+                .invalidDataset, path: c.dataset,
+                message: "no clip is left to train on: the held-out splits took all \(groups) group(s) (clips of one video are one group); "
+                    + "use --validation-fraction 0, or more videos or groups")
         }
         var model = try initialModel(seed: options.seed)
         var resumeState: TrainingCheckpoint?

@@ -45,6 +45,8 @@ public final class EventCommand: @unchecked Sendable {
         process.environment = environment
         let input = Pipe()
         process.standardInput = input
+        // The watch's standard output carries its events: the command writes to standard error.
+        process.standardOutput = FileHandle.standardError
         do {
             try process.run()
         } catch {

@@ -11,8 +11,10 @@ public struct WatchOptions: Sendable {
     public var window = 2.0
     /// Read a file at its own frame rate (as if it were live) instead of as fast as possible.
     public var realtime = false
-    /// Open the source again when it ends or fails (live sources), with a delay that doubles from
-    /// ``reconnectDelay`` up to ``maximumReconnectDelay`` seconds.
+    /// Open the source again when it ends or fails (live sources other than standard input), with
+    /// a delay that doubles from ``reconnectDelay`` up to ``maximumReconnectDelay`` seconds.
+    /// Failures retrying cannot fix (a refused special file, an unknown input format, no decoder
+    /// or no video stream) end the watch.
     public var reconnect = false
     /// The first wait before reopening, in seconds.
     public var reconnectDelay = 0.5

@@ -65,13 +65,17 @@ public final class Watcher: Sendable {
         streamOptions = stream
     }
 
-    /// Whether the source is live (not a regular file): it cannot be held back, so frames the
-    /// network cannot take are dropped.
+    /// Whether the source is live: a URL or a device, which cannot be held back (frames the
+    /// network cannot take are dropped), may go quiet (``WatchOptions/stallTimeout``) and may
+    /// come back (``WatchOptions/reconnect``). Files and pipes (`-`) are read as fast as the
+    /// network takes them, their writer waiting, unless ``WatchOptions/realtime``.
     public var isLive: Bool {
-        if source == "-" || source.contains("://") { return true }
+        if source == "-" { return false }
+        if source.contains("://") { return true }
         var status = stat()
-        guard FileNameBytes.withFileSystemPath(source, { stat($0, &status) }) == 0 else { return false }
-        return status.st_mode & S_IFMT != S_IFREG
+        guard FileNameBytes.withFileSystemPath(source, { stat($0, &status) }) == 0 else { return source.hasPrefix("/dev/") }
+        let type = status.st_mode & S_IFMT
+        return type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK
     }
 
     /// Ends ``run(emit:)`` soon, from any thread (a signal handler's too): a read blocked on the
@@ -100,11 +104,17 @@ public final class Watcher: Sendable {
         let queue = BlockingQueue<Item>(capacity: options.queueLength)
         let drops = Locked<(count: Int, from: Double, to: Double)>((0, 0, 0))
         let live = isLive
+        var stream = try classifier.makeStream(options: streamOptions)
+        // However run ends (a thrown error included), the decoding thread stops too.
+        defer {
+            stopFlag.set()
+            interrupt.interrupt()
+            queue.close()
+        }
         let decoding = Thread { [self] in decode(into: queue, drops: drops, dropping: live || options.realtime) }
         decoding.stackSize = 8 << 20
         decoding.start()
 
-        var stream = try classifier.makeStream(options: streamOptions)
         var active: String?, lastTime: Double?
         var summary = Summary(frames: 0, dropped: 0, disconnections: 0)
         func event(_ kind: WatchEvent.Kind) -> WatchEvent { WatchEvent(kind, source: source) }
@@ -117,24 +127,36 @@ public final class Watcher: Sendable {
             emit(e)
             active = nil
         }
-        // However run ends (a thrown error included), the decoding thread stops too.
-        defer {
-            stopFlag.set()
-            interrupt.interrupt()
-            queue.close()
+        /// Frames dropped since the last report, as an event.
+        func reportDrops() {
+            let pending = drops.withLock { d -> (count: Int, from: Double, to: Double) in defer { d = (0, 0, 0) }; return d }
+            guard pending.count > 0 else { return }
+            summary.dropped += pending.count
+            var e = event(.dropped)
+            e.dropped = pending.count
+            e.skippedFrom = pending.from
+            e.skippedTo = pending.to
+            emit(e)
         }
         while let item = queue.pop() {
             switch item {
             case .frame(let frame, let arrived):
                 summary.frames += 1
-                let pending = drops.withLock { d -> (count: Int, from: Double, to: Double) in defer { d = (0, 0, 0) }; return d }
-                if pending.count > 0 {
-                    summary.dropped += pending.count
-                    var e = event(.dropped)
-                    e.dropped = pending.count
-                    e.skippedFrom = pending.from
-                    e.skippedTo = pending.to
-                    emit(e)
+                reportDrops()
+                // A source restarted without going quiet (a publisher restarted within the stall
+                // timeout) starts its timestamps again: a new stream, its state reset.
+                if let last = lastTime, frame.time < last - 1 {
+                    endActive("the source restarted")
+                    summary.disconnections += 1
+                    var gone = event(.disconnected)
+                    gone.reason = String(format: "the source's timestamps went back from %.3f to %.3f s: it restarted", last, frame.time)
+                    gone.time = last
+                    emit(gone)
+                    var back = event(.reconnected)
+                    back.time = frame.time
+                    back.reason = "the same connection, a new stream"
+                    emit(back)
+                    stream = try classifier.makeStream(options: streamOptions)
                 }
                 lastTime = frame.time
                 for result in stream.push(frame) {
@@ -184,6 +206,7 @@ public final class Watcher: Sendable {
                 e.delay = delay
                 emit(e)
             case .gap(let reason):
+                reportDrops()
                 endActive("the source went away")
                 summary.disconnections += 1
                 var e = event(.disconnected)
@@ -193,7 +216,8 @@ public final class Watcher: Sendable {
                 stream = try classifier.makeStream(options: streamOptions)
                 lastTime = nil
             case .end(let error):
-                endActive(error == nil ? "the source ended" : "the source failed")
+                reportDrops()
+                endActive(stopFlag.isSet ? "stopped" : error == nil ? "the source ended" : "the source failed")
                 if let error {
                     var e = event(.disconnected)
                     e.reason = "\(error)"
@@ -223,6 +247,8 @@ public final class Watcher: Sendable {
                                           interrupt: interrupt)
         decodeOptions.allowSeeking = false
         let path = source == "-" ? "pipe:0" : source
+        // Standard input cannot come back once it ends.
+        let reopens = options.reconnect && live
         var attempt = 0, delay = options.reconnectDelay, connected = false, everConnected = false
         while !stopFlag.isSet {
             do {
@@ -249,7 +275,8 @@ public final class Watcher: Sendable {
                     }
                     let item = Item.frame(frame, arrived: .now)
                     if dropping {
-                        if case .frame(let old, _)? = queue.pushDroppingOldest(item, droppable: { if case .frame = $0 { true } else { false } }) {
+                        queue.pushDroppingOldest(item, droppable: { if case .frame = $0 { true } else { false } }) { old in
+                            guard case .frame(let old, _) = old else { return }
                             drops.withLock { d in
                                 if d.count == 0 { d.from = old.time }
                                 d.count += 1
@@ -260,7 +287,7 @@ public final class Watcher: Sendable {
                         queue.push(item)
                     }
                 }
-                if stopFlag.isSet || !options.reconnect || !live { break }
+                if stopFlag.isSet || !reopens { break }
                 queue.push(.gap(reason: "the source ended"))
                 connected = false
             } catch var error {
@@ -270,18 +297,27 @@ public final class Watcher: Sendable {
                     named.path = "-"
                     error = named
                 }
-                if !options.reconnect || !live {
+                // Retrying cannot fix a refused special file, an unknown format or a missing decoder.
+                let permanent = (error as? VideoIOError).map { [.invalidArgument, .unsupportedCodec, .noVideoStream].contains($0.code) } ?? false
+                if !reopens || permanent {
                     queue.push(.end(error))
                     return
                 }
+                // A stall already waited: try again at once (a publisher back within the stall
+                // timeout is not missed); other failures back off.
+                let stalled = (error as? VideoIOError)?.code == .timedOut
                 if connected {
                     queue.push(.gap(reason: "\(error)"))
                     connected = false
                 } else {
-                    queue.push(.retrying(reason: "\(error)", attempt: attempt + 1, delay: delay))
+                    queue.push(.retrying(reason: "\(error)", attempt: attempt + 1, delay: stalled ? 0 : delay))
+                }
+                if stalled {
+                    attempt += 1
+                    continue
                 }
             }
-            guard options.reconnect && live else { break }
+            guard reopens else { break }
             attempt += 1
             let until = ContinuousClock.now.advanced(by: .milliseconds(Int64(delay * 1000)))
             while ContinuousClock.now < until && !stopFlag.isSet { Thread.sleep(forTimeInterval: 0.05) }

@@ -52,6 +52,7 @@ final class InputContext {
             memory = nil
         }
         if let deadline {
+            deadline.watch(allocated)
             context?.pointee.interrupt_callback = AVIOInterruptCB(
                 callback: { opaque in
                     guard let opaque else { return 0 }
@@ -78,6 +79,7 @@ final class InputContext {
     }
 
     deinit {
+        deadline?.unwatch(pointer)
         var context: UnsafeMutablePointer<AVFormatContext>? = pointer
         avformat_close_input(&context)  // leaves a custom AVIO context to its owner
         MemoryInput.free(&memoryIO)
@@ -269,8 +271,27 @@ final class Deadline: @unchecked Sendable {
         return end.map { now >= $0 } ?? false || stallEnd.map { now >= $0 } ?? false
     }
 
-    /// What FFmpeg's interrupt callback asks: abort now?
+    /// The input whose bytes count as data arriving (its I/O position moving), while it is open.
+    private var watched: UnsafeMutablePointer<AVFormatContext>?
+    private var lastPosition: Int64 = -1
+
+    func watch(_ context: UnsafeMutablePointer<AVFormatContext>) {
+        watched = context
+        lastPosition = -1
+    }
+
+    func unwatch(_ context: UnsafeMutablePointer<AVFormatContext>) {
+        if watched == context { watched = nil }
+    }
+
+    /// What FFmpeg's interrupt callback asks: abort now? Bytes arriving while FFmpeg opens or
+    /// probes the source (before any packet is returned) count as data too, so a slow handshake
+    /// or a long first group of pictures is not a stall.
     func shouldAbort() -> Bool {
+        if stall != nil, let io = watched?.pointee.pb, io.pointee.pos != lastPosition {
+            if lastPosition >= 0 { touch() }
+            lastPosition = io.pointee.pos
+        }
         if hasPassed { hasFired = true }
         return hasFired
     }
