@@ -50,6 +50,24 @@ struct StreamingTests {
         #expect((99...101).contains(predictions), "one prediction per second over 100 seconds, got \(predictions)")
     }
 
+    /// `emitsPartialWindows: false` (what `vidclass watch` uses) predicts only from full windows;
+    /// emissions at 0.5 s on average even when processed frames (every 0.4 s here) miss the grid.
+    @Test func fullWindowsOnlyAndAnEvenGrid() throws {
+        let classifier = VideoClassifier(model: VideoModel(card: tinyCard(), seed: 4))
+        let options = StreamOptions(emit: .everySeconds(0.5), memory: .window(4), frameRate: 2.5, emitsPartialWindows: false)
+        let stream = try classifier.makeStream(options: options)
+        var times: [Double] = []
+        for n in 0..<3000 {
+            var frame = Self.frames[n % 5]
+            frame.index = n
+            frame.time = Double(n) / 30
+            for case .prediction(_, let time, _) in stream.push(frame) { times.append(time) }
+        }
+        #expect(times.first.map { $0 >= 3 * 0.4 - 1e-9 } == true, "the first prediction waits for four processed frames: \(times.prefix(2))")
+        let span = times.last! - times.first!
+        #expect(abs(span / Double(times.count - 1) - 0.5) < 0.02, "0.5 s apart on average, got \(span / Double(times.count - 1))")
+    }
+
     @Test func labelChangeEvents() throws {
         // Teach the tiny model right vs left, then stream right, then left.
         let (trainer, _) = TrainingTests.trainRightLeft()

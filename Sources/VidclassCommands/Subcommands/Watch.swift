@@ -86,7 +86,8 @@ extension VidclassCommand {
             }
             var options = WatchOptions()
             options.stream = StreamOptions(emit: everyFrames.map { .everyFrames($0) } ?? .everySeconds(every.value),
-                                           memory: memory == .carried ? .carried : .window(nil), smoothing: smoothing, threshold: threshold)
+                                           memory: memory == .carried ? .carried : .window(nil), smoothing: smoothing, threshold: threshold,
+                                           emitsPartialWindows: false)
             options.window = window.value
             options.realtime = realtime
             options.reconnect = reconnect

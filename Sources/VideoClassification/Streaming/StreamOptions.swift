@@ -31,15 +31,19 @@ public struct StreamOptions: Sendable {
     /// A label "starts" when its smoothed probability (0–1) reaches this and "ends" when it drops
     /// below; default 0.6.
     public var threshold = 0.6
+    /// With ``Memory/window(_:)``: predict before the window has filled (from the first frames of
+    /// the stream), default true; false waits for a full window, as the model was trained.
+    public var emitsPartialWindows = true
 
     /// Stream options; every parameter sets the property of the same name.
     public init(emit: Emission = .everyFrames(8), memory: Memory = .window(nil), frameRate: Double? = nil,
-                smoothing: Int = 1, threshold: Double = 0.6) {
+                smoothing: Int = 1, threshold: Double = 0.6, emitsPartialWindows: Bool = true) {
         self.emit = emit
         self.memory = memory
         self.frameRate = frameRate
         self.smoothing = smoothing
         self.threshold = threshold
+        self.emitsPartialWindows = emitsPartialWindows
     }
 
     /// Checks the options against a model: counts and durations positive and finite, the

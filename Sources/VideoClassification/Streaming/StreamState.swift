@@ -48,7 +48,7 @@ final class StreamState {
         if let window {
             ring.append(classifier.features(step).withUnsafeBufferPointer { Array($0) })
             if ring.count > window { ring.removeFirst(ring.count - window) }
-            guard shouldEmit(frame) else { return [] }
+            guard ring.count == window || options.emitsPartialWindows, shouldEmit(frame) else { return [] }
             let features = Tensor(shape: [ring.count, ring[0].count], scalars: ring.flatMap { $0 })
             row = classifier.probabilities(features: features, steps: ring.count)
         } else {

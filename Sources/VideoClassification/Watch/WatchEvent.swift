@@ -56,9 +56,9 @@ public struct WatchEvent: Sendable, Codable, Equatable {
     public var attempt: Int?
     /// Seconds until the next attempt, for `retrying`.
     public var delay: Double?
-    /// Frame size, for `opened`.
+    /// Frame width as decoded for the model (its short side scaled), for `opened`.
     public var width: Int?
-    /// Frame size, for `opened`.
+    /// Frame height as decoded for the model, for `opened`.
     public var height: Int?
     /// Frames the network processed, for `finished`.
     public var frames: Int?

@@ -3,9 +3,11 @@ import Foundation
 /// How a ``Watcher`` reads its source and when it speaks.
 public struct WatchOptions: Sendable {
     /// Predictions, smoothing and the `started`/`ended` threshold (``StreamOptions``). The default
-    /// emits every 0.5 s of source time, averages the last 3 predictions, and starts a label at 0.6.
+    /// emits every 0.5 s of source time once the window is full, averages the last 3 predictions,
+    /// and starts a label at 0.6.
     /// Its ``StreamOptions/frameRate`` is set from ``window`` unless given.
-    public var stream = StreamOptions(emit: .everySeconds(0.5), memory: .window(nil), smoothing: 3, threshold: 0.6)
+    public var stream = StreamOptions(emit: .everySeconds(0.5), memory: .window(nil), smoothing: 3, threshold: 0.6,
+                                      emitsPartialWindows: false)
     /// Seconds of source time the model looks at: the model's time steps are spread over it
     /// (frames are taken at `steps / window` per second), as in the timeline of a long video.
     public var window = 2.0
