@@ -75,22 +75,15 @@ public enum Annotations {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw VideoClassificationError(.invalidDataset, path: path, message: "cannot read the annotation file")
         }
-        let base = (path as NSString).deletingLastPathComponent
-        let records = CSV.records(text)
-        guard let first = records.first, isHeader(first.map { $0.trimmingCharacters(in: .whitespaces) }) else {
+        let table = CSVTable(text)
+        guard let header = table.header, isHeader(header) else {
             throw VideoClassificationError(.invalidDataset, path: path, message: "the first line must name the columns path,start,end,label[,split][,group]")
         }
-        let header = first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         var intervals: [AnnotatedInterval] = [], missing = Set<String>()
-        for (number, record) in records.enumerated().dropFirst() {
-            let fields = record.map { $0.trimmingCharacters(in: .whitespaces) }
-            if fields.allSatisfy(\.isEmpty) { continue }
-            func field(_ name: String) -> String? {
-                guard let i = header.firstIndex(of: name), i < fields.count, !fields[i].isEmpty else { return nil }
-                return fields[i]
-            }
+        for row in table.rows where !row.isBlank {
+            func field(_ name: String) -> String? { row.field(name) }
             func fail(_ message: String) -> VideoClassificationError {
-                VideoClassificationError(.invalidDataset, path: path, message: "record \(number + 1): \(message)")
+                VideoClassificationError(.invalidDataset, path: path, message: "record \(row.number): \(message)")
             }
             guard let name = field("path"), let label = field("label") else { throw fail("needs a path and a label") }
             guard let startText = field("start"), let start = seconds(startText) else {
@@ -100,7 +93,7 @@ public enum Annotations {
                 throw fail("end '\(field("end") ?? "")' is not seconds or HH:MM:SS.mmm")
             }
             guard end > start else { throw fail("must end after it starts (start \(startText), end \(endText))") }
-            let file = name.hasPrefix("/") || base.isEmpty ? name : base + "/" + name
+            let file = CSVTable.path(name, inFileAt: path)
             if !FileManager.default.fileExists(atPath: file) { missing.insert(name) }
             intervals.append(AnnotatedInterval(path: file, start: start, end: end, label: label, split: field("split"), group: field("group")))
         }

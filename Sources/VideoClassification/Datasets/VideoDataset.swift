@@ -185,38 +185,26 @@ public struct VideoDataset: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw VideoClassificationError(.invalidDataset, path: path, message: "cannot read the CSV file")
         }
-        let base = (path as NSString).deletingLastPathComponent
         var clips: [LabeledClip] = []
         var missing: [String] = []
-        var header: [String]?
-        for (number, record) in CSV.records(text).enumerated() {
-            let fields = record.map { $0.trimmingCharacters(in: .whitespaces) }
-            if number == 0 && fields.first?.lowercased() == "path" || number == 0 && fields.contains(where: { $0.lowercased() == "path" }) {
-                header = fields.map { $0.lowercased() }
-                continue
+        let table = CSVTable(text)
+        for row in table.rows {
+            guard let name = row.field("path", position: 0), let label = row.field("label", position: 1) else {
+                throw VideoClassificationError(.invalidDataset, path: path, message: "record \(row.number) is not 'path,label[,split]'")
             }
-            func field(_ name: String, _ position: Int) -> String? {
-                let i = header.map { $0.firstIndex(of: name) } ?? position
-                guard let i, i < fields.count, !fields[i].isEmpty else { return nil }
-                return fields[i]
-            }
-            guard let name = field("path", 0), let label = field("label", 1) else {
-                throw VideoClassificationError(.invalidDataset, path: path, message: "record \(number + 1) is not 'path,label[,split]'")
-            }
-            let file = name.hasPrefix("/") ? name : (base.isEmpty ? name : base + "/" + name)
+            let file = CSVTable.path(name, inFileAt: path)
             if !FileManager.default.fileExists(atPath: file) { missing.append(name) }
             var columns: [String: String] = [:]
-            if let header {
-                for (i, key) in header.enumerated() where i < fields.count { columns[key] = fields[i] }
+            if let header = table.header {
+                for (i, key) in header.enumerated() where i < row.fields.count { columns[key] = row.fields[i] }
             }
-            clips.append(LabeledClip(path: file, label: label, split: field("split", 2),
-                                     columns: columns))
+            clips.append(LabeledClip(path: file, label: label, split: row.field("split", position: 2), columns: columns))
         }
         if !missing.isEmpty {
             throw VideoClassificationError(.invalidDataset, path: path,
                                            message: "\(missing.count) listed file(s) do not exist: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", ..." : "")")
         }
-        return VideoDataset(root: base, clips: clips)
+        return VideoDataset(root: (path as NSString).deletingLastPathComponent, clips: clips)
     }
 
     /// A hash of the clip list (paths relative to the root, labels, sizes): the dataset's identity.

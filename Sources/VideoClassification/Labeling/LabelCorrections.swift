@@ -27,32 +27,17 @@ public struct LabelCorrections: Sendable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw VideoClassificationError(.invalidDataset, path: path, message: "cannot read the corrections file")
         }
-        let base = (path as NSString).deletingLastPathComponent
         var labels: [String: String] = [:]
-        var header: [String]?
-        for (number, record) in CSV.records(text).enumerated() {
-            let fields = record.map { $0.trimmingCharacters(in: .whitespaces) }
-            if fields.allSatisfy(\.isEmpty) { continue }
-            if number == 0 && fields.contains(where: { $0.lowercased() == "path" }) {
-                header = fields.map { $0.lowercased() }
-                continue
-            }
-            func field(_ name: String, _ position: Int) -> String? {
-                let i = header.map { $0.firstIndex(of: name) } ?? position
-                guard let i, i < fields.count, !fields[i].isEmpty else { return nil }
-                return fields[i]
-            }
-            guard let name = field("path", 0), let label = field("label", 1) else {
-                throw VideoClassificationError(.invalidDataset, path: path, message: "record \(number + 1) is not 'path,label'")
+        for row in CSVTable(text).rows where !row.isBlank {
+            guard let name = row.field("path", position: 0), let label = row.field("label", position: 1) else {
+                throw VideoClassificationError(.invalidDataset, path: path, message: "record \(row.number) is not 'path,label'")
             }
             // A path with leading or trailing spaces is quoted in the CSV: try it untrimmed first.
-            let raw = header.map { $0.firstIndex(of: "path") ?? 0 }.map { record.indices.contains($0) ? record[$0] : name } ?? record[0]
-            func resolved(_ n: String) -> String { n.hasPrefix("/") || base.isEmpty ? n : base + "/" + n }
-            let exact = resolved(raw)
-            let file = FileKey.canonicalPath(raw != name && FileManager.default.fileExists(atPath: exact) ? exact : resolved(name))
+            let exact = CSVTable.path(row.field("path", position: 0, trimmed: false) ?? name, inFileAt: path)
+            let file = FileKey.canonicalPath(FileManager.default.fileExists(atPath: exact) ? exact : CSVTable.path(name, inFileAt: path))
             if let earlier = labels[file], earlier != label {
                 throw VideoClassificationError(.invalidDataset, path: path,
-                                               message: "record \(number + 1): \(name) is corrected twice, to \(earlier) and to \(label)")
+                                               message: "record \(row.number): \(name) is corrected twice, to \(earlier) and to \(label)")
             }
             labels[file] = label
         }
