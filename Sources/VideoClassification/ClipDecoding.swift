@@ -12,33 +12,38 @@ public final class ClipDecoding: @unchecked Sendable {
     public let path: String
     /// The input the frames are prepared for.
     public let input: InputSpecification
+    /// The clips decoded for test-time averaging (``VideoClassifier/clips``); 1: the model's sampling.
+    public let clips: Int
     let started: ContinuousClock.Instant
     let queue = BlockingQueue<Result<VideoFrame, any Error>>(capacity: 64)
 
-    /// Opens `path` (throwing `VideoIOError` if it cannot be opened) and starts decoding it.
-    public convenience init(path: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil) throws {
-        let options = Self.options(input: input, threads: threads, timeout: timeout)
-        try self.init(reader: VideoReader(path: path, options: options), path: path, input: input)
+    /// Opens `path` (throwing `VideoIOError` if it cannot be opened) and starts decoding the
+    /// frames of `clips` clips of it (the classifier's ``VideoClassifier/clips``).
+    public convenience init(path: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil, clips: Int = 1) throws {
+        let options = Self.options(input: input, threads: threads, timeout: timeout, clips: clips)
+        try self.init(reader: VideoReader(path: path, options: options), path: path, input: input, clips: clips)
     }
 
     /// Starts decoding a video held in memory (standard input read to its end, say), through
     /// FFmpeg's custom I/O: no file is written. `name` names it in errors.
-    public convenience init(bytes: [UInt8], name: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil) throws {
-        let options = Self.options(input: input, threads: threads, timeout: timeout)
-        try self.init(reader: VideoReader(bytes: bytes, name: name, options: options), path: name, input: input)
+    public convenience init(bytes: [UInt8], name: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil,
+                            clips: Int = 1) throws {
+        let options = Self.options(input: input, threads: threads, timeout: timeout, clips: clips)
+        try self.init(reader: VideoReader(bytes: bytes, name: name, options: options), path: name, input: input, clips: clips)
     }
 
-    private static func options(input: InputSpecification, threads: Int, timeout: Double?) -> DecodeOptions {
-        var options = Preprocessor(input).decodeOptions(threads: threads)
+    private static func options(input: InputSpecification, threads: Int, timeout: Double?, clips: Int) -> DecodeOptions {
+        var options = Preprocessor(input).decodeOptions(threads: threads, clips: clips)
         options.timeout = timeout
         return options
     }
 
     /// Takes over a reader opened by the caller (so open errors reached the caller) and decodes it
     /// on a thread of its own, which alone uses the reader from then on.
-    private init(reader: VideoReader, path: String, input: InputSpecification) {
+    private init(reader: VideoReader, path: String, input: InputSpecification, clips: Int) {
         self.path = path
         self.input = input
+        self.clips = clips
         started = ContinuousClock().now
         nonisolated(unsafe) let reader = reader
         let queue = self.queue

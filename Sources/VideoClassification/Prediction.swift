@@ -34,8 +34,11 @@ public struct Prediction: Sendable, Codable {
     public var path: String
     /// Every label, most probable first.
     public var scores: [LabelScore]
-    /// The sampled frames, in order.
+    /// The sampled frames, in order (with several clips, every frame any clip used, once).
     public var frames: [UsedFrame]
+    /// With test-time averaging (``VideoClassifier/clips``), each clip's frame indices: the
+    /// probabilities in ``scores`` are the mean of the clips'. Nil for one clip.
+    public var clips: [[Int]]? = nil
     /// The model's name (``ModelCard/name``).
     public var model: String
     /// The model file's identity: the first 12 hex digits of its MD5 (``VideoModel/hash``), or

@@ -15,10 +15,34 @@ public struct Preprocessor: Sendable {
     /// A preprocessor for a model with this input (usually `model.card.input`).
     public init(_ input: InputSpecification) { self.input = input }
 
-    /// How to decode a clip for this model: uniformly sampled frames at the decode size.
-    public func decodeOptions(threads: Int = 0) -> DecodeOptions {
+    /// How to decode a clip for this model: uniformly sampled frames at the decode size; with
+    /// `clips` above 1, the frames of that many interleaved clips for test-time averaging
+    /// (``FrameSampling/uniformClips(count:clips:)``, split again by ``clips(_:count:)``).
+    public func decodeOptions(threads: Int = 0, clips: Int = 1) -> DecodeOptions {
         switch input.sampling {
-        case .uniform: DecodeOptions(sampling: .uniform(input.sampledFrames), format: input.decodeFormat, threads: threads)
+        case .uniform:
+            DecodeOptions(sampling: clips > 1 ? .uniformClips(count: input.sampledFrames, clips: clips) : .uniform(input.sampledFrames),
+                          format: input.decodeFormat, threads: threads)
+        }
+    }
+
+    /// Splits the frames decoded with ``decodeOptions(threads:clips:)`` into its `count` clips
+    /// (``FrameSampling/uniformClipIndices(count:clips:frameCount:)``; the video's last frame is the
+    /// last frame decoded). A frame missing from `frames` (the decoder skipped it) is replaced by the
+    /// nearest earlier one. One clip is `frames` as they are.
+    public func clips(_ frames: [VideoFrame], count: Int) -> [[VideoFrame]] {
+        guard count > 1, let last = frames.last else { return [frames] }
+        let indices = FrameSampling.uniformClipIndices(count: input.sampledFrames, clips: count, frameCount: last.index + 1)
+        return indices.map { clip in
+            clip.map { wanted in
+                // The last frame whose index is at most `wanted` (frames are in increasing order).
+                var low = 0, high = frames.count
+                while low < high {
+                    let mid = (low + high) / 2
+                    if frames[mid].index <= wanted { low = mid + 1 } else { high = mid }
+                }
+                return frames[max(low - 1, 0)]
+            }
         }
     }
 

@@ -21,23 +21,71 @@ public final class VideoClassifier: @unchecked Sendable {
     private let inference: LRCNInference
     private let inferenceGate = Locked(())
 
+    /// Clips per video whose probabilities are averaged (test-time averaging, MMAction2's
+    /// `--average-clips`): interleaved samplings of the model's length spread over the whole video
+    /// (``FrameSampling/uniformClipIndices(count:clips:frameCount:)``). 1: the model's own sampling.
+    public let clips: Int
+
     /// A classifier for a model already loaded, with an inference snapshot of its network
-    /// (``LRCNInference``: the encoder copied with BatchNorm folded).
-    public init(model: VideoModel) {
+    /// (``LRCNInference``: the encoder copied with BatchNorm folded), averaging `clips` clips per video.
+    public init(model: VideoModel, clips: Int = 1) {
+        precondition(clips >= 1, "clips must be at least 1")
         BLASThreads.preload()
         self.model = model
+        self.clips = clips
         self.preprocessor = Preprocessor(model.card.input)
         self.inference = LRCNInference(model.network)
     }
 
-    /// Loads a model file, or the embedded default model when `modelPath` is nil.
+    /// Loads a model file, or the embedded default model when `modelPath` is nil; `clips` clips
+    /// per video are averaged.
     /// - Throws: ``VideoClassificationError`` for a bad model file.
-    public convenience init(modelPath: String?) throws {
+    public convenience init(modelPath: String?, clips: Int = 1) throws {
         if let modelPath {
-            self.init(model: try VideoModel(contentsOf: modelPath))
+            self.init(model: try VideoModel(contentsOf: modelPath), clips: clips)
         } else {
-            self.init(model: try DefaultModel.load())
+            self.init(model: try DefaultModel.load(), clips: clips)
         }
+    }
+
+    /// How to decode a video for this classifier: the model's sampling, for ``clips`` clips.
+    public func decodeOptions(threads: Int = 0) -> DecodeOptions {
+        preprocessor.decodeOptions(threads: threads, clips: clips)
+    }
+
+    /// Probabilities per video for videos decoded with ``decodeOptions(threads:)``: each video is
+    /// split into its ``clips`` clips (``Preprocessor/clips(_:count:)``), the clips run through the
+    /// network in batches of `batchSize`, and each video's rows are averaged.
+    public func probabilities(videos: [[VideoFrame]], batchSize: Int = 16) -> [[Double]] {
+        probabilities(videos: videos, clipCounts: videos.map { _ in clips }, batchSize: batchSize)
+    }
+
+    /// ``probabilities(videos:batchSize:)`` with a clip count per video (a stretch of a long
+    /// video is decoded as one clip).
+    func probabilities(videos: [[VideoFrame]], clipCounts: [Int], batchSize: Int = 16) -> [[Double]] {
+        let split = zip(videos, clipCounts).map { preprocessor.clips($0, count: $1) }
+        let flat = split.flatMap { $0 }
+        var rows: [[Double]] = []
+        for start in stride(from: 0, to: flat.count, by: max(1, batchSize)) {
+            rows.append(contentsOf: probabilities(preprocessor.batch(Array(flat[start..<min(flat.count, start + batchSize)]))))
+        }
+        return Self.averaged(rows, groups: split.map(\.count))
+    }
+
+    /// Consecutive rows averaged in groups of the given sizes.
+    static func averaged(_ rows: [[Double]], groups: [Int]) -> [[Double]] {
+        var out: [[Double]] = [], at = 0
+        for size in groups {
+            let group = rows[at..<(at + size)]
+            out.append(group.dropFirst().reduce(group.first!) { zip($0, $1).map(+) }.map { $0 / Double(size) })
+            at += size
+        }
+        return out
+    }
+
+    /// Each clip's frame indices for ``Prediction/clips`` (nil for one clip).
+    func clipIndices(_ frames: [VideoFrame]) -> [[Int]]? {
+        clips > 1 ? preprocessor.clips(frames, count: clips).map { $0.map(\.index) } : nil
     }
 
     /// Probabilities per label for clips `[B, T, C, H, W]`, as `[B][labels]` (model order).
@@ -83,7 +131,7 @@ public final class VideoClassifier: @unchecked Sendable {
     /// frames have arrived, so the network's work overlaps the decoder's.
     /// - Throws: `VideoIOError` for an unreadable video, ``VideoClassificationError`` if it has no frames.
     public func classify(path: String, threads: Int = 0, timeout: Double? = nil) throws -> Prediction {
-        try classify(ClipDecoding(path: path, input: model.card.input, threads: threads, timeout: timeout))
+        try classify(ClipDecoding(path: path, input: model.card.input, threads: threads, timeout: timeout, clips: clips))
     }
 
     /// Decodes the frames the model samples from `path` and classifies them, without holding a
@@ -97,6 +145,8 @@ public final class VideoClassifier: @unchecked Sendable {
     /// Classifies a video whose decoding was started with ``ClipDecoding`` (for this model's input).
     public func classify(_ decoding: ClipDecoding) throws -> Prediction {
         precondition(decoding.input == model.card.input, "the decoding was set up for another model's input")
+        precondition(decoding.clips == clips, "the decoding was set up for \(decoding.clips) clip(s), the classifier averages \(clips)")
+        if clips > 1 { return try classifyClips(decoding) }
         let clock = ContinuousClock()
         let started = decoding.started, queue = decoding.queue, path = decoding.path
         let input = model.card.input
@@ -142,5 +192,22 @@ public final class VideoClassifier: @unchecked Sendable {
         return Prediction(path: path, scores: ranked(row), frames: frames.map { UsedFrame(index: $0.index, time: $0.time) },
                           model: model.card.name, modelHash: model.hash,
                           timings: ["decode": decoded.seconds, "model": network.seconds, "total": (clock.now - started).seconds])
+    }
+
+    /// ``classify(_:)`` with several clips: every frame decoded first, then the clips in one batch.
+    private func classifyClips(_ decoding: ClipDecoding) throws -> Prediction {
+        let clock = ContinuousClock()
+        var frames: [VideoFrame] = []
+        while let result = decoding.queue.pop() { frames.append(try result.get()) }
+        let decoded = clock.now - decoding.started
+        guard !frames.isEmpty else {
+            throw VideoClassificationError(.noFrames, path: decoding.path, message: "the video yielded no frames")
+        }
+        let began = clock.now
+        let row = probabilities(videos: [frames])[0]
+        let network = clock.now - began
+        return Prediction(path: decoding.path, scores: ranked(row), frames: frames.map { UsedFrame(index: $0.index, time: $0.time) },
+                          clips: clipIndices(frames), model: model.card.name, modelHash: model.hash,
+                          timings: ["decode": decoded.seconds, "model": network.seconds, "total": (clock.now - decoding.started).seconds])
     }
 }

@@ -15,6 +15,9 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
     /// `count` frames spread uniformly over the whole video by index:
     /// `round(linspace(0, frameCount - 1, count))`.
     case uniform(Int)
+    /// The frames of `clips` phase-shifted copies of ``uniform(_:)``, for test-time averaging
+    /// (each frame once): see ``uniformClipIndices(count:clips:frameCount:)``. One clip is ``uniform(_:)``.
+    case uniformClips(count: Int, clips: Int)
     /// `count` frames at uniformly spaced times from `start` to `end` seconds (both included).
     case uniformInTime(count: Int, start: Double, end: Double)
     /// The frames with these indices (out-of-range indices are an error).
@@ -29,6 +32,7 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
         case .everyNth(let k): return "every:\(k)"
         case .framesPerSecond(let fps): return "fps:\(fps)"
         case .uniform(let n): return "uniform:\(n)"
+        case .uniformClips(let n, let clips): return "uniform:\(n)x\(clips)"
         case .uniformInTime(let n, let a, let b): return "uniform:\(n)@\(a)-\(b)"
         case .indices(let list): return "indices:" + list.map(String.init).joined(separator: ",")
         case .times(let list): return "times:" + list.map { String($0) }.joined(separator: ",")
@@ -36,7 +40,7 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
     }
 
     /// Parses the command-line spelling: `all`, `every:K`, `fps:R`, `uniform:N`,
-    /// `uniform:N@START-END` (seconds), `indices:I,J,...`, `times:T,U,...`; nil if malformed.
+    /// `uniform:N@START-END` (seconds), `uniform:NxCLIPS`, `indices:I,J,...`, `times:T,U,...`; nil if malformed.
     public static func parse(_ argument: String) -> FrameSampling? {
         FrameSampling(spelling: argument)
     }
@@ -54,6 +58,9 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
                 let range = value[value.index(after: at)...].split(separator: "-").compactMap { Double($0) }
                 guard let n = Int(value[..<at]), n > 0, range.count == 2, range[0] >= 0, range[1] >= range[0] else { return nil }
                 self = .uniformInTime(count: n, start: range[0], end: range[1])
+            } else if let x = value.firstIndex(of: "x") {
+                guard let n = Int(value[..<x]), let clips = Int(value[value.index(after: x)...]), n > 0, clips > 0 else { return nil }
+                self = .uniformClips(count: n, clips: clips)
             } else {
                 guard let n = Int(value), n > 0 else { return nil }
                 self = .uniform(n)
@@ -90,6 +97,9 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
         case .uniform(let n):
             guard count > 0 else { return [] }
             wanted = Self.uniformIndices(count: n, frameCount: count)
+        case .uniformClips(let n, let clips):
+            guard count > 0 else { return [] }
+            wanted = Self.uniformClipIndices(count: n, clips: clips, frameCount: count).flatMap { $0 }
         case .indices(let list):
             if let bad = list.first(where: { $0 >= count }) {
                 throw VideoIOError(.invalidArgument, path: path, operation: "sample",
@@ -114,6 +124,26 @@ public enum FrameSampling: Sendable, Hashable, Codable, CustomStringConvertible 
     public static func uniformIndices(count: Int, frameCount: Int) -> [Int] {
         count == 1 ? [0] : (0..<count).map { i in
             Int((Double(i) * Double(frameCount - 1) / Double(count - 1)).rounded(.toNearestOrEven))
+        }
+    }
+
+    /// The indices of `clips` clips of `count` frames each, spread over `frameCount` frames for
+    /// test-time averaging (MMAction2's multi-clip testing, for a whole-video sampling).
+    ///
+    /// ``uniform(_:)`` takes frames `g = (frameCount − 1)/(count − 1)` apart from the first frame to
+    /// the last. Clip `j` of `N` starts `j·g/N` frames later and keeps `count` evenly spaced frames
+    /// up to `frameCount − 1 − (N − 1 − j)·g/N`, so the clips interleave, the first begins at frame 0
+    /// and the last ends on the last frame; rounded half to even. One clip is ``uniformIndices(count:frameCount:)``.
+    public static func uniformClipIndices(count: Int, clips: Int, frameCount: Int) -> [[Int]] {
+        guard clips > 1 else { return [uniformIndices(count: count, frameCount: frameCount)] }
+        let last = Double(max(frameCount - 1, 0))
+        guard count > 1 else {
+            return (0..<clips).map { j in [Int((Double(j) * last / Double(clips - 1)).rounded(.toNearestOrEven))] }
+        }
+        let shift = last / Double(count - 1) / Double(clips)
+        let span = last - Double(clips - 1) * shift
+        return (0..<clips).map { j in
+            (0..<count).map { k in Int((Double(j) * shift + Double(k) * span / Double(count - 1)).rounded(.toNearestOrEven)) }
         }
     }
 

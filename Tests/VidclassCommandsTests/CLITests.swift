@@ -150,3 +150,45 @@ struct GEMMBackendTests {
         #expect(badWindow.status == 64 && badWindow.stderr.contains("--window"), "\(badWindow.stderr)")
     }
 }
+
+/// `--clips N` in `classify`, `label` and `evaluate`: the JSON says which frames each clip used,
+/// the three commands agree on a file's scores, and bad values are refused.
+struct ClipsOptionTests {
+    static let synthetic = TestPaths.fixture("synthetic")
+
+    @Test func classifyLabelAndEvaluateAverageTheSameClips() throws {
+        let clip = Self.synthetic + "/move_right/move_right_0000.webm"
+        let classify = try runVidclass(["classify", clip, "--clips", "3", "--format", "json", "--top", "10"])
+        #expect(classify.status == 0, "\(classify.stderr)")
+        let object = try #require((try JSONSerialization.jsonObject(with: Data(classify.stdout.utf8)) as? [[String: Any]])?.first)
+        let clips = try #require(object["clips"] as? [[Int]])
+        let frames = try #require(object["frames"] as? [[String: Any]]).compactMap { $0["index"] as? Int }
+        #expect(clips.count == 3 && Set(clips.map(\.count)).count == 1 && Set(clips.flatMap { $0 }) == Set(frames))
+        let labels = try #require(object["labels"] as? [[String: Any]])
+        let score = try #require(labels.first { $0["label"] as? String == "move_right" }?["score"] as? Double)
+        let one = try runVidclass(["classify", clip, "--format", "json"])
+        #expect(!one.stdout.contains("\"clips\""), "one clip records no clips")
+
+        let folder = try TestPaths.temporaryDirectory("clips")
+        let out = folder.appendingPathComponent("labels.jsonl").path
+        let label = try runVidclass(["label", clip, "-o", out, "--clips", "3"])
+        #expect(label.status == 0, "\(label.stderr)")
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        #expect(record["clips"] as? [[Int]] == clips)
+        #expect(abs((record["score"] as? Double ?? -1) - score) < 1e-5, "label and classify agree")
+
+        let evaluate = try runVidclass(["evaluate", Self.synthetic + "/labels.csv", "--clips", "3", "--format", "json"])
+        #expect(evaluate.status == 0, "\(evaluate.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any])
+        let scored = try #require(report["clips"] as? [[String: Any]])
+        let entry = try #require(scored.first { ($0["path"] as? String)?.hasSuffix("move_right_0000.webm") == true })
+        #expect(entry["clips"] as? [[Int]] == clips)
+        #expect(scored.allSatisfy { ($0["clips"] as? [[Int]])?.count == 3 })
+
+        for bad in [["classify", clip, "--clips", "0"], ["label", clip, "-o", out + "2", "--clips", "-1"],
+                    ["classify", clip, "--timeline", "--clips", "2"]] {
+            let refused = try runVidclass(bad)
+            #expect(refused.status != 0 && refused.stderr.contains("--clips"), "\(bad): \(refused.stderr)")
+        }
+    }
+}

@@ -202,11 +202,14 @@ struct TrainingTests {
     /// The defaults are the recipe that works from scratch.
     @Test func defaultsAreTheRecipe() {
         let o = TrainingOptions()
-        #expect(o.epochs == 40 && o.batchSize == 16 && o.learningRate == 1e-3 && o.schedule == .onecycle)
+        #expect(o.epochs == 30 && o.batchSize == 16 && o.learningRate == 1e-3 && o.schedule == .onecycle)
         #expect(o.optimizer == .adamw && o.weightDecay == 1e-2 && o.labelSmoothing == 0.1 && o.clipNorm == 5)
         #expect(!o.flips && !o.balanceClasses && o.temporalJitter && o.earlyStoppingPatience == nil)
         let input = InputSpecification()
         #expect(input.framesPerClip == 16 && input.size == 112 && input.shortSide == 128 && input.sampling == .uniform)
+        // A model trained from scratch sees frame differences at 64 × 64 unless told otherwise.
+        let trained = TrainingConfiguration(dataset: "clips/", output: "m.safetensors").input
+        #expect(trained.representation == .diff && trained.framesPerClip == 16 && trained.size == 64 && trained.shortSide == 73)
     }
 
     @Test func aCheckpointWithADivergedLossReadsBack() throws {
@@ -458,12 +461,19 @@ struct TrainingCommandTests {
         let dataset = try Self.makeDataset()
         let report = try TestPaths.temporaryDirectory("folds").appendingPathComponent("cv.json").path
         let result = try runVidclass(["train", dataset, "--folds", "2", "--group-by", "clip([0-9])", "--epochs", "1", "--frames", "4",
-                                      "--size", "16", "--short-side", "20", "--input", "diff", "--hidden", "8", "--report", report])
+                                      "--size", "16", "--short-side", "20", "--input", "diff", "--hidden", "8", "--report", report,
+                                      "--clips", "2", "--weight-averaging", "0.9"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("fold 1/2: 4 training clips, 4 held out") && result.stderr.contains("fold 2/2: 4 training clips, 4 held out"),
                 "groups clip0..clip3 hold one right and one left clip each: \(result.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: [Double]])
-        let folds = try #require(object["folds"]), mean = try #require(object["mean"]?.first), std = try #require(object["std"]?.first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        let folds = try #require(object["folds"] as? [Double]), mean = try #require(object["mean"] as? Double)
+        let std = try #require(object["std"] as? Double)
+        // The same models without test-time averaging and without the weight average, measured in the same run.
+        let variants = try #require(object["variants"] as? [String: [Double]])
+        #expect(Set(variants.keys) == ["clips=1", "weights=last", "weights=last clips=1"])
+        #expect(variants.values.allSatisfy { $0.count == 2 && $0.allSatisfy { [0, 0.25, 0.5, 0.75, 1].contains($0) } }, "\(variants)")
+        #expect(result.stdout.contains("the same models with clips=1: "), "\(result.stdout)")
         #expect(folds.count == 2 && folds.allSatisfy { [0, 0.25, 0.5, 0.75, 1].contains($0) }, "\(folds)")
         #expect(abs(mean - (folds[0] + folds[1]) / 2) < 1e-12)
         #expect(abs(std - abs(folds[0] - folds[1]) / 2.0.squareRoot()) < 1e-12, "sample standard deviation")

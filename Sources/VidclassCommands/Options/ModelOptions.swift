@@ -21,3 +21,18 @@ struct ModelOption: ParsableArguments {
         return try DefaultModel.load()
     }
 }
+
+/// `--clips N`: test-time averaging for `classify`, `label` and `evaluate`.
+struct ClipsOption: ParsableArguments {
+    @Option(help: "Average the model's probabilities over N clips per video: interleaved samplings of the model's length spread over the whole video (test-time averaging; N× the decoding and network work). The JSON records each clip's frames.")
+    var clips = 1
+
+    func validate() throws {
+        try requirePositive(clips, "--clips")
+    }
+
+    /// A classifier for `model` averaging ``clips`` clips.
+    func classifier(_ model: VideoModel) -> VideoClassifier {
+        VideoClassifier(model: model, clips: clips)
+    }
+}

@@ -20,6 +20,7 @@ extension VidclassCommand {
         var explainSheet: String?
 
         @OptionGroup var modelOption: ModelOption
+        @OptionGroup var clipsOption: ClipsOption
 
         @Option(help: "How many labels to show.")
         var top = 5
@@ -45,6 +46,7 @@ extension VidclassCommand {
         enum ClassifyFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv, vtt }
 
         func validate() throws {
+            if timeline && clipsOption.clips > 1 { throw ValidationError("--clips averages whole-video predictions; a timeline classifies each window once") }
             if top < 1 { throw ValidationError("--top must be at least 1") }
             if (format == .csv || format == .vtt) && !timeline { throw ValidationError("--format \(format.rawValue) needs --timeline") }
             if threads < 0 { throw ValidationError("--threads must be 0 (one per core) or more, got \(threads)") }
@@ -133,6 +135,7 @@ extension VidclassCommand {
             var path: String
             var labels: [LabelScore]
             var frames: [UsedFrame]
+            var clips: [[Int]]?
             var model: String
             var modelHash: String
             var timings: [String: Double]
@@ -145,9 +148,9 @@ extension VidclassCommand {
             var early: ClipDecoding?
             if !timeline, let first = files.first, first != "-",
                let card = modelOption.model.map(VideoModel.card(atPath:)) ?? DefaultModel.card {
-                early = try? ClipDecoding(path: first, input: card.input, threads: threads)
+                early = try? ClipDecoding(path: first, input: card.input, threads: threads, clips: clipsOption.clips)
             }
-            let classifier = VideoClassifier(model: try modelOption.load())
+            let classifier = clipsOption.classifier(try modelOption.load())
             if timeline { return try runTimeline(classifier) }
             if early?.input != classifier.model.card.input { early = nil }  // the file changed meanwhile
             var outputs: [Output] = []
@@ -165,13 +168,14 @@ extension VidclassCommand {
                     if position == 0, let early {
                         p = try classifier.classify(early)
                     } else if let bytes = input.bytes {
-                        p = try classifier.classify(ClipDecoding(bytes: bytes, name: file, input: classifier.model.card.input, threads: threads))
+                        p = try classifier.classify(ClipDecoding(bytes: bytes, name: file, input: classifier.model.card.input, threads: threads,
+                                                                  clips: classifier.clips))
                     } else {
                         p = try await classifier.classify(path: input.path, threads: threads)
                     }
                     if explain || explainSheet != nil { try explainSampling(p, classifier: classifier, file: file, path: input.path) }
                     let shown = Array(p.scores.prefix(top))
-                    outputs.append(Output(path: file, labels: shown, frames: p.frames, model: p.model, modelHash: p.modelHash, timings: p.timings))
+                    outputs.append(Output(path: file, labels: shown, frames: p.frames, clips: p.clips, model: p.model, modelHash: p.modelHash, timings: p.timings))
                     if format != .json {
                         if files.count > 1 { print(file) }
                         let width = shown.map(\.label.count).max() ?? 0

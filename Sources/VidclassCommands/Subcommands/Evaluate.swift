@@ -18,6 +18,7 @@ extension VidclassCommand {
         var corrections: String?
 
         @OptionGroup var modelOption: ModelOption
+        @OptionGroup var clipsOption: ClipsOption
 
         @Option(help: "Output format: text or json.")
         var format: OutputFormat = .text
@@ -47,6 +48,7 @@ extension VidclassCommand {
         var outputDir: String?
 
         func validate() throws {
+            if timeline && clipsOption.clips > 1 { throw ValidationError("--clips averages whole-video predictions; a timeline classifies each window once") }
             try requirePositive(window.value, "--window")
             try requirePositive(stride.value, "--stride")
             try requirePositive(clipLength.value, "--clip-length")
@@ -54,7 +56,7 @@ extension VidclassCommand {
         }
 
         func run() async throws {
-            let classifier = VideoClassifier(model: try modelOption.load())
+            let classifier = clipsOption.classifier(try modelOption.load())
             if timeline { return try await runTimeline(classifier) }
             var data = try VideoDataset.load(dataset, annotations: AnnotationOptions(clipLength: clipLength.value, background: background))
             if let corrections {

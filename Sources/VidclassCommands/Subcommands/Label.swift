@@ -26,6 +26,7 @@ extension VidclassCommand {
         var format: LabelOutput.Format = .jsonl
 
         @OptionGroup var modelOption: ModelOption
+        @OptionGroup var clipsOption: ClipsOption
 
         @Option(help: "Read more paths, one per line, from this file (- for standard input).")
         var filesFrom: String?
@@ -89,7 +90,7 @@ extension VidclassCommand {
             var files: [String]
             var inputProblems = 0
             do {
-                classifier = VideoClassifier(model: try modelOption.load())
+                classifier = clipsOption.classifier(try modelOption.load())
                 var roots = paths
                 if let filesFrom {
                     // One path per line, as bytes: names that are not UTF-8 keep them (FileNameBytes).

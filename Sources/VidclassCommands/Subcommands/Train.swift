@@ -36,13 +36,13 @@ extension VidclassCommand {
         var bidirectional = false
 
         @Option(help: "Input: rgb, diff (differences of consecutive sampled frames) or rgb+diff.")
-        var input: InputSpecification.Representation = .rgb
+        var input: InputSpecification.Representation = TrainingConfiguration.defaultInput.representation
 
         @Option(help: "Time steps per clip.")
-        var frames = 16
+        var frames = TrainingConfiguration.defaultInput.framesPerClip
 
         @Option(help: "Network input size (square).")
-        var size = 112
+        var size = TrainingConfiguration.defaultInput.size
 
         @Option(help: "Short side frames are scaled to before cropping (default: size * 8/7).")
         var shortSide: Int?
@@ -50,9 +50,13 @@ extension VidclassCommand {
         @Option(help: "Dropout before the head.")
         var dropout: Float = 0.3
 
-        @Option(help: "Epochs.") var epochs = 40
+        @Option(help: "Epochs.") var epochs = TrainingOptions().epochs
         @Option(help: "Clips per batch.") var batchSize = 16
         @Option(name: .customLong("lr"), help: "Peak learning rate.") var learningRate: Float = 1e-3
+        @Option(help: "Average the weights over steps with this decay (e.g. 0.99); the model keeps the average. 0: off.")
+        var weightAveraging: Float = TrainingOptions().weightAveraging ?? 0
+        @Option(help: "Clips averaged per video when validating, testing and scoring folds (test-time averaging).")
+        var clips = TrainingOptions().evaluationClips
         @Option(help: "Learning-rate schedule: onecycle, cosine, step, constant.") var schedule: TrainingOptions.Schedule = .onecycle
         @Option(help: "Optimizer: adamw, adam, sgd.") var optimizer: TrainingOptions.OptimizerKind = .adamw
         @Option(help: "Weight decay.") var weightDecay: Float = 1e-2
@@ -120,6 +124,8 @@ extension VidclassCommand {
             o.threads = threads
             o.temporalJitter = temporalJitter
             o.freezeEncoder = freezeEncoder
+            o.weightAveraging = weightAveraging == 0 ? nil : weightAveraging
+            o.evaluationClips = clips
             c.options = o
             c.validationFraction = validationFraction
             c.validationList = validationList
@@ -151,6 +157,8 @@ extension VidclassCommand {
             try requirePositive(clipLength.value, "--clip-length")
             try requirePositive(jobs, "--jobs")
             try requirePositive(hidden, "--hidden")
+            try requirePositive(clips, "--clips")
+            guard weightAveraging >= 0, weightAveraging < 1 else { throw ValidationError("--weight-averaging must be in [0, 1) (0: off)") }
             try requirePositive(layers, "--layers")
             if let problem = configuration.problem() { throw ValidationError(problem) }
         }
@@ -192,8 +200,13 @@ extension VidclassCommand {
             if let cv = result.crossValidation {
                 print(String(format: "%d-fold cross-validation: %.1f%% ± %.1f (mean ± std of %d folds)", cv.folds.count, cv.mean * 100,
                              cv.std * 100, cv.folds.count))
+                for (name, folds) in cv.variants.sorted(by: { $0.key < $1.key }) {
+                    let (mean, std) = TrainingResult.CrossValidation.summary(folds)
+                    print(String(format: "  the same models with %@: %.1f%% ± %.1f (folds: %@)", name, mean * 100, std * 100,
+                                 folds.map { String(format: "%.1f", $0 * 100) }.joined(separator: ", ")))
+                }
                 if let report {
-                    try writeJSON(["folds": cv.folds, "mean": [cv.mean], "std": [cv.std]], to: report)
+                    try writeJSON(cv, to: report)
                 }
                 return
             }

@@ -30,12 +30,13 @@ public struct LabeledClip: Sendable, Codable, Hashable {
     }
 
     /// `options` for this clip: for a stretch of a video, frames spread over the stretch instead
-    /// of the whole file (`FrameSampling.uniformInTime(count:start:end:)`).
+    /// of the whole file (`FrameSampling.uniformInTime(count:start:end:)`; one clip, also when
+    /// `options` asks for several).
     public func decodeOptions(_ options: DecodeOptions) -> DecodeOptions {
         guard let start, let end else { return options }
         var options = options
         switch options.sampling {
-        case .uniform(let n): options.sampling = .uniformInTime(count: n, start: start, end: end)
+        case .uniform(let n), .uniformClips(let n, _): options.sampling = .uniformInTime(count: n, start: start, end: end)
         default: break
         }
         return options

@@ -38,6 +38,8 @@ public struct ClassificationReport: Sendable, Codable {
         public var confidence: Double
         /// The frames the model used (index and time), when known.
         public var frames: [UsedFrame]?
+        /// With test-time averaging, each clip's frame indices (``Prediction/clips``); nil for one clip.
+        public var clips: [[Int]]?
         /// For a stretch of a long video (an annotated interval): where it starts, in seconds.
         public var start: Double?
         /// Where the stretch ends, in seconds.

@@ -23,7 +23,8 @@ public enum Evaluation {
     public static let batchSize = 16
 
     /// Decodes every clip with the model's own sampling (`jobs` at once), classifies them in
-    /// batches, and compares with the labels.
+    /// batches (averaging the classifier's ``VideoClassifier/clips`` clips of each), and compares
+    /// with the labels.
     /// - Parameters:
     ///   - dataset: the labelled clips; every label must be one of the model's.
     ///   - classifier: the model to score, which also decides how clips are sampled and sized.
@@ -40,14 +41,16 @@ public enum Evaluation {
             throw VideoClassificationError(.invalidDataset, path: dataset.root,
                                            message: "labels the model does not know: \(unknown.sorted().joined(separator: ", "))")
         }
-        let decoded = DecodedClips.decode(dataset.clips, options: classifier.preprocessor.decodeOptions(threads: 1), jobs: jobs,
+        let decoded = DecodedClips.decode(dataset.clips, options: classifier.decodeOptions(threads: 1), jobs: jobs,
                                           stop: { stop.isSet }) { done, total in progress?(done, total) }
         let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
         let usable = dataset.clips.indices.filter { decoded.frames[$0] != nil }
         var truths: [Int] = [], rows: [[Double]] = [], paths: [String] = [], used: [[UsedFrame]] = []
         for start in stride(from: 0, to: usable.count, by: batchSize) {
             let chunk = Array(usable[start..<min(usable.count, start + batchSize)])
-            rows.append(contentsOf: classifier.probabilities(classifier.preprocessor.batch(chunk.map { decoded.frames[$0]! })))
+            rows.append(contentsOf: classifier.probabilities(videos: chunk.map { decoded.frames[$0]! },
+                                                             clipCounts: chunk.map { dataset.clips[$0].start == nil ? classifier.clips : 1 },
+                                                             batchSize: batchSize))
             truths.append(contentsOf: chunk.map { index[dataset.clips[$0].label]! })
             paths.append(contentsOf: chunk.map { dataset.clips[$0].path })
             used.append(contentsOf: chunk.map { decoded.frames[$0]!.map { UsedFrame(index: $0.index, time: $0.time) } })
@@ -59,6 +62,11 @@ public enum Evaluation {
         }
         var report = ClassificationReport(labels: labels, truths: truths, probabilities: rows, paths: paths, frames: used)
         // Stretches of long videos say which stretch (one video holds many clips).
+        if classifier.clips > 1 {
+            for (n, i) in usable.enumerated() where dataset.clips[i].start == nil {
+                report.clips?[n].clips = classifier.clipIndices(decoded.frames[i]!)
+            }
+        }
         for (n, i) in usable.enumerated() where dataset.clips[i].start != nil {
             report.clips?[n].start = dataset.clips[i].start
             report.clips?[n].end = dataset.clips[i].end

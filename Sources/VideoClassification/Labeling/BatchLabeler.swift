@@ -88,7 +88,7 @@ public final class BatchLabeler {
         let next = AtomicCounter()
         let model = classifier.model
         let decodeOptions: DecodeOptions = {
-            var o = classifier.preprocessor.decodeOptions(threads: 1)
+            var o = classifier.decodeOptions(threads: 1)
             o.timeout = options.timeout
             return o
         }()
@@ -164,11 +164,11 @@ public final class BatchLabeler {
                 }
             }
             guard !clips.isEmpty else { continue }
-            let rows = classifier.probabilities(classifier.preprocessor.batch(clips.map(\.frames)))
+            let rows = classifier.probabilities(videos: clips.map(\.frames), batchSize: options.batchSize)
             for (clip, row) in zip(clips, rows) {
                 let p = Prediction(path: clip.path, scores: classifier.ranked(row),
                                    frames: clip.frames.map { UsedFrame(index: $0.index, time: $0.time) },
-                                   model: model.card.name, modelHash: model.hash, timings: [:])
+                                   clips: classifier.clipIndices(clip.frames), model: model.card.name, modelHash: model.hash, timings: [:])
                 try write(Self.record(p, key: clip.key, top: options.top, timeline: nil, duration: clip.duration, model: model))
             }
         }
@@ -178,7 +178,7 @@ public final class BatchLabeler {
 
     static func record(_ p: Prediction, key: FileKey, top: Int, timeline: [TimelineWindow]?, duration: Double?, model: VideoModel) -> LabelRecord {
         LabelRecord(path: p.path, status: .ok, label: p.top.label, score: p.top.score, top: Array(p.scores.prefix(top)),
-                    duration: duration, frames: p.frames, timeline: timeline, model: model.card.name, modelHash: model.hash,
+                    duration: duration, frames: p.frames, clips: p.clips, timeline: timeline, model: model.card.name, modelHash: model.hash,
                     size: key.size, mtime: key.mtime)
     }
 }

@@ -22,6 +22,9 @@ public struct LabelRecord: Codable, Sendable, Equatable {
     public var duration: Double?
     /// The frames the model used (index, and time in seconds).
     public var frames: [UsedFrame]?
+    /// With test-time averaging (`--clips N`), each clip's frame indices (``Prediction/clips``);
+    /// nil for one clip. JSON only (CSV lists the frames).
+    public var clips: [[Int]]?
     /// Per-window predictions, with ``BatchOptions/timeline``; nil otherwise.
     public var timeline: [TimelineWindow]?
     /// The model's name (``ModelCard/name``).
@@ -42,7 +45,7 @@ public struct LabelRecord: Codable, Sendable, Equatable {
 
     /// A record; every parameter sets the property of the same name.
     public init(path: String, status: Status, label: String? = nil, score: Double? = nil, top: [LabelScore]? = nil,
-                duration: Double? = nil, frames: [UsedFrame]? = nil, timeline: [TimelineWindow]? = nil,
+                duration: Double? = nil, frames: [UsedFrame]? = nil, clips: [[Int]]? = nil, timeline: [TimelineWindow]? = nil,
                 model: String, modelHash: String, size: Int, mtime: Double, error: String? = nil) {
         self.path = path
         self.status = status
@@ -51,6 +54,7 @@ public struct LabelRecord: Codable, Sendable, Equatable {
         self.top = top
         self.duration = duration
         self.frames = frames
+        self.clips = clips
         self.timeline = timeline
         self.model = model
         self.modelHash = modelHash

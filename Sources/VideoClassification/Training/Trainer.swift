@@ -23,6 +23,8 @@ public final class Trainer {
     /// The parameters that learn (without the encoder's when it is frozen), and their optimizer.
     private let parameters: [(String, Parameter)]
     private let optimizer: any Optimizer
+    /// The weight average, with ``TrainingOptions/weightAveraging``.
+    private let average: WeightAverage?
     /// The best validated epoch (1-based) so far, and its weights.
     private var best: (epoch: Int, accuracy: Double, weights: [(String, Tensor)])?
     private var epochsSinceBest = 0
@@ -38,6 +40,9 @@ public final class Trainer {
         let network = model.network
         parameters = options.freezeEncoder
             ? network.namedParameters().filter { !$0.0.hasPrefix("encoder.") } : network.namedParameters()
+        average = options.weightAveraging.map { decay in
+            WeightAverage(network.stateDictionary().filter { !options.freezeEncoder || !$0.0.hasPrefix("encoder.") }, decay: decay)
+        }
         switch options.optimizer {
         case .adamw: optimizer = Adam.adamW(learningRate: options.learningRate, weightDecay: options.weightDecay)
         case .adam: optimizer = Adam(learningRate: options.learningRate, weightDecay: options.weightDecay)
@@ -58,7 +63,7 @@ public final class Trainer {
         var restoredBest: (epoch: Int, accuracy: Double, weights: [(String, Tensor)])?
         if let epoch = state.bestEpoch, let accuracy = state.bestAccuracy {
             let current = model.network.stateTensors()
-            guard let weights = epoch == state.epoch ? current : checkpoint.bestWeights else {
+            guard let weights = checkpoint.bestWeights ?? (epoch == state.epoch ? current : nil) else {
                 throw SafeTensorsError.missingTensor(name: TrainingCheckpoint.bestPrefix + "*")
             }
             let given = Dictionary(weights.map { ($0.0, $0.1.shape) }, uniquingKeysWith: { a, _ in a })
@@ -72,6 +77,12 @@ public final class Trainer {
                 }
             }
             restoredBest = (epoch, accuracy, weights)
+        }
+        if let average {
+            guard let averaged = checkpoint.averagedWeights, let updates = state.averageUpdates else {
+                throw SafeTensorsError.missingTensor(name: TrainingCheckpoint.averagePrefix + "*")
+            }
+            try average.load(Dictionary(averaged, uniquingKeysWith: { a, _ in a }), updates: updates)
         }
         try optimizer.loadState(Dictionary(checkpoint.optimizer, uniquingKeysWith: { a, _ in a }), for: parameters)
         startEpoch = state.epoch
@@ -90,9 +101,11 @@ public final class Trainer {
     private func makeCheckpoint(after epoch: Int) -> TrainingCheckpoint {
         TrainingCheckpoint(
             state: .init(epoch: epoch, bestEpoch: best?.epoch, bestAccuracy: best?.accuracy,
-                         epochsSinceBest: epochsSinceBest, history: history),
+                         epochsSinceBest: epochsSinceBest, history: history, averageUpdates: average?.updates),
             optimizer: optimizer.stateTensors(),
-            bestWeights: best.flatMap { $0.epoch == epoch ? nil : $0.weights })
+            // (With averaging, the best weights are averaged ones, never the model's current weights.)
+            bestWeights: best.flatMap { $0.epoch == epoch && average == nil ? nil : $0.weights },
+            averagedWeights: average?.tensors)
     }
 
     /// The generator seed of one epoch: its shuffle, augmentation, temporal jitter and dropout
@@ -149,6 +162,15 @@ public final class Trainer {
         pool > steps ? FrameSampling.uniformIndices(count: steps, frameCount: pool) : Array(0..<pool)
     }
 
+    /// Class probabilities for samples (center crops, inference mode), in batches; with `clips`
+    /// above 1, each sample's frames are those of ``Preprocessor/decodeOptions(threads:clips:)`` and
+    /// its clips' probabilities are averaged.
+    public func probabilities(_ samples: [Sample], clips: Int) -> [[Double]] {
+        guard clips > 1 else { return probabilities(samples) }
+        let split = samples.map { sample in preprocessor.clips(sample.frames, count: clips).map { Sample(frames: $0, label: sample.label, path: sample.path) } }
+        return VideoClassifier.averaged(probabilities(split.flatMap { $0 }), groups: split.map(\.count))
+    }
+
     /// Class probabilities for samples (center crops, inference mode), in batches.
     public func probabilities(_ samples: [Sample]) -> [[Double]] {
         let inference = LRCNInference(model.network)
@@ -175,10 +197,11 @@ public final class Trainer {
         return out
     }
 
-    /// Top-1 accuracy on samples.
-    public func accuracy(_ samples: [Sample]) -> Double {
+    /// Top-1 accuracy on samples, averaging `clips` clips of each (default: the options'
+    /// ``TrainingOptions/evaluationClips``; the samples must then hold the frames of that many).
+    public func accuracy(_ samples: [Sample], clips: Int? = nil) -> Double {
         guard !samples.isEmpty else { return 0 }
-        let rows = probabilities(samples)
+        let rows = probabilities(samples, clips: clips ?? options.evaluationClips)
         let correct = zip(rows, samples).filter { row, sample in row.indices.max { row[$0] < row[$1] } == sample.label }.count
         return Double(correct) / Double(samples.count)
     }
@@ -237,6 +260,7 @@ public final class Trainer {
                 if frozenFeatures != nil { _ = network.headBackward(gradient) } else { _ = network.backward(gradient) }
                 if let clip = options.clipNorm { _ = clipGradientNorm(parameters, maxNorm: clip) }
                 optimizer.step(parameters)
+                average?.update()
                 lossSum += Double(value) * Double(samples.count)
                 logits.withUnsafeBufferPointer { p in
                     let k = logits.shape[1]
@@ -251,6 +275,7 @@ public final class Trainer {
                                  loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
                                  clipsPerSecond: Double(seen) / max(elapsed, 1e-9), seconds: elapsed))
             }
+            average?.swap()  // validation sees the averaged weights
             let validationAccuracy = validation.isEmpty ? nil : accuracy(validation)
             let seconds = (ContinuousClock.now - started).seconds
             let summary = EpochSummary(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)),
@@ -262,19 +287,31 @@ public final class Trainer {
             progress?(.epoch(summary, epochs: options.epochs))
             if let accuracy = validationAccuracy {
                 if best == nil || accuracy > best!.accuracy {
-                    best = (epoch + 1, accuracy, network.stateTensors())
+                    best = (epoch + 1, accuracy, network.stateTensors())  // (averaged ones, with averaging)
                     epochsSinceBest = 0
                 } else {
                     epochsSinceBest += 1
                 }
             }
+            average?.swap()
             try checkpoint?(makeCheckpoint(after: epoch + 1))  // (built only when someone saves it)
             if stopRequest.isSet { break }
         }
         if let best, let file = try? SafeTensorsFile(bytes: SafeTensors.encode(best.weights)) {
             try? network.load(from: file)
+        } else {
+            average?.swap()  // the model ends with the averaged weights
         }
         return history
+    }
+
+    /// Runs `body` with the weights as the optimizer left them, when the model ended a fit with
+    /// averaged weights (``TrainingOptions/weightAveraging``, no validation), for comparisons.
+    func withLastWeights<R>(_ body: () -> R) -> R {
+        guard let average, average.isSwappedIn else { return body() }
+        average.swap()
+        defer { average.swap() }
+        return body()
     }
 
     /// Loss weights for `--balance-classes`: `n / (k · n_c)` for a class of `n_c` of the `n` clips

@@ -18,6 +18,8 @@ public struct TrainingCheckpoint {
         public var epochsSinceBest: Int
         /// One summary per completed epoch.
         public var history: [EpochSummary]
+        /// Updates folded into the weight average (``TrainingOptions/weightAveraging``); nil without one.
+        public var averageUpdates: Int?
     }
 
     /// Epochs done, the best epoch so far, and the history.
@@ -26,6 +28,8 @@ public struct TrainingCheckpoint {
     public var optimizer: [(String, Tensor)]
     /// The best epoch's weights, when they are not the model's current ones.
     public var bestWeights: [(String, Tensor)]?
+    /// The weight average so far (``TrainingOptions/weightAveraging``).
+    public var averagedWeights: [(String, Tensor)]?
 
     /// Names of a checkpoint's tensors that are not the model's weights start with this.
     public static let tensorPrefix = "training."
@@ -33,10 +37,12 @@ public struct TrainingCheckpoint {
     public static let metadataKey = "vidclass.training"
     static let optimizerPrefix = tensorPrefix + "optimizer."
     static let bestPrefix = tensorPrefix + "best."
+    static let averagePrefix = tensorPrefix + "average."
 
     /// The tensors to store beside the model's weights.
     public var tensors: [(String, Tensor)] {
         optimizer.map { (Self.optimizerPrefix + $0.0, $0.1) } + (bestWeights ?? []).map { (Self.bestPrefix + $0.0, $0.1) }
+            + (averagedWeights ?? []).map { (Self.averagePrefix + $0.0, $0.1) }
     }
 
     /// The metadata entries to store beside the model's card.
@@ -66,11 +72,14 @@ public struct TrainingCheckpoint {
         optimizer = try tensors(Self.optimizerPrefix)
         let best = try tensors(Self.bestPrefix)
         bestWeights = best.isEmpty ? nil : best
+        let average = try tensors(Self.averagePrefix)
+        averagedWeights = average.isEmpty ? nil : average
     }
 
-    init(state: State, optimizer: [(String, Tensor)], bestWeights: [(String, Tensor)]?) {
+    init(state: State, optimizer: [(String, Tensor)], bestWeights: [(String, Tensor)]?, averagedWeights: [(String, Tensor)]? = nil) {
         self.state = state
         self.optimizer = optimizer
         self.bestWeights = bestWeights
+        self.averagedWeights = averagedWeights
     }
 }

@@ -11,8 +11,8 @@ public struct TrainingOptions: Sendable, Codable {
     /// The optimizer: AdamW (decoupled weight decay), Adam (L2 weight decay) or SGD with momentum 0.9.
     public enum OptimizerKind: String, Sendable, Codable, CaseIterable { case adamw, adam, sgd }
 
-    /// Passes over the training clips (default 40).
-    public var epochs = 40
+    /// Passes over the training clips (default 30).
+    public var epochs = 30
     /// Clips per optimisation step (default 16).
     public var batchSize = 16
     /// The base (for one-cycle, the peak) learning rate; default 1e-3.
@@ -44,6 +44,13 @@ public struct TrainingOptions: Sendable, Codable {
     /// Train only the recurrent layer and the head on per-frame features computed once with the
     /// encoder as it is (e.g. loaded from a pretrained model file); no spatial augmentation.
     public var freezeEncoder = false
+    /// An exponential moving average of the weights with this decay per step (``WeightAverage``;
+    /// 0.99 remembers about 100 steps): validation, testing and the saved model use the averaged
+    /// weights. Nil: the weights as the optimizer leaves them.
+    public var weightAveraging: Float?
+    /// Clips averaged per video when validating, testing and scoring folds (test-time averaging,
+    /// ``VideoClassifier/clips``); 1: the model's own sampling.
+    public var evaluationClips = 1
 
     /// The default recipe.
     public init() {}
@@ -57,6 +64,8 @@ public struct TrainingOptions: Sendable, Codable {
         if let p = earlyStoppingPatience { r["early_stopping_patience"] = "\(p)" }
         r["temporal_jitter"] = "\(temporalJitter)"
         if freezeEncoder { r["freeze_encoder"] = "true" }
+        if let weightAveraging { r["weight_averaging"] = "\(weightAveraging)" }
+        if evaluationClips > 1 { r["evaluation_clips"] = "\(evaluationClips)" }
         return r
     }
 }

@@ -10,6 +10,17 @@ public struct TrainingResult: Sendable, Encodable {
         public var mean: Double
         /// The sample standard deviation of the folds' accuracies.
         public var std: Double
+        /// Held-out accuracy per fold of the alternatives the same models measure at no training
+        /// cost, by name: `clips=1` when ``TrainingOptions/evaluationClips`` averages more, and the
+        /// weights without averaging (`weights=last`) when ``TrainingOptions/weightAveraging`` is on.
+        public var variants: [String: [Double]] = [:]
+
+        /// The mean and sample standard deviation of accuracies.
+        public static func summary(_ accuracies: [Double]) -> (mean: Double, std: Double) {
+            let mean = accuracies.reduce(0, +) / Double(max(accuracies.count, 1))
+            let std = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(accuracies.count - 1, 1))).squareRoot()
+            return (mean, std)
+        }
     }
 
     /// The model file written (nil for cross-validation).

@@ -78,10 +78,20 @@ public struct TrainingRun: Sendable {
             progress(.decoded)
             try stopIfInterruptedWhileDecoding()
         }
+        // Test-time averaging: held-out clips decoded again with the frames of all their clips.
+        var evaluated = decoded
+        if options.evaluationClips > 1 {
+            let clipOptions = Preprocessor(baseCard.input).decodeOptions(threads: 1, clips: options.evaluationClips)
+            evaluated = DecodedClips.decode(data.clips, options: clipOptions, jobs: c.jobs, cache: frameCache, stop: { stop.isSet }) { done, total in
+                progress(.decoding(done: done, total: total, framePools: false))
+            }
+            progress(.decoded)
+            try stopIfInterruptedWhileDecoding()
+        }
         let labelIndex = Dictionary(uniqueKeysWithValues: data.labels.enumerated().map { ($1, $0) })
         func samples(_ indices: [Int], from clips: DecodedClips = decoded) -> [Trainer.Sample] {
             indices.compactMap { i in
-                guard decoded.frames[i] != nil, let label = labelIndex[data.clips[i].label] else { return nil }
+                guard decoded.frames[i] != nil, evaluated.frames[i] != nil, let label = labelIndex[data.clips[i].label] else { return nil }
                 return clips.frames[i].map { Trainer.Sample(frames: $0, label: label, path: data.clips[i].path) }
             }
         }
@@ -97,10 +107,10 @@ public struct TrainingRun: Sendable {
             // Clips marked `test` stay out of every fold.
             let pool = data.nonTestIndices
             let parts = try data.subset(pool).folds(folds, seed: options.seed, groupBy: c.groupBy).map { $0.map { pool[$0] } }
-            var accuracies: [Double] = []
+            var accuracies: [Double] = [], variants: [String: [Double]] = [:]
             for (k, heldOut) in parts.enumerated() {
                 let train = samples(parts.enumerated().filter { $0.offset != k }.flatMap(\.element), from: pools)
-                let held = samples(heldOut)
+                let held = samples(heldOut, from: evaluated), heldOneClip = samples(heldOut)
                 let model = try initialModel(seed: options.seed &+ UInt64(k))
                 let trainer = Trainer(model: model, options: options, stopRequest: stop)
                 progress(.foldStarted(fold: k + 1, folds: folds, trainingClips: train.count, heldOutClips: held.count))
@@ -111,19 +121,28 @@ public struct TrainingRun: Sendable {
                 }
                 let accuracy = trainer.accuracy(held)
                 accuracies.append(accuracy)
+                // What the same model scores without test-time averaging or without weight averaging.
+                if options.evaluationClips > 1 { variants["clips=1", default: []].append(trainer.accuracy(heldOneClip, clips: 1)) }
+                if options.weightAveraging != nil {
+                    trainer.withLastWeights {
+                        variants["weights=last", default: []].append(trainer.accuracy(held))
+                        if options.evaluationClips > 1 {
+                            variants["weights=last clips=1", default: []].append(trainer.accuracy(heldOneClip, clips: 1))
+                        }
+                    }
+                }
                 progress(.foldFinished(fold: k + 1, folds: folds, accuracy: accuracy))
             }
-            let mean = accuracies.reduce(0, +) / Double(max(accuracies.count, 1))
-            let std = (accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(accuracies.count - 1, 1))).squareRoot()
-            result.crossValidation = TrainingResult.CrossValidation(folds: accuracies, mean: mean, std: std)
+            let (mean, std) = TrainingResult.CrossValidation.summary(accuracies)
+            result.crossValidation = TrainingResult.CrossValidation(folds: accuracies, mean: mean, std: std, variants: variants)
             return result
         }
 
         guard let output = c.output, let checkpointPath = c.checkpointPath else { return result }
         let split = try data.split(validationFraction: c.validationFraction, seed: options.seed, groupBy: c.groupBy)
         let trainSamples = samples(split.train, from: pools)
-        let validationSamples = samples(split.validation)
-        let testSamples = samples(split.test)
+        let validationSamples = samples(split.validation, from: evaluated)
+        let testSamples = samples(split.test, from: evaluated)
         guard !trainSamples.isEmpty else {
             if !split.train.isEmpty || (split.validation.isEmpty && split.test.isEmpty) {
                 throw VideoClassificationError(.invalidDataset, path: c.dataset, message: "no decodable training clips")
