@@ -27,8 +27,10 @@ public final class VideoClassifier: @unchecked Sendable {
     public let clips: Int
 
     /// A classifier for a model already loaded, with an inference snapshot of its network
-    /// (``LRCNInference``: the encoder copied with BatchNorm folded), averaging `clips` clips per video.
-    public init(model: VideoModel, clips: Int = 1) {
+    /// (``LRCNInference``: the encoder copied with BatchNorm folded), averaging `clips` clips per
+    /// video (default: the model's own ``InputSpecification/clips``).
+    public init(model: VideoModel, clips: Int? = nil) {
+        let clips = clips ?? model.card.input.clips
         precondition(clips >= 1, "clips must be at least 1")
         BLASThreads.preload()
         self.model = model
@@ -38,9 +40,9 @@ public final class VideoClassifier: @unchecked Sendable {
     }
 
     /// Loads a model file, or the embedded default model when `modelPath` is nil; `clips` clips
-    /// per video are averaged.
+    /// per video are averaged (default: the model's).
     /// - Throws: ``VideoClassificationError`` for a bad model file.
-    public convenience init(modelPath: String?, clips: Int = 1) throws {
+    public convenience init(modelPath: String?, clips: Int? = nil) throws {
         if let modelPath {
             self.init(model: try VideoModel(contentsOf: modelPath), clips: clips)
         } else {

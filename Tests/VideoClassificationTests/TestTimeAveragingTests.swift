@@ -30,6 +30,22 @@ struct TestTimeAveragingTests {
         #expect(union == Array(Set(sets.flatMap { $0 })).sorted())
     }
 
+    /// A model file may record how many clips it is used with; files without it read as one.
+    @Test func theModelFileCarriesItsClips() throws {
+        var card = tinyCard(labels: ["right", "left"])
+        #expect(card.input.clips == 1)
+        let plain = try JSONSerialization.jsonObject(with: JSONEncoder().encode(card.input)) as? [String: Any]
+        #expect(plain?["clips"] == nil, "one clip is not written: older readers see the same file")
+        card.input.clips = 3
+        let path = try TestPaths.temporaryDirectory("clips").appendingPathComponent("m.safetensors").path
+        try VideoModel(card: card, seed: 1).save(to: path)
+        let read = try VideoModel(contentsOf: path)
+        #expect(read.card.input.clips == 3)
+        #expect(VideoClassifier(model: read).clips == 3 && VideoClassifier(model: read, clips: 1).clips == 1)
+        card.input.clips = 0
+        #expect(card.problem() != nil)
+    }
+
     @Test func theSamplingHasASpelling() {
         #expect(FrameSampling.parse("uniform:17x4") == .uniformClips(count: 17, clips: 4))
         #expect(FrameSampling.uniformClips(count: 17, clips: 4).description == "uniform:17x4")

@@ -272,7 +272,7 @@ struct TrainingCommandTests {
         let model = out.appendingPathComponent("m.safetensors").path
         let common = ["--frames", "4", "--size", "16", "--short-side", "20", "--input", "diff", "--batch-size", "4",
                       "--hidden", "16", "--validation-fraction", "0.25", "--seed", "3"]
-        let train = try runVidclass(["train", dataset, "-o", model, "--epochs", "2"] + common)
+        let train = try runVidclass(["train", dataset, "-o", model, "--epochs", "2", "--clips", "2"] + common)
         #expect(train.status == 0, "\(train.stderr)")
         #expect(train.stderr.contains("skipped \(dataset)/left/broken.mp4"), "a corrupt clip is listed and skipped")
         #expect(train.stderr.contains("epoch 2/2"))
@@ -286,6 +286,7 @@ struct TrainingCommandTests {
         #expect(card.input.representation == .diff && card.input.framesPerClip == 4)
         #expect(card.provenance?.epochs == 2 && card.provenance?.datasetHash != nil)
         #expect(card.input.sampling == .uniform && card.input.resize == .shortSideCenterCrop)
+        #expect(card.input.clips == 2, "validated with two clips, the model is used with two")
         let infoText = try runVidclass(["info", "--model", model])
         #expect(infoText.status == 0)
         #expect(infoText.stdout.contains("sampling     5 frames, uniform by index over the clip"), "\(infoText.stdout)")
@@ -298,9 +299,13 @@ struct TrainingCommandTests {
         let objects = try #require(try JSONSerialization.jsonObject(with: Data(classify.stdout.utf8)) as? [[String: Any]])
         let labels = try #require(objects.first?["labels"] as? [[String: Any]])
         #expect(labels.count == 2)
+        #expect((objects.first?["clips"] as? [[Int]])?.count == 2, "the model's own test-time clips by default")
+        let once = try runVidclass(["classify", clip, "--model", model, "--format", "json", "--clips", "1"])
+        #expect(once.status == 0 && !once.stdout.contains("\"clips\""), "--clips 1 overrides the model's")
         let total = labels.compactMap { $0["score"] as? Double }.reduce(0, +)
         #expect(abs(total - 1) < 1e-4)
-        let frames = try #require(objects.first?["frames"] as? [[String: Any]])
+        let onceObjects = try #require(try JSONSerialization.jsonObject(with: Data(once.stdout.utf8)) as? [[String: Any]])
+        let frames = try #require(onceObjects.first?["frames"] as? [[String: Any]])
         let indices = frames.compactMap { $0["index"] as? Int }
         #expect(indices == [0, 2, 4, 5, 7], "diff input samples framesPerClip + 1 frames, round(linspace(0, 7, 5))")
         let times = frames.compactMap { $0["time"] as? Double }
@@ -340,7 +345,7 @@ struct TrainingCommandTests {
         try FileManager.default.copyItem(atPath: model, toPath: model + ".checkpoint")
         let fresh = try runVidclass(["train", dataset, "-o", model, "--epochs", "2"] + common)
         #expect(fresh.status != 0 && fresh.stderr.contains("a checkpoint of an earlier run is in the way"), "\(fresh.stderr)")
-        let changed = try runVidclass(["train", dataset, "-o", model, "--epochs", "3", "--resume"] + common)
+        let changed = try runVidclass(["train", dataset, "-o", model, "--epochs", "3", "--resume", "--clips", "2"] + common)
         #expect(changed.status != 0 && changed.stderr.contains("trained with other options (epochs 2 → 3)"), "\(changed.stderr)")
     }
 

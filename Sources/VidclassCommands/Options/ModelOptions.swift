@@ -24,11 +24,11 @@ struct ModelOption: ParsableArguments {
 
 /// `--clips N`: test-time averaging for `classify`, `label` and `evaluate`.
 struct ClipsOption: ParsableArguments {
-    @Option(help: "Average the model's probabilities over N clips per video: interleaved samplings of the model's length spread over the whole video (test-time averaging; N× the decoding and network work). The JSON records each clip's frames.")
-    var clips = 1
+    @Option(help: "Average the model's probabilities over N clips per video: interleaved samplings of the model's length spread over the whole video (test-time averaging; N× the decoding and network work). Default: the model's own (`info` shows it). The JSON records each clip's frames.")
+    var clips: Int?
 
     func validate() throws {
-        try requirePositive(clips, "--clips")
+        if let clips { try requirePositive(clips, "--clips") }
     }
 
     /// A classifier for `model` averaging ``clips`` clips.

@@ -46,7 +46,7 @@ extension VidclassCommand {
         enum ClassifyFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv, vtt }
 
         func validate() throws {
-            if timeline && clipsOption.clips > 1 { throw ValidationError("--clips averages whole-video predictions; a timeline classifies each window once") }
+            if timeline && (clipsOption.clips ?? 1) > 1 { throw ValidationError("--clips averages whole-video predictions; a timeline classifies each window once") }
             if top < 1 { throw ValidationError("--top must be at least 1") }
             if (format == .csv || format == .vtt) && !timeline { throw ValidationError("--format \(format.rawValue) needs --timeline") }
             if threads < 0 { throw ValidationError("--threads must be 0 (one per core) or more, got \(threads)") }
@@ -148,11 +148,11 @@ extension VidclassCommand {
             var early: ClipDecoding?
             if !timeline, let first = files.first, first != "-",
                let card = modelOption.model.map(VideoModel.card(atPath:)) ?? DefaultModel.card {
-                early = try? ClipDecoding(path: first, input: card.input, threads: threads, clips: clipsOption.clips)
+                early = try? ClipDecoding(path: first, input: card.input, threads: threads, clips: clipsOption.clips ?? card.input.clips)
             }
             let classifier = clipsOption.classifier(try modelOption.load())
             if timeline { return try runTimeline(classifier) }
-            if early?.input != classifier.model.card.input { early = nil }  // the file changed meanwhile
+            if early?.input != classifier.model.card.input || early?.clips != classifier.clips { early = nil }  // the file changed meanwhile
             var outputs: [Output] = []
             var failures = 0
             // Progress on a terminal only (a log or a pipe gets the results and the errors alone).

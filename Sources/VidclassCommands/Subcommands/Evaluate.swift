@@ -48,7 +48,7 @@ extension VidclassCommand {
         var outputDir: String?
 
         func validate() throws {
-            if timeline && clipsOption.clips > 1 { throw ValidationError("--clips averages whole-video predictions; a timeline classifies each window once") }
+            if timeline && (clipsOption.clips ?? 1) > 1 { throw ValidationError("--clips averages whole-video predictions; a timeline classifies each window once") }
             try requirePositive(window.value, "--window")
             try requirePositive(stride.value, "--stride")
             try requirePositive(clipLength.value, "--clip-length")

@@ -28,6 +28,7 @@ extension VidclassCommand {
             print("labels       \(card.labels.count): \(card.labels.joined(separator: ", "))")
             print("input        \(i.representation.rawValue), \(i.framesPerClip) time steps of \(i.size)x\(i.size)")
             print("sampling     \(i.sampledFrames) frames, \(i.sampling.summary)")
+            if i.clips > 1 { print("test clips   \(i.clips) interleaved clips averaged per video (--clips overrides)") }
             print("resize       \(i.resize.rawValue): short side scaled to \(i.shortSide), centered \(i.size)x\(i.size) window")
             print("normalize    mean \(i.mean), std \(i.std)")
             if let p = card.provenance {

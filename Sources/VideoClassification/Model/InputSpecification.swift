@@ -59,6 +59,9 @@ public struct InputSpecification: Codable, Sendable, Equatable {
     public var mean: [Float]
     /// Per-channel standard deviation (R, G, B) that normalised values are divided by; positive.
     public var std: [Float]
+    /// Clips averaged per video unless told otherwise (test-time averaging,
+    /// ``VideoClassifier/clips``): what the model was validated with. 1: the sampling once.
+    public var clips = 1
 
     /// An input specification; `shortSide` defaults to `size × 8 / 7` (128 for 112).
     public init(representation: Representation = .rgb, framesPerClip: Int = 16, size: Int = 112,
@@ -74,7 +77,21 @@ public struct InputSpecification: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case representation, sampling, resize, framesPerClip, size, shortSide, mean, std
+        case representation, sampling, resize, framesPerClip, size, shortSide, mean, std, clips
+    }
+
+    /// Writes the specification; ``clips`` only when above 1 (files stay as older versions wrote them).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(representation, forKey: .representation)
+        try c.encode(sampling, forKey: .sampling)
+        try c.encode(resize, forKey: .resize)
+        try c.encode(framesPerClip, forKey: .framesPerClip)
+        try c.encode(size, forKey: .size)
+        try c.encode(shortSide, forKey: .shortSide)
+        try c.encode(mean, forKey: .mean)
+        try c.encode(std, forKey: .std)
+        if clips > 1 { try c.encode(clips, forKey: .clips) }
     }
 
     /// Reads a specification; `sampling` and `resize` default to the only ones model files written
@@ -89,6 +106,7 @@ public struct InputSpecification: Codable, Sendable, Equatable {
         shortSide = try c.decode(Int.self, forKey: .shortSide)
         mean = try c.decode([Float].self, forKey: .mean)
         std = try c.decode([Float].self, forKey: .std)
+        clips = try c.decodeIfPresent(Int.self, forKey: .clips) ?? 1
     }
 
     /// Frames sampled per clip: one more than the time steps when differences are used.

@@ -101,6 +101,8 @@ public struct TrainingConfiguration: Sendable {
             sequenceLayers: layers, bidirectional: bidirectional, head: sequence == .mean ? .featureMean : .lastStep,
             inputChannels: input.representation.channels, headDropout: dropout)
         let modelName = name ?? output.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension } ?? "model"
+        var input = input
+        input.clips = options.evaluationClips  // the model is used as it was validated
         return ModelCard(name: modelName, architecture: architecture, labels: labels, input: input)
     }
 
