@@ -18,8 +18,10 @@ public final class ClipDecoding: @unchecked Sendable {
     let queue = BlockingQueue<Result<VideoFrame, any Error>>(capacity: 64)
 
     /// Opens `path` (throwing `VideoIOError` if it cannot be opened) and starts decoding the
-    /// frames of `clips` clips of it (the classifier's ``VideoClassifier/clips``).
-    public convenience init(path: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil, clips: Int = 1) throws {
+    /// frames of `clips` clips of it (the classifier's ``VideoClassifier/clips``; default: the
+    /// input's ``InputSpecification/clips``, what a classifier of that model uses by default).
+    public convenience init(path: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil, clips: Int? = nil) throws {
+        let clips = clips ?? input.clips
         let options = Self.options(input: input, threads: threads, timeout: timeout, clips: clips)
         try self.init(reader: VideoReader(path: path, options: options), path: path, input: input, clips: clips)
     }
@@ -27,7 +29,8 @@ public final class ClipDecoding: @unchecked Sendable {
     /// Starts decoding a video held in memory (standard input read to its end, say), through
     /// FFmpeg's custom I/O: no file is written. `name` names it in errors.
     public convenience init(bytes: [UInt8], name: String, input: InputSpecification, threads: Int = 0, timeout: Double? = nil,
-                            clips: Int = 1) throws {
+                            clips: Int? = nil) throws {
+        let clips = clips ?? input.clips
         let options = Self.options(input: input, threads: threads, timeout: timeout, clips: clips)
         try self.init(reader: VideoReader(bytes: bytes, name: name, options: options), path: name, input: input, clips: clips)
     }

@@ -17,7 +17,7 @@ public struct Preprocessor: Sendable {
 
     /// How to decode a clip for this model: uniformly sampled frames at the decode size; with
     /// `clips` above 1, the frames of that many interleaved clips for test-time averaging
-    /// (``FrameSampling/uniformClips(count:clips:)``, split again by ``clips(_:count:)``).
+    /// (`FrameSampling.uniformClips(count:clips:)`, split again by ``clips(_:count:)``).
     public func decodeOptions(threads: Int = 0, clips: Int = 1) -> DecodeOptions {
         switch input.sampling {
         case .uniform:
@@ -27,14 +27,17 @@ public struct Preprocessor: Sendable {
     }
 
     /// Splits the frames decoded with ``decodeOptions(threads:clips:)`` into its `count` clips
-    /// (``FrameSampling/uniformClipIndices(count:clips:frameCount:)``; the video's last frame is the
-    /// last frame decoded). A frame missing from `frames` (the decoder skipped it) is replaced by the
-    /// nearest earlier one. One clip is `frames` as they are.
+    /// (`FrameSampling.uniformClipIndices(count:clips:frameCount:)`; the video's last frame is taken
+    /// to be the last frame decoded, so a video whose end could not be decoded is split over the
+    /// part that was). A frame missing from `frames` (the decoder skipped it) is replaced by the
+    /// nearest earlier one. A clip of a video shorter than the sampling lists each frame once, like
+    /// the one-clip sampling (``fitted(_:)`` then repeats the last). One clip is `frames` as they are.
     public func clips(_ frames: [VideoFrame], count: Int) -> [[VideoFrame]] {
         guard count > 1, let last = frames.last else { return [frames] }
         let indices = FrameSampling.uniformClipIndices(count: input.sampledFrames, clips: count, frameCount: last.index + 1)
         return indices.map { clip in
-            clip.map { wanted in
+            var seen = Set<Int>()
+            return clip.filter { seen.insert($0).inserted }.map { wanted in
                 // The last frame whose index is at most `wanted` (frames are in increasing order).
                 var low = 0, high = frames.count
                 while low < high {

@@ -23,7 +23,7 @@ public final class VideoClassifier: @unchecked Sendable {
 
     /// Clips per video whose probabilities are averaged (test-time averaging, MMAction2's
     /// `--average-clips`): interleaved samplings of the model's length spread over the whole video
-    /// (``FrameSampling/uniformClipIndices(count:clips:frameCount:)``). 1: the model's own sampling.
+    /// (`FrameSampling.uniformClipIndices(count:clips:frameCount:)`). 1: the model's own sampling.
     public let clips: Int
 
     /// A classifier for a model already loaded, with an inference snapshot of its network
@@ -65,10 +65,12 @@ public final class VideoClassifier: @unchecked Sendable {
     /// ``probabilities(videos:batchSize:)`` with a clip count per video (a stretch of a long
     /// video is decoded as one clip).
     func probabilities(videos: [[VideoFrame]], clipCounts: [Int], batchSize: Int = 16) -> [[Double]] {
+        precondition(videos.allSatisfy { !$0.isEmpty }, "a video without frames")
         let split = zip(videos, clipCounts).map { preprocessor.clips($0, count: $1) }
         let flat = split.flatMap { $0 }
         var rows: [[Double]] = []
-        for start in stride(from: 0, to: flat.count, by: max(1, batchSize)) {
+        let batchSize = max(1, batchSize)
+        for start in stride(from: 0, to: flat.count, by: batchSize) {
             rows.append(contentsOf: probabilities(preprocessor.batch(Array(flat[start..<min(flat.count, start + batchSize)]))))
         }
         return Self.averaged(rows, groups: split.map(\.count))
@@ -111,7 +113,8 @@ public final class VideoClassifier: @unchecked Sendable {
         zip(model.card.labels, row).map { LabelScore(label: $0, score: $1) }.sorted { $0.score > $1.score }
     }
 
-    /// Classifies frames already decoded with ``Preprocessor/decodeOptions(threads:)``.
+    /// Classifies frames already decoded with ``Preprocessor/decodeOptions(threads:clips:)`` as one
+    /// clip (whatever ``clips`` says: the frames given are the clip).
     public func classify(frames: [VideoFrame], path: String = "<frames>") throws -> Prediction {
         guard !frames.isEmpty else {
             throw VideoClassificationError(.noFrames, path: path, message: "the video yielded no frames")

@@ -176,6 +176,10 @@ struct ClipsOptionTests {
         let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
         #expect(record["clips"] as? [[Int]] == clips)
         #expect(abs((record["score"] as? Double ?? -1) - score) < 1e-5, "label and classify agree")
+        let mixed = try runVidclass(["label", clip, "-o", out, "--resume", "--clips", "2"])
+        #expect(mixed.status != 0 && mixed.stderr.contains("labelled with 3 clip(s) a file, this run averages 2"), "\(mixed.stderr)")
+        let same = try runVidclass(["label", clip, "-o", out, "--resume", "--clips", "3"])
+        #expect(same.status == 0, "\(same.stderr)")
 
         let evaluate = try runVidclass(["evaluate", Self.synthetic + "/labels.csv", "--clips", "3", "--format", "json"])
         #expect(evaluate.status == 0, "\(evaluate.stderr)")

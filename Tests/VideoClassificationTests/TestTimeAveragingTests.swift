@@ -67,6 +67,12 @@ struct TestTimeAveragingTests {
         let damaged = preprocessor.clips(union.filter { $0.index != missing }, count: 3)
         let before = union.map(\.index).filter { $0 < missing }.max()!
         #expect(damaged[1][2].index == before)
+        // A video shorter than the sampling: each clip lists a frame once, in order, like the
+        // one-clip sampling (the batch then repeats the last frame).
+        let short = Array(video.prefix(3))
+        for clip in preprocessor.clips(short, count: 2) {
+            #expect(clip.count <= 3 && zip(clip, clip.dropFirst()).allSatisfy { $0.index < $1.index }, "\(clip.map(\.index))")
+        }
     }
 
     /// The probabilities are the mean of the clips' own probabilities.
@@ -169,7 +175,10 @@ struct WeightAverageTests {
         for ((name, a), (_, b)) in zip(whole.model.network.stateTensors(), resumed.model.network.stateTensors()) {
             #expect(a.scalars == b.scalars, "\(name)")
         }
+        // Fitting again goes on from the weights it trained (the average is swapped out first).
+        #expect(whole.fit(train: TrainingTests.pools, validation: TrainingTests.samples(4)).count == 8)
         // A checkpoint without the average cannot resume an averaged run exactly: refused.
+        // (the optimizer state is left as it was: nothing changes when resume throws)
         var stripped = checkpoint
         stripped.averagedWeights = nil
         #expect(throws: SafeTensorsError.self) { try run().resume(from: stripped) }

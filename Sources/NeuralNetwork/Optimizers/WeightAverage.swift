@@ -1,9 +1,10 @@
 import Tensors
 
-/// An exponential moving average of a network's weights (Polyak averaging, as timm's `ModelEmaV2`
-/// keeps it): after every optimizer step, `average ← d · average + (1 − d) · weight`, with the
-/// decay warmed up as `d = min(decay, (1 + n) / (10 + n))` after `n` updates, so early averages
-/// are not dominated by the random initial weights.
+/// An exponential moving average of a network's weights (Polyak averaging; timm's `ModelEmaV2`
+/// keeps one): after every optimizer step, `average ← d · average + (1 − d) · weight`, with the
+/// decay warmed up as `d = min(decay, (1 + n) / (10 + n))` after `n` updates (TensorFlow's
+/// `ExponentialMovingAverage` with `num_updates`), so early averages are not dominated by the
+/// random initial weights.
 ///
 /// ```swift
 /// let average = WeightAverage(network.stateDictionary(), decay: 0.99)
@@ -75,15 +76,18 @@ public final class WeightAverage {
     /// - Throws: ``SafeTensorsError`` when a tensor is missing or does not fit; nothing changes then.
     public func load(_ tensors: [String: Tensor], updates: Int) throws(SafeTensorsError) {
         precondition(!swapped, "load while the averaged weights are swapped in")
-        var restored: [Tensor] = []
+        try check(tensors)
+        average = parameters.map { tensors[$0.0]! }
+        self.updates = updates
+    }
+
+    /// Throws what ``load(_:updates:)`` would throw for `tensors`, changing nothing.
+    public func check(_ tensors: [String: Tensor]) throws(SafeTensorsError) {
         for (name, parameter) in parameters {
             guard let tensor = tensors[name] else { throw .missingTensor(name: name) }
             guard tensor.shape == parameter.value.shape else {
                 throw .shapeMismatch(name: name, expected: parameter.value.shape, found: tensor.shape)
             }
-            restored.append(tensor)
         }
-        average = restored
-        self.updates = updates
     }
 }

@@ -26,7 +26,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// How frames are picked, sized and decoded.
 struct FrameOptions: ParsableArguments {
-    @Option(help: "Which frames: all, every:K, fps:R, uniform:N, uniform:N@START-END (seconds), indices:I,J,..., times:T,U,...")
+    @Option(help: "Which frames: all, every:K, fps:R, uniform:N, uniform:N@START-END (seconds), uniform:NxCLIPS (interleaved clips, their union), indices:I,J,..., times:T,U,...")
     var sample: FrameSampling = .uniform(16)
 
     @Option(help: "Output size: S (square) or WxH; omit for the display size.")

@@ -28,7 +28,7 @@ struct ClipsOption: ParsableArguments {
     var clips: Int?
 
     func validate() throws {
-        if let clips { try requirePositive(clips, "--clips") }
+        if let clips, !(1...64).contains(clips) { throw ValidationError("--clips must be from 1 to 64, got \(clips)") }
     }
 
     /// A classifier for `model` averaging ``clips`` clips.

@@ -16,16 +16,28 @@ struct BenchLabel: AsyncParsableCommand {
     @Flag(help: "Also compare peak memory labelling 10 and 1,000 files.")
     var memoryCheck = false
 
+    @Option(help: "Label with this model file instead of the benchmark model.")
+    var model: String?
+
+    @Option(parsing: .upToNextOption, help: "Label once per value with --clips N (test-time averaging), e.g. --clips 1 4: the cost per file of averaging.")
+    var clips: [Int] = []
+
+    func validate() throws {
+        for n in clips { try requirePositive(n, "--clips") }
+    }
+
     func run() async throws {
-        let (temporary, modelPath) = try benchmarkWorkspace()
+        let (temporary, benchmarkModel) = try benchmarkWorkspace()
         defer { try? FileManager.default.removeItem(at: temporary) }
+        let modelPath = model ?? benchmarkModel
         let files = try InputDiscovery.files([directory])
-        func labelRun(_ root: String) throws -> (seconds: Double, cpu: Double, peak: Int) {
+        func labelRun(_ root: String, clips: Int? = nil) throws -> (seconds: Double, cpu: Double, peak: Int) {
             var before = rusage(), after = rusage()
             getrusage(RUSAGE_CHILDREN.rawValue, &before)
             let start = ContinuousClock.now
             let output = try runThisExecutable(["label", root, "-o", temporary.appendingPathComponent("out-\(UUID().uuidString).jsonl").path,
-                                                "--model", modelPath, "--print-peak-memory"], captureOutput: true)
+                                                "--model", modelPath, "--print-peak-memory"] + (clips.map { ["--clips", "\($0)"] } ?? []),
+                                               captureOutput: true)
             let elapsed = (ContinuousClock.now - start).components
             let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
             getrusage(RUSAGE_CHILDREN.rawValue, &after)
@@ -35,11 +47,17 @@ struct BenchLabel: AsyncParsableCommand {
             let line = output.split(separator: "\n").last { $0.hasPrefix("peak-memory-bytes ") } ?? ""
             return (seconds, cpu(after) - cpu(before), Int(line.split(separator: " ").last ?? "") ?? -1)
         }
-        let run = try labelRun(directory)
         let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-        print(String(format: "label %d files in %@: %.1f s, %.2f files/s, CPU utilization %.0f%% of %.0f cores, peak RSS %.1f MB",
-                     files.count, directory, run.seconds, Double(files.count) / run.seconds, 100 * run.cpu / (run.seconds * cores),
-                     cores, Double(run.peak) / 1e6))
+        var first: Double?
+        for n in clips.isEmpty ? [nil] : clips.map(Optional.some) {
+            let run = try labelRun(directory, clips: n)
+            let perFile = run.seconds / Double(max(files.count, 1))
+            print(String(format: "label %d files in %@%@: %.1f s, %.2f files/s, %.1f ms a file%@, CPU utilization %.0f%% of %.0f cores, peak RSS %.1f MB",
+                         files.count, directory, n.map { " with --clips \($0)" } ?? "", run.seconds, Double(files.count) / run.seconds,
+                         perFile * 1000, first.map { String(format: " (%.2f× the first)", perFile / $0) } ?? "",
+                         100 * run.cpu / (run.seconds * cores), cores, Double(run.peak) / 1e6))
+            first = first ?? perFile
+        }
         guard memoryCheck, let first = files.first else { return }
         var peaks: [Int] = []
         for count in [10, 1000] {

@@ -63,19 +63,29 @@ extension VidclassCommand {
             let spec = classifier.model.card.input
             let metadata = try? VideoFile.probe(path: path)
             let total = metadata?.frameCount.map { "\($0)" } ?? "?"
-            printError("\(file): \(spec.sampledFrames) frames sampled uniformly by index over \(total) (round(linspace(0, frames-1, \(spec.sampledFrames))))")
+            if let clips = p.clips {
+                printError("\(file): \(clips.count) clips of \(spec.sampledFrames) frames, interleaved uniform samplings over \(total) (the first starts on frame 0, the last ends on the last frame); their probabilities are averaged")
+            } else {
+                printError("\(file): \(spec.sampledFrames) frames sampled uniformly by index over \(total) (round(linspace(0, frames-1, \(spec.sampledFrames))))")
+            }
             switch spec.representation {
             case .rgb: printError("  input rgb: each of the \(spec.framesPerClip) frames is one time step")
             case .diff: printError("  input diff: the \(spec.framesPerClip) differences of consecutive sampled frames are the time steps")
             case .rgbDiff: printError("  input rgb+diff: each time step is a frame and its difference from the previous sampled frame (6 channels)")
             }
             printError("  each frame: short side scaled to \(spec.shortSide), centered \(spec.size)x\(spec.size) window, (x/255 - \(spec.mean))/\(spec.std)")
-            printError("  frames: " + p.frames.map { String(format: "#%d@%.2fs", $0.index, $0.time) }.joined(separator: " "))
+            let times = Dictionary(p.frames.map { ($0.index, $0.time) }, uniquingKeysWith: { a, _ in a })
+            for (n, clip) in (p.clips ?? [p.frames.map(\.index)]).enumerated() {
+                printError((p.clips == nil ? "  frames: " : "  clip \(n + 1) frames: ")
+                           + clip.map { String(format: "#%d@%.2fs", $0, times[$0] ?? .nan) }.joined(separator: " "))
+            }
             if let sheet = explainSheet {
                 let decoded = try VideoReader(path: path, options: DecodeOptions(sampling: .indices(p.frames.map(\.index)),
                                                                                  format: spec.decodeFormat, threads: threads)).readAll()
-                // What the network got: the same windows as its input tensor (Preprocessor.networkFrames).
-                let picture = ContactSheet.render(classifier.preprocessor.networkFrames(decoded))
+                // What the network got: the same windows as its input tensor (Preprocessor.networkFrames),
+                // clip after clip.
+                let clips = classifier.preprocessor.clips(decoded, count: p.clips?.count ?? 1)
+                let picture = ContactSheet.render(clips.flatMap { classifier.preprocessor.networkFrames($0) })
                 try ImageWriter.writePNG(pixels: picture.pixels, width: picture.width, height: picture.height, to: sheet)
                 printError("  contact sheet: \(sheet)")
             }

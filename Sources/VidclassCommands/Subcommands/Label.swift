@@ -111,7 +111,7 @@ extension VidclassCommand {
                 if let shard = shard.flatMap(Shard.init) { files = shard.select(files) }
                 if waitForOutput { printError("label: waiting for \(output) if another run is writing it") }
                 out = try LabelOutput(path: output, format: format, resume: resume, overwrite: overwrite, retryFailed: retryFailed,
-                                      waitForLock: waitForOutput, modelHash: classifier.model.hash)
+                                      waitForLock: waitForOutput, modelHash: classifier.model.hash, clips: classifier.clips)
             } catch {
                 printError("vidclass: \(error)")
                 throw Self.fatal

@@ -40,8 +40,10 @@ public final class LabelOutput {
     ///   - retryFailed: with `resume`, label the `error` and `timeout` files again.
     ///   - waitForLock: wait while another process holds the output instead of failing.
     ///   - modelHash: the hash of the model this run labels with (a resumed output must match it).
+    ///   - clips: the clips this run averages per file (``VideoClassifier/clips``); a resumed JSON
+    ///     Lines output must have been labelled with as many (CSV does not record them).
     public init(path: String, format: Format, resume: Bool, overwrite: Bool = false, retryFailed: Bool = false,
-                waitForLock: Bool = false, modelHash: String) throws {
+                waitForLock: Bool = false, modelHash: String, clips: Int = 1) throws {
         self.path = path
         self.format = format
         var status = stat()
@@ -64,7 +66,7 @@ public final class LabelOutput {
                     throw VideoClassificationError(.ioError, path: path, message: "cannot empty it: \(String(cString: strerror(errno)))")
                 }
             }
-            if resume && size > 0 { try readRecorded(modelHash: modelHash, retryFailed: retryFailed) }
+            if resume && size > 0 { try readRecorded(modelHash: modelHash, clips: clips, retryFailed: retryFailed) }
             if format == .csv && lseek(descriptor, 0, SEEK_END) == 0 {
                 try writeLine(LabelRecord.csvHeader)
             }
@@ -103,7 +105,7 @@ public final class LabelOutput {
                                        message: "is being written by another vidclass run\(pid): one writer per output; wait for it, or choose another --output")
     }
 
-    private func readRecorded(modelHash: String, retryFailed: Bool) throws {
+    private func readRecorded(modelHash: String, clips: Int, retryFailed: Bool) throws {
         // Read through the locked descriptor: opening and closing the file again in this process
         // would release the POSIX lock.
         var bytes: [UInt8] = []
@@ -138,6 +140,10 @@ public final class LabelOutput {
             if record.modelHash != modelHash {
                 throw VideoClassificationError(.ioError, path: path,
                                                message: "was written with model \(record.modelHash), this run uses \(modelHash): refusing to mix models in one output (use another --output)")
+            }
+            if format == .jsonl, record.status == .ok, (record.clips?.count ?? 1) != clips {
+                throw VideoClassificationError(.ioError, path: path,
+                                               message: "was labelled with \(record.clips?.count ?? 1) clip(s) a file, this run averages \(clips): refusing to mix them in one output (use the same --clips, or another --output)")
             }
             latest[record.path] = record
         }

@@ -16,7 +16,7 @@ public struct DecodedClips: Sendable {
     /// Decodes `clips` with `options`, `jobs` files at a time, reading and filling `cache` when given.
     /// - Parameters:
     ///   - clips: the clips to decode; results keep their order.
-    ///   - options: how to decode and sample each clip (usually ``Preprocessor/decodeOptions(threads:)``).
+    ///   - options: how to decode and sample each clip (usually ``Preprocessor/decodeOptions(threads:clips:)``).
     ///   - jobs: clips decoded at the same time.
     ///   - cache: a directory of previously decoded frames, read first and filled with new ones.
     ///   - stop: polled between clips; when it returns true, the remaining clips are not

@@ -78,13 +78,19 @@ public final class Trainer {
             }
             restoredBest = (epoch, accuracy, weights)
         }
+        var averaged: [String: Tensor]?
         if let average {
-            guard let averaged = checkpoint.averagedWeights, let updates = state.averageUpdates else {
+            guard let weights = checkpoint.averagedWeights, state.averageUpdates != nil else {
                 throw SafeTensorsError.missingTensor(name: TrainingCheckpoint.averagePrefix + "*")
             }
-            try average.load(Dictionary(averaged, uniquingKeysWith: { a, _ in a }), updates: updates)
+            averaged = Dictionary(weights, uniquingKeysWith: { a, _ in a })
+            try average.check(averaged!)
         }
         try optimizer.loadState(Dictionary(checkpoint.optimizer, uniquingKeysWith: { a, _ in a }), for: parameters)
+        if let average, let averaged, let updates = state.averageUpdates {
+            if average.isSwappedIn { average.swap() }
+            try average.load(averaged, updates: updates)  // (checked above: it cannot fail now)
+        }
         startEpoch = state.epoch
         history = state.history
         best = restoredBest
@@ -124,11 +130,16 @@ public final class Trainer {
         public var label: Int
         /// The clip's file, for reports.
         public var path: String
+        /// For evaluation with test-time averaging: the clips whose probabilities are averaged
+        /// (``Preprocessor/clips(_:count:)`` of frames decoded for several clips). Nil: ``frames``
+        /// is the one clip.
+        public var clips: [[VideoFrame]]?
         /// A sample; every parameter sets the property of the same name.
-        public init(frames: [VideoFrame], label: Int, path: String) {
+        public init(frames: [VideoFrame], label: Int, path: String, clips: [[VideoFrame]]? = nil) {
             self.frames = frames
             self.label = label
             self.path = path
+            self.clips = clips
         }
     }
 
@@ -162,17 +173,17 @@ public final class Trainer {
         pool > steps ? FrameSampling.uniformIndices(count: steps, frameCount: pool) : Array(0..<pool)
     }
 
-    /// Class probabilities for samples (center crops, inference mode), in batches; with `clips`
-    /// above 1, each sample's frames are those of ``Preprocessor/decodeOptions(threads:clips:)`` and
-    /// its clips' probabilities are averaged.
-    public func probabilities(_ samples: [Sample], clips: Int) -> [[Double]] {
-        guard clips > 1 else { return probabilities(samples) }
-        let split = samples.map { sample in preprocessor.clips(sample.frames, count: clips).map { Sample(frames: $0, label: sample.label, path: sample.path) } }
-        return VideoClassifier.averaged(probabilities(split.flatMap { $0 }), groups: split.map(\.count))
+    /// Class probabilities for samples (center crops, inference mode), in batches; a sample with
+    /// ``Sample/clips`` gets the mean of its clips' probabilities.
+    public func probabilities(_ samples: [Sample]) -> [[Double]] {
+        guard samples.contains(where: { $0.clips != nil }) else { return singleClipProbabilities(samples) }
+        let split = samples.map { sample in
+            (sample.clips ?? [sample.frames]).map { Sample(frames: $0, label: sample.label, path: sample.path) }
+        }
+        return VideoClassifier.averaged(singleClipProbabilities(split.flatMap { $0 }), groups: split.map(\.count))
     }
 
-    /// Class probabilities for samples (center crops, inference mode), in batches.
-    public func probabilities(_ samples: [Sample]) -> [[Double]] {
+    private func singleClipProbabilities(_ samples: [Sample]) -> [[Double]] {
         let inference = LRCNInference(model.network)
         var rows: [[Double]] = []
         let k = model.card.labels.count
@@ -197,17 +208,18 @@ public final class Trainer {
         return out
     }
 
-    /// Top-1 accuracy on samples, averaging `clips` clips of each (default: the options'
-    /// ``TrainingOptions/evaluationClips``; the samples must then hold the frames of that many).
-    public func accuracy(_ samples: [Sample], clips: Int? = nil) -> Double {
+    /// Top-1 accuracy on samples (averaging the clips of those that carry ``Sample/clips``).
+    public func accuracy(_ samples: [Sample]) -> Double {
         guard !samples.isEmpty else { return 0 }
-        let rows = probabilities(samples, clips: clips ?? options.evaluationClips)
+        let rows = probabilities(samples)
         let correct = zip(rows, samples).filter { row, sample in row.indices.max { row[$0] < row[$1] } == sample.label }.count
         return Double(correct) / Double(samples.count)
     }
 
     /// Trains; returns the per-epoch history. The model ends with the weights of the epoch with
-    /// the best validation accuracy (the last epoch without validation data). A stop request ends
+    /// the best validation accuracy (the last epoch without validation data); with
+    /// ``TrainingOptions/weightAveraging``, the averaged weights (validated, and kept, instead of
+    /// the optimizer's). A stop request ends
     /// the run after the current batch; an epoch cut short is not checkpointed (the previous
     /// epoch's checkpoint stands, and a resumed run trains the cut epoch again in full).
     /// - Parameters:
@@ -221,6 +233,7 @@ public final class Trainer {
                     checkpoint: ((TrainingCheckpoint) throws -> Void)? = nil) rethrows -> [EpochSummary] {
         precondition(!train.isEmpty, "no training clips")
         BLASThreads.count = options.threads
+        if let average, average.isSwappedIn { average.swap() }  // a second fit goes on from the weights it trains
         let network = model.network
         // A frozen encoder: features once, then only the recurrent layer and the head learn.
         let frozenFeatures = options.freezeEncoder ? features(train) : nil

@@ -46,7 +46,8 @@ public struct TrainingConfiguration: Sendable {
     public var bidirectional = false
     /// Dropout before the head (0 to 1).
     public var dropout: Float = 0.3
-    /// What the network sees: representation, time steps, size, sampling. The default is the
+    /// What the network sees: representation, time steps, size, sampling (its ``InputSpecification/clips``
+    /// is set from ``TrainingOptions/evaluationClips`` in the model file). The default is the
     /// from-scratch recipe chosen by cross-validation on real footage (README, "Real data"):
     /// frame differences, 16 steps, 64 × 64.
     public var input = TrainingConfiguration.defaultInput
@@ -126,7 +127,7 @@ public struct TrainingConfiguration: Sendable {
         if let clip = o.clipNorm, !(clip.isFinite && clip > 0) { return "the gradient clipping norm must be a finite number above 0" }
         if let patience = o.earlyStoppingPatience, patience < 1 { return "early stopping patience must be at least 1 epoch" }
         if o.threads < 1 { return "threads must be at least 1" }
-        if o.evaluationClips < 1 { return "evaluation clips must be at least 1" }
+        if !(1...64).contains(o.evaluationClips) { return "evaluation clips must be from 1 to 64" }
         if let decay = o.weightAveraging, !(0..<1).contains(decay) { return "the weight-averaging decay must be in [0, 1)" }
         return nil
     }

@@ -78,21 +78,34 @@ public struct TrainingRun: Sendable {
             progress(.decoded)
             try stopIfInterruptedWhileDecoding()
         }
-        // Test-time averaging: held-out clips decoded again with the frames of all their clips.
-        var evaluated = decoded
-        if options.evaluationClips > 1 {
-            let clipOptions = Preprocessor(baseCard.input).decodeOptions(threads: 1, clips: options.evaluationClips)
-            evaluated = DecodedClips.decode(data.clips, options: clipOptions, jobs: c.jobs, cache: frameCache, stop: { stop.isSet }) { done, total in
+        // Test-time averaging: the clips that are scored (all of them with folds; validation and
+        // test otherwise) decoded again with the frames of all their clips. A stretch of a long
+        // video stays one clip (as `evaluate` scores it).
+        let clipCount = options.evaluationClips
+        var averaged: [Int: [[VideoFrame]]] = [:]
+        func decodeAveraged(_ scored: [Int]) throws {
+            guard clipCount > 1 else { return }
+            let wholeVideos = scored.filter { data.clips[$0].start == nil && decoded.frames[$0] != nil }
+            let preprocessor = Preprocessor(baseCard.input)
+            let clipDecoded = DecodedClips.decode(wholeVideos.map { data.clips[$0] }, options: preprocessor.decodeOptions(threads: 1, clips: clipCount),
+                                                  jobs: c.jobs, cache: frameCache, stop: { stop.isSet }) { done, total in
                 progress(.decoding(done: done, total: total, framePools: false))
             }
             progress(.decoded)
             try stopIfInterruptedWhileDecoding()
+            for failure in clipDecoded.failures {
+                progress(.notice("scored with one clip: \(data.clips[wholeVideos[failure.index]].name) (its \(clipCount) clips failed: \(failure.reason))"))
+            }
+            for (n, i) in wholeVideos.enumerated() {
+                if let frames = clipDecoded.frames[n] { averaged[i] = preprocessor.clips(frames, count: clipCount) }
+            }
         }
         let labelIndex = Dictionary(uniqueKeysWithValues: data.labels.enumerated().map { ($1, $0) })
-        func samples(_ indices: [Int], from clips: DecodedClips = decoded) -> [Trainer.Sample] {
+        /// Samples of clips `indices` with frames `from`; `averaging`: with their test-time clips.
+        func samples(_ indices: [Int], from clips: DecodedClips = decoded, averaging: Bool = false) -> [Trainer.Sample] {
             indices.compactMap { i in
-                guard decoded.frames[i] != nil, evaluated.frames[i] != nil, let label = labelIndex[data.clips[i].label] else { return nil }
-                return clips.frames[i].map { Trainer.Sample(frames: $0, label: label, path: data.clips[i].path) }
+                guard decoded.frames[i] != nil, let label = labelIndex[data.clips[i].label] else { return nil }
+                return clips.frames[i].map { Trainer.Sample(frames: $0, label: label, path: data.clips[i].path, clips: averaging ? averaged[i] : nil) }
             }
         }
         func initialModel(seed: UInt64) throws -> VideoModel {
@@ -106,11 +119,12 @@ public struct TrainingRun: Sendable {
         if let folds = c.folds {
             // Clips marked `test` stay out of every fold.
             let pool = data.nonTestIndices
+            try decodeAveraged(pool)
             let parts = try data.subset(pool).folds(folds, seed: options.seed, groupBy: c.groupBy).map { $0.map { pool[$0] } }
             var accuracies: [Double] = [], variants: [String: [Double]] = [:]
             for (k, heldOut) in parts.enumerated() {
                 let train = samples(parts.enumerated().filter { $0.offset != k }.flatMap(\.element), from: pools)
-                let held = samples(heldOut, from: evaluated), heldOneClip = samples(heldOut)
+                let held = samples(heldOut, averaging: true), heldOneClip = samples(heldOut)
                 let model = try initialModel(seed: options.seed &+ UInt64(k))
                 let trainer = Trainer(model: model, options: options, stopRequest: stop)
                 progress(.foldStarted(fold: k + 1, folds: folds, trainingClips: train.count, heldOutClips: held.count))
@@ -122,13 +136,11 @@ public struct TrainingRun: Sendable {
                 let accuracy = trainer.accuracy(held)
                 accuracies.append(accuracy)
                 // What the same model scores without test-time averaging or without weight averaging.
-                if options.evaluationClips > 1 { variants["clips=1", default: []].append(trainer.accuracy(heldOneClip, clips: 1)) }
+                if clipCount > 1 { variants["clips=1", default: []].append(trainer.accuracy(heldOneClip)) }
                 if options.weightAveraging != nil {
                     trainer.withLastWeights {
                         variants["weights=last", default: []].append(trainer.accuracy(held))
-                        if options.evaluationClips > 1 {
-                            variants["weights=last clips=1", default: []].append(trainer.accuracy(heldOneClip, clips: 1))
-                        }
+                        if clipCount > 1 { variants["weights=last clips=1", default: []].append(trainer.accuracy(heldOneClip)) }
                     }
                 }
                 progress(.foldFinished(fold: k + 1, folds: folds, accuracy: accuracy))
@@ -140,9 +152,10 @@ public struct TrainingRun: Sendable {
 
         guard let output = c.output, let checkpointPath = c.checkpointPath else { return result }
         let split = try data.split(validationFraction: c.validationFraction, seed: options.seed, groupBy: c.groupBy)
+        try decodeAveraged(split.validation + split.test)
         let trainSamples = samples(split.train, from: pools)
-        let validationSamples = samples(split.validation, from: evaluated)
-        let testSamples = samples(split.test, from: evaluated)
+        let validationSamples = samples(split.validation, averaging: true)
+        let testSamples = samples(split.test, averaging: true)
         guard !trainSamples.isEmpty else {
             if !split.train.isEmpty || (split.validation.isEmpty && split.test.isEmpty) {
                 throw VideoClassificationError(.invalidDataset, path: c.dataset, message: "no decodable training clips")
@@ -231,6 +244,13 @@ public struct TrainingRun: Sendable {
         -> (VideoModel, TrainingCheckpoint?, Int) {
         let model = try VideoModel(contentsOf: path)
         let saved = model.card
+        if saved.input.clips != card.input.clips {
+            var other = saved.input
+            other.clips = card.input.clips
+            if other == card.input && saved.architecture == card.architecture && saved.labels == card.labels {
+                throw VideoClassificationError(.invalidModel, path: path, message: "the checkpoint was validated with --clips \(saved.input.clips), not \(card.input.clips); resume with the same --clips")
+            }
+        }
         guard saved.architecture == card.architecture, saved.input == card.input, saved.labels == card.labels else {
             throw VideoClassificationError(.invalidModel, path: path,
                                            message: "the checkpoint is of another model (architecture, input or labels differ from these options); delete it or resume with the options it was trained with")
