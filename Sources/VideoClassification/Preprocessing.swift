@@ -194,21 +194,23 @@ public struct Preprocessor: Sendable {
         frame.width == input.shortSide && frame.height == input.shortSide ? frame : resampled(frame)
     }
 
-    /// A frame of any size brought to the decode size: the centered square, scaled (bilinear) to
-    /// ``InputSpecification/shortSide``. Frames already that size are returned as they are.
+    /// A frame of any size brought to the decode size: the centered square (the whole frame for
+    /// ``InputSpecification/Resize/stretch``), scaled (bilinear) to ``InputSpecification/shortSide``.
+    /// Frames already that size are returned as they are.
     public func resampled(_ frame: VideoFrame) -> VideoFrame {
         let side = input.shortSide
         if frame.width == side && frame.height == side { return frame }
         let square = min(frame.width, frame.height)
-        let x0 = Double(frame.width - square) / 2, y0 = Double(frame.height - square) / 2
-        let scale = Double(square) / Double(side)
+        let stretch = input.resize == .stretch
+        let x0 = stretch ? 0 : Double(frame.width - square) / 2, y0 = stretch ? 0 : Double(frame.height - square) / 2
+        let scaleX = Double(stretch ? frame.width : square) / Double(side), scaleY = Double(stretch ? frame.height : square) / Double(side)
         var out = [UInt8](repeating: 0, count: side * side * 3)
         frame.pixels.withUnsafeBufferPointer { src in
             for y in 0..<side {
-                let sy = max(0, min(Double(frame.height - 1), y0 + (Double(y) + 0.5) * scale - 0.5))
+                let sy = max(0, min(Double(frame.height - 1), y0 + (Double(y) + 0.5) * scaleY - 0.5))
                 let iy = Int(sy), fy = sy - Double(iy), iy1 = min(iy + 1, frame.height - 1)
                 for x in 0..<side {
-                    let sx = max(0, min(Double(frame.width - 1), x0 + (Double(x) + 0.5) * scale - 0.5))
+                    let sx = max(0, min(Double(frame.width - 1), x0 + (Double(x) + 0.5) * scaleX - 0.5))
                     let ix = Int(sx), fx = sx - Double(ix), ix1 = min(ix + 1, frame.width - 1)
                     for c in 0..<3 {
                         let a = Double(src[(iy * frame.width + ix) * 3 + c]), b = Double(src[(iy * frame.width + ix1) * 3 + c])

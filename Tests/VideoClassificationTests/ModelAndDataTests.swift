@@ -169,6 +169,29 @@ struct PreprocessingTests {
         #expect(value(step: 0, channel: 4, x: 0, y: 6) == 0)
     }
 
+    /// `stretch` keeps the whole frame (the sides of a wide frame too); `crop` keeps its centre.
+    @Test func stretchKeepsTheWholeFrame() throws {
+        // 40×20: a red left quarter, a blue right quarter, grey in between.
+        var pixels = [UInt8](repeating: 128, count: 40 * 20 * 3)
+        for y in 0..<20 {
+            for x in 0..<10 { pixels[(y * 40 + x) * 3] = 255 }
+            for x in 30..<40 { pixels[(y * 40 + x) * 3 + 2] = 255 }
+        }
+        let frame = VideoFrame(index: 0, time: 0, timestamp: 0, width: 40, height: 20, pixels: pixels)
+        var input = InputSpecification(framesPerClip: 1, size: 16, shortSide: 20)
+        func color(_ f: VideoFrame, x: Int, y: Int) -> [UInt8] { Array(f.pixels[((y * f.width + x) * 3)..<((y * f.width + x) * 3 + 3)]) }
+        let cropped = Preprocessor(input).resampled(frame)
+        #expect(cropped.width == 20 && color(cropped, x: 0, y: 10) == [128, 128, 128], "the centre square has no red")
+        input.resize = .stretch
+        let stretched = Preprocessor(input).resampled(frame)
+        #expect(stretched.width == 20 && stretched.height == 20)
+        #expect(color(stretched, x: 1, y: 10) == [255, 128, 128] && color(stretched, x: 18, y: 10) == [128, 128, 255])
+        #expect(input.decodeFormat.resize == .stretch && input.decodeFormat.size == FrameSize(20))
+        // The model file keeps it.
+        let decoded = try JSONDecoder().decode(InputSpecification.self, from: JSONEncoder().encode(input))
+        #expect(decoded.resize == .stretch && decoded == input)
+    }
+
     @Test func shortVideosRepeatTheirLastFrame() {
         let spec = InputSpecification(representation: .rgb, framesPerClip: 6, size: 16, shortSide: 20)
         let fitted = Preprocessor(spec).fitted(movingSquare(count: 2))

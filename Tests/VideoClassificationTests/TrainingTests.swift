@@ -467,7 +467,7 @@ struct TrainingCommandTests {
         let report = try TestPaths.temporaryDirectory("folds").appendingPathComponent("cv.json").path
         let result = try runVidclass(["train", dataset, "--folds", "2", "--group-by", "clip([0-9])", "--epochs", "1", "--frames", "4",
                                       "--size", "16", "--short-side", "20", "--input", "diff", "--hidden", "8", "--report", report,
-                                      "--clips", "2", "--weight-averaging", "0.9"])
+                                      "--clips", "2", "--weight-averaging", "0.9", "--resize", "stretch"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("fold 1/2: 4 training clips, 4 held out") && result.stderr.contains("fold 2/2: 4 training clips, 4 held out"),
                 "groups clip0..clip3 hold one right and one left clip each: \(result.stderr)")

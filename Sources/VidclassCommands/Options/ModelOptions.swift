@@ -4,6 +4,13 @@ import VideoClassification
 
 extension InputSpecification.Representation: ExpressibleByArgument {}
 extension TrainingOptions.Schedule: ExpressibleByArgument {}
+extension InputSpecification.Resize: ExpressibleByArgument {
+    /// `crop` (or `short-side-center-crop`) and `stretch`.
+    public init?(argument: String) {
+        self.init(rawValue: argument == "crop" ? Self.shortSideCenterCrop.rawValue : argument)
+    }
+    public static var allValueStrings: [String] { ["crop", "stretch"] }
+}
 extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
 
 extension ModelDescription.Backbone: ExpressibleByArgument, CaseIterable {

@@ -73,7 +73,7 @@ extension VidclassCommand {
             case .diff: printError("  input diff: the \(spec.framesPerClip) differences of consecutive sampled frames are the time steps")
             case .rgbDiff: printError("  input rgb+diff: each time step is a frame and its difference from the previous sampled frame (6 channels)")
             }
-            printError("  each frame: short side scaled to \(spec.shortSide), centered \(spec.size)x\(spec.size) window, (x/255 - \(spec.mean))/\(spec.std)")
+            printError("  each frame: \(spec.resize.summary(size: spec.size, shortSide: spec.shortSide)), (x/255 - \(spec.mean))/\(spec.std)")
             let times = Dictionary(p.frames.map { ($0.index, $0.time) }, uniquingKeysWith: { a, _ in a })
             for (n, clip) in (p.clips ?? [p.frames.map(\.index)]).enumerated() {
                 printError((p.clips == nil ? "  frames: " : "  clip \(n + 1) frames: ")

@@ -29,7 +29,7 @@ extension VidclassCommand {
             print("input        \(i.representation.rawValue), \(i.framesPerClip) time steps of \(i.size)x\(i.size)")
             print("sampling     \(i.sampledFrames) frames, \(i.sampling.summary)")
             if i.clips > 1 { print("test clips   \(i.clips) interleaved clips averaged per video (--clips overrides)") }
-            print("resize       \(i.resize.rawValue): short side scaled to \(i.shortSide), centered \(i.size)x\(i.size) window")
+            print("resize       \(i.resize.rawValue): \(i.resize.summary(size: i.size, shortSide: i.shortSide))")
             print("normalize    mean \(i.mean), std \(i.std)")
             if let p = card.provenance {
                 print("trained on   \(p.dataset ?? "?") (hash \(p.datasetHash ?? "?")), \(p.epochs ?? 0) epochs, \(p.date ?? "?"), vidclass \(p.vidclassVersion ?? "?")")

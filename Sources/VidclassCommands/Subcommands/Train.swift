@@ -47,6 +47,9 @@ extension VidclassCommand {
         @Option(help: "Short side frames are scaled to before cropping (default: size * 8/7).")
         var shortSide: Int?
 
+        @Option(help: "How frames become squares: crop (short side scaled, centered square cut) or stretch (the whole frame scaled to the square, aspect not kept: nothing at the sides is lost).")
+        var resize: InputSpecification.Resize = TrainingConfiguration.defaultInput.resize
+
         @Option(help: "Dropout before the head.")
         var dropout: Float = 0.3
 
@@ -108,6 +111,7 @@ extension VidclassCommand {
             c.bidirectional = bidirectional
             c.dropout = dropout
             c.input = InputSpecification(representation: input, framesPerClip: frames, size: size, shortSide: shortSide)
+            c.input.resize = resize
             var o = TrainingOptions()
             o.epochs = epochs
             o.batchSize = batchSize

@@ -39,6 +39,19 @@ public struct InputSpecification: Codable, Sendable, Equatable {
         /// Scaled (bilinear) so the short side is ``InputSpecification/shortSide``, then the centered
         /// `size` square is cut (training cuts random windows, with small scale jitter).
         case shortSideCenterCrop = "short-side-center-crop"
+        /// The whole frame scaled (bilinear) to a ``InputSpecification/shortSide`` square, its
+        /// aspect ratio not kept, then the centered `size` square is cut (training cuts random
+        /// windows): nothing at the sides of a wide frame is lost, which matters when the action
+        /// can be anywhere in the picture (surveillance cameras).
+        case stretch
+
+        /// How the resize reads in `info`.
+        public func summary(size: Int, shortSide: Int) -> String {
+            switch self {
+            case .shortSideCenterCrop: "short side scaled to \(shortSide), centered \(size)x\(size) window"
+            case .stretch: "whole frame scaled to \(shortSide)x\(shortSide) (aspect not kept), centered \(size)x\(size) window"
+            }
+        }
     }
 
     /// What each time step shows: RGB, frame differences, or both.
@@ -112,8 +125,12 @@ public struct InputSpecification: Codable, Sendable, Equatable {
     /// Frames sampled per clip: one more than the time steps when differences are used.
     public var sampledFrames: Int { framesPerClip + (representation.usesDifferences ? 1 : 0) }
 
-    /// The decoding format: short side to ``shortSide``, centered square of that side.
+    /// The decoding format: short side to ``shortSide``, centered square of that side (or, for
+    /// ``Resize/stretch``, the whole frame scaled to that square).
     public var decodeFormat: FrameFormat {
-        FrameFormat(size: FrameSize(shortSide), resize: .crop, shortSide: shortSide, interpolation: .bilinear)
+        switch resize {
+        case .shortSideCenterCrop: FrameFormat(size: FrameSize(shortSide), resize: .crop, shortSide: shortSide, interpolation: .bilinear)
+        case .stretch: FrameFormat(size: FrameSize(shortSide), resize: .stretch, interpolation: .bilinear)
+        }
     }
 }
