@@ -205,11 +205,13 @@ struct TrainingTests {
         #expect(o.epochs == 30 && o.batchSize == 16 && o.learningRate == 1e-3 && o.schedule == .onecycle)
         #expect(o.optimizer == .adamw && o.weightDecay == 1e-2 && o.labelSmoothing == 0.1 && o.clipNorm == 5)
         #expect(!o.flips && !o.balanceClasses && o.temporalJitter && o.earlyStoppingPatience == nil)
+        #expect(o.weightAveraging == 0.99 && o.evaluationClips == 4)
         let input = InputSpecification()
         #expect(input.framesPerClip == 16 && input.size == 112 && input.shortSide == 128 && input.sampling == .uniform)
         // A model trained from scratch sees frame differences at 64 × 64 unless told otherwise.
         let trained = TrainingConfiguration(dataset: "clips/", output: "m.safetensors").input
         #expect(trained.representation == .diff && trained.framesPerClip == 16 && trained.size == 64 && trained.shortSide == 73)
+        #expect(trained.resize == .stretch, "the whole frame: the action may be at its sides")
     }
 
     @Test func aCheckpointWithADivergedLossReadsBack() throws {
@@ -285,12 +287,12 @@ struct TrainingCommandTests {
         #expect(card.labels == ["left", "right"])
         #expect(card.input.representation == .diff && card.input.framesPerClip == 4)
         #expect(card.provenance?.epochs == 2 && card.provenance?.datasetHash != nil)
-        #expect(card.input.sampling == .uniform && card.input.resize == .shortSideCenterCrop)
+        #expect(card.input.sampling == .uniform && card.input.resize == .stretch)
         #expect(card.input.clips == 2, "validated with two clips, the model is used with two")
         let infoText = try runVidclass(["info", "--model", model])
         #expect(infoText.status == 0)
         #expect(infoText.stdout.contains("sampling     5 frames, uniform by index over the clip"), "\(infoText.stdout)")
-        #expect(infoText.stdout.contains("resize       short-side-center-crop: short side scaled to 20, centered 16x16 window"))
+        #expect(infoText.stdout.contains("resize       stretch: whole frame scaled to 20x20 (aspect not kept), centered 16x16 window"), "\(infoText.stdout)")
         #expect(infoText.stdout.contains("labels       2: left, right"))
 
         let clip = dataset + "/right/clip0.avi"

@@ -49,11 +49,16 @@ public struct TrainingConfiguration: Sendable {
     /// What the network sees: representation, time steps, size, sampling (its ``InputSpecification/clips``
     /// is set from ``TrainingOptions/evaluationClips`` in the model file). The default is the
     /// from-scratch recipe chosen by cross-validation on real footage (README, "Real data"):
-    /// frame differences, 16 steps, 64 × 64.
+    /// frame differences, 16 steps, the whole frame (stretched) at 64 × 64.
     public var input = TrainingConfiguration.defaultInput
 
-    /// The input a model trained from scratch gets unless told otherwise: `diff`, 16 steps, 64 px.
-    public static let defaultInput = InputSpecification(representation: .diff, framesPerClip: 16, size: 64)
+    /// The input a model trained from scratch gets unless told otherwise: `diff`, 16 steps, the
+    /// whole frame stretched to 73 px (``InputSpecification/Resize/stretch``), 64 px windows.
+    public static let defaultInput: InputSpecification = {
+        var input = InputSpecification(representation: .diff, framesPerClip: 16, size: 64)
+        input.resize = .stretch
+        return input
+    }()
     /// The optimisation recipe.
     public var options = TrainingOptions()
     /// Fraction of the training clips held out (stratified, group-aware) for validation when no
