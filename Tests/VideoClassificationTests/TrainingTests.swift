@@ -205,7 +205,7 @@ struct TrainingTests {
         #expect(o.epochs == 30 && o.batchSize == 16 && o.learningRate == 1e-3 && o.schedule == .onecycle)
         #expect(o.optimizer == .adamw && o.weightDecay == 1e-2 && o.labelSmoothing == 0.1 && o.clipNorm == 5)
         #expect(!o.flips && !o.balanceClasses && o.temporalJitter && o.earlyStoppingPatience == nil)
-        #expect(o.weightAveraging == 0.99 && o.evaluationClips == 4)
+        #expect(o.weightAveraging == nil && o.evaluationClips == 1)
         let input = InputSpecification()
         #expect(input.framesPerClip == 16 && input.size == 112 && input.shortSide == 128 && input.sampling == .uniform)
         // A model trained from scratch sees frame differences at 64 × 64 unless told otherwise.
