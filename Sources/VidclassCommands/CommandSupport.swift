@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import VidclassConcurrency
+import VideoClassification
 
 /// Writes one line to standard error.
 func printError(_ message: String) {
@@ -18,6 +19,12 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
 /// Checks a count option: at least 1, the message naming the option alone.
 func requirePositive(_ value: Int, _ option: String) throws {
     guard value >= 1 else { throw ValidationError("\(option) must be at least 1, got \(value)") }
+}
+
+/// Checks a `--clips` value against ``InputSpecification/usableClips``.
+func requireUsableClips(_ clips: Int) throws {
+    let range = InputSpecification.usableClips
+    guard range.contains(clips) else { throw ValidationError("--clips must be from \(range.lowerBound) to \(range.upperBound), got \(clips)") }
 }
 
 /// Checks a duration or size option: a finite number above zero, the message naming the option.

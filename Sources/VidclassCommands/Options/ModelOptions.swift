@@ -35,7 +35,7 @@ struct ClipsOption: ParsableArguments {
     var clips: Int?
 
     func validate() throws {
-        if let clips, !(1...64).contains(clips) { throw ValidationError("--clips must be from 1 to 64, got \(clips)") }
+        if let clips { try requireUsableClips(clips) }
     }
 
     /// A classifier for `model` averaging ``clips`` clips.

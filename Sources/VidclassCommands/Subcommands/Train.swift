@@ -161,7 +161,7 @@ extension VidclassCommand {
             try requirePositive(clipLength.value, "--clip-length")
             try requirePositive(jobs, "--jobs")
             try requirePositive(hidden, "--hidden")
-            if !(1...64).contains(clips) { throw ValidationError("--clips must be from 1 to 64, got \(clips)") }
+            try requireUsableClips(clips)
             guard weightAveraging >= 0, weightAveraging < 1 else { throw ValidationError("--weight-averaging must be in [0, 1) (0: off)") }
             try requirePositive(layers, "--layers")
             if let problem = configuration.problem() { throw ValidationError(problem) }

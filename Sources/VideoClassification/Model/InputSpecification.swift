@@ -75,6 +75,8 @@ public struct InputSpecification: Codable, Sendable, Equatable {
     /// Clips averaged per video unless told otherwise (test-time averaging,
     /// ``VideoClassifier/clips``): what the model was validated with. 1: the sampling once.
     public var clips = 1
+    /// The test-time clip counts a model file, a classifier or a training run accepts.
+    public static let usableClips = 1...64
 
     /// An input specification; `shortSide` defaults to `size × 8 / 7` (128 for 112).
     public init(representation: Representation = .rgb, framesPerClip: Int = 16, size: Int = 112,

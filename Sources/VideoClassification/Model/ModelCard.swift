@@ -58,7 +58,9 @@ public struct ModelCard: Codable, Sendable, Equatable {
         if !(1...1024).contains(input.framesPerClip) || !(8...1024).contains(input.size) || !(input.size...4096).contains(input.shortSide) {
             return "input size \(input.size), short side \(input.shortSide), \(input.framesPerClip) frames per clip are not usable"
         }
-        if !(1...64).contains(input.clips) { return "\(input.clips) test-time clips are not usable (1 to 64)" }
+        if !InputSpecification.usableClips.contains(input.clips) {
+            return "\(input.clips) test-time clips are not usable (\(InputSpecification.usableClips.lowerBound) to \(InputSpecification.usableClips.upperBound))"
+        }
         if input.mean.count != 3 || input.std.count != 3 || input.std.contains(where: { !($0 > 0) || !$0.isFinite })
             || input.mean.contains(where: { !$0.isFinite }) {
             return "mean and std need three finite values, std positive"

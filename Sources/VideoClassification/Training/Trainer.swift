@@ -176,7 +176,6 @@ public final class Trainer {
     /// Class probabilities for samples (center crops, inference mode), in batches; a sample with
     /// ``Sample/clips`` gets the mean of its clips' probabilities.
     public func probabilities(_ samples: [Sample]) -> [[Double]] {
-        guard samples.contains(where: { $0.clips != nil }) else { return singleClipProbabilities(samples) }
         let split = samples.map { sample in
             (sample.clips ?? [sample.frames]).map { Sample(frames: $0, label: sample.label, path: sample.path) }
         }

@@ -132,7 +132,9 @@ public struct TrainingConfiguration: Sendable {
         if let clip = o.clipNorm, !(clip.isFinite && clip > 0) { return "the gradient clipping norm must be a finite number above 0" }
         if let patience = o.earlyStoppingPatience, patience < 1 { return "early stopping patience must be at least 1 epoch" }
         if o.threads < 1 { return "threads must be at least 1" }
-        if !(1...64).contains(o.evaluationClips) { return "evaluation clips must be from 1 to 64" }
+        if !InputSpecification.usableClips.contains(o.evaluationClips) {
+            return "evaluation clips must be from \(InputSpecification.usableClips.lowerBound) to \(InputSpecification.usableClips.upperBound)"
+        }
         if let decay = o.weightAveraging, !(0..<1).contains(decay) { return "the weight-averaging decay must be in [0, 1)" }
         return nil
     }
