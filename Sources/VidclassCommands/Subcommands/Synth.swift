@@ -21,6 +21,9 @@ extension VidclassCommand {
         @Option(help: "Codecs to draw from: any of h264, mpeg4, vp9, mjpeg.")
         var codecs = "h264,mpeg4,vp9,mjpeg"
 
+        @Flag(help: "Plain scenes: a still camera, one solid object, even light and one compression level (no moving camera, whole-picture motion, lighting changes, striped or hollow objects or drifting distractors).")
+        var plain = false
+
         func validate() throws {
             if clipsPerClass <= 0 { throw ValidationError("--clips-per-class must be positive") }
             if try codecList().isEmpty { throw ValidationError("--codecs names no codec") }
@@ -36,6 +39,7 @@ extension VidclassCommand {
         func run() async throws {
             var options = SyntheticMotion.Options()
             options.codecs = try codecList()
+            options.variety = !plain
             let truths = try SyntheticMotion.generate(into: output, clipsPerClass: clipsPerClass, seed: seed, options: options) { done, total in
                 if done % 50 == 0 || done == total { printError("synth: \(done)/\(total) clips") }
             }
