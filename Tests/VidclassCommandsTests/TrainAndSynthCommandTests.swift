@@ -48,7 +48,7 @@ struct TrainAndSynthCommandTests {
             codecs.insert(m.codec)
             #expect((24...64).contains(m.frameCount ?? 0), "\(clip.path): \(m.frameCount ?? 0) frames")
             #expect((15...30).contains(Int((m.averageFrameRate ?? 0).rounded())), "\(clip.path)")
-            #expect((96...320).contains(m.width) && (96...240).contains(m.height), "\(clip.path): \(m.width)x\(m.height)")
+            #expect((96...426).contains(m.width) && (96...240).contains(m.height), "\(clip.path): \(m.width)x\(m.height)")
         }
         #expect(codecs == ["h264", "mpeg4", "vp9", "mjpeg"], "\(codecs)")
         // The same seed writes the same clips.
