@@ -81,11 +81,15 @@ public enum SyntheticMotion {
         public var minFrames = 24, maxFrames = 64
         /// The range of frame rates, in frames per second (default 15–30).
         public var minFrameRate = 15, maxFrameRate = 30
-        /// Frame sizes to draw from (default 96×96 to 320×240).
-        public var sizes: [FrameSize] = [FrameSize(width: 96, height: 96), FrameSize(width: 128, height: 96),
-                                         FrameSize(width: 160, height: 120), FrameSize(width: 192, height: 144),
-                                         FrameSize(width: 240, height: 180), FrameSize(width: 320, height: 240),
-                                         FrameSize(width: 256, height: 144), FrameSize(width: 320, height: 180),
+        /// Frame sizes to draw from; `nil` (the default) draws from ``plainSizes``, and with
+        /// ``variety`` also from ``variedSizes``.
+        public var sizes: [FrameSize]? = nil
+        /// The plain generator's frame sizes, 96×96 to 320×240, all 4:3 or square.
+        public static let plainSizes = [FrameSize(width: 96, height: 96), FrameSize(width: 128, height: 96),
+                                        FrameSize(width: 160, height: 120), FrameSize(width: 192, height: 144),
+                                        FrameSize(width: 240, height: 180), FrameSize(width: 320, height: 240)]
+        /// The frame shapes variety adds: wide (16:9), portrait and square.
+        public static let variedSizes = [FrameSize(width: 256, height: 144), FrameSize(width: 320, height: 180),
                                          FrameSize(width: 426, height: 240), FrameSize(width: 144, height: 192),
                                          FrameSize(width: 224, height: 224)]
         /// Codecs to draw from; VP9 clips are WebM, MPEG-4 and MJPEG are AVI, H.264 is MP4.
@@ -93,7 +97,8 @@ public enum SyntheticMotion {
         /// Whether clips have real footage's variety (default): a moving camera and whole-picture
         /// motion, changing light, striped and hollow objects and more shapes, drifting distractors,
         /// eased motion and varied compression. Without it, a still camera films one solid object
-        /// over a still, evenly lit scene, encoded at one quality.
+        /// over a still, evenly lit scene, encoded at one quality: the clips of the generator
+        /// before variety, the same ones for the same seed.
         public var variety = true
         /// The default options.
         public init() {}
@@ -199,7 +204,8 @@ public enum SyntheticMotion {
 
     /// Renders one clip of class `classIndex`.
     static func render(classIndex: Int, options: Options, rng: inout SplitMix64) -> Clip {
-        let size = options.sizes[Int(rng.next() % UInt64(options.sizes.count))]
+        let sizes = options.sizes ?? (options.variety ? Options.plainSizes + Options.variedSizes : Options.plainSizes)
+        let size = sizes[Int(rng.next() % UInt64(sizes.count))]
         let width = size.width, height = size.height
         let frameCount = options.minFrames + Int(rng.next() % UInt64(options.maxFrames - options.minFrames + 1))
         let frameRate = options.minFrameRate + Int(rng.next() % UInt64(options.maxFrameRate - options.minFrameRate + 1))
@@ -380,7 +386,7 @@ public enum SyntheticMotion {
             draw(shape, object, fill: fill, into: &pixels, width: width, height: height)
             if f == 0 { screenStart = object }
             if f == frameCount - 1 { screenEnd = object }
-            let gain = gainStart + (gainEnd - gainStart) * t + flicker * Double(rng.nextNormal())
+            let gain = gainStart + (gainEnd - gainStart) * t + (flicker > 0 ? flicker * Double(rng.nextNormal()) : 0)
             let fade = camera == .scene && pair == 4 ? t : 1
             for i in pixels.indices {
                 var v = Double(pixels[i]) * gain
@@ -482,10 +488,11 @@ public enum SyntheticMotion {
             let blobs = (0..<4).map { _ in (Double(rng.nextFloat(in: 0, Float(width))), Double(rng.nextFloat(in: 0, Float(height))),
                                             Double(rng.nextFloat(in: 10, 40)), Double(rng.nextFloat(in: -1, 1))) }
             // Value noise: a coarse grid of random values, smoothly interpolated.
+            // (Drawn only with the textures variety adds, so plain scenes stay those of before.)
             let cell = max(4, Int(period))
             let gridW = width / cell + 2, gridH = height / cell + 2
-            let grid = (0..<(gridW * gridH)).map { _ in Double(rng.nextFloat(in: -1, 1)) }
-            let bars = (0..<8).map { _ in (0..<3).map { _ in Double(rng.nextFloat(in: -60, 60)) } }
+            let grid = textures > 3 ? (0..<(gridW * gridH)).map { _ in Double(rng.nextFloat(in: -1, 1)) } : []
+            let bars = textures > 3 ? (0..<8).map { _ in (0..<3).map { _ in Double(rng.nextFloat(in: -60, 60)) } } : []
             var pixels = [UInt8](repeating: 0, count: width * height * 3)
             var sum = [0.0, 0.0, 0.0]
             for y in 0..<height {
