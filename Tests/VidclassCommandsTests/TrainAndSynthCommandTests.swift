@@ -54,9 +54,21 @@ struct TrainAndSynthCommandTests {
         // The same seed writes the same clips.
         let again = root + "-again"
         #expect(try runVidclass(["synth", again, "--clips-per-class", "1", "--seed", "4"]).status == 0)
-        for clip in dataset.clips.prefix(2) {
+        // The same pictures: decoded frame for frame equal, except that two H.264 encodings of
+        // one clip can differ by a few levels here and there (libx264 beside a second encoder in
+        // the same process); another clip would differ by tens of levels.
+        for clip in dataset.clips {
             let twin = again + clip.path.dropFirst(root.count)
-            #expect(try VideoReader(path: clip.path).readAll().map(\.md5) == VideoReader(path: twin).readAll().map(\.md5))
+            let a = try VideoReader(path: clip.path).readAll(), b = try VideoReader(path: twin).readAll()
+            #expect(a.count == b.count, "\(clip.path)")
+            if try VideoFile.probe(path: clip.path).codec != "h264" {
+                #expect(a.map(\.md5) == b.map(\.md5), "\(clip.path)")
+            } else {
+                for (x, y) in zip(a, b) {
+                    let difference = zip(x.pixels, y.pixels).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
+                    #expect(Double(difference) / Double(max(1, x.pixels.count)) < 3, "\(clip.path) frame \(x.index)")
+                }
+            }
         }
     }
 }
