@@ -55,8 +55,8 @@ struct TrainAndSynthCommandTests {
         let again = root + "-again"
         #expect(try runVidclass(["synth", again, "--clips-per-class", "1", "--seed", "4"]).status == 0)
         // The same pictures: decoded frame for frame equal, except that two H.264 encodings of
-        // one clip can differ by a few levels here and there (libx264 beside a second encoder in
-        // the same process); another clip would differ by tens of levels.
+        // one clip can differ by a few levels here and there (libx264 here is not bit-exact from
+        // run to run, cause unknown); another clip would differ by tens of levels.
         for clip in dataset.clips {
             let twin = again + clip.path.dropFirst(root.count)
             let a = try VideoReader(path: clip.path).readAll(), b = try VideoReader(path: twin).readAll()
