@@ -64,4 +64,13 @@ public struct VideoFrame: Sendable, Hashable {
 
     /// The MD5 of the pixel bytes, as lowercase hex: what `ffmpeg -f framemd5 -pix_fmt rgb24` prints.
     public var md5: String { MD5.hex(of: pixels) }
+
+    /// The mean absolute difference of two frames' bytes (0 when either is empty): for tests, the
+    /// same picture through two lossy encodings is a few levels apart, another picture tens.
+    package func meanAbsoluteDifference(from other: VideoFrame) -> Double {
+        let count = min(pixels.count, other.pixels.count)
+        guard count > 0 else { return 0 }
+        let total = zip(pixels, other.pixels).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
+        return Double(total) / Double(count)
+    }
 }

@@ -65,8 +65,7 @@ struct TrainAndSynthCommandTests {
                 #expect(a.map(\.md5) == b.map(\.md5), "\(clip.path)")
             } else {
                 for (x, y) in zip(a, b) {
-                    let difference = zip(x.pixels, y.pixels).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
-                    #expect(Double(difference) / Double(max(1, x.pixels.count)) < 3, "\(clip.path) frame \(x.index)")
+                    #expect(x.meanAbsoluteDifference(from: y) < 3, "\(clip.path) frame \(x.index)")
                 }
             }
         }

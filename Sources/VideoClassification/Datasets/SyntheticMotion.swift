@@ -135,7 +135,7 @@ public enum SyntheticMotion {
                                                 frameCount: clip.frames.count, frameRate: clip.frameRate, codec: writer.codec.rawValue,
                                                 start: clip.start, end: clip.end, shape: "\(clip.shape)",
                                                 startProbe: probe(clip.shape, clip.start), endProbe: probe(clip.shape, clip.end),
-                                                camera: clip.camera.rawValue, fill: "\(clip.fill.kind)", lighting: clip.lighting)))
+                                                camera: clip.camera.rawValue, fill: clip.fill.kind.rawValue, lighting: clip.lighting)))
             } catch {
                 results.set(job, .failure(error))
             }
