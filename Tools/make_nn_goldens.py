@@ -306,6 +306,47 @@ def models() -> None:
                             "lstm.weight_hh_l0", "lstm.bias_hh_l0", "fc.weight", "fc.bias"])
 
 
+def blocks() -> None:
+    """Activations, depthwise convolutions, squeeze-and-excitation and the residual blocks of the
+    ResNet-34/50, MobileNetV2/V3 and EfficientNet encoders (`python Tools/make_nn_goldens.py blocks`)."""
+    from functools import partial
+
+    from torchvision.models.efficientnet import MBConv, MBConvConfig
+    from torchvision.models.mobilenetv2 import InvertedResidual as V2Block
+    from torchvision.models.mobilenetv3 import InvertedResidual as V3Block, InvertedResidualConfig
+    from torchvision.models.resnet import Bottleneck
+    from torchvision.ops.misc import SqueezeExcitation
+
+    torch.manual_seed(17)
+    for name, module in [("act_relu6", nn.ReLU6()), ("act_hardswish", nn.Hardswish()),
+                         ("act_hardsigmoid", nn.Hardsigmoid()), ("act_silu", nn.SiLU()), ("act_sigmoid", nn.Sigmoid())]:
+        layer_golden(name, module, torch.randn(3, 4, 5, 6) * 4, {})  # ×4: past the kinks at ±3 and 6
+    depthwise = {
+        "conv_depthwise_3s1": (dict(in_channels=6, out_channels=6, kernel_size=3, stride=1, padding=1, groups=6), [2, 6, 7, 9]),
+        "conv_depthwise_3s2": (dict(in_channels=4, out_channels=4, kernel_size=3, stride=2, padding=1, groups=4,
+                                    bias=False), [2, 4, 9, 8]),
+        "conv_depthwise_5s2": (dict(in_channels=5, out_channels=5, kernel_size=5, stride=2, padding=2, groups=5), [1, 5, 11, 10]),
+    }
+    for name, (cfg, shape) in depthwise.items():
+        layer_golden(name, nn.Conv2d(**cfg), torch.randn(shape), cfg)
+    layer_golden("se_relu_sigmoid", SqueezeExcitation(8, 4), torch.randn(2, 8, 5, 6), {})
+    layer_golden("se_silu_hardsigmoid", SqueezeExcitation(8, 8, activation=nn.SiLU, scale_activation=nn.Hardsigmoid),
+                 torch.randn(2, 8, 5, 6), {})
+    blocks = {
+        "block_bottleneck": Bottleneck(8, 4, stride=2, downsample=nn.Sequential(nn.Conv2d(8, 16, 1, 2, bias=False),
+                                                                             nn.BatchNorm2d(16))),
+        "block_mobilenet_v2": V2Block(8, 8, 1, expand_ratio=6),
+        "block_mobilenet_v2_noexpand": V2Block(8, 16, 2, expand_ratio=1),
+        "block_mobilenet_v3": V3Block(InvertedResidualConfig(8, 5, 24, 8, True, "HS", 1, 1, 1.0),
+                                      norm_layer=partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)),
+        "block_efficientnet": MBConv(MBConvConfig(6, 3, 1, 8, 8, 1), stochastic_depth_prob=0.0, norm_layer=nn.BatchNorm2d),
+    }
+    for name, block in blocks.items():
+        randomize_bn(block)
+        layer_golden(name, block, torch.randn(3, 8, 9, 10), {}, train=True)
+        layer_golden(name + "_eval", block, torch.randn(2, 8, 9, 10), {}, train=False)
+
+
 def full_size() -> None:
     """Full-size reference models saved exactly as a PyTorch user would (not committed)."""
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -322,11 +363,15 @@ def full_size() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["blocks"]:
+        blocks()
+        sys.exit(0)
     layers()
     recurrent()
     losses()
     optimizers()
     models()
+    blocks()
     if os.environ.get("SKIP_FULL") != "1":
         full_size()
     total = sum(p.stat().st_size for p in OUT.iterdir())

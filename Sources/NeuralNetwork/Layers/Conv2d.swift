@@ -19,6 +19,9 @@ public final class Conv2d: Layer {
     public let bias: Parameter?
     /// Optional activation applied after the convolution (used by BatchNorm folding at inference).
     public var fusedReLU = false
+    /// Another activation applied after the convolution (and after ``fusedReLU``'s place in the
+    /// epilogue), for inference snapshots of blocks with ReLU6, hard-swish or SiLU.
+    public var fusedActivation: ActivationFunction?
 
     private var cachedInput: Tensor?
 
@@ -85,7 +88,8 @@ public final class Conv2d: Layer {
 
     /// `[N, Cin, H, W]` → `[N, Cout, Ho, Wo]`.
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
-        precondition(mode == .inference || (!fusedReLU && !fusedMaxPool), "a fused convolution is inference-only")
+        precondition(mode == .inference || (!fusedReLU && !fusedMaxPool && fusedActivation == nil),
+                     "a fused convolution is inference-only")
         cachedInput = mode == .training ? input : nil
         return convolve(input, residual: nil)
     }
@@ -154,8 +158,40 @@ public final class Conv2d: Layer {
         return workspaces
     }
 
-    /// Convolution + bias (+ residual) (+ ReLU) (+ 2×2 max-pool), all frames split across threads.
+    /// Whether each channel is convolved on its own (`groups == Cin == Cout`, as MobileNet's and
+    /// EfficientNet's depthwise layers): such layers run ``DepthwiseConvolution``'s direct loops.
+    public var isDepthwise: Bool {
+        groups > 1 && groups == inChannels && groups == outChannels && dilation == (1, 1) && !fusedMaxPool
+    }
+
+    /// Convolution + bias (+ residual) (+ ReLU or ``fusedActivation``) (+ 2×2 max-pool), all frames split across threads.
     package func convolve(_ input: Tensor, residual: Tensor?) -> Tensor {
+        if isDepthwise {
+            var output = reusableOutput(outputShape(input.shape[0], geometry(input)))
+            DepthwiseConvolution.forward(input: input, weight: weight.value, bias: bias?.value, residual: residual,
+                                         stride: stride, padding: padding,
+                                         activation: fusedReLU ? .relu : fusedActivation, output: &output)
+            outputCache = output
+            return output
+        }
+        let output = convolveWithGEMM(input, residual: residual)
+        if let activation = fusedActivation {
+            let y = UncheckedSendable(output.storage.pointer)
+            parallelChunks(output.count) { r in activation.apply(y.value + r.lowerBound, count: r.count) }
+        }
+        return output
+    }
+
+    /// The cached output tensor when nobody else holds it, else new storage.
+    private func reusableOutput(_ shape: [Int]) -> Tensor {
+        if var cached = outputCache, cached.shape == shape {
+            outputCache = nil
+            if cached.isUniquelyReferenced() { return cached }
+        }
+        return Tensor(uninitializedShape: shape)
+    }
+
+    private func convolveWithGEMM(_ input: Tensor, residual: Tensor?) -> Tensor {
         let g = geometry(input)
         let n = input.shape[0], oh = g.outputHeight, ow = g.outputWidth, hw = oh * ow
         precondition(oh > 0 && ow > 0, "Conv2d output would be empty for \(input.shape)")
@@ -351,6 +387,24 @@ public final class Conv2d: Layer {
     public func backward(_ outputGradient: Tensor) -> Tensor {
         guard let input = cachedInput else { preconditionFailure("Conv2d.backward without a training forward") }
         let g = geometry(input)
+        if isDepthwise {
+            precondition(outputGradient.shape == [input.shape[0], outChannels, g.outputHeight, g.outputWidth],
+                         "Conv2d gradient shape \(outputGradient.shape) does not match output")
+            let dx: Tensor
+            if let bias {
+                dx = bias.gradient.withUnsafeMutableBufferPointer { db in
+                    DepthwiseConvolution.backward(input: input, weight: weight.value, outputGradient: outputGradient,
+                                                  stride: stride, padding: padding, weightGradient: &weight.gradient,
+                                                  biasGradient: db.baseAddress!)
+                }
+            } else {
+                dx = DepthwiseConvolution.backward(input: input, weight: weight.value, outputGradient: outputGradient,
+                                                   stride: stride, padding: padding, weightGradient: &weight.gradient,
+                                                   biasGradient: nil)
+            }
+            cachedInput = nil
+            return dx
+        }
         let n = input.shape[0], hw = g.outputHeight * g.outputWidth
         precondition(outputGradient.shape == [n, outChannels, g.outputHeight, g.outputWidth],
                      "Conv2d gradient shape \(outputGradient.shape) does not match output")

@@ -40,6 +40,21 @@ public final class Sequential: Layer {
         layers.flatMap { prefixed($0.name, $0.layer.namedBuffers()) }
     }
 
+    /// torchvision's `Conv2dNormActivation`: a convolution without bias (padding `(k−1)/2`),
+    /// BatchNorm, and an optional activation (keys `0.weight`, `1.weight`, `1.running_mean`, …).
+    public static func convNormActivation(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1,
+                                          groups: Int = 1, activation: ActivationFunction?,
+                                          batchNorm: (epsilon: Float, momentum: Float) = (1e-5, 0.1),
+                                          rng: inout SplitMix64) -> Sequential {
+        var layers: [any Layer] = [
+            Conv2d(inChannels, outChannels, kernelSize: kernel, stride: stride, padding: (kernel - 1) / 2, groups: groups,
+                   bias: false, rng: &rng),
+            BatchNorm2d(outChannels, eps: batchNorm.epsilon, momentum: batchNorm.momentum),
+        ]
+        if let activation { layers.append(Activation(activation)) }
+        return Sequential(layers)
+    }
+
     /// Replaces the children (used by inference-time fusion).
     func replaceLayers(_ newLayers: [(name: String, layer: any Layer)]) { layers = newLayers }
 }

@@ -14,7 +14,9 @@ extension InputSpecification.Resize: ExpressibleByArgument {
 extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
 
 extension ModelDescription.Backbone: ExpressibleByArgument, CaseIterable {
-    public static var allCases: [ModelDescription.Backbone] { [.small, .resnet18] }
+    public static var allCases: [ModelDescription.Backbone] { all }
+    /// The raw value (`lrcn-mobilenet-v3-small`) or torchvision's name (`mobilenet_v3_small`).
+    public init?(argument: String) { self.init(name: argument) }
 }
 extension TrainingConfiguration.SequenceModel: ExpressibleByArgument {}
 

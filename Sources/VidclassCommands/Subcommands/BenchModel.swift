@@ -128,9 +128,6 @@ struct BenchModel: AsyncParsableCommand {
     }
 
     static func description(_ backbone: ModelDescription.Backbone) -> ModelDescription {
-        switch backbone {
-        case .small: .lrcnSmall()
-        case .resnet18: .lrcnResNet18()
-        }
+        ModelDescription(backbone: backbone)
     }
 }

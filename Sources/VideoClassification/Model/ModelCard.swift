@@ -72,7 +72,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
         if a.backbone == .small && (a.smallChannels.isEmpty || a.smallChannels.count > 8 || a.smallChannels.contains(where: { !(1...2048).contains($0) })) {
             return "encoder channels \(a.smallChannels) are out of range (1 to 8 stages of 1 to 2048)"
         }
-        if a.backbone == .resnet18 && !(1...512).contains(a.resnetWidth) {
+        if a.backbone.isResNet && !(1...512).contains(a.resnetWidth) {
             return "ResNet width \(a.resnetWidth) is out of range (1 to 512)"
         }
         if !(0..<1).contains(a.headDropout) { return "head dropout \(a.headDropout) is not in [0, 1)" }

@@ -28,12 +28,7 @@ public final class LRCN: Layer {
         self.configuration = description
         var rng = SplitMix64(seed: seed)
         rng.skipsTensorDraws = !initializingWeights
-        switch description.backbone {
-        case .small:
-            encoder = makeSmallEncoder(channels: description.smallChannels, inputChannels: description.inputChannels, rng: &rng)
-        case .resnet18:
-            encoder = makeResNet18Encoder(width: description.resnetWidth, inputChannels: description.inputChannels, rng: &rng)
-        }
+        encoder = makeEncoder(description, seed: seed, rng: &rng)
         lstm = Recurrent(description.sequenceKind, inputSize: description.featureSize,
                          hiddenSize: description.hiddenSize, numLayers: description.sequenceLayers,
                          bidirectional: description.bidirectional, batchFirst: true, rng: &rng)

@@ -117,7 +117,8 @@ public enum ModelBenchmark {
     public static func encoderFLOPs(_ description: ModelDescription, size: Int) -> Double {
         let encoder = LRCN(ModelDescription(backbone: description.backbone, numClasses: 1,
                                             smallChannels: description.smallChannels,
-                                            resnetWidth: description.resnetWidth, hiddenSize: 1)).encoder
+                                            resnetWidth: description.resnetWidth, hiddenSize: 1,
+                                            widthMultiplier: description.widthMultiplier)).encoder
         var flops = 0.0
         _ = traceFLOPs(encoder, shape: [3, size, size], flops: &flops)
         return flops
@@ -143,6 +144,13 @@ public enum ModelBenchmark {
             s = traceFLOPs(block.conv2, shape: s, flops: &flops)
             if let ds = block.downsample { _ = traceFLOPs(ds, shape: shape, flops: &flops) }
             return s
+        case let block as ResidualBlock:
+            let s = traceFLOPs(block.body, shape: shape, flops: &flops)
+            if let shortcut = block.shortcut { _ = traceFLOPs(shortcut, shape: shape, flops: &flops) }
+            return s
+        case let se as SqueezeExcitation:
+            _ = traceFLOPs(se.fc2, shape: traceFLOPs(se.fc1, shape: [shape[0], 1, 1], flops: &flops), flops: &flops)
+            return shape
         case let conv as Conv2d:
             let g = WindowGeometry(channels: shape[0], height: shape[1], width: shape[2], kernel: conv.kernelSize,
                                    stride: conv.stride, padding: conv.padding, dilation: conv.dilation)

@@ -10,6 +10,38 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         case small = "lrcn-small"
         /// torchvision's ResNet-18 without its fc layer.
         case resnet18 = "lrcn-resnet18"
+        /// torchvision's ResNet-34 without its fc layer.
+        case resnet34 = "lrcn-resnet34"
+        /// torchvision's ResNet-50 (bottleneck blocks) without its fc layer.
+        case resnet50 = "lrcn-resnet50"
+        /// torchvision's MobileNetV2 without its classifier.
+        case mobilenetV2 = "lrcn-mobilenet-v2"
+        /// torchvision's MobileNetV3-Small without its classifier.
+        case mobilenetV3Small = "lrcn-mobilenet-v3-small"
+        /// torchvision's MobileNetV3-Large without its classifier.
+        case mobilenetV3Large = "lrcn-mobilenet-v3-large"
+        /// torchvision's EfficientNet-B0 without its classifier.
+        case efficientnetB0 = "lrcn-efficientnet-b0"
+
+        /// Every encoder.
+        public static let all: [Backbone] = [.small, .resnet18, .resnet34, .resnet50, .mobilenetV2, .mobilenetV3Small,
+                                             .mobilenetV3Large, .efficientnetB0]
+
+        /// torchvision's name for the encoder's network (`resnet50`, `mobilenet_v3_small`, …; `lrcn-small` has none).
+        public var torchvisionName: String? {
+            self == .small ? nil : String(rawValue.dropFirst("lrcn-".count)).replacingOccurrences(of: "-", with: "_")
+        }
+
+        /// The backbone called `name`: its raw value (`lrcn-mobilenet-v2`), or torchvision's name
+        /// (`mobilenet_v2`), or either without the `lrcn-` prefix (`resnet50`, `small`).
+        public init?(name: String) {
+            let key = name.lowercased().replacingOccurrences(of: "_", with: "-")
+            guard let match = Self.all.first(where: { $0.rawValue == key || $0.rawValue == "lrcn-" + key }) else { return nil }
+            self = match
+        }
+
+        /// Whether the encoder is a ResNet (sized by ``ModelDescription/resnetWidth``).
+        public var isResNet: Bool { self == .resnet18 || self == .resnet34 || self == .resnet50 }
     }
 
     /// How the recurrent outputs become logits.
@@ -45,16 +77,20 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     public var inputChannels: Int
     /// Dropout probability before the linear head (training only).
     public var headDropout: Float
+    /// Width multiplier of the MobileNet and EfficientNet encoders (torchvision's `width_mult`,
+    /// channels rounded to multiples of 8; 1 for the published networks).
+    public var widthMultiplier: Double
 
     /// A description; the sizes must be positive and `headDropout` in [0, 1) (a precondition).
     /// Defaults are those of `lrcn-small`: channels `[32, 64, 128, 256]`, one LSTM layer of 256.
     public init(backbone: Backbone, numClasses: Int = 10, smallChannels: [Int] = [32, 64, 128, 256],
                 resnetWidth: Int = 64, sequenceKind: RecurrentKind = .lstm, hiddenSize: Int = 256,
                 sequenceLayers: Int = 1, bidirectional: Bool = false, head: Head = .lastStep,
-                inputChannels: Int = 3, headDropout: Float = 0) {
+                inputChannels: Int = 3, headDropout: Float = 0, widthMultiplier: Double = 1) {
         if let problem = Self.problem(numClasses: numClasses, smallChannels: smallChannels, resnetWidth: resnetWidth,
                                       hiddenSize: hiddenSize, sequenceLayers: sequenceLayers,
-                                      inputChannels: inputChannels, headDropout: headDropout) {
+                                      inputChannels: inputChannels, headDropout: headDropout,
+                                      widthMultiplier: widthMultiplier) {
             preconditionFailure(problem)
         }
         self.backbone = backbone
@@ -68,16 +104,20 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         self.head = head
         self.inputChannels = inputChannels
         self.headDropout = headDropout
+        self.widthMultiplier = widthMultiplier
     }
 
     /// What makes these sizes unusable, or nil.
     static func problem(numClasses: Int, smallChannels: [Int], resnetWidth: Int, hiddenSize: Int, sequenceLayers: Int,
-                        inputChannels: Int, headDropout: Float) -> String? {
+                        inputChannels: Int, headDropout: Float, widthMultiplier: Double) -> String? {
         if numClasses <= 0 || hiddenSize <= 0 || sequenceLayers <= 0 || resnetWidth <= 0 {
             return "invalid model size (classes \(numClasses), hidden \(hiddenSize), layers \(sequenceLayers), width \(resnetWidth))"
         }
         if inputChannels <= 0 || !(headDropout >= 0 && headDropout < 1) {
             return "invalid input channels (\(inputChannels)) or dropout (\(headDropout))"
+        }
+        if !(widthMultiplier > 0.05 && widthMultiplier <= 4) {
+            return "width multiplier \(widthMultiplier) is out of range (0.05 to 4)"
         }
         if smallChannels.isEmpty || smallChannels.contains(where: { $0 <= 0 }) { return "lrcn-small needs blocks of positive width" }
         return nil
@@ -85,7 +125,7 @@ public struct ModelDescription: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case backbone, numClasses, smallChannels, resnetWidth, sequenceKind, hiddenSize, sequenceLayers,
-             bidirectional, head, inputChannels, headDropout
+             bidirectional, head, inputChannels, headDropout, widthMultiplier
     }
 
     /// Decodes a description; fields added after the first version have defaults.
@@ -98,10 +138,12 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         let sequenceLayers = try c.decodeIfPresent(Int.self, forKey: .sequenceLayers) ?? 1
         let inputChannels = try c.decodeIfPresent(Int.self, forKey: .inputChannels) ?? 3
         let headDropout = try c.decodeIfPresent(Float.self, forKey: .headDropout) ?? 0
+        let widthMultiplier = try c.decodeIfPresent(Double.self, forKey: .widthMultiplier) ?? 1
         // A file is data, not code: unusable sizes are a decoding error, never a trap.
         if let problem = Self.problem(numClasses: numClasses, smallChannels: smallChannels, resnetWidth: resnetWidth,
                                       hiddenSize: hiddenSize, sequenceLayers: sequenceLayers,
-                                      inputChannels: inputChannels, headDropout: headDropout) {
+                                      inputChannels: inputChannels, headDropout: headDropout,
+                                      widthMultiplier: widthMultiplier) {
             throw DecodingError.dataCorrupted(DecodingError.Context(codingPath: decoder.codingPath, debugDescription: problem))
         }
         self.init(backbone: try c.decode(Backbone.self, forKey: .backbone), numClasses: numClasses,
@@ -110,7 +152,7 @@ public struct ModelDescription: Codable, Sendable, Equatable {
                   hiddenSize: hiddenSize, sequenceLayers: sequenceLayers,
                   bidirectional: try c.decodeIfPresent(Bool.self, forKey: .bidirectional) ?? false,
                   head: try c.decodeIfPresent(Head.self, forKey: .head) ?? .lastStep,
-                  inputChannels: inputChannels, headDropout: headDropout)
+                  inputChannels: inputChannels, headDropout: headDropout, widthMultiplier: widthMultiplier)
     }
 
     /// The reference `lrcn-small` of DESIGN.md.
@@ -140,6 +182,16 @@ public struct ModelDescription: Codable, Sendable, Equatable {
             // conv1, layer1's four 3×3 convolutions, and three of the four in each later layer.
             let w = resnetWidth
             count += 49 * inputChannels * w + 36 * w * w + 27 * (4 + 16 + 64) * w * w
+        case .resnet34:
+            // conv1 and every block's two 3×3 convolutions but the first of each later layer.
+            let w = resnetWidth
+            count += 49 * inputChannels * w + 9 * w * w * (6 + 7 * 4 + 11 * 16 + 5 * 64)
+        case .resnet50:
+            // conv1 and every bottleneck's 3×3 convolution.
+            let w = resnetWidth
+            count += 49 * inputChannels * w + 9 * w * w * (3 + 4 * 4 + 6 * 16 + 3 * 64)
+        case .mobilenetV2, .mobilenetV3Small, .mobilenetV3Large, .efficientnetB0:
+            count += MobileEncoderSpecification(backbone, widthMultiplier: widthMultiplier)!.convolutionWeightCount
         }
         let gates = sequenceKind.gateCount
         let directions = bidirectional ? 2 : 1
@@ -155,11 +207,15 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     }
 
     /// Size `F` of the per-frame feature vector: the last of ``smallChannels`` for `lrcn-small`,
-    /// `8 × resnetWidth` for `lrcn-resnet18`.
+    /// `8 × resnetWidth` for ResNet-18 and -34, `32 × resnetWidth` for ResNet-50, the last
+    /// convolution's channels for the MobileNets and EfficientNet (1280, 576, 960, 1280 at width 1).
     public var featureSize: Int {
         switch backbone {
         case .small: smallChannels.last!
-        case .resnet18: resnetWidth * 8
+        case .resnet18, .resnet34: resnetWidth * 8
+        case .resnet50: resnetWidth * 32
+        case .mobilenetV2, .mobilenetV3Small, .mobilenetV3Large, .efficientnetB0:
+            MobileEncoderSpecification(backbone, widthMultiplier: widthMultiplier)!.last
         }
     }
 }
