@@ -1,0 +1,101 @@
+import Foundation
+import NeuralNetwork
+import Tensors
+import Testing
+import VideoClassification
+import VidclassTestSupport
+
+/// The torchvision encoders against PyTorch, frames to probabilities, within 1e-4
+/// (`Tools/import_pytorch.py --make-encoder-parity-fixtures Fixtures/pytorch`, run by hand):
+/// - tiny versions of each (narrow ResNets, MobileNets and EfficientNet at small width
+///   multipliers), converted by the import script exactly as a user's model is;
+/// - the full-size networks, whose weights are not committed but drawn from a hash of each
+///   `state_dict` key that the script and ``hashedTensor(_:shape:gamma:headScale:)`` compute alike;
+///   their cards are the import script's.
+struct EncoderParityTests {
+    static let encoders = ["resnet34", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0"]
+
+    func expectSameProbabilities(_ model: VideoModel, _ io: SafeTensorsFile, _ name: String) throws {
+        let input = try io.tensor(named: "input")
+        let expected = try io.tensor(named: "probabilities")
+        let classes = model.card.labels.count
+        let got = VideoClassifier(model: model).probabilities(input)
+        let want = expected.scalars.map(Double.init)
+        for clip in 0..<input.shape[0] {
+            let row = Array(want[(clip * classes)..<((clip + 1) * classes)])
+            let maxError = zip(got[clip], row).map { abs($0 - $1) }.max() ?? 1
+            #expect(maxError < 1e-4, "\(name) clip \(clip): \(got[clip]) vs PyTorch \(row)")
+        }
+    }
+
+    @Test(arguments: encoders)
+    func tinyImportedModels(_ encoder: String) throws {
+        let model = try VideoModel(contentsOf: TestPaths.fixture("pytorch/tiny_\(encoder).safetensors"))
+        #expect(model.card.architecture.backbone == ModelDescription.Backbone(name: encoder))
+        try expectSameProbabilities(model, try SafeTensorsFile(path: TestPaths.fixture("pytorch/tiny_\(encoder)_io.safetensors")),
+                                    "tiny \(encoder)")
+    }
+
+    @Test(arguments: encoders)
+    func fullSizeNetworks(_ encoder: String) throws {
+        let io = try SafeTensorsFile(path: TestPaths.fixture("pytorch/full_\(encoder)_io.safetensors"))
+        let card = try JSONDecoder().decode(ModelCard.self, from: Data(io.metadata["vidclass"]!.utf8))
+        #expect(card.architecture.backbone == ModelDescription.Backbone(name: encoder))
+        #expect(card.architecture.widthMultiplier == 1 && card.architecture.resnetWidth == 64)
+        let gamma = try JSONDecoder().decode([Double].self, from: Data(io.metadata["gamma"]!.utf8))
+        let headScale = Double(io.metadata["headScale"]!)!
+        let model = VideoModel(card: card, seed: 0)
+        for (name, p) in model.network.stateDictionary() {
+            p.value = hashedTensor(name, shape: p.value.shape, gamma: (gamma[0], gamma[1]), headScale: headScale)
+        }
+        try expectSameProbabilities(model, io, encoder)
+    }
+
+    /// The full-size networks' feature sizes and parameter counts are torchvision's.
+    @Test func torchvisionSizes() {
+        let expected: [(ModelDescription.Backbone, features: Int, parameters: Int)] = [
+            (.resnet34, 512, 21_284_672), (.resnet50, 2048, 23_508_032), (.mobilenetV2, 1280, 2_223_872),
+            (.mobilenetV3Small, 576, 927_008), (.mobilenetV3Large, 960, 2_971_952), (.efficientnetB0, 1280, 4_007_548),
+        ]
+        for (backbone, features, parameters) in expected {
+            let description = ModelDescription(backbone: backbone)
+            #expect(description.featureSize == features, "\(backbone)")
+            var rng = SplitMix64(seed: 0)
+            rng.skipsTensorDraws = true
+            let encoder = makeEncoder(description, rng: &rng)
+            #expect(encoder.parameterCount == parameters, "\(backbone): \(encoder.parameterCount)")
+            // The bound checked against a file before building the network is a lower bound.
+            let whole = LRCN(description, initializingWeights: false).parameterCount
+            #expect(description.minimumParameterCount <= whole && description.minimumParameterCount > whole / 2, "\(backbone)")
+        }
+    }
+}
+
+/// The import script's `hashed_tensor`: uniform values from a hash of the key and the index.
+func hashedTensor(_ name: String, shape: [Int], gamma: (Double, Double), headScale: Double) -> Tensor {
+    var seed: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in name.utf8 { seed = (seed ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    let lo: Double, hi: Double
+    if name.hasSuffix("running_var") {
+        (lo, hi) = (0.8, 1.2)
+    } else if name.hasSuffix("running_mean") {
+        (lo, hi) = (-0.1, 0.1)
+    } else if shape.count == 1 {
+        (lo, hi) = name.hasSuffix(".weight") ? gamma : (-0.1, 0.1)
+    } else if shape.count == 4 {
+        let bound = (6 / Double(shape[1] * shape[2] * shape[3])).squareRoot()
+        (lo, hi) = (-bound, bound)
+    } else {
+        let bound = (name == "fc.weight" ? headScale : 1) / Double(shape[1]).squareRoot()
+        (lo, hi) = (-bound, bound)
+    }
+    let count = shape.reduce(1, *)
+    let values = (0..<count).map { i -> Float in
+        var x = (UInt64(i) &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ seed
+        x ^= x >> 31
+        x = x &* 0xBF58_476D_1CE4_E5B9
+        x ^= x >> 27
+        return Float(lo + (hi - lo) * (Double(x >> 40) / Double(1 << 24)))
+    }
+    return Tensor(shape: shape, scalars: values)
+}
