@@ -21,6 +21,9 @@ swift build --build-tests --sanitize=thread --scratch-path .build-tsan -Xcc -O2
 swift test --skip-build --sanitize=thread --scratch-path .build-tsan -Xcc -O2 --filter ConcurrencyTests
 # 2. The release binary in a hostile environment (special files, loops, two writers, ...).
 bash scripts/test-hostile.sh
+# 2b. Every torchvision encoder end to end on surveillance-fight through the installed release
+#     binary (built by the step above): from scratch, frozen-encoder training, info, classify.
+bash scripts/test-encoders.sh "$(swift build -c release --static-swift-stdlib --show-bin-path)/vidclass"
 # 3. As users get it: installed alone, and as a versioned dependency of Examples/FolderWatcher.
 bash scripts/test-examples.sh
 # 4. The report's page in headless Chromium: built from real label output by the installed

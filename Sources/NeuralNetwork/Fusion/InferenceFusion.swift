@@ -96,10 +96,10 @@ func activationFunction(of layer: any Layer) -> ActivationFunction? {
 package final class FusedResidualBlock: Layer {
     /// The body's layers in order, nested sequences flattened; the last one, when it is a
     /// convolution, is ``last`` instead.
-    let leading: [any Layer]
-    let last: Conv2d?
-    let shortcut: (any Layer)?
-    let hasResidual: Bool
+    package let leading: [any Layer]
+    package let last: Conv2d?
+    package let shortcut: (any Layer)?
+    package let hasResidual: Bool
     let post: ActivationFunction?
 
     init(_ block: ResidualBlock, winograd: Bool) {

@@ -10,13 +10,16 @@ import Tensors
 struct BenchModel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Inference and training benchmark of the reference models (lrcn-small, lrcn-resnet18).")
+        abstract: "Inference and training benchmark of the reference models (lrcn-small, lrcn-resnet18) and the other encoders.")
 
     @Option(help: "What to run: any of gemm, infer, train, layers (per-layer inference times; not run by default).")
     var tasks = CommaSeparated<BenchModelTask>([.gemm, .infer, .train])
 
-    @Option(help: "Models for inference: any of lrcn-small, lrcn-resnet18.")
+    @Option(help: "Models for inference: any of lrcn-small, lrcn-resnet18, lrcn-resnet34, lrcn-resnet50, lrcn-mobilenet-v2, lrcn-mobilenet-v3-small, lrcn-mobilenet-v3-large, lrcn-efficientnet-b0 (or torchvision's names).")
     var models = CommaSeparated<ModelDescription.Backbone>([.small, .resnet18])
+
+    @Option(help: "Frame sizes for inference (square, pixels).")
+    var sizes = CommaSeparated<Int>([112])
 
     @Option(help: "Batch shapes for inference, as clips x frames.")
     var batches = CommaSeparated<BatchShape>([BatchShape(clips: 1, frames: 16), BatchShape(clips: 8, frames: 16)])
@@ -39,6 +42,7 @@ struct BenchModel: AsyncParsableCommand {
     struct Row: Codable {
         var task: String
         var model: String
+        var size: Int = 112
         var clips: Int
         var frames: Int
         var secondsPerCall: [Double]
@@ -69,15 +73,19 @@ struct BenchModel: AsyncParsableCommand {
         let shapes = try benchmarkShapes()
         if wanted.contains(.infer) {
             for (name, description, clips, frames) in shapes {
-                let t = ModelBenchmark.inference(description, clips: clips, frames: frames, size: 112,
+              for size in sizes.values {
+                let t = ModelBenchmark.inference(description, clips: clips, frames: frames, size: size,
                                                  iterations: repetitions, warmup: 2, threads: threads)
-                rows.append(row("infer", name, clips, frames, t, frames: clips * frames))
+                var r = row("infer", name, clips, frames, t, frames: clips * frames)
+                r.size = size
+                rows.append(r)
                 print(t.description + (gemmRate.map { String(format: ", %.0f %% of sgemm", 100 * t.gflopsPerSecond / $0) } ?? ""))
+              }
             }
         }
         if wanted.contains(.layers) {
             for (name, description, clips, frames) in shapes {
-                let layers = ModelBenchmark.layerProfile(description, clips: clips, frames: frames, size: 112,
+                let layers = ModelBenchmark.layerProfile(description, clips: clips, frames: frames, size: sizes.values[0],
                                                          iterations: repetitions, threads: threads)
                 let total = layers.reduce(0) { $0 + $1.seconds }
                 print("\(name) \(clips)x\(frames) per layer (ms per frame, GFLOP/s, share):")

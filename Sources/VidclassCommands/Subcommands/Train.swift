@@ -20,8 +20,11 @@ extension VidclassCommand {
         @Option(help: "Model name stored in the file (default: the output's file name).")
         var name: String?
 
-        @Option(help: "Encoder: lrcn-small or lrcn-resnet18.")
-        var encoder: ModelDescription.Backbone = .small
+        @Option(help: "Encoder: lrcn-small, or a torchvision network: resnet18, resnet34, resnet50, mobilenet_v2, mobilenet_v3_small, mobilenet_v3_large, efficientnet_b0 (default: lrcn-small, or --init-from's).")
+        var encoder: ModelDescription.Backbone?
+
+        @Option(help: "Width multiplier of a MobileNet or EfficientNet encoder (torchvision's width_mult).")
+        var widthMultiplier = 1.0
 
         @Option(help: "Sequence model: lstm, gru, rnn, or mean (no recurrence: features averaged over time).")
         var sequence: TrainingConfiguration.SequenceModel = .lstm
@@ -104,7 +107,8 @@ extension VidclassCommand {
         var configuration: TrainingConfiguration {
             var c = TrainingConfiguration(dataset: dataset, output: output)
             c.name = name
-            c.encoder = encoder
+            c.encoder = encoder ?? .small
+            c.widthMultiplier = widthMultiplier
             c.sequence = sequence
             c.hidden = hidden
             c.layers = layers
@@ -149,6 +153,10 @@ extension VidclassCommand {
             if folds == nil && output == nil { throw ValidationError("--output is required (except with --folds)") }
             if let folds, folds < 2 { throw ValidationError("--folds must be at least 2") }
             if freezeEncoder && initFrom == nil { throw ValidationError("--freeze-encoder needs --init-from MODEL (a frozen random encoder learns nothing)") }
+            if !(widthMultiplier > 0.05 && widthMultiplier <= 4) { throw ValidationError("--width-multiplier must be above 0.05 and at most 4") }
+            if let initFrom, let encoder, let card = VideoModel.card(atPath: initFrom), card.architecture.backbone != encoder {
+                throw ValidationError("--encoder \(encoder.rawValue) differs from --init-from's encoder (\(card.architecture.backbone.rawValue), \(initFrom)); leave --encoder out to use the file's")
+            }
             if frames < 1 || size < 16 || epochs < 1 || batchSize < 1 { throw ValidationError("--frames, --size, --epochs and --batch-size must be positive (size ≥ 16)") }
             if !(0..<1).contains(validationFraction) { throw ValidationError("--validation-fraction must be in [0, 1)") }
             try requirePositive(Double(learningRate), "--lr")

@@ -34,8 +34,11 @@ public struct TrainingConfiguration: Sendable {
     public var output: String?
     /// The model's name in its card (default: the output's file name without extension).
     public var name: String?
-    /// The per-frame encoder.
+    /// The per-frame encoder (with ``initFrom``, that file's encoder is used instead).
     public var encoder: ModelDescription.Backbone = .small
+    /// Width multiplier of a MobileNet or EfficientNet encoder (torchvision's `width_mult`; 1: the
+    /// published networks).
+    public var widthMultiplier = 1.0
     /// The recurrent layer over the frame features (default LSTM), or ``SequenceModel/mean`` for none.
     public var sequence: SequenceModel = .lstm
     /// Hidden units of the recurrent layer.
@@ -83,7 +86,10 @@ public struct TrainingConfiguration: Sendable {
     public var folds: Int?
     /// Continue from `OUTPUT.checkpoint` when it exists.
     public var resume = false
-    /// Start from this model file's weights (the encoder's at least).
+    /// Start from this model file's weights (the encoder's at least). The encoder's architecture
+    /// (backbone, widths, input channels) and the input normalisation (mean and std) are then the
+    /// file's, whatever ``encoder`` and ``widthMultiplier`` say: an imported ImageNet backbone keeps
+    /// ImageNet's normalisation.
     public var initFrom: String?
     /// Keep decoded frames in this directory, so later runs do not decode again.
     public var cache: String?
@@ -100,14 +106,24 @@ public struct TrainingConfiguration: Sendable {
     /// Where the run keeps its checkpoint: `OUTPUT.checkpoint`.
     public var checkpointPath: String? { output.map { $0 + ".checkpoint" } }
 
-    /// The card of the model this configuration trains, for `labels`.
-    public func card(labels: [String]) -> ModelCard {
-        let architecture = ModelDescription(
+    /// The card of the model this configuration trains, for `labels`; with `initial` (the card of
+    /// ``initFrom``), its encoder's architecture and input normalisation.
+    public func card(labels: [String], initial: ModelCard? = nil) -> ModelCard {
+        var architecture = ModelDescription(
             backbone: encoder, numClasses: labels.count, sequenceKind: sequence.kind, hiddenSize: hidden,
             sequenceLayers: layers, bidirectional: bidirectional, head: sequence == .mean ? .featureMean : .lastStep,
-            inputChannels: input.representation.channels, headDropout: dropout)
+            inputChannels: input.representation.channels, headDropout: dropout, widthMultiplier: widthMultiplier)
         let modelName = name ?? output.map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension } ?? "model"
         var input = input
+        if let initial {
+            let a = initial.architecture
+            architecture.backbone = a.backbone
+            architecture.smallChannels = a.smallChannels
+            architecture.resnetWidth = a.resnetWidth
+            architecture.widthMultiplier = a.widthMultiplier
+            input.mean = initial.input.mean
+            input.std = initial.input.std
+        }
         input.clips = options.evaluationClips  // the model is used as it was validated
         return ModelCard(name: modelName, architecture: architecture, labels: labels, input: input)
     }

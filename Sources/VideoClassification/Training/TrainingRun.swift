@@ -47,7 +47,18 @@ public struct TrainingRun: Sendable {
         if let first = data.ignoredFiles.first {
             progress(.notice("ignored \(data.ignoredFiles.count) file(s) without a video extension in the class folders (e.g. \(first))"))
         }
-        let baseCard = c.card(labels: data.labels)
+        let initialCard = try c.initFrom.map { path in
+            guard let card = VideoModel.card(atPath: path) else {
+                throw VideoClassificationError(.invalidModel, path: path, message: "not a vidclass model file (no model card)")
+            }
+            guard card.architecture.inputChannels == c.input.representation.channels else {
+                throw VideoClassificationError(
+                    .invalidModel, path: path,
+                    message: "its encoder takes \(card.architecture.inputChannels) channels per frame; input '\(c.input.representation.rawValue)' gives \(c.input.representation.channels) (its own input is '\(card.input.representation.rawValue)')")
+            }
+            return card
+        }
+        let baseCard = c.card(labels: data.labels, initial: initialCard)
         var options = c.options
         options.temporalJitter = options.temporalJitter && !options.freezeEncoder
         progress(.notice("\(data.clips.count) clips, \(data.labels.count) classes (\(data.labels.joined(separator: ", "))); decoding ..."))

@@ -208,7 +208,7 @@ public enum ModelBenchmark {
             let g = WindowGeometry(channels: input.shape[1], height: h, width: w, kernel: conv.kernelSize, stride: conv.stride,
                                    padding: conv.padding, dilation: conv.dilation)
             let kind = conv.winogradTile(for: input).map { "winograd\($0)" }
-                ?? (conv.usesDirectConvolution(g) ? "direct" : conv.kernelSize == (1, 1) ? "gemm" : "im2col")
+                ?? (conv.isDepthwise ? "depthwise" : conv.usesDirectConvolution(g) ? "direct" : conv.kernelSize == (1, 1) ? "gemm" : "im2col")
             return "conv\(conv.kernelSize.0)x\(conv.kernelSize.1)/\(conv.stride.0) \(conv.inChannels)→\(conv.outChannels) "
                 + "\(h)×\(w) \(kind)\(conv.fusedMaxPool ? "+pool" : "")"
         }
@@ -236,6 +236,16 @@ public enum ModelBenchmark {
                 let t2 = median { out = input; out = block.conv2.convolve(mid, residual: shortcut) }
                 timings.append(LayerTiming(name: "\(name).conv2 \(convName(block.conv2, mid))", seconds: t2,
                                            flops: convFLOPs(block.conv2, mid, out)))
+                return out
+            case let block as FusedResidualBlock:
+                var x = input
+                for (i, leaf) in block.leading.enumerated() { x = walk(leaf, "\(name).\(i)", x) }
+                guard let last = block.last else { return block.forward(input, mode: .inference) }
+                let residual = block.hasResidual ? (block.shortcut?.forward(input, mode: .inference) ?? input) : nil
+                var out = x
+                let t = median { out = input; out = last.convolve(x, residual: residual) }
+                timings.append(LayerTiming(name: "\(name).\(block.leading.count) \(convName(last, x))", seconds: t,
+                                           flops: convFLOPs(last, x, out)))
                 return out
             default:
                 var out = input
