@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "VidclassConcurrency", dependencies: ["CThreadSanitizer"]),
         .target(name: "VideoIO", dependencies: ["CFFmpeg", "VidclassConcurrency"]),
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels", "VidclassConcurrency"]),
-        .target(name: "NeuralNetwork", dependencies: ["Tensors"]),
+        .target(name: "NeuralNetwork", dependencies: ["Tensors", "CKernels"]),
         .target(name: "VideoClassification", dependencies: ["VideoIO", "NeuralNetwork", "Tensors", "CDefaultModel"]),
         .target(
             name: "VidclassCommands",

@@ -71,6 +71,33 @@ struct EncoderParityTests {
     }
 }
 
+/// Streaming (one encoder pass per new frame, the recurrent state carried) gives what classifying
+/// the whole clip gives, with every encoder.
+@Suite struct EncoderStreamingTests {
+    @Test(arguments: [ModelDescription.Backbone.resnet34, .resnet50, .mobilenetV2, .mobilenetV3Small, .mobilenetV3Large,
+                      .efficientnetB0])
+    func streamingEqualsClassify(_ backbone: ModelDescription.Backbone) async throws {
+        let architecture = ModelDescription(backbone: backbone, numClasses: 3, resnetWidth: 4, hiddenSize: 8,
+                                            widthMultiplier: 0.25)
+        let card = ModelCard(name: "tiny", architecture: architecture, labels: ["a", "b", "c"],
+                             input: InputSpecification(representation: .rgb, framesPerClip: 4, size: 32, shortSide: 36))
+        let classifier = VideoClassifier(model: VideoModel(card: card, seed: 4))
+        let frames = movingSquare(count: 4, side: 40)  // the clip is exactly the model's 4 frames
+        let expected = try classifier.classify(frames: frames).scores
+        var last: [LabelScore]?
+        let stream = AsyncStream<VideoFrame> { continuation in
+            for frame in frames { continuation.yield(frame) }
+            continuation.finish()
+        }
+        for try await event in classifier.predictions(for: stream, options: StreamOptions(emit: .everyFrames(1))) {
+            if let scores = event.scores { last = scores }
+        }
+        let got = try #require(last)
+        #expect(got.map(\.label) == expected.map(\.label))
+        #expect(zip(got, expected).allSatisfy { abs($0.score - $1.score) < 1e-4 }, "\(got) vs \(expected)")
+    }
+}
+
 /// The import script's `hashed_tensor`: uniform values from a hash of the key and the index.
 func hashedTensor(_ name: String, shape: [Int], gamma: (Double, Double), headScale: Double) -> Tensor {
     var seed: UInt64 = 0xCBF2_9CE4_8422_2325

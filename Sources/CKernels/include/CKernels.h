@@ -50,6 +50,24 @@ void vc_conv_direct(const float *packed, int outChannels, int channels, int heig
                     int kernelWidth, int stride, int pad, const float *input, float *output, int row0, int row1,
                     float *scratch);
 
+/// Floats of scratch vc_depthwise_plane needs for planes of this geometry (stride 1 or 2).
+size_t vc_depthwise_scratch_count(int h, int w, int stride, int padH, int padW, int oh);
+
+/// Zeroes the part of the scratch that holds the padded plane; once per scratch buffer and
+/// geometry, before the first vc_depthwise_plane (its zero border is never written).
+void vc_depthwise_clear_scratch(float *scratch, int h, int w, int stride, int padH, int padW, int oh);
+
+/// One channel of a depthwise convolution (stride 1 or 2, the same both ways):
+/// dst[y][x] = act(bias + sum of filter[ky][kx] * src[y*stride - padH + ky][x*stride - padW + kx]
+/// + residual[y][x]), residual optional (NULL). activation: 0 none, 1 ReLU, 2 ReLU6, 3 hard-swish,
+/// 4 hard-sigmoid, 5 SiLU, 6 sigmoid. Vectorized for AVX-512 or AVX2 + FMA when the CPU has them.
+void vc_depthwise_plane(const float *src, int h, int w, const float *filter, int kh, int kw, int stride, int padH,
+                        int padW, float bias, const float *residual, float *dst, int oh, int ow, int activation,
+                        float *scratch);
+
+/// Which instruction set vc_depthwise_plane uses on this CPU: "avx512", "avx2+fma" or "baseline".
+const char *vc_depthwise_kernel_name(void);
+
 #ifdef __cplusplus
 }
 #endif

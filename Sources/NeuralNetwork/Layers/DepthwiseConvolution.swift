@@ -1,3 +1,4 @@
+import CKernels
 import Tensors
 
 /// Direct loops for depthwise convolution (one filter per channel, `groups == Cin == Cout`), which
@@ -15,10 +16,10 @@ enum DepthwiseConvolution {
 
     /// `output[n, c] = act(bias[c] + Σ w[c, 0, ky, kx] · input[n, c, y·s − p + ky, x·s − p + kx] + residual[n, c])`.
     ///
-    /// Each plane is copied, zero-padded, into scratch (for stride 2, split into its four
-    /// even/odd row and column phases, so that every tap reads a stride-1 run). Each tap is then
-    /// one long multiply-add over the whole flattened plane: the rows' padding columns are computed
-    /// too and dropped, which costs little next to a loop per row and tap on small planes.
+    /// Strides 1 and 2 run `vc_depthwise_plane` (CKernels): each plane is copied, zero-padded, into
+    /// scratch (for stride 2, split into its four even/odd row and column phases, so that every tap
+    /// reads a stride-1 run), and each tap is one multiply-add over the whole flattened plane, in the
+    /// widest vector instructions the CPU has.
     static func forward(input: Tensor, weight: Tensor, bias: Tensor?, residual: Tensor?, stride: (Int, Int),
                         padding: (Int, Int), activation: ActivationFunction?, output: inout Tensor) {
         let n = input.shape[0], c = input.shape[1], h = input.shape[2], w = input.shape[3]
@@ -29,76 +30,25 @@ enum DepthwiseConvolution {
             return forwardByRows(input: input, weight: weight, bias: bias, residual: residual, stride: stride,
                                  padding: padding, activation: activation, output: &output)
         }
-        let s = sy
-        let hp = h + 2 * py, wp = w + 2 * px
-        // Phase planes: (hq + 1) × wq each, the extra row absorbing the last taps' overrun.
-        let hq = (hp + s - 1) / s, wq = (wp + s - 1) / s
-        let phaseSize = (hq + 1) * wq, phases = s * s
-        let accCount = oh * wq
+        let code = Int32(activation.map { ActivationFunction.allCases.firstIndex(of: $0)! + 1 } ?? 0)
         let x = UncheckedSendable(input.storage.pointer), wt = UncheckedSendable(weight.storage.pointer)
         let b = UncheckedSendable(bias?.storage.pointer), r = UncheckedSendable(residual?.storage.pointer)
         let y = UncheckedSendable(output.storage.pointer)
+        let (h32, w32, kh32, kw32, s32) = (Int32(h), Int32(w), Int32(kh), Int32(kw), Int32(sy))
+        let (py32, px32, oh32, ow32) = (Int32(py), Int32(px), Int32(oh), Int32(ow))
+        let scratchCount = vc_depthwise_scratch_count(h32, w32, s32, py32, px32, oh32)
         parallelChunks(n * c, minimumChunk: max(1, 8192 / max(oh * ow * kh * kw, 1))) { planes in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: phases * phaseSize + accCount + 8)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
             defer { scratch.deallocate() }
-            scratch.update(repeating: 0, count: phases * phaseSize)
-            let acc = scratch + phases * phaseSize
+            vc_depthwise_clear_scratch(scratch, h32, w32, s32, py32, px32, oh32)
             for plane in planes {
                 let ch = plane % c
-                let src = x.value + plane * h * w
-                // Scatter the plane into its phases (the zero border is never written).
-                for iy in 0..<h {
-                    let py2 = iy + py, row = src + iy * w
-                    if s == 1 {
-                        (scratch + py2 * wq + px).update(from: row, count: w)
-                    } else {
-                        let base = scratch + (py2 & 1) * 2 * phaseSize + (py2 >> 1) * wq
-                        for ix in 0..<w {
-                            let px2 = ix + px
-                            base[(px2 & 1) * phaseSize + (px2 >> 1)] = row[ix]
-                        }
-                    }
-                }
-                let filter = wt.value + ch * kh * kw
-                acc.update(repeating: b.value?[ch] ?? 0, count: accCount)
-                for ky in 0..<kh {
-                    for kx in 0..<kw {
-                        let phase = s == 1 ? scratch : scratch + ((ky & 1) * 2 + (kx & 1)) * phaseSize
-                        let offset = s == 1 ? ky * wq + kx : (ky >> 1) * wq + (kx >> 1)
-                        multiplyAdd(acc, phase + offset, filter[ky * kw + kx], count: accCount)
-                    }
-                }
-                let dst = y.value + plane * oh * ow
-                for oy in 0..<oh {
-                    let out = dst + oy * ow
-                    out.update(from: acc + oy * wq, count: ow)
-                    if let res = r.value {
-                        let add = res + plane * oh * ow + oy * ow
-                        for i in 0..<ow { out[i] += add[i] }
-                    }
-                }
-                activation?.apply(dst, count: oh * ow)
+                vc_depthwise_plane(x.value + plane * h * w, h32, w32, wt.value + ch * kh * kw, kh32, kw32, s32, py32, px32,
+                                   b.value?[ch] ?? 0, r.value.map { UnsafePointer($0 + plane * oh * ow) },
+                                   y.value + plane * oh * ow, oh32, ow32, code, scratch)
             }
         }
         output.makeUnique()
-    }
-
-    /// `acc[i] += a · x[i]` for `count` values, eight at a time.
-    @inline(__always)
-    static func multiplyAdd(_ acc: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, count: Int) {
-        let va = SIMD8<Float>(repeating: a)
-        let accRaw = UnsafeMutableRawPointer(acc), xRaw = UnsafeRawPointer(x)
-        var i = 0
-        while i + 8 <= count {
-            let sum = accRaw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-                + va * xRaw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-            accRaw.storeBytes(of: sum, toByteOffset: 4 * i, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            acc[i] += a * x[i]
-            i += 1
-        }
     }
 
     /// The row-by-row loops, for strides other than 1 and 2 (or unequal ones).
