@@ -6,7 +6,6 @@
 
 #include "CKernels.h"
 
-#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -33,23 +32,6 @@ size_t vc_depthwise_scratch_count(int h, int w, int stride, int padH, int padW, 
 void vc_depthwise_clear_scratch(float *scratch, int h, int w, int stride, int padH, int padW, int oh) {
     Layout l = layout(h, w, stride, padH, padW, oh);
     memset(scratch, 0, sizeof(float) * (size_t)l.phases * l.phaseSize);
-}
-
-__attribute__((always_inline))
-static inline void activate(float *restrict y, int n, int activation) {
-    switch (activation) {
-    case 1: for (int i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0; break;
-    case 2: for (int i = 0; i < n; i++) { float v = y[i] > 0 ? y[i] : 0; y[i] = v < 6 ? v : 6; } break;
-    case 3: for (int i = 0; i < n; i++) {
-                float v = y[i] + 3; v = v > 0 ? v : 0; v = v < 6 ? v : 6; y[i] = y[i] * v * (1.0f / 6);
-            } break;
-    case 4: for (int i = 0; i < n; i++) {
-                float v = y[i] + 3; v = v > 0 ? v : 0; v = v < 6 ? v : 6; y[i] = v * (1.0f / 6);
-            } break;
-    case 5: for (int i = 0; i < n; i++) y[i] = y[i] / (1 + expf(-y[i])); break;
-    case 6: for (int i = 0; i < n; i++) y[i] = 1 / (1 + expf(-y[i])); break;
-    default: break;
-    }
 }
 
 __attribute__((always_inline))
@@ -114,7 +96,6 @@ static inline void plane(const float *restrict src, int h, int w, const float *r
             memcpy(out, in, sizeof(float) * ow);
         }
     }
-    activate(dst, oh * ow, activation);
 }
 
 typedef void (*PlaneFunction)(const float *, int, int, const float *, int, int, int, int, int, float, const float *,

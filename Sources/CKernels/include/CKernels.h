@@ -68,6 +68,10 @@ void vc_depthwise_plane(const float *src, int h, int w, const float *filter, int
 /// Which instruction set vc_depthwise_plane uses on this CPU: "avx512", "avx2+fma" or "baseline".
 const char *vc_depthwise_kernel_name(void);
 
+/// Applies an activation in place to n values (codes as vc_depthwise_plane: 1 ReLU, 2 ReLU6,
+/// 3 hard-swish, 4 hard-sigmoid, 5 SiLU, 6 sigmoid), vectorized for the CPU it runs on.
+void vc_activate(float *y, size_t n, int activation);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Tensors
 
@@ -47,15 +48,13 @@ public enum ActivationFunction: String, Sendable, Equatable, CaseIterable {
         }
     }
 
-    /// Applies the function in place to `count` values.
+    /// The function's code in the C kernels (`vc_activate`, `vc_depthwise_plane`).
+    package var kernelCode: Int32 { Int32(Self.allCases.firstIndex(of: self)! + 1) }
+
+    /// Applies the function in place to `count` values (`vc_activate`: vectorized for the CPU it
+    /// runs on; SiLU's and the sigmoid's exponential within 2 ulp of `expf`).
     package func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .relu: for i in 0..<count { values[i] = max(values[i], 0) }
-        case .relu6: for i in 0..<count { values[i] = min(max(values[i], 0), 6) }
-        case .hardswish: for i in 0..<count { let x = values[i]; values[i] = x * min(max(x + 3, 0), 6) * (1 / 6) }
-        case .hardsigmoid: for i in 0..<count { values[i] = min(max(values[i] + 3, 0), 6) * (1 / 6) }
-        case .silu, .sigmoid: for i in 0..<count { values[i] = self(values[i]) }
-        }
+        vc_activate(values, count, kernelCode)
     }
 }
 

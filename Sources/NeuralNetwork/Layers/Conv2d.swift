@@ -159,7 +159,7 @@ public final class Conv2d: Layer {
     }
 
     /// Whether each channel is convolved on its own (`groups == Cin == Cout`, as MobileNet's and
-    /// EfficientNet's depthwise layers): such layers run ``DepthwiseConvolution``'s direct loops.
+    /// EfficientNet's depthwise layers): such layers run direct loops (`vc_depthwise_plane`), not GEMM.
     public var isDepthwise: Bool {
         groups > 1 && groups == inChannels && groups == outChannels && dilation == (1, 1) && !fusedMaxPool
     }

@@ -30,7 +30,7 @@ enum DepthwiseConvolution {
             return forwardByRows(input: input, weight: weight, bias: bias, residual: residual, stride: stride,
                                  padding: padding, activation: activation, output: &output)
         }
-        let code = Int32(activation.map { ActivationFunction.allCases.firstIndex(of: $0)! + 1 } ?? 0)
+        let code = activation?.kernelCode ?? 0
         let x = UncheckedSendable(input.storage.pointer), wt = UncheckedSendable(weight.storage.pointer)
         let b = UncheckedSendable(bias?.storage.pointer), r = UncheckedSendable(residual?.storage.pointer)
         let y = UncheckedSendable(output.storage.pointer)
@@ -47,6 +47,7 @@ enum DepthwiseConvolution {
                                    b.value?[ch] ?? 0, r.value.map { UnsafePointer($0 + plane * oh * ow) },
                                    y.value + plane * oh * ow, oh32, ow32, code, scratch)
             }
+            if code != 0 { vc_activate(y.value + planes.lowerBound * oh * ow, planes.count * oh * ow, code) }
         }
         output.makeUnique()
     }

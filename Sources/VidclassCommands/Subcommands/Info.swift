@@ -22,7 +22,9 @@ extension VidclassCommand {
             let a = card.architecture, i = card.input
             print("model        \(card.name) (\(model.hash))")
             print("file         \(model.path ?? "<embedded>")")
-            print("encoder      \(a.backbone.rawValue)")
+            let width = a.backbone.isResNet && a.resnetWidth != 64 ? ", width \(a.resnetWidth)"
+                : MobileEncoderSpecification(a.backbone) != nil && a.widthMultiplier != 1 ? ", width multiplier \(a.widthMultiplier)" : ""
+            print("encoder      \(a.backbone.rawValue)\(width), \(a.featureSize) features a frame")
             print("sequence     " + (a.head == .featureMean ? "none (features averaged over time)"
                                         : "\(a.sequenceKind.rawValue), hidden \(a.hiddenSize), \(a.sequenceLayers) layer(s)\(a.bidirectional ? ", bidirectional" : "")"))
             print("labels       \(card.labels.count): \(card.labels.joined(separator: ", "))")
