@@ -72,6 +72,12 @@ const char *vc_depthwise_kernel_name(void);
 /// 3 hard-swish, 4 hard-sigmoid, 5 SiLU, 6 sigmoid), vectorized for the CPU it runs on.
 void vc_activate(float *y, size_t n, int activation);
 
+/// Squeeze-and-excitation of one image x [c][hw] into y: the channel means, hidden =
+/// activation(w1 [s][c] · means + b1), scale = gate(w2 [c][s] · hidden + b2), y = x · scale per
+/// channel (activation codes as vc_activate). scratch: 2c + s floats.
+void vc_squeeze_excite(const float *x, float *y, int c, int hw, const float *w1, const float *b1, int s,
+                       const float *w2, const float *b2, int activation, int gate, float *scratch);
+
 #ifdef __cplusplus
 }
 #endif
