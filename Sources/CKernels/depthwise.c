@@ -5,6 +5,7 @@
 // the compiler once per instruction set: AVX-512, AVX2 + FMA, or the baseline, chosen at run time.
 
 #include "CKernels.h"
+#include "kernels.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -35,7 +36,7 @@ void vc_depthwise_clear_scratch(float *scratch, int h, int w, int stride, int pa
 }
 
 __attribute__((always_inline))
-static inline void plane(const float *restrict src, int h, int w, const float *restrict filter, int kh, int kw,
+static inline void planeBody(const float *restrict src, int h, int w, const float *restrict filter, int kh, int kw,
                          int stride, int padH, int padW, float bias, const float *restrict residual,
                          float *restrict dst, int oh, int ow, int activation, float *restrict scratch) {
     Layout l = layout(h, w, stride, padH, padW, oh);
@@ -98,57 +99,13 @@ static inline void plane(const float *restrict src, int h, int w, const float *r
     }
 }
 
-typedef void (*PlaneFunction)(const float *, int, int, const float *, int, int, int, int, int, float, const float *,
-                              float *, int, int, int, float *);
-
-static void planeBaseline(const float *src, int h, int w, const float *filter, int kh, int kw, int stride, int padH,
-                          int padW, float bias, const float *residual, float *dst, int oh, int ow, int activation,
-                          float *scratch) {
-    plane(src, h, w, filter, kh, kw, stride, padH, padW, bias, residual, dst, oh, ow, activation, scratch);
-}
-
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma")))
-static void planeAVX2(const float *src, int h, int w, const float *filter, int kh, int kw, int stride, int padH,
-                      int padW, float bias, const float *residual, float *dst, int oh, int ow, int activation,
-                      float *scratch) {
-    plane(src, h, w, filter, kh, kw, stride, padH, padW, bias, residual, dst, oh, ow, activation, scratch);
-}
-
-__attribute__((target("avx512f,avx512vl,fma")))
-static void planeAVX512(const float *src, int h, int w, const float *filter, int kh, int kw, int stride, int padH,
+VC_MULTIVERSION(plane, (const float *src, int h, int w, const float *filter, int kh, int kw, int stride, int padH,
                         int padW, float bias, const float *residual, float *dst, int oh, int ow, int activation,
-                        float *scratch) {
-    plane(src, h, w, filter, kh, kw, stride, padH, padW, bias, residual, dst, oh, ow, activation, scratch);
-}
-#endif
-
-static PlaneFunction choose(void) {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) return planeAVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return planeAVX2;
-#endif
-    return planeBaseline;
-}
-
-const char *vc_depthwise_kernel_name(void) {
-    PlaneFunction f = choose();
-#if defined(__x86_64__)
-    if (f == planeAVX512) return "avx512";
-    if (f == planeAVX2) return "avx2+fma";
-#endif
-    return "baseline";
-}
+                        float *scratch),
+                (src, h, w, filter, kh, kw, stride, padH, padW, bias, residual, dst, oh, ow, activation, scratch))
 
 void vc_depthwise_plane(const float *src, int h, int w, const float *filter, int kh, int kw, int stride, int padH,
                         int padW, float bias, const float *residual, float *dst, int oh, int ow, int activation,
                         float *scratch) {
-    static PlaneFunction chosen = 0;
-    PlaneFunction f = __atomic_load_n(&chosen, __ATOMIC_RELAXED);
-    if (!f) {
-        f = choose();
-        __atomic_store_n(&chosen, f, __ATOMIC_RELAXED);
-    }
-    f(src, h, w, filter, kh, kw, stride, padH, padW, bias, residual, dst, oh, ow, activation, scratch);
+    plane(src, h, w, filter, kh, kw, stride, padH, padW, bias, residual, dst, oh, ow, activation, scratch);
 }

@@ -65,8 +65,9 @@ void vc_depthwise_plane(const float *src, int h, int w, const float *filter, int
                         int padW, float bias, const float *residual, float *dst, int oh, int ow, int activation,
                         float *scratch);
 
-/// Which instruction set vc_depthwise_plane uses on this CPU: "avx512", "avx2+fma" or "baseline".
-const char *vc_depthwise_kernel_name(void);
+/// Which instruction set the vectorized kernels (depthwise, activations, squeeze-and-excitation,
+/// NHWC) use on this CPU: "avx512", "avx2+fma" or "baseline".
+const char *vc_vector_instruction_set(void);
 
 /// Applies an activation in place to n values (codes as vc_depthwise_plane: 1 ReLU, 2 ReLU6,
 /// 3 hard-swish, 4 hard-sigmoid, 5 SiLU, 6 sigmoid), vectorized for the CPU it runs on.
@@ -77,6 +78,26 @@ void vc_activate(float *y, size_t n, int activation);
 /// channel (activation codes as vc_activate). scratch: 2c + s floats.
 void vc_squeeze_excite(const float *x, float *y, int c, int hw, const float *w1, const float *b1, int s,
                        const float *w2, const float *b2, int activation, int gate, float *scratch);
+
+// Channels-last (NHWC) inference kernels of the inverted-residual encoders.
+
+/// Output rows rowStart..<rowEnd of a depthwise convolution of one image x [h][w][c] into
+/// y [oh][ow][c]: y = bias + sum over taps of weights [kh·kw][c] times the input (zero outside).
+void vc_depthwise_nhwc(const float *x, int h, int w, int c, const float *weights, int kh, int kw, int stride, int padH,
+                       int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd);
+
+/// y [rows][columns] += bias [columns] (+ residual [rows][columns]), then the activation.
+void vc_rows_epilogue(float *y, int rows, int columns, const float *bias, const float *residual, int activation);
+
+/// The mean of each channel over pixels of x [pixels][c].
+void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means);
+
+/// vc_squeeze_excite for one image in channels-last layout, x and y [pixels][c].
+void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1, const float *b1, int s,
+                            const float *w2, const float *b2, int activation, int gate, float *scratch);
+
+/// One image [c][pixels] to [pixels][c].
+void vc_nchw_to_nhwc(const float *x, int c, int pixels, float *y);
 
 #ifdef __cplusplus
 }

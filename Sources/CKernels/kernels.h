@@ -1,0 +1,72 @@
+// Shared by the vectorized kernels (not part of the public header): the activations, Cephes'
+// exponential, and VC_MULTIVERSION, which compiles one always-inline body three times (AVX-512,
+// AVX2 + FMA, baseline) and calls the best one the CPU supports, chosen once.
+
+#ifndef VC_KERNELS_H
+#define VC_KERNELS_H
+
+#include <stddef.h>
+#include <string.h>
+
+/// expf within 2 ulp (Cephes' single-precision polynomial); vectorizes where a call to expf does not.
+__attribute__((always_inline))
+static inline float vcExponential(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
+    float r = x - n * 0.693359375f;
+    r = r + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float e = p * (r * r) + r + 1.0f;
+    int bits = ((int)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return e * scale;
+}
+
+/// Activation codes: 0 none, 1 ReLU, 2 ReLU6, 3 hard-swish, 4 hard-sigmoid, 5 SiLU, 6 sigmoid.
+__attribute__((always_inline))
+static inline void vcActivate(float *restrict y, size_t n, int activation) {
+    switch (activation) {
+    case 1: for (size_t i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0; break;
+    case 2: for (size_t i = 0; i < n; i++) { float v = y[i] > 0 ? y[i] : 0; y[i] = v < 6 ? v : 6; } break;
+    case 3: for (size_t i = 0; i < n; i++) {
+                float v = y[i] + 3; v = v > 0 ? v : 0; v = v < 6 ? v : 6; y[i] = y[i] * v * (1.0f / 6);
+            } break;
+    case 4: for (size_t i = 0; i < n; i++) {
+                float v = y[i] + 3; v = v > 0 ? v : 0; v = v < 6 ? v : 6; y[i] = v * (1.0f / 6);
+            } break;
+    case 5: for (size_t i = 0; i < n; i++) y[i] = y[i] / (1 + vcExponential(-y[i])); break;
+    case 6: for (size_t i = 0; i < n; i++) y[i] = 1 / (1 + vcExponential(-y[i])); break;
+    default: break;
+    }
+}
+
+#if defined(__x86_64__)
+#define VC_MULTIVERSION(name, params, args)                                                            \
+    static void name##Baseline params { name##Body args; }                                             \
+    __attribute__((target("avx2,fma"))) static void name##AVX2 params { name##Body args; }             \
+    __attribute__((target("avx512f,avx512vl,fma"))) static void name##AVX512 params { name##Body args; } \
+    typedef void(*name##Function) params;                                                             \
+    static void name params {                                                                          \
+        static name##Function chosen = 0;                                                              \
+        name##Function f = __atomic_load_n(&chosen, __ATOMIC_RELAXED);                                 \
+        if (!f) {                                                                                      \
+            __builtin_cpu_init();                                                                      \
+            f = name##Baseline;                                                                        \
+            if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) f = name##AVX512; \
+            else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f = name##AVX2;   \
+            __atomic_store_n(&chosen, f, __ATOMIC_RELAXED);                                            \
+        }                                                                                              \
+        f args;                                                                                        \
+    }
+#else
+#define VC_MULTIVERSION(name, params, args) \
+    static void name params { name##Body args; }
+#endif
+
+#endif

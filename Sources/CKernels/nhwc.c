@@ -1,0 +1,117 @@
+// Channels-last (NHWC) kernels for the inverted-residual encoders' inference (see
+// include/CKernels.h): with channels innermost, a depthwise convolution is a multiply-add of
+// whole channel vectors per tap, and a 1×1 convolution is one GEMM over all pixels of all frames.
+
+#include "CKernels.h"
+#include "kernels.h"
+
+__attribute__((always_inline))
+static inline void depthwiseRowsBody(const float *restrict x, int h, int w, int c, const float *restrict weights, int kh,
+                                     int kw, int stride, int padH, int padW, const float *restrict bias,
+                                     float *restrict y, int ow, int rowStart, int rowEnd) {
+    for (int oy = rowStart; oy < rowEnd; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+            float *restrict out = y + ((size_t)oy * ow + ox) * c;
+            for (int ch = 0; ch < c; ch++) out[ch] = bias[ch];
+            for (int ky = 0; ky < kh; ky++) {
+                int iy = oy * stride - padH + ky;
+                if (iy < 0 || iy >= h) continue;
+                for (int kx = 0; kx < kw; kx++) {
+                    int ix = ox * stride - padW + kx;
+                    if (ix < 0 || ix >= w) continue;
+                    const float *restrict in = x + ((size_t)iy * w + ix) * c;
+                    const float *restrict tap = weights + (size_t)(ky * kw + kx) * c;
+                    for (int ch = 0; ch < c; ch++) out[ch] += tap[ch] * in[ch];
+                }
+            }
+        }
+    }
+}
+
+VC_MULTIVERSION(depthwiseRows, (const float *x, int h, int w, int c, const float *weights, int kh, int kw, int stride,
+                                int padH, int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd),
+                (x, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, ow, rowStart, rowEnd))
+
+void vc_depthwise_nhwc(const float *x, int h, int w, int c, const float *weights, int kh, int kw, int stride, int padH,
+                       int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd) {
+    depthwiseRows(x, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, ow, rowStart, rowEnd);
+}
+
+__attribute__((always_inline))
+static inline void rowsEpilogueBody(float *restrict y, int rows, int columns, const float *restrict bias,
+                                    const float *restrict residual, int activation) {
+    for (int r = 0; r < rows; r++) {
+        float *restrict row = y + (size_t)r * columns;
+        for (int j = 0; j < columns; j++) row[j] += bias[j];
+        if (residual) {
+            const float *restrict add = residual + (size_t)r * columns;
+            for (int j = 0; j < columns; j++) row[j] += add[j];
+        }
+        vcActivate(row, (size_t)columns, activation);
+    }
+}
+
+VC_MULTIVERSION(rowsEpilogue, (float *y, int rows, int columns, const float *bias, const float *residual, int activation),
+                (y, rows, columns, bias, residual, activation))
+
+void vc_rows_epilogue(float *y, int rows, int columns, const float *bias, const float *residual, int activation) {
+    rowsEpilogue(y, rows, columns, bias, residual, activation);
+}
+
+__attribute__((always_inline))
+static inline void channelMeansBody(const float *restrict x, int pixels, int c, float *restrict means) {
+    for (int ch = 0; ch < c; ch++) means[ch] = 0;
+    for (int p = 0; p < pixels; p++) {
+        const float *restrict in = x + (size_t)p * c;
+        for (int ch = 0; ch < c; ch++) means[ch] += in[ch];
+    }
+    float inverse = 1.0f / (float)pixels;
+    for (int ch = 0; ch < c; ch++) means[ch] *= inverse;
+}
+
+VC_MULTIVERSION(channelMeans, (const float *x, int pixels, int c, float *means), (x, pixels, c, means))
+
+void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means) { channelMeans(x, pixels, c, means); }
+
+__attribute__((always_inline))
+static inline void squeezeNHWCBody(const float *restrict x, float *restrict y, int pixels, int c,
+                                   const float *restrict w1, const float *restrict b1, int s, const float *restrict w2,
+                                   const float *restrict b2, int activation, int gate, float *restrict scratch) {
+    float *restrict means = scratch, *restrict hidden = scratch + c, *restrict scale = scratch + c + s;
+    channelMeansBody(x, pixels, c, means);
+    for (int i = 0; i < s; i++) {
+        const float *restrict row = w1 + (size_t)i * c;
+        float sum = b1[i];
+        for (int ch = 0; ch < c; ch++) sum += row[ch] * means[ch];
+        hidden[i] = sum;
+    }
+    vcActivate(hidden, (size_t)s, activation);
+    for (int ch = 0; ch < c; ch++) {
+        const float *restrict row = w2 + (size_t)ch * s;
+        float sum = b2[ch];
+        for (int i = 0; i < s; i++) sum += row[i] * hidden[i];
+        scale[ch] = sum;
+    }
+    vcActivate(scale, (size_t)c, gate);
+    for (int p = 0; p < pixels; p++) {
+        const float *restrict in = x + (size_t)p * c;
+        float *restrict out = y + (size_t)p * c;
+        for (int ch = 0; ch < c; ch++) out[ch] = in[ch] * scale[ch];
+    }
+}
+
+VC_MULTIVERSION(squeezeNHWC, (const float *x, float *y, int pixels, int c, const float *w1, const float *b1, int s,
+                              const float *w2, const float *b2, int activation, int gate, float *scratch),
+                (x, y, pixels, c, w1, b1, s, w2, b2, activation, gate, scratch))
+
+void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1, const float *b1, int s,
+                            const float *w2, const float *b2, int activation, int gate, float *scratch) {
+    squeezeNHWC(x, y, pixels, c, w1, b1, s, w2, b2, activation, gate, scratch);
+}
+
+void vc_nchw_to_nhwc(const float *x, int c, int pixels, float *y) {
+    for (int ch = 0; ch < c; ch++) {
+        const float *in = x + (size_t)ch * pixels;
+        for (int p = 0; p < pixels; p++) y[(size_t)p * c + ch] = in[p];
+    }
+}

@@ -1,0 +1,220 @@
+import CKernels
+import Tensors
+
+/// An inference-only snapshot of an inverted-residual encoder (torchvision's MobileNetV2,
+/// MobileNetV3 or EfficientNet layout: `features` = a stem Conv2dNormActivation, blocks, a last
+/// 1×1 Conv2dNormActivation; then `avgpool`) that runs channels-last (NHWC) after the stem.
+///
+/// With channels innermost, every 1×1 convolution is one GEMM over all pixels of all frames
+/// (`[pixels, Cin] · Wᵀ`), a depthwise convolution multiplies whole channel vectors per tap, and
+/// squeeze-and-excitation scales channel vectors: the layouts ONNX Runtime and OpenVINO use for
+/// these networks. BatchNorm is folded into the convolutions; bias, residual and activation are
+/// applied in one pass after each GEMM.
+package final class ChannelsLastEncoder: Layer {
+    enum Operation {
+        /// `[Cout, Cin]` weights.
+        case pointwise(weight: [Float], bias: [Float], outChannels: Int, activation: Int32)
+        /// Weights `[kh·kw][C]`.
+        case depthwise(weights: [Float], bias: [Float], kernel: (Int, Int), stride: Int, padding: (Int, Int), activation: Int32)
+        case squeeze(w1: [Float], b1: [Float], squeezed: Int, w2: [Float], b2: [Float], activation: Int32, gate: Int32)
+    }
+
+    struct Block {
+        var operations: [Operation]
+        var residual: Bool
+    }
+
+    let stem: Conv2d
+    let blocks: [Block]
+    let outChannels: Int
+    private var buffers = [ScratchBuffer(), ScratchBuffer(), ScratchBuffer()]
+
+    /// The snapshot of `encoder`, or nil when it does not have the inverted-residual layout.
+    package init?(_ encoder: any Layer) {
+        guard let root = encoder as? Sequential, root.layers.count == 2, root.layers[1].layer is GlobalAveragePool,
+              let features = root.layers[0].layer as? Sequential, features.layers.count >= 3,
+              let stemLayers = features.layers.first?.layer as? Sequential,
+              let stem = ChannelsLastEncoder.folded(stemLayers.layers.map(\.layer)).first,
+              let lastLayers = features.layers.last?.layer as? Sequential,
+              let last = ChannelsLastEncoder.operations(lastLayers.layers.map(\.layer)),
+              case .pointwise(_, _, let outChannels, _)? = last.first, last.count == 1
+        else { return nil }
+        var blocks: [Block] = []
+        for (_, entry) in features.layers.dropFirst().dropLast() {
+            let residuals = (entry as? Sequential).map { $0.layers.map(\.layer) } ?? [entry]
+            for layer in residuals {
+                guard let block = layer as? ResidualBlock, block.shortcut == nil, block.postActivation == nil,
+                      let operations = ChannelsLastEncoder.operations(block.body.layers.map(\.layer)) else { return nil }
+                blocks.append(Block(operations: operations, residual: block.hasResidual))
+            }
+        }
+        blocks.append(Block(operations: last, residual: false))
+        self.stem = stem
+        self.blocks = blocks
+        self.outChannels = outChannels
+    }
+
+    /// Conv2d + BatchNorm (+ activation) runs, folded; nil for anything else.
+    static func folded(_ layers: [any Layer]) -> [Conv2d] {
+        var result: [Conv2d] = []
+        var i = 0
+        while i < layers.count {
+            guard let conv = layers[i] as? Conv2d, i + 1 < layers.count, let bn = layers[i + 1] as? BatchNorm2d else { return [] }
+            let activation = i + 2 < layers.count ? activationFunction(of: layers[i + 2]) : nil
+            result.append(foldBatchNorm(conv, bn, activation: activation))
+            i += activation == nil ? 2 : 3
+        }
+        return result
+    }
+
+    /// A block body's operations, or nil when it holds something this snapshot cannot run.
+    static func operations(_ layers: [any Layer]) -> [Operation]? {
+        var result: [Operation] = []
+        var pending: [any Layer] = []
+        func flush() -> Bool {
+            guard !pending.isEmpty else { return true }
+            let convolutions = folded(pending)
+            pending = []
+            guard !convolutions.isEmpty else { return false }
+            for conv in convolutions {
+                guard let op = operation(conv) else { return false }
+                result.append(op)
+            }
+            return true
+        }
+        for layer in layers {
+            if let seq = layer as? Sequential {
+                guard flush() else { return nil }
+                pending = seq.layers.map(\.layer)
+                guard flush() else { return nil }
+            } else if let se = layer as? SqueezeExcitation {
+                guard flush() else { return nil }
+                result.append(.squeeze(w1: se.fc1.weight.value.scalars, b1: se.fc1.bias?.value.scalars ?? .init(repeating: 0, count: se.fc1.outChannels),
+                                       squeezed: se.fc1.outChannels, w2: se.fc2.weight.value.scalars,
+                                       b2: se.fc2.bias?.value.scalars ?? .init(repeating: 0, count: se.fc2.outChannels),
+                                       activation: se.activation.kernelCode, gate: se.gate.kernelCode))
+            } else {
+                pending.append(layer)
+            }
+        }
+        return flush() ? result : nil
+    }
+
+    static func operation(_ conv: Conv2d) -> Operation? {
+        let activation = conv.fusedReLU ? ActivationFunction.relu.kernelCode : conv.fusedActivation?.kernelCode ?? 0
+        let bias = conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels)
+        if conv.kernelSize == (1, 1) && conv.stride == (1, 1) && conv.padding == (0, 0) && conv.groups == 1 {
+            return .pointwise(weight: conv.weight.value.scalars, bias: bias, outChannels: conv.outChannels, activation: activation)
+        }
+        if conv.isDepthwise && conv.stride.0 == conv.stride.1 {
+            let c = conv.outChannels, taps = conv.kernelSize.0 * conv.kernelSize.1
+            let w = conv.weight.value.scalars
+            var transposed = [Float](repeating: 0, count: c * taps)
+            for ch in 0..<c { for t in 0..<taps { transposed[t * c + ch] = w[ch * taps + t] } }
+            return .depthwise(weights: transposed, bias: bias, kernel: conv.kernelSize, stride: conv.stride.0,
+                              padding: conv.padding, activation: activation)
+        }
+        return nil
+    }
+
+    /// `[N, C, H, W]` frames → features `[N, outChannels]`.
+    package func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
+        let stemOut = stem.forward(input, mode: .inference)
+        let n = stemOut.shape[0]
+        var (h, w, c) = (stemOut.shape[2], stemOut.shape[3], stemOut.shape[1])
+        var current = 0
+        let first = UncheckedSendable(buffers[0].reserve(n * h * w * c))
+        let stemPointer = UncheckedSendable(stemOut.storage.pointer)
+        let (plane, channels) = (h * w, c)
+        parallelChunks(n, minimumChunk: 1) { images in
+            for i in images {
+                vc_nchw_to_nhwc(stemPointer.value + i * channels * plane, Int32(channels), Int32(plane),
+                                first.value + i * channels * plane)
+            }
+        }
+        for block in blocks {
+            let blockInput = current
+            for (k, operation) in block.operations.enumerated() {
+                let target = (0..<3).first { $0 != current && $0 != blockInput }!
+                let x = UncheckedSendable(buffers[current].pointer)
+                let residual = block.residual && k == block.operations.count - 1
+                    ? UncheckedSendable<UnsafeMutablePointer<Float>?>(buffers[blockInput].pointer) : UncheckedSendable(nil)
+                switch operation {
+                case let .pointwise(weight, bias, cout, activation):
+                    let y = UncheckedSendable(buffers[target].reserve(n * h * w * cout))
+                    let rows = n * h * w, cin = c
+                    weight.withUnsafeBufferPointer { wp in
+                        GEMM.multiply(transposeA: false, transposeB: true, m: rows, n: cout, k: cin, a: x.value, lda: cin,
+                                      b: wp.baseAddress!, ldb: cin, c: y.value, ldc: cout)
+                    }
+                    bias.withUnsafeBufferPointer { bp in
+                        let b = UncheckedSendable(bp.baseAddress!)
+                        parallelChunks(rows, minimumChunk: max(1, 4096 / max(cout, 1))) { r in
+                            vc_rows_epilogue(y.value + r.lowerBound * cout, Int32(r.count), Int32(cout), b.value,
+                                             residual.value.map { UnsafePointer($0 + r.lowerBound * cout) }, activation)
+                        }
+                    }
+                    c = cout
+                case let .depthwise(weights, bias, kernel, stride, padding, activation):
+                    let oh = (h + 2 * padding.0 - kernel.0) / stride + 1, ow = (w + 2 * padding.1 - kernel.1) / stride + 1
+                    let y = UncheckedSendable(buffers[target].reserve(n * oh * ow * c))
+                    let (ih, iw, ch) = (h, w, c)
+                    weights.withUnsafeBufferPointer { wp in
+                        bias.withUnsafeBufferPointer { bp in
+                            let wv = UncheckedSendable(wp.baseAddress!), bv = UncheckedSendable(bp.baseAddress!)
+                            parallelChunks(n * oh, minimumChunk: max(1, 2048 / max(ow * ch, 1))) { r in
+                                var row = r.lowerBound
+                                while row < r.upperBound {
+                                    let image = row / oh, start = row % oh, end = min(oh, start + (r.upperBound - row))
+                                    let out = y.value + image * oh * ow * ch
+                                    vc_depthwise_nhwc(x.value + image * ih * iw * ch, Int32(ih), Int32(iw), Int32(ch), wv.value,
+                                                      Int32(kernel.0), Int32(kernel.1), Int32(stride), Int32(padding.0),
+                                                      Int32(padding.1), bv.value, out, Int32(ow), Int32(start), Int32(end))
+                                    if activation != 0 {
+                                        vc_activate(out + start * ow * ch, (end - start) * ow * ch, activation)
+                                    }
+                                    row += end - start
+                                }
+                            }
+                        }
+                    }
+                    (h, w) = (oh, ow)
+                case let .squeeze(w1, b1, squeezed, w2, b2, activation, gate):
+                    let y = UncheckedSendable(buffers[target].reserve(n * h * w * c))
+                    let (pixels, ch) = (h * w, c)
+                    w1.withUnsafeBufferPointer { w1p in
+                        b1.withUnsafeBufferPointer { b1p in
+                            w2.withUnsafeBufferPointer { w2p in
+                                b2.withUnsafeBufferPointer { b2p in
+                                    let p = UncheckedSendable((w1p.baseAddress!, b1p.baseAddress!, w2p.baseAddress!, b2p.baseAddress!))
+                                    parallelChunks(n, minimumChunk: max(1, 16384 / max(pixels * ch, 1))) { images in
+                                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * ch + squeezed)
+                                        defer { scratch.deallocate() }
+                                        for i in images {
+                                            vc_squeeze_excite_nhwc(x.value + i * pixels * ch, y.value + i * pixels * ch, Int32(pixels),
+                                                                   Int32(ch), p.value.0, p.value.1, Int32(squeezed), p.value.2,
+                                                                   p.value.3, activation, gate, scratch)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                current = target
+            }
+        }
+        var output = Tensor(uninitializedShape: [n, c])
+        let x = UncheckedSendable(buffers[current].pointer), y = UncheckedSendable(output.storage.pointer)
+        let (pixels, ch) = (h * w, c)
+        parallelChunks(n, minimumChunk: 1) { images in
+            for i in images { vc_channel_means_nhwc(x.value + i * pixels * ch, Int32(pixels), Int32(ch), y.value + i * ch) }
+        }
+        output.makeUnique()
+        return output
+    }
+
+    package func backward(_ outputGradient: Tensor) -> Tensor {
+        preconditionFailure("ChannelsLastEncoder is inference-only")
+    }
+}
