@@ -75,22 +75,24 @@ void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means) { ch
 
 __attribute__((always_inline))
 static inline void squeezeNHWCBody(const float *restrict x, float *restrict y, int pixels, int c,
-                                   const float *restrict w1, const float *restrict b1, int s, const float *restrict w2,
+                                   const float *restrict w1t, const float *restrict b1, int s, const float *restrict w2t,
                                    const float *restrict b2, int activation, int gate, float *restrict scratch) {
     float *restrict means = scratch, *restrict hidden = scratch + c, *restrict scale = scratch + c + s;
     channelMeansBody(x, pixels, c, means);
-    for (int i = 0; i < s; i++) {
-        const float *restrict row = w1 + (size_t)i * c;
-        float sum = b1[i];
-        for (int ch = 0; ch < c; ch++) sum += row[ch] * means[ch];
-        hidden[i] = sum;
+    // Weights transposed (w1t [c][s], w2t [s][c]): sums of whole vectors, which vectorize
+    // (a dot product's reduction would not, without reassociating).
+    for (int i = 0; i < s; i++) hidden[i] = b1[i];
+    for (int ch = 0; ch < c; ch++) {
+        const float *restrict row = w1t + (size_t)ch * s;
+        float m = means[ch];
+        for (int i = 0; i < s; i++) hidden[i] += row[i] * m;
     }
     vcActivate(hidden, (size_t)s, activation);
-    for (int ch = 0; ch < c; ch++) {
-        const float *restrict row = w2 + (size_t)ch * s;
-        float sum = b2[ch];
-        for (int i = 0; i < s; i++) sum += row[i] * hidden[i];
-        scale[ch] = sum;
+    for (int ch = 0; ch < c; ch++) scale[ch] = b2[ch];
+    for (int i = 0; i < s; i++) {
+        const float *restrict row = w2t + (size_t)i * c;
+        float v = hidden[i];
+        for (int ch = 0; ch < c; ch++) scale[ch] += row[ch] * v;
     }
     vcActivate(scale, (size_t)c, gate);
     for (int p = 0; p < pixels; p++) {
@@ -100,13 +102,13 @@ static inline void squeezeNHWCBody(const float *restrict x, float *restrict y, i
     }
 }
 
-VC_MULTIVERSION(squeezeNHWC, (const float *x, float *y, int pixels, int c, const float *w1, const float *b1, int s,
-                              const float *w2, const float *b2, int activation, int gate, float *scratch),
-                (x, y, pixels, c, w1, b1, s, w2, b2, activation, gate, scratch))
+VC_MULTIVERSION(squeezeNHWC, (const float *x, float *y, int pixels, int c, const float *w1t, const float *b1, int s,
+                              const float *w2t, const float *b2, int activation, int gate, float *scratch),
+                (x, y, pixels, c, w1t, b1, s, w2t, b2, activation, gate, scratch))
 
-void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1, const float *b1, int s,
-                            const float *w2, const float *b2, int activation, int gate, float *scratch) {
-    squeezeNHWC(x, y, pixels, c, w1, b1, s, w2, b2, activation, gate, scratch);
+void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1t, const float *b1, int s,
+                            const float *w2t, const float *b2, int activation, int gate, float *scratch) {
+    squeezeNHWC(x, y, pixels, c, w1t, b1, s, w2t, b2, activation, gate, scratch);
 }
 
 void vc_nchw_to_nhwc(const float *x, int c, int pixels, float *y) {

@@ -92,9 +92,10 @@ void vc_rows_epilogue(float *y, int rows, int columns, const float *bias, const 
 /// The mean of each channel over pixels of x [pixels][c].
 void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means);
 
-/// vc_squeeze_excite for one image in channels-last layout, x and y [pixels][c].
-void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1, const float *b1, int s,
-                            const float *w2, const float *b2, int activation, int gate, float *scratch);
+/// vc_squeeze_excite for one image in channels-last layout, x and y [pixels][c], with the weights
+/// transposed: w1t [c][s], w2t [s][c].
+void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1t, const float *b1, int s,
+                            const float *w2t, const float *b2, int activation, int gate, float *scratch);
 
 /// One image [c][pixels] to [pixels][c].
 void vc_nchw_to_nhwc(const float *x, int c, int pixels, float *y);

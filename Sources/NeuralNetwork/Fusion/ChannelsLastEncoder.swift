@@ -16,7 +16,8 @@ package final class ChannelsLastEncoder: Layer {
         case pointwise(weight: [Float], bias: [Float], outChannels: Int, activation: Int32)
         /// Weights `[kh·kw][C]`.
         case depthwise(weights: [Float], bias: [Float], kernel: (Int, Int), stride: Int, padding: (Int, Int), activation: Int32)
-        case squeeze(w1: [Float], b1: [Float], squeezed: Int, w2: [Float], b2: [Float], activation: Int32, gate: Int32)
+        /// `w1t` `[C][S]` and `w2t` `[S][C]`: the 1×1 convolutions' weights transposed.
+        case squeeze(w1t: [Float], b1: [Float], squeezed: Int, w2t: [Float], b2: [Float], activation: Int32, gate: Int32)
     }
 
     struct Block {
@@ -89,8 +90,9 @@ package final class ChannelsLastEncoder: Layer {
                 guard flush() else { return nil }
             } else if let se = layer as? SqueezeExcitation {
                 guard flush() else { return nil }
-                result.append(.squeeze(w1: se.fc1.weight.value.scalars, b1: se.fc1.bias?.value.scalars ?? .init(repeating: 0, count: se.fc1.outChannels),
-                                       squeezed: se.fc1.outChannels, w2: se.fc2.weight.value.scalars,
+                let (c, s) = (se.fc1.inChannels, se.fc1.outChannels)
+                result.append(.squeeze(w1t: transposed(se.fc1.weight.value.scalars, rows: s, columns: c), b1: se.fc1.bias?.value.scalars ?? .init(repeating: 0, count: s),
+                                       squeezed: s, w2t: transposed(se.fc2.weight.value.scalars, rows: c, columns: s),
                                        b2: se.fc2.bias?.value.scalars ?? .init(repeating: 0, count: se.fc2.outChannels),
                                        activation: se.activation.kernelCode, gate: se.gate.kernelCode))
             } else {
@@ -98,6 +100,13 @@ package final class ChannelsLastEncoder: Layer {
             }
         }
         return flush() ? result : nil
+    }
+
+    /// A `rows × columns` matrix transposed.
+    static func transposed(_ m: [Float], rows: Int, columns: Int) -> [Float] {
+        var t = [Float](repeating: 0, count: m.count)
+        for r in 0..<rows { for c in 0..<columns { t[c * rows + r] = m[r * columns + c] } }
+        return t
     }
 
     static func operation(_ conv: Conv2d) -> Operation? {
@@ -109,9 +118,7 @@ package final class ChannelsLastEncoder: Layer {
         if conv.isDepthwise && conv.stride.0 == conv.stride.1 {
             let c = conv.outChannels, taps = conv.kernelSize.0 * conv.kernelSize.1
             let w = conv.weight.value.scalars
-            var transposed = [Float](repeating: 0, count: c * taps)
-            for ch in 0..<c { for t in 0..<taps { transposed[t * c + ch] = w[ch * taps + t] } }
-            return .depthwise(weights: transposed, bias: bias, kernel: conv.kernelSize, stride: conv.stride.0,
+            return .depthwise(weights: transposed(w, rows: c, columns: taps), bias: bias, kernel: conv.kernelSize, stride: conv.stride.0,
                               padding: conv.padding, activation: activation)
         }
         return nil
@@ -143,15 +150,22 @@ package final class ChannelsLastEncoder: Layer {
                 case let .pointwise(weight, bias, cout, activation):
                     let y = UncheckedSendable(buffers[target].reserve(n * h * w * cout))
                     let rows = n * h * w, cin = c
+                    // Each thread multiplies its own rows and finishes them while they are in cache.
+                    let threads = rows * cin * cout >= 1 << 18 ? ComputeThreads.count : 1
                     weight.withUnsafeBufferPointer { wp in
-                        GEMM.multiply(transposeA: false, transposeB: true, m: rows, n: cout, k: cin, a: x.value, lda: cin,
-                                      b: wp.baseAddress!, ldb: cin, c: y.value, ldc: cout)
-                    }
-                    bias.withUnsafeBufferPointer { bp in
-                        let b = UncheckedSendable(bp.baseAddress!)
-                        parallelChunks(rows, minimumChunk: max(1, 4096 / max(cout, 1))) { r in
-                            vc_rows_epilogue(y.value + r.lowerBound * cout, Int32(r.count), Int32(cout), b.value,
-                                             residual.value.map { UnsafePointer($0 + r.lowerBound * cout) }, activation)
+                        bias.withUnsafeBufferPointer { bp in
+                            let wv = UncheckedSendable(wp.baseAddress!), b = UncheckedSendable(bp.baseAddress!)
+                            let blocks = (rows + 15) / 16
+                            parallelFor(threads) { worker in
+                                let part = partition(blocks, worker: worker, of: threads)
+                                let start = part.lowerBound * 16, end = min(rows, part.upperBound * 16)
+                                guard end > start else { return }
+                                GEMM.multiply(transposeA: false, transposeB: true, m: end - start, n: cout, k: cin,
+                                              a: x.value + start * cin, lda: cin, b: wv.value, ldb: cin,
+                                              c: y.value + start * cout, ldc: cout, parallel: false)
+                                vc_rows_epilogue(y.value + start * cout, Int32(end - start), Int32(cout), b.value,
+                                                 residual.value.map { UnsafePointer($0 + start * cout) }, activation)
+                            }
                         }
                     }
                     c = cout
