@@ -9,19 +9,37 @@ __attribute__((always_inline))
 static inline void depthwiseRowsBody(const float *restrict x, int h, int w, int c, const float *restrict weights, int kh,
                                      int kw, int stride, int padH, int padW, const float *restrict bias,
                                      float *restrict y, int ow, int rowStart, int rowEnd) {
+    enum { BLOCK = 32 };
     for (int oy = rowStart; oy < rowEnd; oy++) {
+        int y0 = oy * stride - padH;
+        int kyStart = y0 < 0 ? -y0 : 0, kyEnd = h - y0 < kh ? h - y0 : kh;
         for (int ox = 0; ox < ow; ox++) {
+            int x0 = ox * stride - padW;
+            int kxStart = x0 < 0 ? -x0 : 0, kxEnd = w - x0 < kw ? w - x0 : kw;
             float *restrict out = y + ((size_t)oy * ow + ox) * c;
-            for (int ch = 0; ch < c; ch++) out[ch] = bias[ch];
-            for (int ky = 0; ky < kh; ky++) {
-                int iy = oy * stride - padH + ky;
-                if (iy < 0 || iy >= h) continue;
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = ox * stride - padW + kx;
-                    if (ix < 0 || ix >= w) continue;
-                    const float *restrict in = x + ((size_t)iy * w + ix) * c;
-                    const float *restrict tap = weights + (size_t)(ky * kw + kx) * c;
-                    for (int ch = 0; ch < c; ch++) out[ch] += tap[ch] * in[ch];
+            const float *base = x + ((size_t)y0 * w + x0) * c;
+            int c0 = 0;
+            // BLOCK channels at a time stay in registers across all taps.
+            for (; c0 + BLOCK <= c; c0 += BLOCK) {
+                float acc[BLOCK];
+                for (int j = 0; j < BLOCK; j++) acc[j] = bias[c0 + j];
+                for (int ky = kyStart; ky < kyEnd; ky++) {
+                    for (int kx = kxStart; kx < kxEnd; kx++) {
+                        const float *restrict in = base + ((size_t)ky * w + kx) * c + c0;
+                        const float *restrict tap = weights + (size_t)(ky * kw + kx) * c + c0;
+                        for (int j = 0; j < BLOCK; j++) acc[j] += tap[j] * in[j];
+                    }
+                }
+                for (int j = 0; j < BLOCK; j++) out[c0 + j] = acc[j];
+            }
+            if (c0 < c) {
+                for (int ch = c0; ch < c; ch++) out[ch] = bias[ch];
+                for (int ky = kyStart; ky < kyEnd; ky++) {
+                    for (int kx = kxStart; kx < kxEnd; kx++) {
+                        const float *restrict in = base + ((size_t)ky * w + kx) * c;
+                        const float *restrict tap = weights + (size_t)(ky * kw + kx) * c;
+                        for (int ch = c0; ch < c; ch++) out[ch] += tap[ch] * in[ch];
+                    }
                 }
             }
         }

@@ -175,17 +175,27 @@ static void packABlock(int transpose, int mc, int kc, float alpha, const float *
     for (int p = 0; p < panels; p++) {
         float *dst = ap + (size_t)p * kc * MR;
         int valid = mc - p * MR < MR ? mc - p * MR : MR;
-        for (int kk = 0; kk < kc; kk++) {
-            float *d = dst + (size_t)kk * MR;
-            int r = 0;
-            if (transpose) {
+        if (transpose) {
+            for (int kk = 0; kk < kc; kk++) {
+                float *d = dst + (size_t)kk * MR;
                 const float *src = a + (size_t)(p0 + kk) * lda + i0 + p * MR;
+                int r = 0;
                 for (; r < valid; r++) d[r] = alpha * src[r];
-            } else {
-                const float *src = a + (size_t)(i0 + p * MR) * lda + p0 + kk;
-                for (; r < valid; r++) d[r] = alpha * src[(size_t)r * lda];
+                for (; r < MR; r++) d[r] = 0;
             }
-            for (; r < MR; r++) d[r] = 0;
+        } else {
+            // Each row of the panel is contiguous in A: read it once, in order.
+            for (int r = 0; r < valid; r++) {
+                const float *src = a + (size_t)(i0 + p * MR + r) * lda + p0;
+                if (alpha == 1) {
+                    for (int kk = 0; kk < kc; kk++) dst[(size_t)kk * MR + r] = src[kk];
+                } else {
+                    for (int kk = 0; kk < kc; kk++) dst[(size_t)kk * MR + r] = alpha * src[kk];
+                }
+            }
+            for (int r = valid; r < MR; r++) {
+                for (int kk = 0; kk < kc; kk++) dst[(size_t)kk * MR + r] = 0;
+            }
         }
     }
 }
@@ -247,6 +257,52 @@ void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, c
                     }
                 }
             }
+        }
+    }
+}
+
+size_t vc_packed_bt_count(int n, int k) {
+    return (size_t)k * (size_t)((n + NR - 1) / NR) * NR;
+}
+
+// Every (NC, KC) block of op(B) = Bᵀ, in the order vc_gemm_prepacked_b reads them.
+void vc_pack_bt(int n, int k, const float *b, int ldb, float *packed) {
+    for (int jc = 0; jc < n; jc += NC) {
+        int nc = n - jc < NC ? n - jc : NC;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = k - pc < KC ? k - pc : KC;
+            packBTransposed(kc, nc, b + (size_t)jc * ldb + pc, ldb, packed);
+            packed += (size_t)kc * ((nc + NR - 1) / NR) * NR;
+        }
+    }
+}
+
+void vc_gemm_prepacked_b(int m, int n, int k, const float *a, int lda, const float *packedB, float *c, int ldc) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    float *ap = threadBuffer() + KC * NC;
+    enum { MC = MC_PANELS * MR };
+    const float *bp = packedB;
+    for (int jc = 0; jc < n; jc += NC) {
+        int nc = n - jc < NC ? n - jc : NC;
+        int columnPanels = (nc + NR - 1) / NR;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = k - pc < KC ? k - pc : KC;
+            int add = pc > 0;
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = m - ic < MC ? m - ic : MC;
+                packABlock(0, mc, kc, 1, a, lda, ic, pc, ap);
+                int rowPanels = (mc + MR - 1) / MR;
+                for (int jr = 0; jr < columnPanels; jr++) {
+                    int cols = nc - jr * NR < NR ? nc - jr * NR : NR;
+                    const float *bPanel = bp + (size_t)jr * kc * NR;
+                    for (int p = 0; p < rowPanels; p++) {
+                        int rows = mc - p * MR < MR ? mc - p * MR : MR;
+                        kernel6x16(kc, ap + (size_t)p * kc * MR, bPanel, c + (size_t)(ic + p * MR) * ldc + jc + jr * NR,
+                                   ldc, 0, rows, cols, add);
+                    }
+                }
+            }
+            bp += (size_t)kc * columnPanels * NR;
         }
     }
 }
@@ -365,6 +421,16 @@ void vc_conv_direct(const float *packed, int outChannels, int channels, int heig
 #else
 
 int vc_packed_gemm_available(void) { return 0; }
+
+size_t vc_packed_bt_count(int n, int k) { (void)n; (void)k; return 0; }
+
+void vc_pack_bt(int n, int k, const float *b, int ldb, float *packed) {
+    (void)n; (void)k; (void)b; (void)ldb; (void)packed;
+}
+
+void vc_gemm_prepacked_b(int m, int n, int k, const float *a, int lda, const float *packedB, float *c, int ldc) {
+    (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packedB; (void)c; (void)ldc;
+}
 
 size_t vc_conv_direct_scratch_count(int channels, int height, int width, int kernelHeight, int kernelWidth,
                                     int stride, int pad) {

@@ -36,6 +36,18 @@ void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const
 void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, const float *a, int lda,
              const float *b, int ldb, float beta, float *c, int ldc);
 
+/// Floats needed to hold op(B) = Bᵀ (B stored n × k) packed by vc_pack_bt.
+size_t vc_packed_bt_count(int n, int k);
+
+/// Packs op(B) = Bᵀ, B stored n × k with leading dimension ldb (weights [out][in] of a 1×1
+/// convolution on channels-last input), once, for vc_gemm_prepacked_b. Only when
+/// vc_packed_gemm_available().
+void vc_pack_bt(int n, int k, const float *b, int ldb, float *packed);
+
+/// C (m × n, leading dimension ldc) = A (m × k, row-major, leading dimension lda) · op(B), op(B)
+/// packed by vc_pack_bt. Runs on the calling thread. Only when vc_packed_gemm_available().
+void vc_gemm_prepacked_b(int m, int n, int k, const float *a, int lda, const float *packedB, float *c, int ldc);
+
 /// Floats of scratch vc_conv_direct needs for one image of this geometry.
 size_t vc_conv_direct_scratch_count(int channels, int height, int width, int kernelHeight, int kernelWidth,
                                     int stride, int pad);

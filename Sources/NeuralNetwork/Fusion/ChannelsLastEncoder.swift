@@ -12,8 +12,9 @@ import Tensors
 /// applied in one pass after each GEMM.
 package final class ChannelsLastEncoder: Layer {
     enum Operation {
-        /// `[Cout, Cin]` weights.
-        case pointwise(weight: [Float], bias: [Float], outChannels: Int, activation: Int32)
+        /// `[Cout, Cin]` weights, and the same packed for `vc_gemm_prepacked_b` (empty without
+        /// vidclass's own GEMM kernel).
+        case pointwise(weight: [Float], packed: [Float], bias: [Float], outChannels: Int, activation: Int32)
         /// Weights `[kh·kw][C]`.
         case depthwise(weights: [Float], bias: [Float], kernel: (Int, Int), stride: Int, padding: (Int, Int), activation: Int32)
         /// `w1t` `[C][S]` and `w2t` `[S][C]`: the 1×1 convolutions' weights transposed.
@@ -38,7 +39,7 @@ package final class ChannelsLastEncoder: Layer {
               let stem = ChannelsLastEncoder.folded(stemLayers.layers.map(\.layer)).first,
               let lastLayers = features.layers.last?.layer as? Sequential,
               let last = ChannelsLastEncoder.operations(lastLayers.layers.map(\.layer)),
-              case .pointwise(_, _, let outChannels, _)? = last.first, last.count == 1
+              case .pointwise(_, _, _, let outChannels, _)? = last.first, last.count == 1
         else { return nil }
         var blocks: [Block] = []
         for (_, entry) in features.layers.dropFirst().dropLast() {
@@ -113,7 +114,13 @@ package final class ChannelsLastEncoder: Layer {
         let activation = conv.fusedReLU ? ActivationFunction.relu.kernelCode : conv.fusedActivation?.kernelCode ?? 0
         let bias = conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels)
         if conv.kernelSize == (1, 1) && conv.stride == (1, 1) && conv.padding == (0, 0) && conv.groups == 1 {
-            return .pointwise(weight: conv.weight.value.scalars, bias: bias, outChannels: conv.outChannels, activation: activation)
+            let weight = conv.weight.value.scalars, (cout, cin) = (conv.outChannels, conv.inChannels)
+            var packed: [Float] = []
+            if vc_packed_gemm_available() != 0 {
+                packed = [Float](repeating: 0, count: vc_packed_bt_count(Int32(cout), Int32(cin)))
+                vc_pack_bt(Int32(cout), Int32(cin), weight, Int32(cin), &packed)
+            }
+            return .pointwise(weight: weight, packed: packed, bias: bias, outChannels: cout, activation: activation)
         }
         if conv.isDepthwise && conv.stride.0 == conv.stride.1 {
             let c = conv.outChannels, taps = conv.kernelSize.0 * conv.kernelSize.1
@@ -147,12 +154,13 @@ package final class ChannelsLastEncoder: Layer {
                 let residual = block.residual && k == block.operations.count - 1
                     ? UncheckedSendable<UnsafeMutablePointer<Float>?>(buffers[blockInput].pointer) : UncheckedSendable(nil)
                 switch operation {
-                case let .pointwise(weight, bias, cout, activation):
+                case let .pointwise(weight, packed, bias, cout, activation):
                     let y = UncheckedSendable(buffers[target].reserve(n * h * w * cout))
                     let rows = n * h * w, cin = c
                     // Each thread multiplies its own rows and finishes them while they are in cache.
                     let threads = rows * cin * cout >= 1 << 18 ? ComputeThreads.count : 1
-                    weight.withUnsafeBufferPointer { wp in
+                    let usePacked = !packed.isEmpty
+                    (usePacked ? packed : weight).withUnsafeBufferPointer { wp in
                         bias.withUnsafeBufferPointer { bp in
                             let wv = UncheckedSendable(wp.baseAddress!), b = UncheckedSendable(bp.baseAddress!)
                             let blocks = (rows + 15) / 16
@@ -160,9 +168,14 @@ package final class ChannelsLastEncoder: Layer {
                                 let part = partition(blocks, worker: worker, of: threads)
                                 let start = part.lowerBound * 16, end = min(rows, part.upperBound * 16)
                                 guard end > start else { return }
-                                GEMM.multiply(transposeA: false, transposeB: true, m: end - start, n: cout, k: cin,
-                                              a: x.value + start * cin, lda: cin, b: wv.value, ldb: cin,
-                                              c: y.value + start * cout, ldc: cout, parallel: false)
+                                if usePacked {
+                                    vc_gemm_prepacked_b(Int32(end - start), Int32(cout), Int32(cin), x.value + start * cin,
+                                                        Int32(cin), wv.value, y.value + start * cout, Int32(cout))
+                                } else {
+                                    GEMM.multiply(transposeA: false, transposeB: true, m: end - start, n: cout, k: cin,
+                                                  a: x.value + start * cin, lda: cin, b: wv.value, ldb: cin,
+                                                  c: y.value + start * cout, ldc: cout, parallel: false)
+                                }
                                 vc_rows_epilogue(y.value + start * cout, Int32(end - start), Int32(cout), b.value,
                                                  residual.value.map { UnsafePointer($0 + start * cout) }, activation)
                             }
