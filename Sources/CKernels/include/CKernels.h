@@ -48,6 +48,11 @@ void vc_pack_bt(int n, int k, const float *b, int ldb, float *packed);
 /// packed by vc_pack_bt. Runs on the calling thread. Only when vc_packed_gemm_available().
 void vc_gemm_prepacked_b(int m, int n, int k, const float *a, int lda, const float *packedB, float *c, int ldc);
 
+/// C = alpha · A · Bᵀ + beta · C with B stored n × k (leading dimension ldb), as dot products
+/// without packing: for products with few rows m (a recurrent layer's steps). Calling thread only.
+void vc_gemm_rows_dot(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
+                      float *c, int ldc);
+
 /// Floats of scratch vc_conv_direct needs for one image of this geometry.
 size_t vc_conv_direct_scratch_count(int channels, int height, int width, int kernelHeight, int kernelWidth,
                                     int stride, int pad);

@@ -67,13 +67,20 @@ package enum GEMM {
         }
     }
 
+    /// Products of at most this many rows against a transposed B run as dot products
+    /// (`vc_gemm_rows_dot`): packing B would cost more than the product.
+    static let smallRows = 16
+
     @inline(__always)
     private static func single(
         _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
         _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
         _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        if ownKernel {
+        if ownKernel && !transposeA && transposeB && m <= smallRows {
+            // A few rows against Bᵀ: dot products, nothing packed.
+            vc_gemm_rows_dot(Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        } else if ownKernel {
             vc_gemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
                     beta, c, Int32(ldc))
         } else {
