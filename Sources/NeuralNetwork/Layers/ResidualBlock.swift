@@ -66,10 +66,23 @@ public final class ResidualBlock: Layer {
     /// channels do not change.
     ///
     /// - Parameters:
+    ///   - input: the block's input channels.
+    ///   - expanded: the channels of the expansion and of the depthwise convolution.
+    ///   - output: the block's output channels.
+    ///   - kernel: the depthwise convolution's kernel size (padding `(kernel − 1) / 2`).
+    ///   - stride: the depthwise convolution's stride (1 or 2).
+    ///   - activation: the expansion's and the depthwise convolution's activation.
+    ///   - squeeze: squeeze-and-excitation's squeezed channels; 0 for none.
+    ///   - squeezeActivation: squeeze-and-excitation's inner activation.
+    ///   - squeezeGate: squeeze-and-excitation's gate.
     ///   - batchNorm: BatchNorm's epsilon and momentum (MobileNetV3: 1e-3 and 0.01).
     ///   - bodyName: `conv` (MobileNetV2) or `block` (MobileNetV3, EfficientNet).
     ///   - bareProjection: the projection is a bare Conv2d and BatchNorm (MobileNetV2: `conv.2`,
     ///     `conv.3`) rather than a Conv2dNormActivation (`block.3.0`, `block.3.1`).
+    ///   - stochasticDepth: the probability of dropping the body for an image in training (only
+    ///     with the residual connection).
+    ///   - seed: the stochastic-depth generator's seed.
+    ///   - rng: the generator of the convolutions' initial weights.
     public static func invertedResidual(
         input: Int, expanded: Int, output: Int, kernel: Int, stride: Int, activation: ActivationFunction,
         squeeze: Int = 0, squeezeActivation: ActivationFunction = .relu, squeezeGate: ActivationFunction = .hardsigmoid,
