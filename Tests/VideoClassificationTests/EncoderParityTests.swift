@@ -98,6 +98,22 @@ struct EncoderParityTests {
     }
 }
 
+/// The channels-last snapshot runs large batches in groups of frames; every frame's features are
+/// those it has alone.
+@Test func channelsLastGroupsGiveEachFrameItsOwnFeatures() {
+    let model = LRCNInference(LRCN(ModelDescription(backbone: .mobilenetV3Small, numClasses: 2, hiddenSize: 4), seed: 3))
+    var rng = SplitMix64(seed: 5)
+    let frames = Tensor.normal(shape: [130, 3, 96, 96], using: &rng)  // 130 frames: more than one group at 96²
+    let together = model.frameFeatures(frames)
+    let f = together.shape[1]
+    for i in [0, 64, 113, 114, 129] {
+        let alone = model.frameFeatures(Tensor(shape: [1, 3, 96, 96],
+                                               scalars: Array(frames.scalars[(i * 3 * 96 * 96)..<((i + 1) * 3 * 96 * 96)])))
+        let row = Tensor(shape: [1, f], scalars: Array(together.scalars[(i * f)..<((i + 1) * f)]))
+        #expect(row.maxAbsDifference(alone) <= 1e-4 * max(1, alone.scalars.map(abs).max() ?? 0), "frame \(i)")
+    }
+}
+
 /// The import script's `hashed_tensor`: uniform values from a hash of the key and the index.
 func hashedTensor(_ name: String, shape: [Int], gamma: (Double, Double), headScale: Double) -> Tensor {
     var seed: UInt64 = 0xCBF2_9CE4_8422_2325

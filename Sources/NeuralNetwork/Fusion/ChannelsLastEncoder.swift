@@ -131,14 +131,31 @@ package final class ChannelsLastEncoder: Layer {
         return nil
     }
 
-    /// `[N, C, H, W]` frames → features `[N, outChannels]`.
+    /// Floats of the stem's output per pass through the blocks: large batches of large frames go
+    /// through in groups (at least 16 frames), so that their activations stay closer to the cores.
+    static let groupBudget = 1 << 22
+
+    /// `[N, C, H, W]` frames → features `[N, outChannels]`, in groups of frames (``groupBudget``).
     package func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         let stemOut = stem.forward(input, mode: .inference)
-        let n = stemOut.shape[0]
+        let n = stemOut.shape[0], perImage = stemOut.count / max(n, 1)
+        let group = max(16, Self.groupBudget / max(perImage, 1))
+        var output = Tensor(uninitializedShape: [n, outChannels])
+        for first in stride(from: 0, to: n, by: group) {
+            let count = min(group, n - first)
+            features(stemOut, images: first..<(first + count), into: output.storage.pointer + first * outChannels)
+        }
+        output.makeUnique()
+        return output
+    }
+
+    /// The blocks and the pooling for `images` of the stem's output, features written to `features`.
+    private func features(_ stemOut: Tensor, images: Range<Int>, into features: UnsafeMutablePointer<Float>) {
+        let n = images.count
         var (h, w, c) = (stemOut.shape[2], stemOut.shape[3], stemOut.shape[1])
         var current = 0
         let first = UncheckedSendable(buffers[0].reserve(n * h * w * c))
-        let stemPointer = UncheckedSendable(stemOut.storage.pointer)
+        let stemPointer = UncheckedSendable(stemOut.storage.pointer + images.lowerBound * c * h * w)
         let (plane, channels) = (h * w, c)
         parallelChunks(n, minimumChunk: 1) { images in
             for i in images {
@@ -231,14 +248,11 @@ package final class ChannelsLastEncoder: Layer {
                 current = target
             }
         }
-        var output = Tensor(uninitializedShape: [n, c])
-        let x = UncheckedSendable(buffers[current].pointer), y = UncheckedSendable(output.storage.pointer)
+        let x = UncheckedSendable(buffers[current].pointer), y = UncheckedSendable(features)
         let (pixels, ch) = (h * w, c)
         parallelChunks(n, minimumChunk: 1) { images in
             for i in images { vc_channel_means_nhwc(x.value + i * pixels * ch, Int32(pixels), Int32(ch), y.value + i * ch) }
         }
-        output.makeUnique()
-        return output
     }
 
     package func backward(_ outputGradient: Tensor) -> Tensor {
