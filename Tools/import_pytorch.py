@@ -213,7 +213,12 @@ def describe(state: dict, args) -> dict:
 def convert(args) -> None:
     state = load_state_dict(args.weights)
     state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
-    if not any(k.startswith("encoder.") for k in state) and "lstm.weight_ih_l0" not in state:
+    bare = not any(k.startswith("encoder.") for k in state) and "lstm.weight_ih_l0" not in state
+    if getattr(args, "mean", None) is None or getattr(args, "std", None) is None:
+        # A bare torchvision backbone was trained on ImageNet's normalisation; a whole model on Kinetics'.
+        args.mean = getattr(args, "mean", None) or ([0.485, 0.456, 0.406] if bare else [0.45, 0.45, 0.45])
+        args.std = getattr(args, "std", None) or ([0.229, 0.224, 0.225] if bare else [0.225, 0.225, 0.225])
+    if bare:
         state = bare_backbone(state, args)
     card = describe(state, args)
     write_safetensors(args.output, state, {"vidclass": json.dumps(card, sort_keys=True)})
@@ -460,16 +465,7 @@ def main() -> None:
         args.labels = [l.strip() for l in Path(args.labels_file).read_text().splitlines() if l.strip()]
     if not args.labels:
         ap.error("--labels or --labels-file is required")
-    if args.mean is None or args.std is None:
-        bare = args.encoder != "lrcn-small" and is_bare_backbone(args.weights)
-        args.mean = args.mean or ([0.485, 0.456, 0.406] if bare else [0.45, 0.45, 0.45])
-        args.std = args.std or ([0.229, 0.224, 0.225] if bare else [0.225, 0.225, 0.225])
     convert(args)
-
-
-def is_bare_backbone(path: str) -> bool:
-    keys = load_state_dict(path).keys()
-    return not any(k.startswith("encoder.") for k in keys) and "lstm.weight_ih_l0" not in keys
 
 
 if __name__ == "__main__":

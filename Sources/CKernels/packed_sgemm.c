@@ -216,6 +216,28 @@ static void packBTransposed(int kc, int nc, const float *b, int ldb, float *bp) 
     }
 }
 
+// All rows of C's columns [0, nc) += op(A)'s columns [pc, pc + kc) times a packed kc × nc block
+// of op(B), MC rows of A packed at a time into ap.
+static void multiplyBlock(int transposeA, float alpha, int m, int kc, int nc, const float *a, int lda, int pc,
+                          const float *bp, float *c, int ldc, int add, float *ap) {
+    enum { MC = MC_PANELS * MR };
+    int columnPanels = (nc + NR - 1) / NR;
+    for (int ic = 0; ic < m; ic += MC) {
+        int mc = m - ic < MC ? m - ic : MC;
+        packABlock(transposeA, mc, kc, alpha, a, lda, ic, pc, ap);
+        int rowPanels = (mc + MR - 1) / MR;
+        for (int jr = 0; jr < columnPanels; jr++) {
+            int cols = nc - jr * NR < NR ? nc - jr * NR : NR;
+            const float *bPanel = bp + (size_t)jr * kc * NR;
+            for (int p = 0; p < rowPanels; p++) {
+                int rows = mc - p * MR < MR ? mc - p * MR : MR;
+                kernel6x16(kc, ap + (size_t)p * kc * MR, bPanel, c + (size_t)(ic + p * MR) * ldc + jr * NR, ldc, 0,
+                           rows, cols, add);
+            }
+        }
+    }
+}
+
 void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, const float *a, int lda,
              const float *b, int ldb, float beta, float *c, int ldc) {
     if (m <= 0 || n <= 0) return;
@@ -231,10 +253,8 @@ void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, c
     }
     if (k <= 0) return;
     float *bp = threadBuffer(), *ap = bp + KC * NC;
-    enum { MC = MC_PANELS * MR };
     for (int jc = 0; jc < n; jc += NC) {
         int nc = n - jc < NC ? n - jc : NC;
-        int columnPanels = (nc + NR - 1) / NR;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = k - pc < KC ? k - pc : KC;
             if (transposeB) {
@@ -242,21 +262,7 @@ void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, c
             } else {
                 packB(kc, nc, b + (size_t)pc * ldb + jc, ldb, bp);
             }
-            int add = beta != 0 || pc > 0;
-            for (int ic = 0; ic < m; ic += MC) {
-                int mc = m - ic < MC ? m - ic : MC;
-                packABlock(transposeA, mc, kc, alpha, a, lda, ic, pc, ap);
-                int rowPanels = (mc + MR - 1) / MR;
-                for (int jr = 0; jr < columnPanels; jr++) {
-                    int cols = nc - jr * NR < NR ? nc - jr * NR : NR;
-                    const float *bPanel = bp + (size_t)jr * kc * NR;
-                    for (int p = 0; p < rowPanels; p++) {
-                        int rows = mc - p * MR < MR ? mc - p * MR : MR;
-                        kernel6x16(kc, ap + (size_t)p * kc * MR, bPanel, c + (size_t)(ic + p * MR) * ldc + jc + jr * NR,
-                                   ldc, 0, rows, cols, add);
-                    }
-                }
-            }
+            multiplyBlock(transposeA, alpha, m, kc, nc, a, lda, pc, bp, c + jc, ldc, beta != 0 || pc > 0, ap);
         }
     }
 }
@@ -280,28 +286,13 @@ void vc_pack_bt(int n, int k, const float *b, int ldb, float *packed) {
 void vc_gemm_prepacked_b(int m, int n, int k, const float *a, int lda, const float *packedB, float *c, int ldc) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     float *ap = threadBuffer() + KC * NC;
-    enum { MC = MC_PANELS * MR };
     const float *bp = packedB;
     for (int jc = 0; jc < n; jc += NC) {
         int nc = n - jc < NC ? n - jc : NC;
         int columnPanels = (nc + NR - 1) / NR;
         for (int pc = 0; pc < k; pc += KC) {
             int kc = k - pc < KC ? k - pc : KC;
-            int add = pc > 0;
-            for (int ic = 0; ic < m; ic += MC) {
-                int mc = m - ic < MC ? m - ic : MC;
-                packABlock(0, mc, kc, 1, a, lda, ic, pc, ap);
-                int rowPanels = (mc + MR - 1) / MR;
-                for (int jr = 0; jr < columnPanels; jr++) {
-                    int cols = nc - jr * NR < NR ? nc - jr * NR : NR;
-                    const float *bPanel = bp + (size_t)jr * kc * NR;
-                    for (int p = 0; p < rowPanels; p++) {
-                        int rows = mc - p * MR < MR ? mc - p * MR : MR;
-                        kernel6x16(kc, ap + (size_t)p * kc * MR, bPanel, c + (size_t)(ic + p * MR) * ldc + jc + jr * NR,
-                                   ldc, 0, rows, cols, add);
-                    }
-                }
-            }
+            multiplyBlock(0, 1, m, kc, nc, a, lda, pc, bp, c + jc, ldc, pc > 0, ap);
             bp += (size_t)kc * columnPanels * NR;
         }
     }

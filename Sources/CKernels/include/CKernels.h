@@ -90,12 +90,6 @@ const char *vc_vector_instruction_set(void);
 /// 3 hard-swish, 4 hard-sigmoid, 5 SiLU, 6 sigmoid), vectorized for the CPU it runs on.
 void vc_activate(float *y, size_t n, int activation);
 
-/// Squeeze-and-excitation of one image x [c][hw] into y: the channel means, hidden =
-/// activation(w1 [s][c] · means + b1), scale = gate(w2 [c][s] · hidden + b2), y = x · scale per
-/// channel (activation codes as vc_activate). scratch: 2c + s floats.
-void vc_squeeze_excite(const float *x, float *y, int c, int hw, const float *w1, const float *b1, int s,
-                       const float *w2, const float *b2, int activation, int gate, float *scratch);
-
 // Channels-last (NHWC) inference kernels of the inverted-residual encoders.
 
 /// Output rows rowStart..<rowEnd of a depthwise convolution of one image x [h][w][c] into
@@ -109,8 +103,10 @@ void vc_rows_epilogue(float *y, int rows, int columns, const float *bias, const 
 /// The mean of each channel over pixels of x [pixels][c].
 void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means);
 
-/// vc_squeeze_excite for one image in channels-last layout, x and y [pixels][c], with the weights
-/// transposed: w1t [c][s], w2t [s][c].
+/// Squeeze-and-excitation of one image in channels-last layout, x and y [pixels][c]: the channel
+/// means, hidden = activation(w1 · means + b1), scale = gate(w2 · hidden + b2), y = x · scale per
+/// channel (activation codes as vc_activate), with the weights transposed: w1t [c][s], w2t [s][c].
+/// scratch: 2c + s floats.
 void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1t, const float *b1, int s,
                             const float *w2t, const float *b2, int activation, int gate, float *scratch);
 

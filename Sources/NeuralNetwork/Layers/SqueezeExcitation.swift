@@ -1,4 +1,3 @@
-import CKernels
 import Tensors
 
 /// Squeeze-and-excitation (Hu et al., 2018), as torchvision's `ops.SqueezeExcitation`: each channel
@@ -37,11 +36,6 @@ public final class SqueezeExcitation: Layer {
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == fc1.inChannels,
                      "SqueezeExcitation expects [N, \(fc1.inChannels), H, W], got \(input.shape)")
-        if mode == .inference {
-            cachedInput = nil
-            cachedScale = nil
-            return inferenceForward(input)
-        }
         let s = scale(input, mode: mode)
         let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
         var output = Tensor(uninitializedShape: input.shape)
@@ -61,29 +55,6 @@ public final class SqueezeExcitation: Layer {
             cachedInput = nil
             cachedScale = nil
         }
-        return output
-    }
-
-    /// The whole block per image in one C kernel (`vc_squeeze_excite`), images split across threads.
-    private func inferenceForward(_ input: Tensor) -> Tensor {
-        let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3], s = fc1.outChannels
-        var output = Tensor(uninitializedShape: input.shape)
-        let x = UncheckedSendable(input.storage.pointer), y = UncheckedSendable(output.storage.pointer)
-        let w1 = UncheckedSendable(fc1.weight.value.storage.pointer), w2 = UncheckedSendable(fc2.weight.value.storage.pointer)
-        let zeros1 = fc1.bias == nil ? Tensor(shape: [s]) : nil, zeros2 = fc2.bias == nil ? Tensor(shape: [c]) : nil
-        let b1 = UncheckedSendable((fc1.bias?.value ?? zeros1!).storage.pointer)
-        let b2 = UncheckedSendable((fc2.bias?.value ?? zeros2!).storage.pointer)
-        let (act, gateCode) = (activation.kernelCode, gate.kernelCode)
-        parallelChunks(n, minimumChunk: max(1, 16384 / max(c * hw, 1))) { images in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c + s)
-            defer { scratch.deallocate() }
-            for image in images {
-                vc_squeeze_excite(x.value + image * c * hw, y.value + image * c * hw, Int32(c), Int32(hw), w1.value,
-                                  b1.value, Int32(s), w2.value, b2.value, act, gateCode, scratch)
-            }
-        }
-        output.makeUnique()
-        withExtendedLifetime((input, zeros1, zeros2)) {}
         return output
     }
 

@@ -75,8 +75,6 @@ public struct InvertedResidualSpecification: Sendable, Equatable {
     public var squeeze: Int
     /// The expansion's and the depthwise convolution's activation.
     public var activation: ActivationFunction
-    /// Whether the input is added to the output (stride 1, same channels).
-    public var hasResidual: Bool { stride == 1 && input == output }
 }
 
 /// The layout of a torchvision MobileNet or EfficientNet `features` stack.
