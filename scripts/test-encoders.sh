@@ -5,7 +5,7 @@
 # (standing in for an imported backbone: this machine may have no PyTorch), then its encoder is
 # frozen and a new recurrent layer and head are trained on ../shared/data/surveillance-fight
 # (`train --init-from … --freeze-encoder`); the result is described by `info`, classifies a clip
-# and streams a timeline. A mismatched --encoder is refused with a message.
+# (with the same probabilities on every vector instruction set the CPU has) and streams a timeline. A mismatched --encoder is refused with a message.
 #   bash scripts/test-encoders.sh [path/to/vidclass]    (default: builds the release binary)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,7 +26,13 @@ mkdir -p "$WORK/bin"
 cp "$SOURCE_BIN" "$WORK/bin/vidclass"   # installed: a copy outside .build
 BIN="$WORK/bin/vidclass"
 fail() { echo "test-encoders: FAILED: $*" >&2; exit 1; }
-CLIP="$(ls "$FIGHT"/fight/* | head -1)"
+CLIPS=("$FIGHT"/fight/*)
+CLIP="${CLIPS[0]}"
+# The vector instruction sets this CPU can run (the best is every other run's default).
+ISAS="baseline"
+grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && ISAS="avx2 $ISAS"
+grep -qw avx512f /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && ISAS="avx512 $ISAS"
+echo "test-encoders: classify compared across VIDCLASS_VECTOR_ISA = ${ISAS// /, }"
 cd "$WORK"
 for encoder in resnet34 resnet50 mobilenet_v2 mobilenet_v3_small mobilenet_v3_large efficientnet_b0; do
   start=$(date +%s)
@@ -48,9 +54,19 @@ probabilities = {p["label"]: p["score"] for p in result["labels"]}
 assert set(probabilities) == {"fight", "noFight"}, probabilities
 assert abs(sum(probabilities.values()) - 1) < 1e-3, probabilities
 EOF
+  # The same probabilities with every instruction set this CPU has (VIDCLASS_VECTOR_ISA caps the
+  # kernels' choice; the default is the best).
+  for isa in $ISAS; do
+    VIDCLASS_VECTOR_ISA=$isa "$BIN" classify "$CLIP" --model "frozen-$encoder.safetensors" --format json > "classify-$encoder-$isa.json"
+    python3 - "classify-$encoder.json" "classify-$encoder-$isa.json" <<'EOF' || fail "$encoder: $isa kernels differ"
+import json, sys
+best, capped = ({p["label"]: p["score"] for p in json.load(open(f))[0]["labels"]} for f in sys.argv[1:])
+assert all(abs(best[k] - capped[k]) < 1e-4 for k in best), (best, capped)
+EOF
+  done
   "$BIN" classify "$CLIP" --model "frozen-$encoder.safetensors" --timeline --format csv > "timeline-$encoder.csv"
   [ "$(wc -l < "timeline-$encoder.csv")" -ge 2 ] || fail "$encoder: timeline"
-  echo "  ok: $encoder: from scratch, frozen-encoder training on 300 clips, info, classify, timeline ($(( $(date +%s) - start )) s)"
+  echo "  ok: $encoder: from scratch, frozen-encoder training on 300 clips, info, classify (each instruction set), timeline ($(( $(date +%s) - start )) s)"
 done
 if "$BIN" train "$FIGHT" -o wrong.safetensors --init-from init-resnet34.safetensors --encoder mobilenet_v2 --freeze-encoder \
     > wrong.log 2>&1; then

@@ -46,23 +46,23 @@ static inline void vcActivate(float *restrict y, size_t n, int activation) {
     }
 }
 
+enum { VC_BASELINE = 0, VC_AVX2 = 1, VC_AVX512 = 2 };
+
+/// The vector instructions the kernels use: the best this CPU has (AVX-512 F + VL, AVX2 + FMA, or
+/// neither), capped by vc_limit_vector_instruction_set. Read on every call, so a cap applies at once.
+int vcInstructionSet(void);
+
 #if defined(__x86_64__)
 #define VC_MULTIVERSION(name, params, args)                                                            \
     static void name##Baseline params { name##Body args; }                                             \
     __attribute__((target("avx2,fma"))) static void name##AVX2 params { name##Body args; }             \
     __attribute__((target("avx512f,avx512vl,fma"))) static void name##AVX512 params { name##Body args; } \
-    typedef void(*name##Function) params;                                                             \
     static void name params {                                                                          \
-        static name##Function chosen = 0;                                                              \
-        name##Function f = __atomic_load_n(&chosen, __ATOMIC_RELAXED);                                 \
-        if (!f) {                                                                                      \
-            __builtin_cpu_init();                                                                      \
-            f = name##Baseline;                                                                        \
-            if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) f = name##AVX512; \
-            else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) f = name##AVX2;   \
-            __atomic_store_n(&chosen, f, __ATOMIC_RELAXED);                                            \
+        switch (vcInstructionSet()) {                                                                  \
+        case VC_AVX512: name##AVX512 args; break;                                                      \
+        case VC_AVX2: name##AVX2 args; break;                                                          \
+        default: name##Baseline args; break;                                                           \
         }                                                                                              \
-        f args;                                                                                        \
     }
 #else
 #define VC_MULTIVERSION(name, params, args) \

@@ -5,75 +5,83 @@
 #include "CKernels.h"
 #include "kernels.h"
 
+// Channels c0 ..< c0 + BLOCK of one output pixel: BLOCK accumulators stay in registers across
+// all taps (BLOCK a constant, so that the loops become whole vectors).
+#define VC_DEPTHWISE_CHANNELS(BLOCK)                                                                   \
+    do {                                                                                               \
+        float acc[BLOCK];                                                                              \
+        for (int j = 0; j < BLOCK; j++) acc[j] = bias[c0 + j];                                         \
+        for (int ky = kyStart; ky < kyEnd; ky++) {                                                     \
+            for (int kx = kxStart; kx < kxEnd; kx++) {                                                 \
+                const float *restrict in = base + ((size_t)ky * w + kx) * c + c0;                      \
+                const float *restrict tap = weights + (size_t)(ky * kw + kx) * c + c0;                 \
+                for (int j = 0; j < BLOCK; j++) acc[j] += tap[j] * in[j];                              \
+            }                                                                                          \
+        }                                                                                              \
+        for (int j = 0; j < BLOCK; j++) out[c0 + j] = acc[j];                                          \
+    } while (0)
+
+// The same for four output pixels side by side (ox .. ox + 3, all taps inside the row): four
+// independent sums per channel, so that the multiply-adds of one tap do not wait for the previous.
+#define VC_DEPTHWISE_CHANNELS4(BLOCK)                                                                  \
+    do {                                                                                               \
+        float acc[4][BLOCK];                                                                           \
+        for (int q = 0; q < 4; q++)                                                                    \
+            for (int j = 0; j < BLOCK; j++) acc[q][j] = bias[c0 + j];                                  \
+        for (int ky = kyStart; ky < kyEnd; ky++) {                                                     \
+            for (int kx = 0; kx < kw; kx++) {                                                          \
+                const float *restrict in = base + ((size_t)ky * w + kx) * c + c0;                      \
+                const float *restrict tap = weights + (size_t)(ky * kw + kx) * c + c0;                 \
+                for (int q = 0; q < 4; q++)                                                            \
+                    for (int j = 0; j < BLOCK; j++) acc[q][j] += tap[j] * in[(size_t)q * step + j];    \
+            }                                                                                          \
+        }                                                                                              \
+        for (int q = 0; q < 4; q++)                                                                    \
+            for (int j = 0; j < BLOCK; j++) out[(size_t)q * c + c0 + j] = acc[q][j];                   \
+    } while (0)
+
 __attribute__((always_inline))
 static inline void depthwiseRowsBody(const float *restrict x, int h, int w, int c, const float *restrict weights, int kh,
                                      int kw, int stride, int padH, int padW, const float *restrict bias,
-                                     float *restrict y, int ow, int rowStart, int rowEnd) {
-    enum { BLOCK = 32 };
+                                     float *restrict y, int ow, int rowStart, int rowEnd, int activation) {
     for (int oy = rowStart; oy < rowEnd; oy++) {
         int y0 = oy * stride - padH;
         int kyStart = y0 < 0 ? -y0 : 0, kyEnd = h - y0 < kh ? h - y0 : kh;
-        for (int ox = 0; ox < ow; ox++) {
+        int ox = 0;
+        while (ox < ow) {
             int x0 = ox * stride - padW;
-            int kxStart = x0 < 0 ? -x0 : 0, kxEnd = w - x0 < kw ? w - x0 : kw;
             float *restrict out = y + ((size_t)oy * ow + ox) * c;
             const float *base = x + ((size_t)y0 * w + x0) * c;
             int c0 = 0;
-            // BLOCK channels at a time stay in registers across all taps.
-            for (; c0 + BLOCK <= c; c0 += BLOCK) {
-                float acc[BLOCK];
-                for (int j = 0; j < BLOCK; j++) acc[j] = bias[c0 + j];
-                for (int ky = kyStart; ky < kyEnd; ky++) {
-                    for (int kx = kxStart; kx < kxEnd; kx++) {
-                        const float *restrict in = base + ((size_t)ky * w + kx) * c + c0;
-                        const float *restrict tap = weights + (size_t)(ky * kw + kx) * c + c0;
-                        for (int j = 0; j < BLOCK; j++) acc[j] += tap[j] * in[j];
-                    }
-                }
-                for (int j = 0; j < BLOCK; j++) out[c0 + j] = acc[j];
+            if (ox + 4 <= ow && x0 >= 0 && x0 + 3 * stride + kw <= w) {
+                // Four pixels whose windows are inside the row.
+                size_t step = (size_t)stride * c;
+                for (; c0 + 32 <= c; c0 += 32) VC_DEPTHWISE_CHANNELS4(32);
+                if (c0 + 16 <= c) { VC_DEPTHWISE_CHANNELS4(16); c0 += 16; }
+                if (c0 + 8 <= c) { VC_DEPTHWISE_CHANNELS4(8); c0 += 8; }
+                for (; c0 < c; c0++) VC_DEPTHWISE_CHANNELS4(1);
+                ox += 4;
+                continue;
             }
-            if (c0 < c) {
-                for (int ch = c0; ch < c; ch++) out[ch] = bias[ch];
-                for (int ky = kyStart; ky < kyEnd; ky++) {
-                    for (int kx = kxStart; kx < kxEnd; kx++) {
-                        const float *restrict in = base + ((size_t)ky * w + kx) * c;
-                        const float *restrict tap = weights + (size_t)(ky * kw + kx) * c;
-                        for (int ch = c0; ch < c; ch++) out[ch] += tap[ch] * in[ch];
-                    }
-                }
-            }
+            int kxStart = x0 < 0 ? -x0 : 0, kxEnd = w - x0 < kw ? w - x0 : kw;
+            for (; c0 + 32 <= c; c0 += 32) VC_DEPTHWISE_CHANNELS(32);
+            if (c0 + 16 <= c) { VC_DEPTHWISE_CHANNELS(16); c0 += 16; }
+            if (c0 + 8 <= c) { VC_DEPTHWISE_CHANNELS(8); c0 += 8; }
+            for (; c0 < c; c0++) VC_DEPTHWISE_CHANNELS(1);
+            ox += 1;
         }
+        vcActivate(y + (size_t)oy * ow * c, (size_t)ow * c, activation);  // the row, while in cache
     }
 }
 
 VC_MULTIVERSION(depthwiseRows, (const float *x, int h, int w, int c, const float *weights, int kh, int kw, int stride,
-                                int padH, int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd),
-                (x, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, ow, rowStart, rowEnd))
+                                int padH, int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd,
+                                int activation),
+                (x, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, ow, rowStart, rowEnd, activation))
 
 void vc_depthwise_nhwc(const float *x, int h, int w, int c, const float *weights, int kh, int kw, int stride, int padH,
-                       int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd) {
-    depthwiseRows(x, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, ow, rowStart, rowEnd);
-}
-
-__attribute__((always_inline))
-static inline void rowsEpilogueBody(float *restrict y, int rows, int columns, const float *restrict bias,
-                                    const float *restrict residual, int activation) {
-    for (int r = 0; r < rows; r++) {
-        float *restrict row = y + (size_t)r * columns;
-        for (int j = 0; j < columns; j++) row[j] += bias[j];
-        if (residual) {
-            const float *restrict add = residual + (size_t)r * columns;
-            for (int j = 0; j < columns; j++) row[j] += add[j];
-        }
-        vcActivate(row, (size_t)columns, activation);
-    }
-}
-
-VC_MULTIVERSION(rowsEpilogue, (float *y, int rows, int columns, const float *bias, const float *residual, int activation),
-                (y, rows, columns, bias, residual, activation))
-
-void vc_rows_epilogue(float *y, int rows, int columns, const float *bias, const float *residual, int activation) {
-    rowsEpilogue(y, rows, columns, bias, residual, activation);
+                       int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd, int activation) {
+    depthwiseRows(x, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, ow, rowStart, rowEnd, activation);
 }
 
 __attribute__((always_inline))
@@ -127,11 +135,4 @@ VC_MULTIVERSION(squeezeNHWC, (const float *x, float *y, int pixels, int c, const
 void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1t, const float *b1, int s,
                             const float *w2t, const float *b2, int activation, int gate, float *scratch) {
     squeezeNHWC(x, y, pixels, c, w1t, b1, s, w2t, b2, activation, gate, scratch);
-}
-
-void vc_nchw_to_nhwc(const float *x, int c, int pixels, float *y) {
-    for (int ch = 0; ch < c; ch++) {
-        const float *in = x + (size_t)ch * pixels;
-        for (int p = 0; p < pixels; p++) y[(size_t)p * c + ch] = in[p];
-    }
 }

@@ -267,37 +267,6 @@ void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, c
     }
 }
 
-size_t vc_packed_bt_count(int n, int k) {
-    return (size_t)k * (size_t)((n + NR - 1) / NR) * NR;
-}
-
-// Every (NC, KC) block of op(B) = Bᵀ, in the order vc_gemm_prepacked_b reads them.
-void vc_pack_bt(int n, int k, const float *b, int ldb, float *packed) {
-    for (int jc = 0; jc < n; jc += NC) {
-        int nc = n - jc < NC ? n - jc : NC;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = k - pc < KC ? k - pc : KC;
-            packBTransposed(kc, nc, b + (size_t)jc * ldb + pc, ldb, packed);
-            packed += (size_t)kc * ((nc + NR - 1) / NR) * NR;
-        }
-    }
-}
-
-void vc_gemm_prepacked_b(int m, int n, int k, const float *a, int lda, const float *packedB, float *c, int ldc) {
-    if (m <= 0 || n <= 0 || k <= 0) return;
-    float *ap = threadBuffer() + KC * NC;
-    const float *bp = packedB;
-    for (int jc = 0; jc < n; jc += NC) {
-        int nc = n - jc < NC ? n - jc : NC;
-        int columnPanels = (nc + NR - 1) / NR;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = k - pc < KC ? k - pc : KC;
-            multiplyBlock(0, 1, m, kc, nc, a, lda, pc, bp, c + jc, ldc, pc > 0, ap);
-            bp += (size_t)kc * columnPanels * NR;
-        }
-    }
-}
-
 void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const float *b, int ldb,
                     float *c, int ldc, int accumulate) {
     if (rows <= 0 || n <= 0) return;
@@ -412,16 +381,6 @@ void vc_conv_direct(const float *packed, int outChannels, int channels, int heig
 #else
 
 int vc_packed_gemm_available(void) { return 0; }
-
-size_t vc_packed_bt_count(int n, int k) { (void)n; (void)k; return 0; }
-
-void vc_pack_bt(int n, int k, const float *b, int ldb, float *packed) {
-    (void)n; (void)k; (void)b; (void)ldb; (void)packed;
-}
-
-void vc_gemm_prepacked_b(int m, int n, int k, const float *a, int lda, const float *packedB, float *c, int ldc) {
-    (void)m; (void)n; (void)k; (void)a; (void)lda; (void)packedB; (void)c; (void)ldc;
-}
 
 size_t vc_conv_direct_scratch_count(int channels, int height, int width, int kernelHeight, int kernelWidth,
                                     int stride, int pad) {

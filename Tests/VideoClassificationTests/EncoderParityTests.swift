@@ -100,10 +100,34 @@ struct EncoderParityTests {
 
 /// The channels-last snapshot runs large batches in groups of frames; every frame's features are
 /// those it has alone.
+/// The channels-last encoders against the layers they are folded from (channels-first, unfused),
+/// for batches split across threads by frames (8) and by layers (1), on odd frame sizes (tails of
+/// every tile and vector block), with the instructions this CPU has (the test says which;
+/// `scripts/test-encoders.sh` runs the installed binary with every instruction set the CPU has,
+/// one process each, since the choice is global).
+@Test(arguments: [ModelDescription.Backbone.mobilenetV2, .mobilenetV3Small, .mobilenetV3Large, .efficientnetB0])
+func channelsLastMatchesTheLayers(_ backbone: ModelDescription.Backbone) {
+    let lrcn = LRCN(ModelDescription(backbone: backbone, numClasses: 2, hiddenSize: 4), seed: 11)
+    var rng = SplitMix64(seed: 7)
+    let frames = Tensor.normal(shape: [8, 3, 75, 61], using: &rng)
+    let reference = lrcn.encoder.forward(frames, mode: .inference)
+    let scale = max(1, reference.scalars.map(abs).max() ?? 0)
+    let instructions = VectorInstructions.current
+    let model = LRCNInference(lrcn)
+    let together = model.frameFeatures(frames)
+    #expect(together.maxAbsDifference(reference.reshaped(together.shape)) <= 1e-4 * scale, "\(backbone), \(instructions)")
+    let floats = 3 * 75 * 61, f = together.shape[1]
+    let alone = model.frameFeatures(Tensor(shape: [1, 3, 75, 61], scalars: Array(frames.scalars[(5 * floats)..<(6 * floats)])))
+    let row = Tensor(shape: [1, f], scalars: Array(together.scalars[(5 * f)..<(6 * f)]))
+    #expect(row.maxAbsDifference(alone) <= 1e-4 * scale, "\(backbone), \(instructions), one frame")
+}
+
 @Test func channelsLastGroupsGiveEachFrameItsOwnFeatures() {
     let model = LRCNInference(LRCN(ModelDescription(backbone: .mobilenetV3Small, numClasses: 2, hiddenSize: 4), seed: 3))
     var rng = SplitMix64(seed: 5)
-    let frames = Tensor.normal(shape: [130, 3, 96, 96], using: &rng)  // 130 frames: more than one group at 96²
+    // 130 frames: each thread takes its frames one at a time through the early blocks, then all
+    // together through the rest; a frame alone is split across threads inside each layer.
+    let frames = Tensor.normal(shape: [130, 3, 96, 96], using: &rng)
     let together = model.frameFeatures(frames)
     let f = together.shape[1]
     for i in [0, 64, 113, 114, 129] {

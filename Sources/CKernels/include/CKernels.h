@@ -36,18 +36,6 @@ void vc_gemm_packed(int row0, int rows, int n, int k, const float *packed, const
 void vc_gemm(int transposeA, int transposeB, int m, int n, int k, float alpha, const float *a, int lda,
              const float *b, int ldb, float beta, float *c, int ldc);
 
-/// Floats needed to hold op(B) = Bᵀ (B stored n × k) packed by vc_pack_bt.
-size_t vc_packed_bt_count(int n, int k);
-
-/// Packs op(B) = Bᵀ, B stored n × k with leading dimension ldb (weights [out][in] of a 1×1
-/// convolution on channels-last input), once, for vc_gemm_prepacked_b. Only when
-/// vc_packed_gemm_available().
-void vc_pack_bt(int n, int k, const float *b, int ldb, float *packed);
-
-/// C (m × n, leading dimension ldc) = A (m × k, row-major, leading dimension lda) · op(B), op(B)
-/// packed by vc_pack_bt. Runs on the calling thread. Only when vc_packed_gemm_available().
-void vc_gemm_prepacked_b(int m, int n, int k, const float *a, int lda, const float *packedB, float *c, int ldc);
-
 /// C = alpha · A · Bᵀ + beta · C with B stored n × k (leading dimension ldb), as dot products
 /// without packing: for products with few rows m (a recurrent layer's steps). Calling thread only.
 void vc_gemm_rows_dot(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
@@ -83,8 +71,14 @@ void vc_depthwise_plane(const float *src, int h, int w, const float *filter, int
                         float *scratch);
 
 /// Which instruction set the vectorized kernels (depthwise, activations, squeeze-and-excitation,
-/// NHWC) use on this CPU: "avx512", "avx2+fma" or "baseline".
+/// NHWC, pointwise) use on this CPU: "avx512", "avx2+fma" or "baseline", the best the CPU has
+/// unless capped by vc_limit_vector_instruction_set or the environment variable
+/// VIDCLASS_VECTOR_ISA (same names).
 const char *vc_vector_instruction_set(void);
+
+/// Caps the instruction set of the vectorized kernels at "avx512", "avx2" or "baseline" (a CPU
+/// without it keeps its best): for tests of every path on one machine. 0, or -1 for another name.
+int vc_limit_vector_instruction_set(const char *name);
 
 /// Applies an activation in place to n values (codes as vc_depthwise_plane: 1 ReLU, 2 ReLU6,
 /// 3 hard-swish, 4 hard-sigmoid, 5 SiLU, 6 sigmoid), vectorized for the CPU it runs on.
@@ -93,12 +87,10 @@ void vc_activate(float *y, size_t n, int activation);
 // Channels-last (NHWC) inference kernels of the inverted-residual encoders.
 
 /// Output rows rowStart..<rowEnd of a depthwise convolution of one image x [h][w][c] into
-/// y [oh][ow][c]: y = bias + sum over taps of weights [kh·kw][c] times the input (zero outside).
+/// y [oh][ow][c]: y = act(bias + sum over taps of weights [kh·kw][c] times the input (zero
+/// outside)), activation codes as vc_activate.
 void vc_depthwise_nhwc(const float *x, int h, int w, int c, const float *weights, int kh, int kw, int stride, int padH,
-                       int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd);
-
-/// y [rows][columns] += bias [columns] (+ residual [rows][columns]), then the activation.
-void vc_rows_epilogue(float *y, int rows, int columns, const float *bias, const float *residual, int activation);
+                       int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd, int activation);
 
 /// The mean of each channel over pixels of x [pixels][c].
 void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means);
@@ -110,8 +102,31 @@ void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means);
 void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1t, const float *b1, int s,
                             const float *w2t, const float *b2, int activation, int gate, float *scratch);
 
-/// One image [c][pixels] to [pixels][c].
-void vc_nchw_to_nhwc(const float *x, int c, int pixels, float *y);
+/// Floats needed for the weights of a 1×1 convolution with n outputs and k inputs packed by
+/// vc_pointwise_pack.
+size_t vc_pointwise_packed_count(int n, int k);
+
+/// Packs the weights w [n][k] of a 1×1 convolution (n outputs, k inputs) once, for
+/// vc_pointwise_nhwc: 16-output panels over all of k, zero-padded.
+void vc_pointwise_pack(int n, int k, const float *w, float *packed);
+
+/// A 1×1 convolution of m channels-last pixels a [m][k] (leading dimension lda) into c [m][n]
+/// (leading dimension ldc): c = act(a · wᵀ + bias (+ residual [m][n], leading dimension ldr,
+/// optional)), w packed by vc_pointwise_pack; activation codes as vc_activate. Calling thread only.
+void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float *packed, const float *bias,
+                       const float *residual, int ldr, int activation, float *c, int ldc);
+
+/// Floats of scratch vc_stem_nhwc needs for output rows rowStart..<rowEnd.
+size_t vc_stem_scratch_count(int c, int h, int w, int kh, int stride, int padH, int padW, int rowStart, int rowEnd);
+
+/// Output rows rowStart..<rowEnd of a convolution (the same stride both ways, no groups) of one
+/// channels-first image x [c][h][w] into channels-last y [(oy - rowStart)·ow + ox][n]: y = act(bias +
+/// weights · window), the weights [n][kh][kw][c] packed by vc_pointwise_pack (n, kh·kw·c). Reads
+/// the input through a zero-padded channels-last copy of the rows it needs (in scratch), with no
+/// im2col matrix: for a network's first layer.
+void vc_stem_nhwc(const float *x, int c, int h, int w, int kh, int kw, int stride, int padH, int padW,
+                  const float *packed, const float *bias, int activation, int n, float *y, int ow, int rowStart,
+                  int rowEnd, float *scratch);
 
 #ifdef __cplusplus
 }

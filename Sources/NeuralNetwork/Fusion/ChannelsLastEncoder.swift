@@ -12,9 +12,12 @@ import Tensors
 /// applied in one pass after each GEMM.
 package final class ChannelsLastEncoder: Layer {
     enum Operation {
-        /// `[Cout, Cin]` weights, and the same packed for `vc_gemm_prepacked_b` (empty without
-        /// vidclass's own GEMM kernel).
-        case pointwise(weight: [Float], packed: [Float], bias: [Float], outChannels: Int, activation: Int32)
+        /// A convolution of channels-first input (the stem), written channels-last by
+        /// `vc_stem_nhwc`: `[Cout, kh, kw, Cin]` weights packed by `vc_pointwise_pack`.
+        case convolution(packed: [Float], bias: [Float], outChannels: Int, kernel: (Int, Int), stride: (Int, Int),
+                         padding: (Int, Int), activation: Int32)
+        /// `[Cout, Cin]` weights packed for `vc_pointwise_nhwc`.
+        case pointwise(packed: [Float], bias: [Float], outChannels: Int, activation: Int32)
         /// Weights `[kh·kw][C]`.
         case depthwise(weights: [Float], bias: [Float], kernel: (Int, Int), stride: Int, padding: (Int, Int), activation: Int32)
         /// `w1t` `[C][S]` and `w2t` `[S][C]`: the 1×1 convolutions' weights transposed.
@@ -26,20 +29,24 @@ package final class ChannelsLastEncoder: Layer {
         var residual: Bool
     }
 
-    let stem: Conv2d
+    let stem: Operation
+    let stemChannels: Int
     let blocks: [Block]
     let outChannels: Int
-    private var buffers = [ScratchBuffer(), ScratchBuffer(), ScratchBuffer()]
+    /// Per worker: three activation buffers and one of stem windows for single frames, then one
+    /// that gathers the worker's frames and three activation buffers for them.
+    private var buffers: [[ScratchBuffer]] = []
 
     /// The snapshot of `encoder`, or nil when it does not have the inverted-residual layout.
     package init?(_ encoder: any Layer) {
         guard let root = encoder as? Sequential, root.layers.count == 2, root.layers[1].layer is GlobalAveragePool,
               let features = root.layers[0].layer as? Sequential, features.layers.count >= 3,
               let stemLayers = features.layers.first?.layer as? Sequential,
-              let stem = ChannelsLastEncoder.folded(stemLayers.layers.map(\.layer)).first,
+              let stemConv = ChannelsLastEncoder.folded(stemLayers.layers.map(\.layer)).first, stemConv.groups == 1,
+              stemConv.dilation == (1, 1), stemConv.stride.0 == stemConv.stride.1,
               let lastLayers = features.layers.last?.layer as? Sequential,
               let last = ChannelsLastEncoder.operations(lastLayers.layers.map(\.layer)),
-              case .pointwise(_, _, _, let outChannels, _)? = last.first, last.count == 1
+              case .pointwise(_, _, let outChannels, _)? = last.first, last.count == 1
         else { return nil }
         var blocks: [Block] = []
         for (_, entry) in features.layers.dropFirst().dropLast() {
@@ -51,7 +58,8 @@ package final class ChannelsLastEncoder: Layer {
             }
         }
         blocks.append(Block(operations: last, residual: false))
-        self.stem = stem
+        self.stem = ChannelsLastEncoder.convolution(stemConv)
+        self.stemChannels = stemConv.inChannels
         self.blocks = blocks
         self.outChannels = outChannels
     }
@@ -111,18 +119,12 @@ package final class ChannelsLastEncoder: Layer {
     }
 
     static func operation(_ conv: Conv2d) -> Operation? {
-        let activation = conv.fusedReLU ? ActivationFunction.relu.kernelCode : conv.fusedActivation?.kernelCode ?? 0
+        let activation = activationCode(conv)
         let bias = conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels)
         if conv.kernelSize == (1, 1) && conv.stride == (1, 1) && conv.padding == (0, 0) && conv.groups == 1 {
-            let weight = conv.weight.value.scalars, (cout, cin) = (conv.outChannels, conv.inChannels)
-            var packed: [Float] = []
-            if vc_packed_gemm_available() != 0 {
-                packed = [Float](repeating: 0, count: vc_packed_bt_count(Int32(cout), Int32(cin)))
-                vc_pack_bt(Int32(cout), Int32(cin), weight, Int32(cin), &packed)
-            }
-            return .pointwise(weight: weight, packed: packed, bias: bias, outChannels: cout, activation: activation)
+            return .pointwise(packed: packed(conv), bias: bias, outChannels: conv.outChannels, activation: activation)
         }
-        if conv.isDepthwise && conv.stride.0 == conv.stride.1 {
+        if conv.isDepthwise && conv.stride.0 == conv.stride.1 && conv.dilation == (1, 1) {
             let c = conv.outChannels, taps = conv.kernelSize.0 * conv.kernelSize.1
             let w = conv.weight.value.scalars
             return .depthwise(weights: transposed(w, rows: c, columns: taps), bias: bias, kernel: conv.kernelSize, stride: conv.stride.0,
@@ -131,127 +133,252 @@ package final class ChannelsLastEncoder: Layer {
         return nil
     }
 
-    /// Floats of the stem's output per pass through the blocks: large batches of large frames go
-    /// through in groups (at least 16 frames), so that their activations stay closer to the cores.
-    static let groupBudget = 1 << 22
+    static func convolution(_ conv: Conv2d) -> Operation {
+        // vc_stem_nhwc reads a window as kh rows of kw · Cin floats: weights [Cout][kh][kw][Cin].
+        let (cout, cin, kh, kw) = (conv.outChannels, conv.inChannels, conv.kernelSize.0, conv.kernelSize.1)
+        let w = conv.weight.value.scalars
+        var reordered = [Float](repeating: 0, count: w.count)
+        for o in 0..<cout { for i in 0..<cin { for y in 0..<kh { for x in 0..<kw {
+            reordered[((o * kh + y) * kw + x) * cin + i] = w[((o * cin + i) * kh + y) * kw + x]
+        } } } }
+        var packed = [Float](repeating: 0, count: vc_pointwise_packed_count(Int32(cout), Int32(w.count / cout)))
+        vc_pointwise_pack(Int32(cout), Int32(w.count / cout), reordered, &packed)
+        return .convolution(packed: packed, bias: conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels),
+                     outChannels: conv.outChannels, kernel: conv.kernelSize, stride: conv.stride, padding: conv.padding,
+                     activation: activationCode(conv))
+    }
 
-    /// `[N, C, H, W]` frames → features `[N, outChannels]`, in groups of frames (``groupBudget``).
+    static func activationCode(_ conv: Conv2d) -> Int32 {
+        conv.fusedReLU ? ActivationFunction.relu.kernelCode : conv.fusedActivation?.kernelCode ?? 0
+    }
+
+    /// A convolution's `[Cout, Cin·kh·kw]` weights packed for `vc_pointwise_nhwc`.
+    static func packed(_ conv: Conv2d) -> [Float] {
+        let (n, k) = (conv.outChannels, conv.weight.value.count / conv.outChannels)
+        var packed = [Float](repeating: 0, count: vc_pointwise_packed_count(Int32(n), Int32(k)))
+        vc_pointwise_pack(Int32(n), Int32(k), conv.weight.value.scalars, &packed)
+        return packed
+    }
+
+    typealias Shape = (h: Int, w: Int, c: Int)
+
+    /// `[N, C, H, W]` frames → features `[N, outChannels]`.
     package func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
-        let stemOut = stem.forward(input, mode: .inference)
-        let n = stemOut.shape[0], perImage = stemOut.count / max(n, 1)
-        let group = max(16, Self.groupBudget / max(perImage, 1))
+        precondition(input.rank == 4 && input.shape[1] == stemChannels,
+                     "ChannelsLastEncoder expects [N, \(stemChannels), H, W], got \(input.shape)")
+        let (n, h, w) = (input.shape[0], input.shape[2], input.shape[3])
         var output = Tensor(uninitializedShape: [n, outChannels])
-        for first in stride(from: 0, to: n, by: group) {
-            let count = min(group, n - first)
-            features(stemOut, images: first..<(first + count), into: output.storage.pointer + first * outChannels)
+        let threads = ComputeThreads.count
+        let workers = n >= threads && (n % threads == 0 || n >= 4 * threads) ? threads : 1
+        while buffers.count < workers { buffers.append((0..<8).map { _ in ScratchBuffer() }) }
+        let x = UncheckedSendable(input.storage.pointer), y = UncheckedSendable(output.storage.pointer)
+        let frameShape = (h: h, w: w, c: stemChannels)
+        if workers > 1 {
+            // Each worker takes its own frames: one at a time through the early blocks, whose
+            // activations are larger than their weights, then all together through the rest, whose
+            // weights are larger than a frame's activations (read once for all the frames).
+            let switchBlock = firstBatchedBlock(frameShape)
+            parallelFor(workers) { worker in
+                let mine = partition(n, worker: worker, of: workers), buffers = buffers[worker]
+                guard !mine.isEmpty else { return }
+                let frameFloats = stemChannels * h * w
+                var middle: (pointer: UnsafeMutablePointer<Float>, shape: Shape)? = nil
+                for (i, image) in mine.enumerated() {
+                    let early = layers(x.value + image * frameFloats, shape: frameShape, stem: true, blocks: 0..<switchBlock,
+                                       images: 1, buffers: Array(buffers[0..<4]), threads: 1)
+                    let size = early.shape.h * early.shape.w * early.shape.c
+                    if middle == nil { middle = (buffers[4].reserve(mine.count * size), early.shape) }
+                    middle!.pointer.advanced(by: i * size).update(from: early.pointer, count: size)
+                }
+                let late = layers(middle!.pointer, shape: middle!.shape, stem: false, blocks: switchBlock..<blocks.count,
+                                  images: mine.count, buffers: Array(buffers[5..<8]) + [buffers[3]], threads: 1)
+                means(late.pointer, shape: late.shape, images: mine.count, into: y.value + mine.lowerBound * outChannels, threads: 1)
+            }
+        } else if n > 0 {
+            let result = layers(x.value, shape: frameShape, stem: true, blocks: 0..<blocks.count, images: n, buffers: buffers[0],
+                                threads: threads)
+            means(result.pointer, shape: result.shape, images: n, into: y.value, threads: threads)
         }
         output.makeUnique()
         return output
     }
 
-    /// The blocks and the pooling for `images` of the stem's output, features written to `features`.
-    private func features(_ stemOut: Tensor, images: Range<Int>, into features: UnsafeMutablePointer<Float>) {
-        let n = images.count
-        var (h, w, c) = (stemOut.shape[2], stemOut.shape[3], stemOut.shape[1])
-        var current = 0
-        let first = UncheckedSendable(buffers[0].reserve(n * h * w * c))
-        let stemPointer = UncheckedSendable(stemOut.storage.pointer + images.lowerBound * c * h * w)
-        let (plane, channels) = (h * w, c)
-        parallelChunks(n, minimumChunk: 1) { images in
-            for i in images {
-                vc_nchw_to_nhwc(stemPointer.value + i * channels * plane, Int32(channels), Int32(plane),
-                                first.value + i * channels * plane)
+    /// The first block to run on all of a worker's frames at once: the first whose weights outnumber
+    /// the largest activation it makes of one frame (`blocks.count` when there is none).
+    func firstBatchedBlock(_ frame: Shape) -> Int {
+        var shape = Self.outputShape(stem, frame)
+        for (index, block) in blocks.enumerated() {
+            var largest = 0, weights = 0
+            for operation in block.operations {
+                shape = Self.outputShape(operation, shape)
+                largest = max(largest, shape.h * shape.w * shape.c)
+                weights += Self.weightCount(operation)
             }
+            if weights > largest { return index }
         }
-        for block in blocks {
+        return blocks.count
+    }
+
+    static func outputShape(_ operation: Operation, _ s: Shape) -> Shape {
+        switch operation {
+        case let .convolution(_, _, cout, kernel, stride, padding, _):
+            return ((s.h + 2 * padding.0 - kernel.0) / stride.0 + 1, (s.w + 2 * padding.1 - kernel.1) / stride.1 + 1, cout)
+        case let .pointwise(_, _, cout, _):
+            return (s.h, s.w, cout)
+        case let .depthwise(_, _, kernel, stride, padding, _):
+            return ((s.h + 2 * padding.0 - kernel.0) / stride + 1, (s.w + 2 * padding.1 - kernel.1) / stride + 1, s.c)
+        case .squeeze:
+            return s
+        }
+    }
+
+    static func weightCount(_ operation: Operation) -> Int {
+        switch operation {
+        case let .convolution(packed, _, _, _, _, _, _), let .pointwise(packed, _, _, _): packed.count
+        case let .depthwise(weights, _, _, _, _, _): weights.count
+        case let .squeeze(w1t, _, _, w2t, _, _, _): w1t.count + w2t.count
+        }
+    }
+
+    /// The stem (with `stem`, on channels-first frames at `input`) and then `blocks`, for `images`
+    /// frames of `shape`, through `buffers` (three for activations, one for the stem's windows);
+    /// the layers split across `threads` (1: all on the calling thread). The result is in one of
+    /// the buffers.
+    private func layers(_ input: UnsafePointer<Float>, shape: Shape, stem runStem: Bool, blocks range: Range<Int>, images n: Int,
+                        buffers: [ScratchBuffer], threads: Int) -> (pointer: UnsafeMutablePointer<Float>, shape: Shape) {
+        var shape = shape
+        var current = UnsafeMutablePointer(mutating: input)
+        if runStem {
+            shape = run(stem, input: input, residual: nil, output: buffers[0], images: n, shape: shape, windows: buffers[3],
+                        threads: threads)
+            current = buffers[0].pointer
+        }
+        for block in blocks[range] {
             let blockInput = current
             for (k, operation) in block.operations.enumerated() {
-                let target = (0..<3).first { $0 != current && $0 != blockInput }!
-                let x = UncheckedSendable(buffers[current].pointer)
-                let residual = block.residual && k == block.operations.count - 1
-                    ? UncheckedSendable<UnsafeMutablePointer<Float>?>(buffers[blockInput].pointer) : UncheckedSendable(nil)
-                switch operation {
-                case let .pointwise(weight, packed, bias, cout, activation):
-                    let y = UncheckedSendable(buffers[target].reserve(n * h * w * cout))
-                    let rows = n * h * w, cin = c
-                    // Each thread multiplies its own rows and finishes them while they are in cache.
-                    let threads = rows * cin * cout >= 1 << 18 ? ComputeThreads.count : 1
-                    let usePacked = !packed.isEmpty
-                    (usePacked ? packed : weight).withUnsafeBufferPointer { wp in
-                        bias.withUnsafeBufferPointer { bp in
-                            let wv = UncheckedSendable(wp.baseAddress!), b = UncheckedSendable(bp.baseAddress!)
-                            let blocks = (rows + 15) / 16
-                            parallelFor(threads) { worker in
-                                let part = partition(blocks, worker: worker, of: threads)
-                                let start = part.lowerBound * 16, end = min(rows, part.upperBound * 16)
-                                guard end > start else { return }
-                                if usePacked {
-                                    vc_gemm_prepacked_b(Int32(end - start), Int32(cout), Int32(cin), x.value + start * cin,
-                                                        Int32(cin), wv.value, y.value + start * cout, Int32(cout))
-                                } else {
-                                    GEMM.multiply(transposeA: false, transposeB: true, m: end - start, n: cout, k: cin,
-                                                  a: x.value + start * cin, lda: cin, b: wv.value, ldb: cin,
-                                                  c: y.value + start * cout, ldc: cout, parallel: false)
-                                }
-                                vc_rows_epilogue(y.value + start * cout, Int32(end - start), Int32(cout), b.value,
-                                                 residual.value.map { UnsafePointer($0 + start * cout) }, activation)
-                            }
+                let target = buffers[0..<3].first { $0.pointer != current && $0.pointer != blockInput }!
+                let residual = block.residual && k == block.operations.count - 1 ? UnsafePointer(blockInput) : nil
+                shape = run(operation, input: current, residual: residual, output: target, images: n, shape: shape,
+                            windows: buffers[3], threads: threads)
+                current = target.pointer
+            }
+        }
+        return (current, shape)
+    }
+
+    /// Each frame's channel means of `images` frames of `shape` at `x`, into `features`.
+    private func means(_ x: UnsafeMutablePointer<Float>, shape: Shape, images n: Int, into features: UnsafeMutablePointer<Float>,
+                       threads: Int) {
+        let x = UncheckedSendable(x), y = UncheckedSendable(features)
+        let (pixels, ch) = (shape.h * shape.w, shape.c)
+        split(n, minimumChunk: 1, threads: threads) { images in
+            for i in images { vc_channel_means_nhwc(x.value + i * pixels * ch, Int32(pixels), Int32(ch), y.value + i * ch) }
+        }
+    }
+
+    /// `body` over `0..<count`: on the calling thread when `threads` is 1, else split across the
+    /// compute threads in chunks of at least `minimumChunk`.
+    private func split(_ count: Int, minimumChunk: Int, threads: Int, _ body: (Range<Int>) -> Void) {
+        if threads <= 1 { body(0..<count) } else { parallelChunks(count, minimumChunk: minimumChunk, body) }
+    }
+
+    /// One operation over `n` images of `shape` (channels-last; channels-first for the stem's
+    /// convolution) into `output`; the shape of the result.
+    private func run(_ operation: Operation, input: UnsafePointer<Float>, residual: UnsafePointer<Float>?,
+                     output: ScratchBuffer, images n: Int, shape: (h: Int, w: Int, c: Int), windows: ScratchBuffer,
+                     threads: Int) -> (h: Int, w: Int, c: Int) {
+        let (h, w, c) = shape
+        let x = UncheckedSendable(input), r = UncheckedSendable(residual)
+        switch operation {
+        case let .convolution(packed, bias, cout, kernel, stride, padding, activation):
+            let (oh, ow, _) = Self.outputShape(operation, shape)
+            // Output rows a few at a time (per thread), so that their input rows stay in cache.
+            let strip = max(1, 4096 / max(ow, 1))
+            let workers = threads <= 1 ? 1 : min(ComputeThreads.count, n * oh)
+            let y = UncheckedSendable(output.reserve(n * oh * ow * cout))
+            let perWorker = vc_stem_scratch_count(Int32(c), Int32(h), Int32(w), Int32(kernel.0), Int32(stride.0), Int32(padding.0),
+                                                  Int32(padding.1), 0, Int32(strip))
+            let scratch = UncheckedSendable(windows.reserve(workers * perWorker))
+            packed.withUnsafeBufferPointer { wp in
+                bias.withUnsafeBufferPointer { bp in
+                    let p = UncheckedSendable((wp.baseAddress!, bp.baseAddress!))
+                    parallelFor(workers) { worker in
+                        let rows = partition(n * oh, worker: worker, of: workers)
+                        var row = rows.lowerBound
+                        while row < rows.upperBound {
+                            let image = row / oh, start = row % oh, stop = min(oh, start + strip, start + (rows.upperBound - row))
+                            vc_stem_nhwc(x.value + image * c * h * w, Int32(c), Int32(h), Int32(w), Int32(kernel.0), Int32(kernel.1),
+                                         Int32(stride.0), Int32(padding.0), Int32(padding.1), p.value.0, p.value.1, activation,
+                                         Int32(cout), y.value + (image * oh + start) * ow * cout, Int32(ow), Int32(start),
+                                         Int32(stop), scratch.value + worker * perWorker)
+                            row += stop - start
                         }
                     }
-                    c = cout
-                case let .depthwise(weights, bias, kernel, stride, padding, activation):
-                    let oh = (h + 2 * padding.0 - kernel.0) / stride + 1, ow = (w + 2 * padding.1 - kernel.1) / stride + 1
-                    let y = UncheckedSendable(buffers[target].reserve(n * oh * ow * c))
-                    let (ih, iw, ch) = (h, w, c)
-                    weights.withUnsafeBufferPointer { wp in
-                        bias.withUnsafeBufferPointer { bp in
-                            let wv = UncheckedSendable(wp.baseAddress!), bv = UncheckedSendable(bp.baseAddress!)
-                            parallelChunks(n * oh, minimumChunk: max(1, 2048 / max(ow * ch, 1))) { r in
-                                var row = r.lowerBound
-                                while row < r.upperBound {
-                                    let image = row / oh, start = row % oh, end = min(oh, start + (r.upperBound - row))
-                                    let out = y.value + image * oh * ow * ch
-                                    vc_depthwise_nhwc(x.value + image * ih * iw * ch, Int32(ih), Int32(iw), Int32(ch), wv.value,
-                                                      Int32(kernel.0), Int32(kernel.1), Int32(stride), Int32(padding.0),
-                                                      Int32(padding.1), bv.value, out, Int32(ow), Int32(start), Int32(end))
-                                    if activation != 0 {
-                                        vc_activate(out + start * ow * ch, (end - start) * ow * ch, activation)
-                                    }
-                                    row += end - start
-                                }
-                            }
+                }
+            }
+            return (oh, ow, cout)
+        case let .pointwise(packed, bias, cout, activation):
+            let y = UncheckedSendable(output.reserve(n * h * w * cout))
+            let rows = n * h * w
+            // Each thread multiplies its own rows and finishes them while they are in cache.
+            let workers = threads > 1 && rows * c * cout >= 1 << 18 ? threads : 1
+            packed.withUnsafeBufferPointer { wp in
+                bias.withUnsafeBufferPointer { bp in
+                    let p = UncheckedSendable((wp.baseAddress!, bp.baseAddress!))
+                    let blocks = (rows + 15) / 16
+                    parallelFor(workers) { worker in
+                        let part = partition(blocks, worker: worker, of: workers)
+                        let start = part.lowerBound * 16, end = min(rows, part.upperBound * 16)
+                        guard end > start else { return }
+                        vc_pointwise_nhwc(Int32(end - start), Int32(cout), Int32(c), x.value + start * c, Int32(c), p.value.0,
+                                          p.value.1, r.value.map { $0 + start * cout }, Int32(cout), activation,
+                                          y.value + start * cout, Int32(cout))
+                    }
+                }
+            }
+            return (h, w, cout)
+        case let .depthwise(weights, bias, kernel, stride, padding, activation):
+            let oh = (h + 2 * padding.0 - kernel.0) / stride + 1, ow = (w + 2 * padding.1 - kernel.1) / stride + 1
+            let y = UncheckedSendable(output.reserve(n * oh * ow * c))
+            weights.withUnsafeBufferPointer { wp in
+                bias.withUnsafeBufferPointer { bp in
+                    let p = UncheckedSendable((wp.baseAddress!, bp.baseAddress!))
+                    split(n * oh, minimumChunk: max(1, 2048 / max(ow * c, 1)), threads: threads) { rows in
+                        var row = rows.lowerBound
+                        while row < rows.upperBound {
+                            let image = row / oh, start = row % oh, end = min(oh, start + (rows.upperBound - row))
+                            let out = y.value + image * oh * ow * c
+                            vc_depthwise_nhwc(x.value + image * h * w * c, Int32(h), Int32(w), Int32(c), p.value.0,
+                                              Int32(kernel.0), Int32(kernel.1), Int32(stride), Int32(padding.0),
+                                              Int32(padding.1), p.value.1, out, Int32(ow), Int32(start), Int32(end), activation)
+                            row += end - start
                         }
                     }
-                    (h, w) = (oh, ow)
-                case let .squeeze(w1, b1, squeezed, w2, b2, activation, gate):
-                    let y = UncheckedSendable(buffers[target].reserve(n * h * w * c))
-                    let (pixels, ch) = (h * w, c)
-                    w1.withUnsafeBufferPointer { w1p in
-                        b1.withUnsafeBufferPointer { b1p in
-                            w2.withUnsafeBufferPointer { w2p in
-                                b2.withUnsafeBufferPointer { b2p in
-                                    let p = UncheckedSendable((w1p.baseAddress!, b1p.baseAddress!, w2p.baseAddress!, b2p.baseAddress!))
-                                    parallelChunks(n, minimumChunk: max(1, 16384 / max(pixels * ch, 1))) { images in
-                                        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * ch + squeezed)
-                                        defer { scratch.deallocate() }
-                                        for i in images {
-                                            vc_squeeze_excite_nhwc(x.value + i * pixels * ch, y.value + i * pixels * ch, Int32(pixels),
-                                                                   Int32(ch), p.value.0, p.value.1, Int32(squeezed), p.value.2,
-                                                                   p.value.3, activation, gate, scratch)
-                                        }
-                                    }
+                }
+            }
+            return (oh, ow, c)
+        case let .squeeze(w1, b1, squeezed, w2, b2, activation, gate):
+            let y = UncheckedSendable(output.reserve(n * h * w * c))
+            let pixels = h * w
+            w1.withUnsafeBufferPointer { w1p in
+                b1.withUnsafeBufferPointer { b1p in
+                    w2.withUnsafeBufferPointer { w2p in
+                        b2.withUnsafeBufferPointer { b2p in
+                            let p = UncheckedSendable((w1p.baseAddress!, b1p.baseAddress!, w2p.baseAddress!, b2p.baseAddress!))
+                            split(n, minimumChunk: max(1, 16384 / max(pixels * c, 1)), threads: threads) { images in
+                                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c + squeezed)
+                                defer { scratch.deallocate() }
+                                for i in images {
+                                    vc_squeeze_excite_nhwc(x.value + i * pixels * c, y.value + i * pixels * c, Int32(pixels),
+                                                           Int32(c), p.value.0, p.value.1, Int32(squeezed), p.value.2,
+                                                           p.value.3, activation, gate, scratch)
                                 }
                             }
                         }
                     }
                 }
-                current = target
             }
-        }
-        let x = UncheckedSendable(buffers[current].pointer), y = UncheckedSendable(features)
-        let (pixels, ch) = (h * w, c)
-        parallelChunks(n, minimumChunk: 1) { images in
-            for i in images { vc_channel_means_nhwc(x.value + i * pixels * ch, Int32(pixels), Int32(ch), y.value + i * ch) }
+            return (h, w, c)
         }
     }
 

@@ -1,0 +1,244 @@
+// A whole 1×1 convolution of channels-last input in one call (see include/CKernels.h):
+// C = act(A · Wᵀ + bias (+ residual)), A the pixels' channel vectors read in place (no packing of
+// A: its rows are the input as it lies), W packed once into 16-column panels over the whole of k,
+// and bias, residual and activation applied to each tile while it is still in L1.
+//
+//   for each block of MC rows of A (sized to stay in L2 across the panels):
+//     for each 16-column panel of W (k × 16, L1/L2):
+//       for each MR rows of the block: an MR × 16 tile of C, then its epilogue
+//
+// The micro-kernel is one body written with 16-float vectors, compiled for AVX-512 (12 rows:
+// 12 of the 32 registers accumulate, one zmm each), for AVX2 + FMA (6 rows: 12 ymm halves) and for
+// any other CPU (2 rows), chosen at run time (vcInstructionSet).
+
+#include "CKernels.h"
+#include "kernels.h"
+
+enum { PANEL = 16 };
+
+size_t vc_pointwise_packed_count(int n, int k) {
+    return (size_t)k * (size_t)((n + PANEL - 1) / PANEL) * PANEL;
+}
+
+void vc_pointwise_pack(int n, int k, const float *w, float *packed) {
+    int panels = (n + PANEL - 1) / PANEL;
+    for (int j = 0; j < panels; j++) {
+        float *dst = packed + (size_t)j * k * PANEL;
+        for (int col = 0; col < PANEL; col++) {
+            int row = j * PANEL + col;
+            for (int p = 0; p < k; p++) dst[(size_t)p * PANEL + col] = row < n ? w[(size_t)row * k + p] : 0;
+        }
+    }
+}
+
+typedef float vc16 __attribute__((vector_size(64), aligned(4)));
+
+// MR rows of A from `a` (leading dimension lda) times one packed panel; the tile's `cols` (≤ 16)
+// columns finished into C: + bias (+ residual), then the activation. A row is `segments` runs of
+// k floats, segmentStride apart (one for a 1×1 convolution; a window's rows for the stem).
+#define VC_POINTWISE_TILE(MR)                                                                          \
+    __attribute__((always_inline)) static inline void pointwiseTile##MR(                                \
+        int k, int segments, size_t segmentStride, const float *restrict segmentA, size_t lda,          \
+        const float *restrict segmentPanel, int cols, const float *restrict bias,                             \
+        const float *restrict residual, int ldr, int activation,            \
+        float *restrict c, int ldc) {                                                                  \
+        vc16 acc[MR];                                                                                  \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) acc[r] = (vc16){0};            \
+        for (int segment = 0; segment < segments; segment++) {                                         \
+        const float *restrict a = segmentA + segment * segmentStride;                                  \
+        const float *restrict panel = segmentPanel + (size_t)segment * k * PANEL;                      \
+        int p = 0;                                                                                     \
+        /* Four steps of k per pass, so that each row's address serves four broadcasts. */            \
+        for (; p + 4 <= k; p += 4) {                                                                   \
+            const float *restrict q = panel + (size_t)p * PANEL;                                       \
+            vc16 b0 = *(const vc16 *)q, b1 = *(const vc16 *)(q + PANEL);                               \
+            vc16 b2 = *(const vc16 *)(q + 2 * PANEL), b3 = *(const vc16 *)(q + 3 * PANEL);             \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                          \
+                const float *restrict x = a + r * lda + p;                                             \
+                acc[r] += b0 * x[0];                                                                   \
+                acc[r] += b1 * x[1];                                                                   \
+                acc[r] += b2 * x[2];                                                                   \
+                acc[r] += b3 * x[3];                                                                   \
+            }                                                                                          \
+        }                                                                                              \
+        for (; p < k; p++) {                                                                           \
+            vc16 b = *(const vc16 *)(panel + (size_t)p * PANEL);                                       \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) acc[r] += b * a[r * lda + p]; \
+        }                                                                                              \
+        }                                                                                              \
+        float tile[MR][PANEL] __attribute__((aligned(64)));                                            \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) *(vc16 *)tile[r] = acc[r];     \
+        for (int r = 0; r < MR; r++) {                                                                 \
+            float *restrict out = c + (size_t)r * ldc;                                                 \
+            const float *restrict add = residual ? residual + (size_t)r * ldr : 0;                     \
+            /* Separate loops with and without the residual: a masked load of a null residual */  \
+            /* would take Zen 4's slow path for suppressed faults. */                                 \
+            if (cols == PANEL && add) {                                                                \
+                for (int j = 0; j < PANEL; j++) out[j] = tile[r][j] + bias[j] + add[j];                \
+            } else if (cols == PANEL) {                                                                \
+                for (int j = 0; j < PANEL; j++) out[j] = tile[r][j] + bias[j];                         \
+            } else if (add) {                                                                          \
+                for (int j = 0; j < cols; j++) out[j] = tile[r][j] + bias[j] + add[j];                 \
+            } else {                                                                                   \
+                for (int j = 0; j < cols; j++) out[j] = tile[r][j] + bias[j];                          \
+            }                                                                                          \
+            vcActivate(out, (size_t)cols, activation);                                                 \
+        }                                                                                              \
+    }
+
+VC_POINTWISE_TILE(12)
+VC_POINTWISE_TILE(6)
+VC_POINTWISE_TILE(4)
+VC_POINTWISE_TILE(2)
+
+// One row: four partial sums over k, so that the multiply-adds do not wait for each other.
+__attribute__((always_inline)) static inline void pointwiseTile1(int k, int segments, size_t segmentStride,
+                                                                 const float *restrict segmentA,
+                                                                 const float *restrict segmentPanel, int cols,
+                                                                 const float *restrict bias,
+                                                                 const float *restrict residual, int activation,
+                                                                 float *restrict out) {
+    vc16 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+    for (int segment = 0; segment < segments; segment++) {
+        const float *restrict a = segmentA + segment * segmentStride;
+        const float *restrict panel = segmentPanel + (size_t)segment * k * PANEL;
+        int p = 0;
+        for (; p + 4 <= k; p += 4) {
+            const float *restrict q = panel + (size_t)p * PANEL;
+            s0 += *(const vc16 *)q * a[p];
+            s1 += *(const vc16 *)(q + PANEL) * a[p + 1];
+            s2 += *(const vc16 *)(q + 2 * PANEL) * a[p + 2];
+            s3 += *(const vc16 *)(q + 3 * PANEL) * a[p + 3];
+        }
+        for (; p < k; p++) s0 += *(const vc16 *)(panel + (size_t)p * PANEL) * a[p];
+    }
+    float tile[PANEL] __attribute__((aligned(64)));
+    *(vc16 *)tile = (s0 + s1) + (s2 + s3);
+    if (residual) {
+        for (int j = 0; j < cols; j++) out[j] = tile[j] + bias[j] + residual[j];
+    } else {
+        for (int j = 0; j < cols; j++) out[j] = tile[j] + bias[j];
+    }
+    vcActivate(out, (size_t)cols, activation);
+}
+
+// Blocks of rows, panels, then tiles of MR rows (the last rows in smaller tiles).
+#define VC_POINTWISE_LOOPS(MR)                                                                         \
+    do {                                                                                               \
+        int panels = (n + PANEL - 1) / PANEL;                                                          \
+        int kt = k * segments; /* a row's length, all segments */                                     \
+        /* About 160 KB of A per block: it is read once per panel. */                                 \
+        int mc = (40960 / (kt > 0 ? kt : 1)) / MR * MR;                                                \
+        if (mc < MR) mc = MR;                                                                          \
+        if (mc > 64 * MR) mc = 64 * MR;                                                                \
+        for (int i0 = 0; i0 < m; i0 += mc) {                                                           \
+            int iEnd = i0 + mc < m ? i0 + mc : m;                                                      \
+            for (int j = 0; j < panels; j++) {                                                         \
+                int j0 = j * PANEL, cols = n - j0 < PANEL ? n - j0 : PANEL;                            \
+                const float *panel = packed + (size_t)j * kt * PANEL;                                  \
+                int i = i0;                                                                            \
+                for (; i + MR <= iEnd; i += MR) {                                                      \
+                    pointwiseTile##MR(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0,             \
+                                      residual ? residual + (size_t)i * ldr + j0 : 0, ldr, activation, \
+                                      c + (size_t)i * ldc + j0, ldc);                                  \
+                }                                                                                      \
+                /* The last rows: tiles of 4 and 2 rows, then one row with four partial sums. */      \
+                for (int tail = 4; tail >= 1; tail /= 2) {                                             \
+                    for (; i + tail <= iEnd && tail < MR; i += tail) {                                 \
+                        const float *res = residual ? residual + (size_t)i * ldr + j0 : 0;             \
+                        float *out = c + (size_t)i * ldc + j0;                                         \
+                        if (tail == 4) {                                                               \
+                            pointwiseTile4(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0, res,   \
+                                           ldr, activation, out, ldc);                                 \
+                        } else if (tail == 2) {                                                        \
+                            pointwiseTile2(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0, res,   \
+                                           ldr, activation, out, ldc);                                 \
+                        } else {                                                                       \
+                            pointwiseTile1(k, segments, segmentStride, a + (size_t)i * lda, panel, cols, bias + j0, res,        \
+                                           activation, out);                                           \
+                        }                                                                              \
+                    }                                                                                  \
+                }                                                                                      \
+            }                                                                                          \
+        }                                                                                              \
+    } while (0)
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512vl,fma")))
+static void pointwiseAVX512(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda, const float *packed, const float *bias,
+                            const float *residual, int ldr, int activation, float *c, int ldc) {
+    VC_POINTWISE_LOOPS(12);
+}
+
+__attribute__((target("avx2,fma")))
+static void pointwiseAVX2(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda, const float *packed, const float *bias,
+                          const float *residual, int ldr, int activation, float *c, int ldc) {
+    VC_POINTWISE_LOOPS(6);
+}
+#endif
+
+static void pointwiseBaseline(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda, const float *packed, const float *bias,
+                              const float *residual, int ldr, int activation, float *c, int ldc) {
+    VC_POINTWISE_LOOPS(2);
+}
+
+// Rows of A made of `segments` runs of k floats each (see the tile).
+static void pointwise(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda,
+                      const float *packed, const float *bias, const float *residual, int ldr, int activation, float *c,
+                      int ldc) {
+    if (m <= 0 || n <= 0) return;
+    switch (vcInstructionSet()) {
+#if defined(__x86_64__)
+    case VC_AVX512:
+        pointwiseAVX512(m, n, k, segments, segmentStride, a, lda, packed, bias, residual, ldr, activation, c, ldc);
+        break;
+    case VC_AVX2:
+        pointwiseAVX2(m, n, k, segments, segmentStride, a, lda, packed, bias, residual, ldr, activation, c, ldc);
+        break;
+#endif
+    default:
+        pointwiseBaseline(m, n, k, segments, segmentStride, a, lda, packed, bias, residual, ldr, activation, c, ldc);
+        break;
+    }
+}
+
+void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float *packed, const float *bias,
+                       const float *residual, int ldr, int activation, float *c, int ldc) {
+    pointwise(m, n, k, 1, 0, a, lda, packed, bias, residual, ldr, activation, c, ldc);
+}
+
+size_t vc_stem_scratch_count(int c, int h, int w, int kh, int stride, int padH, int padW, int rowStart, int rowEnd) {
+    (void)h;
+    int rows = (rowEnd - rowStart - 1) * stride + kh;
+    return rows > 0 ? (size_t)rows * (size_t)(w + 2 * padW) * (size_t)c : 0;
+}
+
+void vc_stem_nhwc(const float *x, int c, int h, int w, int kh, int kw, int stride, int padH, int padW,
+                  const float *packed, const float *bias, int activation, int n, float *y, int ow, int rowStart,
+                  int rowEnd, float *scratch) {
+    if (rowEnd <= rowStart) return;
+    // The input rows these outputs read, zero-padded and channels-last: a window's row is then kw · c
+    // consecutive floats, and the windows of neighbouring outputs stride · c floats apart.
+    int paddedWidth = w + 2 * padW, rows = (rowEnd - rowStart - 1) * stride + kh, firstRow = rowStart * stride - padH;
+    size_t rowFloats = (size_t)paddedWidth * c;
+    for (int r = 0; r < rows; r++) {
+        float *restrict dst = scratch + (size_t)r * rowFloats;
+        int sy = firstRow + r;
+        if (sy < 0 || sy >= h) {
+            for (size_t i = 0; i < rowFloats; i++) dst[i] = 0;
+            continue;
+        }
+        for (int i = 0; i < padW * c; i++) dst[i] = 0;
+        for (int i = (padW + w) * c; i < paddedWidth * c; i++) dst[i] = 0;
+        for (int ch = 0; ch < c; ch++) {
+            const float *restrict src = x + ((size_t)ch * h + sy) * w;
+            float *restrict out = dst + (size_t)padW * c + ch;
+            for (int xx = 0; xx < w; xx++) out[(size_t)xx * c] = src[xx];
+        }
+    }
+    for (int oy = rowStart; oy < rowEnd; oy++) {
+        const float *a = scratch + (size_t)(oy - rowStart) * stride * rowFloats;
+        pointwise(ow, n, kw * c, kh, rowFloats, a, stride * c, packed, bias, 0, 0, activation,
+                  y + (size_t)(oy - rowStart) * ow * n, n);
+    }
+}
