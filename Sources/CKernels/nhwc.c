@@ -5,6 +5,8 @@
 #include "CKernels.h"
 #include "kernels.h"
 
+#include <stddef.h>
+
 // Channels c0 ..< c0 + BLOCK of one output pixel: BLOCK accumulators stay in registers across
 // all taps (BLOCK a constant, so that the loops become whole vectors).
 #define VC_DEPTHWISE_CHANNELS(BLOCK)                                                                   \
@@ -41,17 +43,18 @@
     } while (0)
 
 __attribute__((always_inline))
-static inline void depthwiseRowsBody(const float *restrict x, int h, int w, int c, const float *restrict weights, int kh,
-                                     int kw, int stride, int padH, int padW, const float *restrict bias,
-                                     float *restrict y, int ow, int rowStart, int rowEnd, int activation) {
+static inline void depthwiseRowsBody(const float *restrict x, int firstInputRow, int h, int w, int c,
+                                     const float *restrict weights, int kh, int kw, int stride, int padH, int padW,
+                                     const float *restrict bias, float *restrict y, int firstOutputRow, int ow,
+                                     int rowStart, int rowEnd, int activation) {
     for (int oy = rowStart; oy < rowEnd; oy++) {
         int y0 = oy * stride - padH;
         int kyStart = y0 < 0 ? -y0 : 0, kyEnd = h - y0 < kh ? h - y0 : kh;
         int ox = 0;
         while (ox < ow) {
             int x0 = ox * stride - padW;
-            float *restrict out = y + ((size_t)oy * ow + ox) * c;
-            const float *base = x + ((size_t)y0 * w + x0) * c;
+            float *restrict out = y + ((size_t)(oy - firstOutputRow) * ow + ox) * c;
+            const float *base = x + ((ptrdiff_t)(y0 - firstInputRow) * w + x0) * c;
             int c0 = 0;
             if (ox + 4 <= ow && x0 >= 0 && x0 + 3 * stride + kw <= w) {
                 // Four pixels whose windows are inside the row.
@@ -70,18 +73,21 @@ static inline void depthwiseRowsBody(const float *restrict x, int h, int w, int 
             for (; c0 < c; c0++) VC_DEPTHWISE_CHANNELS(1);
             ox += 1;
         }
-        vcActivate(y + (size_t)oy * ow * c, (size_t)ow * c, activation);  // the row, while in cache
+        vcActivate(y + (size_t)(oy - firstOutputRow) * ow * c, (size_t)ow * c, activation);  // the row, while in cache
     }
 }
 
-VC_MULTIVERSION(depthwiseRows, (const float *x, int h, int w, int c, const float *weights, int kh, int kw, int stride,
-                                int padH, int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd,
-                                int activation),
-                (x, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, ow, rowStart, rowEnd, activation))
+VC_MULTIVERSION(depthwiseRows, (const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh,
+                                int kw, int stride, int padH, int padW, const float *bias, float *y, int firstOutputRow,
+                                int ow, int rowStart, int rowEnd, int activation),
+                (x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow, rowStart,
+                 rowEnd, activation))
 
-void vc_depthwise_nhwc(const float *x, int h, int w, int c, const float *weights, int kh, int kw, int stride, int padH,
-                       int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd, int activation) {
-    depthwiseRows(x, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, ow, rowStart, rowEnd, activation);
+void vc_depthwise_nhwc(const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh, int kw,
+                       int stride, int padH, int padW, const float *bias, float *y, int firstOutputRow, int ow,
+                       int rowStart, int rowEnd, int activation) {
+    depthwiseRows(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow, rowStart,
+                  rowEnd, activation);
 }
 
 __attribute__((always_inline))

@@ -31,10 +31,69 @@ void vc_pointwise_pack(int n, int k, const float *w, float *packed) {
     }
 }
 
+// The helpers below take and return 16-float vectors; they are always inlined into functions
+// compiled for one instruction set each, so the calling convention clang warns about never applies.
+#pragma clang diagnostic ignored "-Wpsabi"
+
 typedef float vc16 __attribute__((vector_size(64), aligned(4)));
+typedef int vc16i __attribute__((vector_size(64), aligned(4)));
+
+// vcExponential (kernels.h) on 16 lanes at once.
+__attribute__((always_inline)) static inline vc16 vcExponential16(vc16 x) {
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, (vc16){} - 87.0f), (vc16){} + 88.0f);
+    vc16 n = __builtin_elementwise_floor(x * 1.44269504088896341f + 0.5f);
+    vc16 r = x - n * 0.693359375f;
+    r = r + n * 2.12194440e-4f;
+    vc16 p = (vc16){} + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    vc16 e = p * (r * r) + r + 1.0f;
+    vc16i bits = (__builtin_convertvector(n, vc16i) + 127) << 23;
+    return e * (vc16)bits;
+}
+
+// vcActivate (kernels.h) on 16 lanes in registers.
+__attribute__((always_inline)) static inline vc16 vcActivate16(vc16 v, int activation) {
+    vc16 zero = {}, six = zero + 6.0f;
+    switch (activation) {
+    case 1: return __builtin_elementwise_max(v, zero);
+    case 2: return __builtin_elementwise_min(__builtin_elementwise_max(v, zero), six);
+    case 3: return v * __builtin_elementwise_min(__builtin_elementwise_max(v + 3.0f, zero), six) * (1.0f / 6);
+    case 4: return __builtin_elementwise_min(__builtin_elementwise_max(v + 3.0f, zero), six) * (1.0f / 6);
+    case 5: return v / (1.0f + vcExponential16(-v));
+    case 6: return 1.0f / (1.0f + vcExponential16(-v));
+    default: return v;
+    }
+}
+
+// The first `cols` floats of p (the rest zero), as a vector.
+__attribute__((always_inline)) static inline vc16 vcLoadPartial16(const float *p, int cols) {
+    float t[PANEL] __attribute__((aligned(64))) = {0};
+    for (int j = 0; j < cols; j++) t[j] = p[j];
+    return *(const vc16 *)t;
+}
+
+// One row of a tile finished: + bias (+ residual), the activation, stored (the first `cols` floats).
+__attribute__((always_inline)) static inline void vcFinishRow16(vc16 v, vc16 bias, const float *restrict residual,
+                                                              int cols, int activation, float *restrict out) {
+    v += bias;
+    // No masked loads: one of a null residual would take Zen 4's slow path for suppressed faults.
+    if (residual) v += cols == PANEL ? *(const vc16 *)residual : vcLoadPartial16(residual, cols);
+    v = vcActivate16(v, activation);
+    if (cols == PANEL) {
+        *(vc16 *)out = v;
+    } else {
+        float t[PANEL] __attribute__((aligned(64)));
+        *(vc16 *)t = v;
+        for (int j = 0; j < cols; j++) out[j] = t[j];
+    }
+}
 
 // MR rows of A from `a` (leading dimension lda) times one packed panel; the tile's `cols` (≤ 16)
-// columns finished into C: + bias (+ residual), then the activation. A row is `segments` runs of
+// columns finished into C in registers: + bias (+ residual), then the activation. A row is `segments` runs of
 // k floats, segmentStride apart (one for a 1×1 convolution; a window's rows for the stem).
 #define VC_POINTWISE_TILE(MR)                                                                          \
     __attribute__((always_inline)) static inline void pointwiseTile##MR(                                \
@@ -66,23 +125,10 @@ typedef float vc16 __attribute__((vector_size(64), aligned(4)));
             _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) acc[r] += b * a[r * lda + p]; \
         }                                                                                              \
         }                                                                                              \
-        float tile[MR][PANEL] __attribute__((aligned(64)));                                            \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) *(vc16 *)tile[r] = acc[r];     \
-        for (int r = 0; r < MR; r++) {                                                                 \
-            float *restrict out = c + (size_t)r * ldc;                                                 \
-            const float *restrict add = residual ? residual + (size_t)r * ldr : 0;                     \
-            /* Separate loops with and without the residual: a masked load of a null residual */  \
-            /* would take Zen 4's slow path for suppressed faults. */                                 \
-            if (cols == PANEL && add) {                                                                \
-                for (int j = 0; j < PANEL; j++) out[j] = tile[r][j] + bias[j] + add[j];                \
-            } else if (cols == PANEL) {                                                                \
-                for (int j = 0; j < PANEL; j++) out[j] = tile[r][j] + bias[j];                         \
-            } else if (add) {                                                                          \
-                for (int j = 0; j < cols; j++) out[j] = tile[r][j] + bias[j] + add[j];                 \
-            } else {                                                                                   \
-                for (int j = 0; j < cols; j++) out[j] = tile[r][j] + bias[j];                          \
-            }                                                                                          \
-            vcActivate(out, (size_t)cols, activation);                                                 \
+        vc16 biasVector = cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols);           \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
+            vcFinishRow16(acc[r], biasVector, residual ? residual + (size_t)r * ldr : 0, cols, activation, \
+                          c + (size_t)r * ldc);                                                        \
         }                                                                                              \
     }
 
@@ -112,14 +158,8 @@ __attribute__((always_inline)) static inline void pointwiseTile1(int k, int segm
         }
         for (; p < k; p++) s0 += *(const vc16 *)(panel + (size_t)p * PANEL) * a[p];
     }
-    float tile[PANEL] __attribute__((aligned(64)));
-    *(vc16 *)tile = (s0 + s1) + (s2 + s3);
-    if (residual) {
-        for (int j = 0; j < cols; j++) out[j] = tile[j] + bias[j] + residual[j];
-    } else {
-        for (int j = 0; j < cols; j++) out[j] = tile[j] + bias[j];
-    }
-    vcActivate(out, (size_t)cols, activation);
+    vcFinishRow16((s0 + s1) + (s2 + s3), cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols), residual,
+                  cols, activation, out);
 }
 
 // Blocks of rows, panels, then tiles of MR rows (the last rows in smaller tiles).

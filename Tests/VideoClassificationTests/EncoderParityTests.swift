@@ -122,6 +122,19 @@ func channelsLastMatchesTheLayers(_ backbone: ModelDescription.Backbone) {
     #expect(row.maxAbsDifference(alone) <= 1e-4 * scale, "\(backbone), \(instructions), one frame")
 }
 
+/// Frames large enough that each block's expansion and depthwise convolution run in several strips
+/// of rows (the rows two strips share kept, not recomputed), stride 1 and 2.
+@Test(arguments: [ModelDescription.Backbone.mobilenetV2, .efficientnetB0])
+func channelsLastStripsMatchTheLayers(_ backbone: ModelDescription.Backbone) {
+    let lrcn = LRCN(ModelDescription(backbone: backbone, numClasses: 2, hiddenSize: 4), seed: 13)
+    var rng = SplitMix64(seed: 9)
+    let frames = Tensor.normal(shape: [2, 3, 200, 136], using: &rng)
+    let reference = lrcn.encoder.forward(frames, mode: .inference)
+    let scale = max(1, reference.scalars.map(abs).max() ?? 0)
+    let features = LRCNInference(lrcn).frameFeatures(frames)
+    #expect(features.maxAbsDifference(reference.reshaped(features.shape)) <= 1e-4 * scale, "\(backbone)")
+}
+
 @Test func channelsLastGroupsGiveEachFrameItsOwnFeatures() {
     let model = LRCNInference(LRCN(ModelDescription(backbone: .mobilenetV3Small, numClasses: 2, hiddenSize: 4), seed: 3))
     var rng = SplitMix64(seed: 5)

@@ -86,11 +86,13 @@ void vc_activate(float *y, size_t n, int activation);
 
 // Channels-last (NHWC) inference kernels of the inverted-residual encoders.
 
-/// Output rows rowStart..<rowEnd of a depthwise convolution of one image x [h][w][c] into
-/// y [oh][ow][c]: y = act(bias + sum over taps of weights [kh·kw][c] times the input (zero
-/// outside)), activation codes as vc_activate.
-void vc_depthwise_nhwc(const float *x, int h, int w, int c, const float *weights, int kh, int kw, int stride, int padH,
-                       int padW, const float *bias, float *y, int ow, int rowStart, int rowEnd, int activation);
+/// Output rows rowStart..<rowEnd of a depthwise convolution of one image [h][w][c] into [oh][ow][c]:
+/// act(bias + sum over taps of weights [kh·kw][c] times the input (zero outside)), activation
+/// codes as vc_activate. `x` holds the input from row firstInputRow on (0: the whole image; a
+/// strip must hold the rows these outputs read), `y` the output from row firstOutputRow on.
+void vc_depthwise_nhwc(const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh, int kw,
+                       int stride, int padH, int padW, const float *bias, float *y, int firstOutputRow, int ow,
+                       int rowStart, int rowEnd, int activation);
 
 /// The mean of each channel over pixels of x [pixels][c].
 void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means);

@@ -1,4 +1,5 @@
 import CKernels
+import Synchronization
 import Tensors
 
 /// An inference-only snapshot of an inverted-residual encoder (torchvision's MobileNetV2,
@@ -249,21 +250,165 @@ package final class ChannelsLastEncoder: Layer {
         var shape = shape
         var current = UnsafeMutablePointer(mutating: input)
         if runStem {
-            shape = run(stem, input: input, residual: nil, output: buffers[0], images: n, shape: shape, windows: buffers[3],
-                        threads: threads)
+            shape = timed([stem], name: "features.0", images: n, shape: shape, threads: threads) {
+                run(stem, input: input, residual: nil, output: buffers[0], images: n, shape: shape, windows: buffers[3], threads: threads)
+            }
             current = buffers[0].pointer
         }
-        for block in blocks[range] {
-            let blockInput = current
-            for (k, operation) in block.operations.enumerated() {
+        for index in range {
+            let block = blocks[index], blockInput = current
+            var first = 0
+            if threads == 1 && n == 1, block.operations.count >= 2,
+               case .pointwise = block.operations[0], case .depthwise = block.operations[1] {
+                // Expansion and depthwise convolution (and the projection, when nothing comes
+                // between) a strip of rows at a time, on this thread.
+                let fused = block.operations.count == 3 ? 3 : 2
+                let free = buffers[0..<3].filter { $0.pointer != current }
+                let label = "features.\(index + 1).0-\(fused - 1)"
+                shape = timed(Array(block.operations[0..<fused]), name: label, images: 1, shape: shape, threads: 1) {
+                    expandDepthwise(block.operations[0..<fused], input: current, shape: shape,
+                                    residual: block.residual && fused == block.operations.count ? UnsafePointer(blockInput) : nil,
+                                    strip: buffers[3], depthwiseOutput: free[0], output: free[1])
+                }
+                current = fused == 3 ? free[1].pointer : free[0].pointer
+                first = fused
+            }
+            for (k, operation) in block.operations.enumerated().dropFirst(first) {
                 let target = buffers[0..<3].first { $0.pointer != current && $0.pointer != blockInput }!
                 let residual = block.residual && k == block.operations.count - 1 ? UnsafePointer(blockInput) : nil
-                shape = run(operation, input: current, residual: residual, output: target, images: n, shape: shape,
-                            windows: buffers[3], threads: threads)
+                shape = timed([operation], name: "features.\(index + 1).\(k)", images: n, shape: shape, threads: threads) {
+                    run(operation, input: current, residual: residual, output: target, images: n, shape: shape,
+                        windows: buffers[3], threads: threads)
+                }
                 current = target.pointer
             }
         }
         return (current, shape)
+    }
+
+    /// Per-operation times, collected while set (`vidclass bench model --tasks layers`).
+    package var operationTimes: OperationTimes?
+
+    /// Seconds and FLOPs per operation, summed over calls; thread-safe.
+    package final class OperationTimes: Sendable {
+        package struct Entry: Sendable {
+            /// Where and what, e.g. `features.3.1 depthwise3x3/2 72 56×56`.
+            package var name: String
+            /// Wall-clock seconds: an operation run by one of several threads counts its share.
+            package var seconds: Double
+            package var flops: Double
+        }
+
+        private let entries = Mutex<[Entry]>([])
+        private let workers: Int
+
+        /// Times for a forward pass run by `workers` threads taking frames each.
+        package init(workers: Int = ComputeThreads.count) { self.workers = workers }
+
+        /// The operations in the order they first ran.
+        package var all: [Entry] { entries.withLock { $0 } }
+
+        func add(_ name: String, seconds: Double, flops: Double, alone: Bool) {
+            let share = alone ? 1 / Double(max(workers, 1)) : 1
+            entries.withLock { entries in
+                if let i = entries.firstIndex(where: { $0.name == name }) {
+                    entries[i].seconds += seconds * share
+                    entries[i].flops += flops
+                } else {
+                    entries.append(Entry(name: name, seconds: seconds * share, flops: flops))
+                }
+            }
+        }
+    }
+
+    /// `body` (running `operations` on `n` images of `shape`), timed into ``operationTimes`` when set.
+    private func timed(_ operations: [Operation], name: String, images n: Int, shape: Shape, threads: Int,
+                       _ body: () -> Shape) -> Shape {
+        guard let times = operationTimes else { return body() }
+        let start = ContinuousClock.now
+        let result = body()
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        var descriptions: [String] = [], perImage = 0, input = shape
+        for operation in operations {
+            let out = Self.outputShape(operation, input)
+            switch operation {
+            case let .convolution(_, _, cout, kernel, stride, _, _):
+                descriptions.append("conv\(kernel.0)x\(kernel.1)/\(stride.0) \(input.c)→\(cout)")
+                perImage += out.h * out.w * cout * input.c * kernel.0 * kernel.1
+            case let .pointwise(_, _, cout, _):
+                descriptions.append("conv1x1 \(input.c)→\(cout)")
+                perImage += out.h * out.w * cout * input.c
+            case let .depthwise(_, _, kernel, stride, _, _):
+                descriptions.append("depthwise\(kernel.0)x\(kernel.1)/\(stride) \(input.c)")
+                perImage += out.h * out.w * input.c * kernel.0 * kernel.1
+            case let .squeeze(_, _, squeezed, _, _, _, _):
+                descriptions.append("squeeze-excitation \(input.c)→\(squeezed)")
+                perImage += 2 * input.c * squeezed
+            }
+            input = out
+        }
+        times.add("\(name) \(descriptions.joined(separator: " + ")) \(shape.h)×\(shape.w)", seconds: seconds,
+                  flops: 2 * Double(perImage * n), alone: threads == 1)
+        return result
+    }
+
+    /// An inverted-residual block's expansion (1×1) and depthwise convolution, and its projection
+    /// (1×1, with `residual`) when `operations` has three, on one frame of `shape` at `input`, a
+    /// strip of output rows at a time: the expanded rows a strip reads (about 256 KB) are computed
+    /// into `strip`, the rows shared with the next strip kept, so that the block's largest
+    /// activations never leave the cache. The depthwise output goes to `depthwiseOutput` (whole,
+    /// without a projection; a strip, with one) and the projection's to `output`.
+    private func expandDepthwise(_ operations: ArraySlice<Operation>, input: UnsafePointer<Float>, shape: Shape,
+                                 residual: UnsafePointer<Float>?, strip: ScratchBuffer, depthwiseOutput: ScratchBuffer,
+                                 output: ScratchBuffer) -> Shape {
+        guard case let .pointwise(expandWeights, expandBias, expanded, expandActivation) = operations[operations.startIndex],
+              case let .depthwise(weights, bias, kernel, stride, padding, activation) = operations[operations.startIndex + 1]
+        else { preconditionFailure("expandDepthwise: not an expansion and a depthwise convolution") }
+        let (h, w, cin) = shape
+        let (oh, ow, _) = Self.outputShape(operations[operations.startIndex + 1], (h, w, expanded))
+        let rowsWanted = max(kernel.0, 65536 / max(w * expanded, 1))
+        let stripRows = max(1, (rowsWanted - kernel.0) / stride + 1)
+        let expandedRows = strip.reserve(((stripRows - 1) * stride + kernel.0) * w * expanded)
+        var project: (weights: [Float], bias: [Float], outChannels: Int, activation: Int32, output: UnsafeMutablePointer<Float>)?
+        let depthwiseRows: UnsafeMutablePointer<Float>
+        if operations.count == 3, case let .pointwise(pw, pb, cout, pa) = operations[operations.startIndex + 2] {
+            depthwiseRows = depthwiseOutput.reserve(stripRows * ow * expanded)
+            project = (pw, pb, cout, pa, output.reserve(oh * ow * cout))
+        } else {
+            depthwiseRows = depthwiseOutput.reserve(oh * ow * expanded)
+        }
+        var (held, heldEnd) = (0, 0)  // the input rows whose expansion is in `expandedRows`
+        var r0 = 0
+        while r0 < oh {
+            let r1 = min(oh, r0 + stripRows)
+            let low = max(0, r0 * stride - padding.0), high = min(h, (r1 - 1) * stride - padding.0 + kernel.0)
+            if low >= heldEnd {
+                (held, heldEnd) = (low, low)
+            } else if low > held {
+                // The rows this strip shares with the last one, moved to the front (memmove).
+                UnsafeMutableRawPointer(expandedRows).copyMemory(from: expandedRows + (low - held) * w * expanded,
+                                                                 byteCount: (heldEnd - low) * w * expanded * MemoryLayout<Float>.stride)
+                held = low
+            }
+            if high > heldEnd {
+                vc_pointwise_nhwc(Int32((high - heldEnd) * w), Int32(expanded), Int32(cin), input + heldEnd * w * cin, Int32(cin),
+                                  expandWeights, expandBias, nil, 0, expandActivation, expandedRows + (heldEnd - held) * w * expanded,
+                                  Int32(expanded))
+                heldEnd = high
+            }
+            vc_depthwise_nhwc(expandedRows, Int32(held), Int32(h), Int32(w), Int32(expanded), weights, Int32(kernel.0),
+                              Int32(kernel.1), Int32(stride), Int32(padding.0), Int32(padding.1), bias, depthwiseRows,
+                              project == nil ? 0 : Int32(r0), Int32(ow), Int32(r0), Int32(r1), activation)
+            if let project {
+                vc_pointwise_nhwc(Int32((r1 - r0) * ow), Int32(project.outChannels), Int32(expanded), depthwiseRows, Int32(expanded),
+                                  project.weights, project.bias, residual.map { $0 + r0 * ow * project.outChannels },
+                                  Int32(project.outChannels), project.activation, project.output + r0 * ow * project.outChannels,
+                                  Int32(project.outChannels))
+            }
+            r0 = r1
+        }
+        return (oh, ow, project?.outChannels ?? expanded)
     }
 
     /// Each frame's channel means of `images` frames of `shape` at `x`, into `features`.
@@ -348,9 +493,9 @@ package final class ChannelsLastEncoder: Layer {
                         while row < rows.upperBound {
                             let image = row / oh, start = row % oh, end = min(oh, start + (rows.upperBound - row))
                             let out = y.value + image * oh * ow * c
-                            vc_depthwise_nhwc(x.value + image * h * w * c, Int32(h), Int32(w), Int32(c), p.value.0,
+                            vc_depthwise_nhwc(x.value + image * h * w * c, 0, Int32(h), Int32(w), Int32(c), p.value.0,
                                               Int32(kernel.0), Int32(kernel.1), Int32(stride), Int32(padding.0),
-                                              Int32(padding.1), p.value.1, out, Int32(ow), Int32(start), Int32(end), activation)
+                                              Int32(padding.1), p.value.1, out, 0, Int32(ow), Int32(start), Int32(end), activation)
                             row += end - start
                         }
                     }

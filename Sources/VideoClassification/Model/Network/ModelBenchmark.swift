@@ -237,6 +237,20 @@ public enum ModelBenchmark {
                 timings.append(LayerTiming(name: "\(name).conv2 \(convName(block.conv2, mid))", seconds: t2,
                                            flops: convFLOPs(block.conv2, mid, out)))
                 return out
+            case let encoder as ChannelsLastEncoder:
+                // One pass through the whole encoder (its operations interleave across frames and
+                // threads), timed operation by operation.
+                let times = ChannelsLastEncoder.OperationTimes()
+                encoder.operationTimes = times
+                var out = input
+                _ = median { out = encoder.forward(input, mode: .inference) }
+                encoder.operationTimes = nil
+                let runs = Double(iterations + 1)
+                for entry in times.all {
+                    timings.append(LayerTiming(name: name.isEmpty ? entry.name : "\(name).\(entry.name)", seconds: entry.seconds / runs,
+                                               flops: entry.flops / runs))
+                }
+                return out
             case let block as FusedResidualBlock:
                 var x = input
                 for (i, leaf) in block.leading.enumerated() { x = walk(leaf, "\(name).\(i)", x) }
