@@ -184,4 +184,18 @@ extension BenchmarkEntryTests {
         #expect(abs(flops - expected) <= 1e-9 * expected, "\(flops) vs \(expected)")
         #expect(layers.filter { $0.name.contains("conv") }.count == (backbone == .small ? 2 : 20))
     }
+
+    /// The same for the channels-last encoders: every operation (fused expansion, depthwise and
+    /// projection as one) timed, their FLOPs adding up to the encoder's, in the network's order.
+    @Test(arguments: [ModelDescription.Backbone.mobilenetV2, .mobilenetV3Small, .efficientnetB0])
+    func layerProfileCoversTheChannelsLastEncoder(backbone: ModelDescription.Backbone) {
+        let d = ModelDescription(backbone: backbone, numClasses: 2, hiddenSize: 4)
+        let layers = ModelBenchmark.layerProfile(d, clips: 1, frames: 2, size: 64, iterations: 1, threads: 2)
+        #expect(layers.allSatisfy { $0.seconds > 0 })
+        #expect(layers.first?.name.hasPrefix("features.0 conv3x3/2 3→") == true, "\(layers.first?.name ?? "none")")
+        #expect(layers.contains { $0.name.contains("conv1x1") && $0.name.contains("+ depthwise") })
+        let flops = layers.reduce(0) { $0 + $1.flops }
+        let expected = 2 * ModelBenchmark.encoderFLOPs(d, size: 64)
+        #expect(abs(flops - expected) <= 0.01 * expected, "\(flops) vs \(expected)")
+    }
 }

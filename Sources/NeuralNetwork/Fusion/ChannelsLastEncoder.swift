@@ -6,11 +6,18 @@ import Tensors
 /// MobileNetV3 or EfficientNet layout: `features` = a stem Conv2dNormActivation, blocks, a last
 /// 1×1 Conv2dNormActivation; then `avgpool`) that runs channels-last (NHWC) after the stem.
 ///
-/// With channels innermost, every 1×1 convolution is one GEMM over all pixels of all frames
-/// (`[pixels, Cin] · Wᵀ`), a depthwise convolution multiplies whole channel vectors per tap, and
-/// squeeze-and-excitation scales channel vectors: the layouts ONNX Runtime and OpenVINO use for
-/// these networks. BatchNorm is folded into the convolutions; bias, residual and activation are
-/// applied in one pass after each GEMM.
+/// With channels innermost, every 1×1 convolution is one GEMM over pixels (`[pixels, Cin] · Wᵀ`,
+/// the activations read in place), a depthwise convolution multiplies whole channel vectors per
+/// tap, and squeeze-and-excitation scales channel vectors: the layouts ONNX Runtime and OpenVINO
+/// use for these networks. BatchNorm is folded into the convolutions; bias, residual and
+/// activation are applied to each tile of a 1×1 convolution in registers (`vc_pointwise_nhwc`).
+///
+/// A batch of at least as many frames as threads is split by frames: each thread takes its frames
+/// one at a time through the early blocks, whose activations outweigh their weights (a block's
+/// expansion, depthwise convolution and projection a strip of rows at a time, so that the
+/// expanded activations stay in cache), then eight of its frames at a time through the later
+/// blocks, whose weights are then read once for all eight. Fewer frames (a stream's single frame) are split across
+/// threads inside each layer.
 package final class ChannelsLastEncoder: Layer {
     enum Operation {
         /// A convolution of channels-first input (the stem), written channels-last by
@@ -163,6 +170,9 @@ package final class ChannelsLastEncoder: Layer {
 
     typealias Shape = (h: Int, w: Int, c: Int)
 
+    /// Frames a thread takes through the later, weight-heavy blocks together.
+    static let framesTogether = 8
+
     /// `[N, C, H, W]` frames → features `[N, outChannels]`.
     package func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == stemChannels,
@@ -170,30 +180,33 @@ package final class ChannelsLastEncoder: Layer {
         let (n, h, w) = (input.shape[0], input.shape[2], input.shape[3])
         var output = Tensor(uninitializedShape: [n, outChannels])
         let threads = ComputeThreads.count
-        let workers = n >= threads && (n % threads == 0 || n >= 4 * threads) ? threads : 1
+        let byFrames = n >= threads && (n % threads == 0 || n >= 4 * threads), workers = byFrames ? threads : 1
         while buffers.count < workers { buffers.append((0..<8).map { _ in ScratchBuffer() }) }
         let x = UncheckedSendable(input.storage.pointer), y = UncheckedSendable(output.storage.pointer)
         let frameShape = (h: h, w: w, c: stemChannels)
-        if workers > 1 {
+        if byFrames {
             // Each worker takes its own frames: one at a time through the early blocks, whose
-            // activations are larger than their weights, then all together through the rest, whose
-            // weights are larger than a frame's activations (read once for all the frames).
+            // activations are larger than their weights, then several together through the rest,
+            // whose weights are larger than a frame's activations (read once for all of them).
             let switchBlock = firstBatchedBlock(frameShape)
             parallelFor(workers) { worker in
-                let mine = partition(n, worker: worker, of: workers), buffers = buffers[worker]
-                guard !mine.isEmpty else { return }
-                let frameFloats = stemChannels * h * w
-                var middle: (pointer: UnsafeMutablePointer<Float>, shape: Shape)? = nil
-                for (i, image) in mine.enumerated() {
-                    let early = layers(x.value + image * frameFloats, shape: frameShape, stem: true, blocks: 0..<switchBlock,
-                                       images: 1, buffers: Array(buffers[0..<4]), threads: 1)
-                    let size = early.shape.h * early.shape.w * early.shape.c
-                    if middle == nil { middle = (buffers[4].reserve(mine.count * size), early.shape) }
-                    middle!.pointer.advanced(by: i * size).update(from: early.pointer, count: size)
+                let buffers = buffers[worker], frameFloats = stemChannels * h * w
+                // At most `framesTogether` frames at a time, so that their activations in the
+                // later blocks stay in cache while the weights are read once for all of them.
+                for mine in partition(n, worker: worker, of: workers).chunks(of: Self.framesTogether) {
+                    var middle: (pointer: UnsafeMutablePointer<Float>, shape: Shape)? = nil
+                    for (i, image) in mine.enumerated() {
+                        let early = layers(x.value + image * frameFloats, shape: frameShape, stem: true, blocks: 0..<switchBlock,
+                                           images: 1, buffers: Array(buffers[0..<4]), threads: 1)
+                        let size = early.shape.h * early.shape.w * early.shape.c
+                        if middle == nil { middle = (buffers[4].reserve(mine.count * size), early.shape) }
+                        middle!.pointer.advanced(by: i * size).update(from: early.pointer, count: size)
+                    }
+                    let late = layers(middle!.pointer, shape: middle!.shape, stem: false, blocks: switchBlock..<blocks.count,
+                                      images: mine.count, buffers: Array(buffers[5..<8]) + [buffers[3]], threads: 1)
+                    means(late.pointer, shape: late.shape, images: mine.count, into: y.value + mine.lowerBound * outChannels,
+                          threads: 1)
                 }
-                let late = layers(middle!.pointer, shape: middle!.shape, stem: false, blocks: switchBlock..<blocks.count,
-                                  images: mine.count, buffers: Array(buffers[5..<8]) + [buffers[3]], threads: 1)
-                means(late.pointer, shape: late.shape, images: mine.count, into: y.value + mine.lowerBound * outChannels, threads: 1)
             }
         } else if n > 0 {
             let result = layers(x.value, shape: frameShape, stem: true, blocks: 0..<blocks.count, images: n, buffers: buffers[0],
@@ -529,5 +542,12 @@ package final class ChannelsLastEncoder: Layer {
 
     package func backward(_ outputGradient: Tensor) -> Tensor {
         preconditionFailure("ChannelsLastEncoder is inference-only")
+    }
+}
+
+extension Range<Int> {
+    /// Consecutive subranges of at most `size` elements.
+    func chunks(of size: Int) -> [Range<Int>] {
+        stride(from: lowerBound, to: upperBound, by: size).map { $0..<Swift.min($0 + size, upperBound) }
     }
 }
