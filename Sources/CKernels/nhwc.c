@@ -15,7 +15,7 @@
         for (int j = 0; j < BLOCK; j++) acc[j] = bias[c0 + j];                                         \
         for (int ky = kyStart; ky < kyEnd; ky++) {                                                     \
             for (int kx = kxStart; kx < kxEnd; kx++) {                                                 \
-                const float *restrict in = base + ((size_t)ky * w + kx) * c + c0;                      \
+                const float *restrict in = x + (base + ((ptrdiff_t)ky * w + kx) * c + c0);             \
                 const float *restrict tap = weights + (size_t)(ky * kw + kx) * c + c0;                 \
                 for (int j = 0; j < BLOCK; j++) acc[j] += tap[j] * in[j];                              \
             }                                                                                          \
@@ -32,7 +32,7 @@
             for (int j = 0; j < BLOCK; j++) acc[q][j] = bias[c0 + j];                                  \
         for (int ky = kyStart; ky < kyEnd; ky++) {                                                     \
             for (int kx = 0; kx < kw; kx++) {                                                          \
-                const float *restrict in = base + ((size_t)ky * w + kx) * c + c0;                      \
+                const float *restrict in = x + (base + ((ptrdiff_t)ky * w + kx) * c + c0);             \
                 const float *restrict tap = weights + (size_t)(ky * kw + kx) * c + c0;                 \
                 for (int q = 0; q < 4; q++)                                                            \
                     for (int j = 0; j < BLOCK; j++) acc[q][j] += tap[j] * in[(size_t)q * step + j];    \
@@ -54,7 +54,9 @@ static inline void depthwiseRowsBody(const float *restrict x, int firstInputRow,
         while (ox < ow) {
             int x0 = ox * stride - padW;
             float *restrict out = y + ((size_t)(oy - firstOutputRow) * ow + ox) * c;
-            const float *base = x + ((ptrdiff_t)(y0 - firstInputRow) * w + x0) * c;
+            // The window's first tap as an offset from x: it may lie in the padding, before x (no
+            // pointer is formed there; only taps inside the image are read).
+            ptrdiff_t base = ((ptrdiff_t)(y0 - firstInputRow) * w + x0) * c;
             int c0 = 0;
             if (ox + 4 <= ow && x0 >= 0 && x0 + 3 * stride + kw <= w) {
                 // Four pixels whose windows are inside the row.

@@ -9,6 +9,7 @@
 //           for each MR-row panel of A: 6 × 16 tile of C += panel · panel
 
 #include "CKernels.h"
+#include "kernels.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -43,8 +44,8 @@ void vc_pack_a(int m, int k, const float *a, int lda, float *packed) {
 #if defined(__x86_64__)
 
 int vc_packed_gemm_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    // AVX2 + FMA, within the cap on the kernels' instruction set (vc_limit_vector_instruction_set).
+    return vcInstructionSet() >= VC_AVX2;
 }
 
 // Each thread's packing buffers, allocated on first use and freed when the thread ends: a KC × NC

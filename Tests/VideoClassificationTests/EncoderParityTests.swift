@@ -98,10 +98,8 @@ struct EncoderParityTests {
     }
 }
 
-/// The channels-last snapshot runs large batches in groups of frames; every frame's features are
-/// those it has alone.
 /// The channels-last encoders against the layers they are folded from (channels-first, unfused),
-/// for batches split across threads by frames (8) and by layers (1), on odd frame sizes (tails of
+/// for batches split across threads by frames (4 per thread) and by layers (1), on odd frame sizes (tails of
 /// every tile and vector block), with the instructions this CPU has (the test says which;
 /// `scripts/test-encoders.sh` runs the installed binary with every instruction set the CPU has,
 /// one process each, since the choice is global).
@@ -109,7 +107,7 @@ struct EncoderParityTests {
 func channelsLastMatchesTheLayers(_ backbone: ModelDescription.Backbone) {
     let lrcn = LRCN(ModelDescription(backbone: backbone, numClasses: 2, hiddenSize: 4), seed: 11)
     var rng = SplitMix64(seed: 7)
-    let frames = Tensor.normal(shape: [8, 3, 75, 61], using: &rng)
+    let frames = Tensor.normal(shape: [4 * ComputeThreads.count, 3, 75, 61], using: &rng)
     let reference = lrcn.encoder.forward(frames, mode: .inference)
     let scale = max(1, reference.scalars.map(abs).max() ?? 0)
     let instructions = VectorInstructions.current
@@ -123,23 +121,26 @@ func channelsLastMatchesTheLayers(_ backbone: ModelDescription.Backbone) {
 }
 
 /// Frames large enough that each block's expansion and depthwise convolution run in several strips
-/// of rows (the rows two strips share kept, not recomputed), stride 1 and 2.
+/// of rows (the rows two strips share kept, not recomputed), stride 1 and 2; one frame per thread,
+/// so that the batch is split by frames (where the strips run).
 @Test(arguments: [ModelDescription.Backbone.mobilenetV2, .efficientnetB0])
 func channelsLastStripsMatchTheLayers(_ backbone: ModelDescription.Backbone) {
     let lrcn = LRCN(ModelDescription(backbone: backbone, numClasses: 2, hiddenSize: 4), seed: 13)
     var rng = SplitMix64(seed: 9)
-    let frames = Tensor.normal(shape: [2, 3, 200, 136], using: &rng)
+    let frames = Tensor.normal(shape: [ComputeThreads.count, 3, 200, 136], using: &rng)  // a frame per thread
     let reference = lrcn.encoder.forward(frames, mode: .inference)
     let scale = max(1, reference.scalars.map(abs).max() ?? 0)
     let features = LRCNInference(lrcn).frameFeatures(frames)
     #expect(features.maxAbsDifference(reference.reshaped(features.shape)) <= 1e-4 * scale, "\(backbone)")
 }
 
+/// The channels-last snapshot splits large batches by frames; every frame's features are those it
+/// has alone.
 @Test func channelsLastGroupsGiveEachFrameItsOwnFeatures() {
     let model = LRCNInference(LRCN(ModelDescription(backbone: .mobilenetV3Small, numClasses: 2, hiddenSize: 4), seed: 3))
     var rng = SplitMix64(seed: 5)
-    // 130 frames: each thread takes its frames one at a time through the early blocks, then all
-    // together through the rest; a frame alone is split across threads inside each layer.
+    // 130 frames: each thread takes its frames one at a time through the early blocks, then eight
+    // at a time through the rest; a frame alone is split across threads inside each layer.
     let frames = Tensor.normal(shape: [130, 3, 96, 96], using: &rng)
     let together = model.frameFeatures(frames)
     let f = together.shape[1]

@@ -13,7 +13,8 @@
 extern "C" {
 #endif
 
-/// 1 when this CPU runs the packed GEMM (AVX2 and FMA), else 0.
+/// 1 when this CPU runs the packed GEMM (AVX2 and FMA, and no cap below them:
+/// vc_limit_vector_instruction_set), else 0.
 int vc_packed_gemm_available(void);
 
 /// Floats needed to hold an m × k matrix packed by vc_pack_a (rows rounded up to the panel height).

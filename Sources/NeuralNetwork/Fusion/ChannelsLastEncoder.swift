@@ -12,12 +12,12 @@ import Tensors
 /// use for these networks. BatchNorm is folded into the convolutions; bias, residual and
 /// activation are applied to each tile of a 1×1 convolution in registers (`vc_pointwise_nhwc`).
 ///
-/// A batch of at least as many frames as threads is split by frames: each thread takes its frames
-/// one at a time through the early blocks, whose activations outweigh their weights (a block's
-/// expansion, depthwise convolution and projection a strip of rows at a time, so that the
-/// expanded activations stay in cache), then eight of its frames at a time through the later
-/// blocks, whose weights are then read once for all eight. Fewer frames (a stream's single frame) are split across
-/// threads inside each layer.
+/// A batch of at least four frames per thread, or a multiple of the thread count, is split by
+/// frames: each thread takes its frames one at a time through the early blocks, whose activations
+/// outweigh their weights (a block's expansion, depthwise convolution and projection a strip of
+/// rows at a time, so that the expanded activations stay in cache), then eight of its frames at a
+/// time through the later blocks, whose weights are then read once for all eight. Other batches
+/// (a stream's single frame) are split across threads inside each layer.
 package final class ChannelsLastEncoder: Layer {
     enum Operation {
         /// A convolution of channels-first input (the stem), written channels-last by
@@ -255,7 +255,8 @@ package final class ChannelsLastEncoder: Layer {
     }
 
     /// The stem (with `stem`, on channels-first frames at `input`) and then `blocks`, for `images`
-    /// frames of `shape`, through `buffers` (three for activations, one for the stem's windows);
+    /// frames of `shape`, through `buffers` (three for activations, one for the stem's input rows
+    /// and the fused blocks' expanded strips);
     /// the layers split across `threads` (1: all on the calling thread). The result is in one of
     /// the buffers.
     private func layers(_ input: UnsafePointer<Float>, shape: Shape, stem runStem: Bool, blocks range: Range<Int>, images n: Int,
@@ -271,16 +272,14 @@ package final class ChannelsLastEncoder: Layer {
         for index in range {
             let block = blocks[index], blockInput = current
             var first = 0
-            if threads == 1 && n == 1, block.operations.count >= 2,
-               case .pointwise = block.operations[0], case .depthwise = block.operations[1] {
+            if threads == 1 && n == 1, let fused = Self.fusedPrefix(block.operations) {
                 // Expansion and depthwise convolution (and the projection, when nothing comes
                 // between) a strip of rows at a time, on this thread.
-                let fused = block.operations.count == 3 ? 3 : 2
                 let free = buffers[0..<3].filter { $0.pointer != current }
                 let label = "features.\(index + 1).0-\(fused - 1)"
                 shape = timed(Array(block.operations[0..<fused]), name: label, images: 1, shape: shape, threads: 1) {
                     expandDepthwise(block.operations[0..<fused], input: current, shape: shape,
-                                    residual: block.residual && fused == block.operations.count ? UnsafePointer(blockInput) : nil,
+                                    residual: block.residual && fused == 3 ? UnsafePointer(blockInput) : nil,
                                     strip: buffers[3], depthwiseOutput: free[0], output: free[1])
                 }
                 current = fused == 3 ? free[1].pointer : free[0].pointer
@@ -297,6 +296,15 @@ package final class ChannelsLastEncoder: Layer {
             }
         }
         return (current, shape)
+    }
+
+    /// How many of a block's first operations ``expandDepthwise(_:input:shape:residual:strip:depthwiseOutput:output:)``
+    /// runs: 3 for expansion, depthwise and projection; 2 for expansion and depthwise when more
+    /// follows (squeeze-and-excitation, then the projection that takes the residual); nil otherwise.
+    static func fusedPrefix(_ operations: [Operation]) -> Int? {
+        guard operations.count >= 3, case .pointwise = operations[0], case .depthwise = operations[1] else { return nil }
+        if operations.count == 3, case .pointwise = operations[2] { return 3 }
+        return 2
     }
 
     /// Per-operation times, collected while set (`vidclass bench model --tasks layers`).

@@ -13,8 +13,9 @@ import Glibc
 /// spares the process from loading OpenBLAS at all; elsewhere, or with `VIDCLASS_GEMM=openblas`,
 /// on OpenBLAS's `cblas_sgemm`.
 package enum GEMM {
-    /// Whether products run on vidclass's own kernel: the CPU has AVX2 and FMA, and
-    /// `VIDCLASS_GEMM` is not `openblas`.
+    /// Whether products run on vidclass's own kernel: the CPU has AVX2 and FMA, `VIDCLASS_GEMM` is
+    /// not `openblas`, and the kernels' instruction set is not capped below AVX2
+    /// (``VectorInstructions``), as of the first product.
     package static let ownKernel: Bool = {
         if let choice = getenv("VIDCLASS_GEMM"), String(cString: choice) == "openblas" { return false }
         return vc_packed_gemm_available() != 0

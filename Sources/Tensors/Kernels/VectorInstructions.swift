@@ -6,7 +6,9 @@ import CKernels
 /// steps) are compiled for AVX-512, for AVX2 with FMA and for any other CPU, and each call takes the
 /// best the CPU supports. ``limit(to:)`` caps the choice, so that one machine can run, and test,
 /// every path; the environment variable `VIDCLASS_VECTOR_ISA` (`avx512`, `avx2` or `baseline`) sets
-/// the same cap for a whole process.
+/// the same cap for a whole process. The matrix product (an AVX2 + FMA kernel, OpenBLAS below it)
+/// chooses once, at its first use: the environment variable caps it, and ``limit(to:)`` does only
+/// when called before any model runs.
 public enum VectorInstructions: String, CaseIterable, Sendable {
     /// AVX-512 F and VL (for example AMD Zen 4, Intel Ice Lake and later).
     case avx512
