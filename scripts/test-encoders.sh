@@ -5,7 +5,8 @@
 # (standing in for an imported backbone: this machine may have no PyTorch), then its encoder is
 # frozen and a new recurrent layer and head are trained on ../shared/data/surveillance-fight
 # (`train --init-from … --freeze-encoder`); the result is described by `info`, classifies a clip
-# (with the same probabilities on every vector instruction set the CPU has) and streams a timeline. A mismatched --encoder is refused with a message.
+# (with the same probabilities on every vector instruction set the CPU has) and streams a timeline.
+# A mismatched --encoder is refused with a message.
 #   bash scripts/test-encoders.sh [path/to/vidclass]    (default: builds the release binary)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"

@@ -8,20 +8,27 @@
 #include <stddef.h>
 #include <string.h>
 
+/// Cephes' expf after its range reduction, for a float or a vector of floats (type T): with x
+/// clamped to [-87, 88] and n = round(x / ln 2), e^(x − n·ln 2) (the result is that times 2^n).
+#define VC_EXPONENTIAL_REDUCED(T, x, n)                                                                \
+    ({                                                                                                 \
+        T r_ = (x) - (n) * 0.693359375f;                                                               \
+        r_ = r_ + (n) * 2.12194440e-4f;                                                                \
+        T p_ = (T){0} + 1.9875691500e-4f;                                                              \
+        p_ = p_ * r_ + 1.3981999507e-3f;                                                               \
+        p_ = p_ * r_ + 8.3334519073e-3f;                                                               \
+        p_ = p_ * r_ + 4.1665795894e-2f;                                                               \
+        p_ = p_ * r_ + 1.6666665459e-1f;                                                               \
+        p_ = p_ * r_ + 5.0000001201e-1f;                                                               \
+        p_ * (r_ * r_) + r_ + 1.0f;                                                                    \
+    })
+
 /// expf within 2 ulp (Cephes' single-precision polynomial); vectorizes where a call to expf does not.
 __attribute__((always_inline))
 static inline float vcExponential(float x) {
     x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
     float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
-    float r = x - n * 0.693359375f;
-    r = r + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float e = p * (r * r) + r + 1.0f;
+    float e = VC_EXPONENTIAL_REDUCED(float, x, n);
     int bits = ((int)n + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);

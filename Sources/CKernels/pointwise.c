@@ -42,15 +42,7 @@ typedef int vc16i __attribute__((vector_size(64), aligned(4)));
 __attribute__((always_inline)) static inline vc16 vcExponential16(vc16 x) {
     x = __builtin_elementwise_min(__builtin_elementwise_max(x, (vc16){} - 87.0f), (vc16){} + 88.0f);
     vc16 n = __builtin_elementwise_floor(x * 1.44269504088896341f + 0.5f);
-    vc16 r = x - n * 0.693359375f;
-    r = r + n * 2.12194440e-4f;
-    vc16 p = (vc16){} + 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    vc16 e = p * (r * r) + r + 1.0f;
+    vc16 e = VC_EXPONENTIAL_REDUCED(vc16, x, n);
     vc16i bits = (__builtin_convertvector(n, vc16i) + 127) << 23;
     return e * (vc16)bits;
 }
@@ -93,13 +85,14 @@ __attribute__((always_inline)) static inline void vcFinishRow16(vc16 v, vc16 bia
 }
 
 // MR rows of A from `a` (leading dimension lda) times one packed panel; the tile's `cols` (≤ 16)
-// columns finished into C in registers: + bias (+ residual), then the activation. A row is `segments` runs of
-// k floats, segmentStride apart (one for a 1×1 convolution; a window's rows for the stem).
+// columns finished into C in registers: + bias (+ residual), then the activation. A row is
+// `segments` runs of k floats, segmentStride apart (one for a 1×1 convolution; a window's rows for
+// the stem).
 #define VC_POINTWISE_TILE(MR)                                                                          \
-    __attribute__((always_inline)) static inline void pointwiseTile##MR(                                \
-        int k, int segments, size_t segmentStride, const float *restrict segmentA, size_t lda,          \
-        const float *restrict segmentPanel, int cols, const float *restrict bias,                             \
-        const float *restrict residual, int ldr, int activation,            \
+    __attribute__((always_inline)) static inline void pointwiseTile##MR(                               \
+        int k, int segments, size_t segmentStride, const float *restrict segmentA, size_t lda,         \
+        const float *restrict segmentPanel, int cols, const float *restrict bias,                      \
+        const float *restrict residual, int ldr, int activation,                                       \
         float *restrict c, int ldc) {                                                                  \
         vc16 acc[MR];                                                                                  \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) acc[r] = (vc16){0};            \
@@ -107,7 +100,7 @@ __attribute__((always_inline)) static inline void vcFinishRow16(vc16 v, vc16 bia
         const float *restrict a = segmentA + segment * segmentStride;                                  \
         const float *restrict panel = segmentPanel + (size_t)segment * k * PANEL;                      \
         int p = 0;                                                                                     \
-        /* Four steps of k per pass, so that each row's address serves four broadcasts. */            \
+        /* Four steps of k per pass, so that each row's address serves four broadcasts. */             \
         for (; p + 4 <= k; p += 4) {                                                                   \
             const float *restrict q = panel + (size_t)p * PANEL;                                       \
             vc16 b0 = *(const vc16 *)q, b1 = *(const vc16 *)(q + PANEL);                               \
@@ -166,8 +159,8 @@ __attribute__((always_inline)) static inline void pointwiseTile1(int k, int segm
 #define VC_POINTWISE_LOOPS(MR)                                                                         \
     do {                                                                                               \
         int panels = (n + PANEL - 1) / PANEL;                                                          \
-        int kt = k * segments; /* a row's length, all segments */                                     \
-        /* About 160 KB of A per block: it is read once per panel. */                                 \
+        int kt = k * segments; /* a row's length, all segments */                                      \
+        /* About 160 KB of A per block: it is read once per panel. */                                  \
         int mc = (40960 / (kt > 0 ? kt : 1)) / MR * MR;                                                \
         if (mc < MR) mc = MR;                                                                          \
         if (mc > 64 * MR) mc = 64 * MR;                                                                \
@@ -178,23 +171,23 @@ __attribute__((always_inline)) static inline void pointwiseTile1(int k, int segm
                 const float *panel = packed + (size_t)j * kt * PANEL;                                  \
                 int i = i0;                                                                            \
                 for (; i + MR <= iEnd; i += MR) {                                                      \
-                    pointwiseTile##MR(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0,             \
+                    pointwiseTile##MR(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0, \
                                       residual ? residual + (size_t)i * ldr + j0 : 0, ldr, activation, \
                                       c + (size_t)i * ldc + j0, ldc);                                  \
                 }                                                                                      \
-                /* The last rows: tiles of 4 and 2 rows, then one row with four partial sums. */      \
+                /* The last rows: tiles of 4 and 2 rows, then one row with four partial sums. */       \
                 for (int tail = 4; tail >= 1; tail /= 2) {                                             \
                     for (; i + tail <= iEnd && tail < MR; i += tail) {                                 \
                         const float *res = residual ? residual + (size_t)i * ldr + j0 : 0;             \
                         float *out = c + (size_t)i * ldc + j0;                                         \
                         if (tail == 4) {                                                               \
-                            pointwiseTile4(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0, res,   \
+                            pointwiseTile4(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0, res, \
                                            ldr, activation, out, ldc);                                 \
                         } else if (tail == 2) {                                                        \
-                            pointwiseTile2(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0, res,   \
+                            pointwiseTile2(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0, res, \
                                            ldr, activation, out, ldc);                                 \
                         } else {                                                                       \
-                            pointwiseTile1(k, segments, segmentStride, a + (size_t)i * lda, panel, cols, bias + j0, res,        \
+                            pointwiseTile1(k, segments, segmentStride, a + (size_t)i * lda, panel, cols, bias + j0, res, \
                                            activation, out);                                           \
                         }                                                                              \
                     }                                                                                  \
@@ -247,8 +240,7 @@ void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float
     pointwise(m, n, k, 1, 0, a, lda, packed, bias, residual, ldr, activation, c, ldc);
 }
 
-size_t vc_stem_scratch_count(int c, int h, int w, int kh, int stride, int padH, int padW, int rowStart, int rowEnd) {
-    (void)h;
+size_t vc_stem_scratch_count(int c, int w, int kh, int stride, int padW, int rowStart, int rowEnd) {
     int rows = (rowEnd - rowStart - 1) * stride + kh;
     return rows > 0 ? (size_t)rows * (size_t)(w + 2 * padW) * (size_t)c : 0;
 }

@@ -120,7 +120,7 @@ void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float
                        const float *residual, int ldr, int activation, float *c, int ldc);
 
 /// Floats of scratch vc_stem_nhwc needs for output rows rowStart..<rowEnd.
-size_t vc_stem_scratch_count(int c, int h, int w, int kh, int stride, int padH, int padW, int rowStart, int rowEnd);
+size_t vc_stem_scratch_count(int c, int w, int kh, int stride, int padW, int rowStart, int rowEnd);
 
 /// Output rows rowStart..<rowEnd of a convolution (the same stride both ways, no groups) of one
 /// channels-first image x [c][h][w] into channels-last y [(oy - rowStart)·ow + ox][n]: y = act(bias +

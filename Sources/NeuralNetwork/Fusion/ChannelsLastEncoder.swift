@@ -190,20 +190,24 @@ package final class ChannelsLastEncoder: Layer {
             // whose weights are larger than a frame's activations (read once for all of them).
             let switchBlock = firstBatchedBlock(frameShape)
             parallelFor(workers) { worker in
-                let buffers = buffers[worker], frameFloats = stemChannels * h * w
+                let frameFloats = stemChannels * h * w
+                let earlyBuffers = Array(buffers[worker][0..<4]), gathered = buffers[worker][4]
+                let lateBuffers = Array(buffers[worker][5..<8]) + [buffers[worker][3]]
                 // At most `framesTogether` frames at a time, so that their activations in the
                 // later blocks stay in cache while the weights are read once for all of them.
-                for mine in partition(n, worker: worker, of: workers).chunks(of: Self.framesTogether) {
+                let frames = partition(n, worker: worker, of: workers)
+                for first in stride(from: frames.lowerBound, to: frames.upperBound, by: Self.framesTogether) {
+                    let mine = first..<min(first + Self.framesTogether, frames.upperBound)
                     var middle: (pointer: UnsafeMutablePointer<Float>, shape: Shape)? = nil
                     for (i, image) in mine.enumerated() {
                         let early = layers(x.value + image * frameFloats, shape: frameShape, stem: true, blocks: 0..<switchBlock,
-                                           images: 1, buffers: Array(buffers[0..<4]), threads: 1)
+                                           images: 1, buffers: earlyBuffers, threads: 1)
                         let size = early.shape.h * early.shape.w * early.shape.c
-                        if middle == nil { middle = (buffers[4].reserve(mine.count * size), early.shape) }
+                        if middle == nil { middle = (gathered.reserve(mine.count * size), early.shape) }
                         middle!.pointer.advanced(by: i * size).update(from: early.pointer, count: size)
                     }
                     let late = layers(middle!.pointer, shape: middle!.shape, stem: false, blocks: switchBlock..<blocks.count,
-                                      images: mine.count, buffers: Array(buffers[5..<8]) + [buffers[3]], threads: 1)
+                                      images: mine.count, buffers: lateBuffers, threads: 1)
                     means(late.pointer, shape: late.shape, images: mine.count, into: y.value + mine.lowerBound * outChannels,
                           threads: 1)
                 }
@@ -462,8 +466,8 @@ package final class ChannelsLastEncoder: Layer {
             let strip = max(1, 4096 / max(ow, 1))
             let workers = threads <= 1 ? 1 : min(ComputeThreads.count, n * oh)
             let y = UncheckedSendable(output.reserve(n * oh * ow * cout))
-            let perWorker = vc_stem_scratch_count(Int32(c), Int32(h), Int32(w), Int32(kernel.0), Int32(stride.0), Int32(padding.0),
-                                                  Int32(padding.1), 0, Int32(strip))
+            let perWorker = vc_stem_scratch_count(Int32(c), Int32(w), Int32(kernel.0), Int32(stride.0), Int32(padding.1), 0,
+                                                  Int32(strip))
             let scratch = UncheckedSendable(windows.reserve(workers * perWorker))
             packed.withUnsafeBufferPointer { wp in
                 bias.withUnsafeBufferPointer { bp in
@@ -550,12 +554,5 @@ package final class ChannelsLastEncoder: Layer {
 
     package func backward(_ outputGradient: Tensor) -> Tensor {
         preconditionFailure("ChannelsLastEncoder is inference-only")
-    }
-}
-
-extension Range<Int> {
-    /// Consecutive subranges of at most `size` elements.
-    func chunks(of size: Int) -> [Range<Int>] {
-        stride(from: lowerBound, to: upperBound, by: size).map { $0..<Swift.min($0 + size, upperBound) }
     }
 }
