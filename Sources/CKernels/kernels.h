@@ -53,6 +53,66 @@ static inline void vcActivate(float *restrict y, size_t n, int activation) {
     }
 }
 
+// 16-float vectors for the tile kernels (pointwise.c, convolution_nhwc.c). The helpers below take
+// and return them; they are always inlined into functions compiled for one instruction set each,
+// so the calling convention clang warns about never applies.
+#pragma clang diagnostic ignored "-Wpsabi"
+typedef float vc16 __attribute__((vector_size(64), aligned(4)));
+typedef int vc16i __attribute__((vector_size(64), aligned(4)));
+
+// vcExponential on 16 lanes at once.
+__attribute__((always_inline)) static inline vc16 vcExponential16(vc16 x) {
+    x = __builtin_elementwise_min(__builtin_elementwise_max(x, (vc16){} - 87.0f), (vc16){} + 88.0f);
+    vc16 n = __builtin_elementwise_floor(x * 1.44269504088896341f + 0.5f);
+    vc16 e = VC_EXPONENTIAL_REDUCED(vc16, x, n);
+    vc16i bits = (__builtin_convertvector(n, vc16i) + 127) << 23;
+    return e * (vc16)bits;
+}
+
+// vcActivate on 16 lanes in registers.
+__attribute__((always_inline)) static inline vc16 vcActivate16(vc16 v, int activation) {
+    vc16 zero = {}, six = zero + 6.0f;
+    switch (activation) {
+    case 1: return __builtin_elementwise_max(v, zero);
+    case 2: return __builtin_elementwise_min(__builtin_elementwise_max(v, zero), six);
+    case 3: return v * __builtin_elementwise_min(__builtin_elementwise_max(v + 3.0f, zero), six) * (1.0f / 6);
+    case 4: return __builtin_elementwise_min(__builtin_elementwise_max(v + 3.0f, zero), six) * (1.0f / 6);
+    case 5: return v / (1.0f + vcExponential16(-v));
+    case 6: return 1.0f / (1.0f + vcExponential16(-v));
+    default: return v;
+    }
+}
+
+// The first `cols` floats of p (the rest zero), as a vector.
+__attribute__((always_inline)) static inline vc16 vcLoadPartial16(const float *p, int cols) {
+    float t[16] __attribute__((aligned(64))) = {0};
+    for (int j = 0; j < cols; j++) t[j] = p[j];
+    return *(const vc16 *)t;
+}
+
+// One row of a tile finished: + bias (+ residual), the activation, stored (the first `cols` floats).
+__attribute__((always_inline)) static inline void vcFinishRow16(vc16 v, vc16 bias, const float *restrict residual,
+                                                              int cols, int activation, float *restrict out) {
+    v += bias;
+    // No masked loads: one of a null residual would take Zen 4's slow path for suppressed faults.
+    if (residual) v += cols == 16 ? *(const vc16 *)residual : vcLoadPartial16(residual, cols);
+    v = vcActivate16(v, activation);
+    if (cols == 16) {
+        *(vc16 *)out = v;
+    } else {
+        float t[16] __attribute__((aligned(64)));
+        *(vc16 *)t = v;
+        for (int j = 0; j < cols; j++) out[j] = t[j];
+    }
+}
+
+/// The pointwise kernel's driver (pointwise.c): C = act(A · Wᵀ + bias (+ residual)) for m rows of
+/// A, each `segments` runs of k floats `segmentStride` apart, W packed by vc_pointwise_pack
+/// (n, segments · k); bias may be NULL (zero).
+void vcPointwise(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda,
+                 const float *packed, const float *bias, const float *residual, int ldr, int activation, float *c,
+                 int ldc);
+
 enum { VC_BASELINE = 0, VC_AVX2 = 1, VC_AVX512 = 2 };
 
 /// The vector instructions the kernels use: the best this CPU has (AVX-512 F + VL, AVX2 + FMA, or

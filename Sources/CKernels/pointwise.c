@@ -31,59 +31,6 @@ void vc_pointwise_pack(int n, int k, const float *w, float *packed) {
     }
 }
 
-// The helpers below take and return 16-float vectors; they are always inlined into functions
-// compiled for one instruction set each, so the calling convention clang warns about never applies.
-#pragma clang diagnostic ignored "-Wpsabi"
-
-typedef float vc16 __attribute__((vector_size(64), aligned(4)));
-typedef int vc16i __attribute__((vector_size(64), aligned(4)));
-
-// vcExponential (kernels.h) on 16 lanes at once.
-__attribute__((always_inline)) static inline vc16 vcExponential16(vc16 x) {
-    x = __builtin_elementwise_min(__builtin_elementwise_max(x, (vc16){} - 87.0f), (vc16){} + 88.0f);
-    vc16 n = __builtin_elementwise_floor(x * 1.44269504088896341f + 0.5f);
-    vc16 e = VC_EXPONENTIAL_REDUCED(vc16, x, n);
-    vc16i bits = (__builtin_convertvector(n, vc16i) + 127) << 23;
-    return e * (vc16)bits;
-}
-
-// vcActivate (kernels.h) on 16 lanes in registers.
-__attribute__((always_inline)) static inline vc16 vcActivate16(vc16 v, int activation) {
-    vc16 zero = {}, six = zero + 6.0f;
-    switch (activation) {
-    case 1: return __builtin_elementwise_max(v, zero);
-    case 2: return __builtin_elementwise_min(__builtin_elementwise_max(v, zero), six);
-    case 3: return v * __builtin_elementwise_min(__builtin_elementwise_max(v + 3.0f, zero), six) * (1.0f / 6);
-    case 4: return __builtin_elementwise_min(__builtin_elementwise_max(v + 3.0f, zero), six) * (1.0f / 6);
-    case 5: return v / (1.0f + vcExponential16(-v));
-    case 6: return 1.0f / (1.0f + vcExponential16(-v));
-    default: return v;
-    }
-}
-
-// The first `cols` floats of p (the rest zero), as a vector.
-__attribute__((always_inline)) static inline vc16 vcLoadPartial16(const float *p, int cols) {
-    float t[PANEL] __attribute__((aligned(64))) = {0};
-    for (int j = 0; j < cols; j++) t[j] = p[j];
-    return *(const vc16 *)t;
-}
-
-// One row of a tile finished: + bias (+ residual), the activation, stored (the first `cols` floats).
-__attribute__((always_inline)) static inline void vcFinishRow16(vc16 v, vc16 bias, const float *restrict residual,
-                                                              int cols, int activation, float *restrict out) {
-    v += bias;
-    // No masked loads: one of a null residual would take Zen 4's slow path for suppressed faults.
-    if (residual) v += cols == PANEL ? *(const vc16 *)residual : vcLoadPartial16(residual, cols);
-    v = vcActivate16(v, activation);
-    if (cols == PANEL) {
-        *(vc16 *)out = v;
-    } else {
-        float t[PANEL] __attribute__((aligned(64)));
-        *(vc16 *)t = v;
-        for (int j = 0; j < cols; j++) out[j] = t[j];
-    }
-}
-
 // MR rows of A from `a` (leading dimension lda) times one packed panel; the tile's `cols` (≤ 16)
 // columns finished into C in registers: + bias (+ residual), then the activation. A row is
 // `segments` runs of k floats, segmentStride apart (one for a 1×1 convolution; a window's rows for
@@ -118,7 +65,7 @@ __attribute__((always_inline)) static inline void vcFinishRow16(vc16 v, vc16 bia
             _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) acc[r] += b * a[r * lda + p]; \
         }                                                                                              \
         }                                                                                              \
-        vc16 biasVector = cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols);           \
+        vc16 biasVector = !bias ? (vc16){0} : cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols); \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
             vcFinishRow16(acc[r], biasVector, residual ? residual + (size_t)r * ldr : 0, cols, activation, \
                           c + (size_t)r * ldc);                                                        \
@@ -151,7 +98,7 @@ __attribute__((always_inline)) static inline void pointwiseTile1(int k, int segm
         }
         for (; p < k; p++) s0 += *(const vc16 *)(panel + (size_t)p * PANEL) * a[p];
     }
-    vcFinishRow16((s0 + s1) + (s2 + s3), cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols), residual,
+    vcFinishRow16((s0 + s1) + (s2 + s3), !bias ? (vc16){0} : cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols), residual,
                   cols, activation, out);
 }
 
@@ -171,7 +118,7 @@ __attribute__((always_inline)) static inline void pointwiseTile1(int k, int segm
                 const float *panel = packed + (size_t)j * kt * PANEL;                                  \
                 int i = i0;                                                                            \
                 for (; i + MR <= iEnd; i += MR) {                                                      \
-                    pointwiseTile##MR(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0, \
+                    pointwiseTile##MR(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias ? bias + j0 : 0, \
                                       residual ? residual + (size_t)i * ldr + j0 : 0, ldr, activation, \
                                       c + (size_t)i * ldc + j0, ldc);                                  \
                 }                                                                                      \
@@ -181,13 +128,13 @@ __attribute__((always_inline)) static inline void pointwiseTile1(int k, int segm
                         const float *res = residual ? residual + (size_t)i * ldr + j0 : 0;             \
                         float *out = c + (size_t)i * ldc + j0;                                         \
                         if (tail == 4) {                                                               \
-                            pointwiseTile4(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0, res, \
+                            pointwiseTile4(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias ? bias + j0 : 0, res, \
                                            ldr, activation, out, ldc);                                 \
                         } else if (tail == 2) {                                                        \
-                            pointwiseTile2(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias + j0, res, \
+                            pointwiseTile2(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias ? bias + j0 : 0, res, \
                                            ldr, activation, out, ldc);                                 \
                         } else {                                                                       \
-                            pointwiseTile1(k, segments, segmentStride, a + (size_t)i * lda, panel, cols, bias + j0, res, \
+                            pointwiseTile1(k, segments, segmentStride, a + (size_t)i * lda, panel, cols, bias ? bias + j0 : 0, res, \
                                            activation, out);                                           \
                         }                                                                              \
                     }                                                                                  \
@@ -215,8 +162,8 @@ static void pointwiseBaseline(int m, int n, int k, int segments, size_t segmentS
     VC_POINTWISE_LOOPS(2);
 }
 
-// Rows of A made of `segments` runs of k floats each (see the tile).
-static void pointwise(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda,
+// Rows of A made of `segments` runs of k floats each (see the tile); declared in kernels.h.
+void vcPointwise(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda,
                       const float *packed, const float *bias, const float *residual, int ldr, int activation, float *c,
                       int ldc) {
     if (m <= 0 || n <= 0) return;
@@ -237,7 +184,7 @@ static void pointwise(int m, int n, int k, int segments, size_t segmentStride, c
 
 void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float *packed, const float *bias,
                        const float *residual, int ldr, int activation, float *c, int ldc) {
-    pointwise(m, n, k, 1, 0, a, lda, packed, bias, residual, ldr, activation, c, ldc);
+    vcPointwise(m, n, k, 1, 0, a, lda, packed, bias, residual, ldr, activation, c, ldc);
 }
 
 size_t vc_stem_scratch_count(int c, int w, int kh, int stride, int padW, int rowStart, int rowEnd) {
@@ -270,7 +217,7 @@ void vc_stem_nhwc(const float *x, int c, int h, int w, int kh, int kw, int strid
     }
     for (int oy = rowStart; oy < rowEnd; oy++) {
         const float *a = scratch + (size_t)(oy - rowStart) * stride * rowFloats;
-        pointwise(ow, n, kw * c, kh, rowFloats, a, stride * c, packed, bias, 0, 0, activation,
+        vcPointwise(ow, n, kw * c, kh, rowFloats, a, stride * c, packed, bias, 0, 0, activation,
                   y + (size_t)(oy - rowStart) * ow * n, n);
     }
 }

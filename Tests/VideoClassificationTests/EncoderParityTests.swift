@@ -103,7 +103,8 @@ struct EncoderParityTests {
 /// every tile and vector block), with the instructions this CPU has (the test says which;
 /// `scripts/test-encoders.sh` runs the installed binary with every instruction set the CPU has,
 /// one process each, since the choice is global).
-@Test(arguments: [ModelDescription.Backbone.mobilenetV2, .mobilenetV3Small, .mobilenetV3Large, .efficientnetB0])
+@Test(arguments: [ModelDescription.Backbone.resnet18, .resnet34, .resnet50, .mobilenetV2, .mobilenetV3Small, .mobilenetV3Large,
+                  .efficientnetB0])
 func channelsLastMatchesTheLayers(_ backbone: ModelDescription.Backbone) {
     let lrcn = LRCN(ModelDescription(backbone: backbone, numClasses: 2, hiddenSize: 4), seed: 11)
     var rng = SplitMix64(seed: 7)

@@ -131,6 +131,34 @@ void vc_stem_nhwc(const float *x, int c, int h, int w, int kh, int kw, int strid
                   const float *packed, const float *bias, int activation, int n, float *y, int ow, int rowStart,
                   int rowEnd, float *scratch);
 
+/// Floats of scratch vc_convolution_nhwc needs (per calling thread).
+size_t vc_convolution_nhwc_scratch_count(int c, int kh, int kw);
+/// Output pixels pixelStart..<pixelEnd (numbered oy · ow + ox) of a convolution (no groups, the same
+/// stride both ways) of one channels-last image x [h][w][c] into y [oh][ow][n]: y = act(bias +
+/// weights · window (+ residual [oh][ow][n], optional)), the weights [n][kh][kw][c] packed by
+/// vc_pointwise_pack (n, kh·kw·c); activation codes as vc_activate. The windows of a chunk of
+/// pixels are gathered into scratch (vc_convolution_nhwc_scratch_count floats), then multiplied.
+void vc_convolution_nhwc(const float *x, int h, int w, int c, int kh, int kw, int stride, int padH, int padW,
+                         const float *packed, const float *bias, const float *residual, int activation, int n,
+                         float *y, int ow, int pixelStart, int pixelEnd, float *scratch);
+/// Floats needed for the 36 transformed weight matrices of a 3×3 convolution packed by
+/// vc_winograd4_nhwc_pack.
+size_t vc_winograd4_nhwc_packed_count(int outChannels, int inChannels);
+/// Packs Winograd F(4×4, 3×3) filters u [36][outChannels][inChannels] (G g Gᵀ) for vc_winograd4_nhwc.
+void vc_winograd4_nhwc_pack(int outChannels, int inChannels, const float *u, float *packed);
+/// Floats of scratch vc_winograd4_nhwc needs (per calling thread).
+size_t vc_winograd4_nhwc_scratch_count(int inChannels, int outChannels);
+/// A 3×3 convolution, stride 1, padding 1, of channels-last images x [images][h][w][c] into
+/// y [images][h][w][n] by Winograd F(4×4, 3×3): y = act(bias + conv (+ residual, same layout,
+/// optional)), for the 4×4 output tiles tileStart..<tileEnd, numbered across images row by row
+/// (⌈h/4⌉·⌈w/4⌉ per image); filters packed by vc_winograd4_nhwc_pack.
+void vc_winograd4_nhwc(const float *x, int h, int w, int c, const float *packed, const float *bias,
+                       const float *residual, int activation, int n, float *y, int tileStart, int tileEnd,
+                       float *scratch);
+/// Output rows rowStart..<rowEnd of a max pooling (kernel × kernel windows, padding never counted)
+/// of one channels-last image x [h][w][c] into y [oh][ow][c].
+void vc_max_pool_nhwc(const float *x, int h, int w, int c, int kernel, int stride, int pad, float *y, int ow,
+                      int rowStart, int rowEnd);
 #ifdef __cplusplus
 }
 #endif

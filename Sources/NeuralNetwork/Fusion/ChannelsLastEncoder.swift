@@ -2,15 +2,19 @@ import CKernels
 import Synchronization
 import Tensors
 
-/// An inference-only snapshot of an inverted-residual encoder (torchvision's MobileNetV2,
-/// MobileNetV3 or EfficientNet layout: `features` = a stem Conv2dNormActivation, blocks, a last
-/// 1×1 Conv2dNormActivation; then `avgpool`) that runs channels-last (NHWC) after the stem.
+/// An inference-only snapshot of a convolutional encoder that runs channels-last (NHWC) after its
+/// stem: torchvision's inverted-residual encoders (MobileNetV2, MobileNetV3, EfficientNet:
+/// `features` = a stem Conv2dNormActivation, blocks, a last 1×1 Conv2dNormActivation; then
+/// `avgpool`) and its ResNets (`conv1`, `bn1`, `relu`, `maxpool`, `layer1`…`layer4` of basic or
+/// bottleneck blocks, `avgpool`).
 ///
 /// With channels innermost, every 1×1 convolution is one GEMM over pixels (`[pixels, Cin] · Wᵀ`,
 /// the activations read in place), a depthwise convolution multiplies whole channel vectors per
-/// tap, and squeeze-and-excitation scales channel vectors: the layouts ONNX Runtime and OpenVINO
-/// use for these networks. BatchNorm is folded into the convolutions; bias, residual and
-/// activation are applied to each tile of a 1×1 convolution in registers (`vc_pointwise_nhwc`).
+/// tap, squeeze-and-excitation scales channel vectors, a 3×3 convolution runs as Winograd
+/// F(4×4, 3×3) with both transforms on channel vectors, and any other convolution gathers its
+/// windows a chunk of pixels at a time: the layouts ONNX Runtime and OpenVINO use for these
+/// networks. BatchNorm is folded into the convolutions; bias, residual (the input, or a ResNet
+/// block's projection) and activation are applied to each tile in registers.
 ///
 /// A batch of at least four frames per thread, or a multiple of the thread count, is split by
 /// frames: each thread takes its frames one at a time through the early blocks, whose activations
@@ -22,22 +26,37 @@ package final class ChannelsLastEncoder: Layer {
     enum Operation {
         /// A convolution of channels-first input (the stem), written channels-last by
         /// `vc_stem_nhwc`: `[Cout, kh, kw, Cin]` weights packed by `vc_pointwise_pack`.
-        case convolution(packed: [Float], bias: [Float], outChannels: Int, kernel: (Int, Int), stride: (Int, Int),
+        case stem(packed: [Float], bias: [Float], outChannels: Int, kernel: (Int, Int), stride: (Int, Int),
+                  padding: (Int, Int), activation: Int32)
+        /// A channels-last convolution by gathered windows (`vc_convolution_nhwc`), weights as the stem's.
+        case convolution(packed: [Float], bias: [Float], outChannels: Int, kernel: (Int, Int), stride: Int,
                          padding: (Int, Int), activation: Int32)
+        /// A 3×3 convolution (stride 1, padding 1) by Winograd F(4×4, 3×3): the 36 transformed weight
+        /// matrices packed by `vc_winograd4_nhwc_pack`.
+        case winograd(packed: [Float], bias: [Float], outChannels: Int, activation: Int32)
         /// `[Cout, Cin]` weights packed for `vc_pointwise_nhwc`.
         case pointwise(packed: [Float], bias: [Float], outChannels: Int, activation: Int32)
         /// Weights `[kh·kw][C]`.
         case depthwise(weights: [Float], bias: [Float], kernel: (Int, Int), stride: Int, padding: (Int, Int), activation: Int32)
         /// `w1t` `[C][S]` and `w2t` `[S][C]`: the 1×1 convolutions' weights transposed.
         case squeeze(w1t: [Float], b1: [Float], squeezed: Int, w2t: [Float], b2: [Float], activation: Int32, gate: Int32)
+        /// Max pooling over square windows (padding never counted).
+        case maxPool(kernel: Int, stride: Int, padding: Int)
     }
 
     struct Block {
+        /// The block's name in the encoder, e.g. `features.3` or `layer2.0` (for profiles).
+        var name: String
         var operations: [Operation]
+        /// Whether the block's input (or `shortcut`'s output) is added before the last operation's
+        /// activation.
         var residual: Bool
+        /// A ResNet block's projection of its input (1×1, strided), when the shape changes.
+        var shortcut: Operation? = nil
     }
 
     let stem: Operation
+    let stemName: String
     let stemChannels: Int
     let blocks: [Block]
     let outChannels: Int
@@ -45,31 +64,108 @@ package final class ChannelsLastEncoder: Layer {
     /// that gathers the worker's frames and three activation buffers for them.
     private var buffers: [[ScratchBuffer]] = []
 
-    /// The snapshot of `encoder`, or nil when it does not have the inverted-residual layout.
-    package init?(_ encoder: any Layer) {
-        guard let root = encoder as? Sequential, root.layers.count == 2, root.layers[1].layer is GlobalAveragePool,
+    /// The snapshot of `encoder`, or nil when it has neither the inverted-residual nor the ResNet
+    /// layout. Without `winograd`, 3×3 convolutions gather their windows like any other.
+    package init?(_ encoder: any Layer, winograd: Bool = true) {
+        guard let root = encoder as? Sequential, root.layers.last?.layer is GlobalAveragePool else { return nil }
+        if let layout = ChannelsLastEncoder.invertedResidualLayout(root) ?? ChannelsLastEncoder.resNetLayout(root, winograd: winograd) {
+            (stem, stemName, stemChannels, blocks, outChannels) = layout
+        } else {
+            return nil
+        }
+    }
+
+    typealias Layout = (stem: Operation, stemName: String, stemChannels: Int, blocks: [Block], outChannels: Int)
+
+    /// MobileNetV2/V3 and EfficientNet: `features` (stem, blocks, last 1×1 convolution), `avgpool`.
+    static func invertedResidualLayout(_ root: Sequential) -> Layout? {
+        guard root.layers.count == 2,
               let features = root.layers[0].layer as? Sequential, features.layers.count >= 3,
               let stemLayers = features.layers.first?.layer as? Sequential,
-              let stemConv = ChannelsLastEncoder.folded(stemLayers.layers.map(\.layer)).first, stemConv.groups == 1,
+              let stemConv = folded(stemLayers.layers.map(\.layer)).first, stemConv.groups == 1,
               stemConv.dilation == (1, 1), stemConv.stride.0 == stemConv.stride.1,
               let lastLayers = features.layers.last?.layer as? Sequential,
-              let last = ChannelsLastEncoder.operations(lastLayers.layers.map(\.layer)),
+              let last = operations(lastLayers.layers.map(\.layer)),
               case .pointwise(_, _, let outChannels, _)? = last.first, last.count == 1
         else { return nil }
         var blocks: [Block] = []
-        for (_, entry) in features.layers.dropFirst().dropLast() {
-            let residuals = (entry as? Sequential).map { $0.layers.map(\.layer) } ?? [entry]
-            for layer in residuals {
+        for (index, child) in features.layers.dropFirst().dropLast().enumerated() {
+            let stage = child.layer as? Sequential
+            let stageLayers: [any Layer] = stage.map { $0.layers.map(\.layer) } ?? [child.layer]
+            for (j, layer) in stageLayers.enumerated() {
                 guard let block = layer as? ResidualBlock, block.shortcut == nil, block.postActivation == nil,
-                      let operations = ChannelsLastEncoder.operations(block.body.layers.map(\.layer)) else { return nil }
-                blocks.append(Block(operations: operations, residual: block.hasResidual))
+                      let operations = operations(block.body.layers.map(\.layer)) else { return nil }
+                blocks.append(Block(name: stage == nil ? "features.\(index + 1)" : "features.\(index + 1).\(j)",
+                                    operations: operations, residual: block.hasResidual))
             }
         }
-        blocks.append(Block(operations: last, residual: false))
-        self.stem = ChannelsLastEncoder.convolution(stemConv)
-        self.stemChannels = stemConv.inChannels
-        self.blocks = blocks
-        self.outChannels = outChannels
+        blocks.append(Block(name: "features.\(features.layers.count - 1)", operations: last, residual: false))
+        return (stemOperation(stemConv), "features.0", stemConv.inChannels, blocks, outChannels)
+    }
+
+    /// ResNet-18/34 (basic blocks) and ResNet-50 (bottlenecks): `conv1`, `bn1`, `relu`, `maxpool`,
+    /// `layer1`…`layer4`, `avgpool`.
+    static func resNetLayout(_ root: Sequential, winograd: Bool) -> Layout? {
+        guard root.layers.count == 9, let pool = root.layers[3].layer as? MaxPool2d,
+              let stemConv = folded(root.layers[0..<3].map(\.layer)).first, stemConv.groups == 1,
+              stemConv.dilation == (1, 1), stemConv.stride.0 == stemConv.stride.1
+        else { return nil }
+        var blocks = [Block(name: "maxpool", operations: [.maxPool(kernel: pool.kernelSize, stride: pool.stride, padding: pool.padding)],
+                            residual: false)]
+        var outChannels = stemConv.outChannels
+        for (name, entry) in root.layers[4..<8] {
+            guard let stage = entry as? Sequential else { return nil }
+            for (index, (_, child)) in stage.layers.map({ ($0.name, $0.layer) }).enumerated() {
+                let convolutions: [Conv2d], projection: Sequential?
+                if let basic = child as? BasicBlock {
+                    convolutions = [foldBatchNorm(basic.conv1, basic.bn1, activation: .relu),
+                                    foldBatchNorm(basic.conv2, basic.bn2, activation: nil)]
+                    projection = basic.downsample
+                } else if let block = child as? ResidualBlock, block.hasResidual, block.postActivation == .relu {
+                    convolutions = folded(block.body.layers.map(\.layer))
+                    projection = block.shortcut
+                } else {
+                    return nil
+                }
+                // The last convolution takes the residual, then the ReLU that follows the sum.
+                guard let last = convolutions.last, last.fusedActivation == nil, !last.fusedReLU else { return nil }
+                var operations: [Operation] = []
+                for (k, conv) in convolutions.enumerated() {
+                    let activation = k == convolutions.count - 1 ? ActivationFunction.relu.kernelCode : activationCode(conv)
+                    guard let operation = resNetOperation(conv, activation: activation, winograd: winograd) else { return nil }
+                    operations.append(operation)
+                }
+                var shortcut: Operation? = nil
+                if let projection {
+                    let convs = folded(projection.layers.map(\.layer))
+                    guard convs.count == 1, let conv = convs.first, activationCode(conv) == 0,
+                          let operation = resNetOperation(conv, activation: 0, winograd: winograd) else { return nil }
+                    shortcut = operation
+                }
+                blocks.append(Block(name: "\(name).\(index)", operations: operations, residual: true, shortcut: shortcut))
+                outChannels = last.outChannels
+            }
+        }
+        return (stemOperation(stemConv), "conv1", stemConv.inChannels, blocks, outChannels)
+    }
+
+    /// A ResNet convolution: a 1×1 of stride 1 as a pointwise product, a 3×3 of stride 1 by
+    /// Winograd (when `winograd`), any other by gathered windows.
+    static func resNetOperation(_ conv: Conv2d, activation: Int32, winograd: Bool) -> Operation? {
+        guard conv.groups == 1, conv.dilation == (1, 1), conv.stride.0 == conv.stride.1 else { return nil }
+        let bias = conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels)
+        if conv.kernelSize == (1, 1) && conv.stride == (1, 1) && conv.padding == (0, 0) {
+            return .pointwise(packed: packed(conv), bias: bias, outChannels: conv.outChannels, activation: activation)
+        }
+        if winograd && conv.kernelSize == (3, 3) && conv.stride == (1, 1) && conv.padding == (1, 1) {
+            let (cout, cin) = (conv.outChannels, conv.inChannels)
+            let filters = conv.makeWinograd4Filters()
+            var packed = [Float](repeating: 0, count: vc_winograd4_nhwc_packed_count(Int32(cout), Int32(cin)))
+            vc_winograd4_nhwc_pack(Int32(cout), Int32(cin), filters, &packed)
+            return .winograd(packed: packed, bias: bias, outChannels: cout, activation: activation)
+        }
+        return .convolution(packed: windowWeights(conv), bias: bias, outChannels: conv.outChannels, kernel: conv.kernelSize,
+                            stride: conv.stride.0, padding: conv.padding, activation: activation)
     }
 
     /// Conv2d + BatchNorm (+ activation) runs, folded; nil for anything else.
@@ -141,8 +237,9 @@ package final class ChannelsLastEncoder: Layer {
         return nil
     }
 
-    static func convolution(_ conv: Conv2d) -> Operation {
-        // vc_stem_nhwc reads a window as kh rows of kw · Cin floats: weights [Cout][kh][kw][Cin].
+    /// A convolution's weights `[Cout, Cin, kh, kw]` reordered `[Cout, kh, kw, Cin]` (a window's rows
+    /// are kw · Cin consecutive floats, channels-last) and packed by `vc_pointwise_pack`.
+    static func windowWeights(_ conv: Conv2d) -> [Float] {
         let (cout, cin, kh, kw) = (conv.outChannels, conv.inChannels, conv.kernelSize.0, conv.kernelSize.1)
         let w = conv.weight.value.scalars
         var reordered = [Float](repeating: 0, count: w.count)
@@ -151,9 +248,13 @@ package final class ChannelsLastEncoder: Layer {
         } } } }
         var packed = [Float](repeating: 0, count: vc_pointwise_packed_count(Int32(cout), Int32(w.count / cout)))
         vc_pointwise_pack(Int32(cout), Int32(w.count / cout), reordered, &packed)
-        return .convolution(packed: packed, bias: conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels),
-                     outChannels: conv.outChannels, kernel: conv.kernelSize, stride: conv.stride, padding: conv.padding,
-                     activation: activationCode(conv))
+        return packed
+    }
+
+    static func stemOperation(_ conv: Conv2d) -> Operation {
+        .stem(packed: windowWeights(conv), bias: conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels),
+              outChannels: conv.outChannels, kernel: conv.kernelSize, stride: conv.stride, padding: conv.padding,
+              activation: activationCode(conv))
     }
 
     static func activationCode(_ conv: Conv2d) -> Int32 {
@@ -232,6 +333,7 @@ package final class ChannelsLastEncoder: Layer {
                 largest = max(largest, shape.h * shape.w * shape.c)
                 weights += Self.weightCount(operation)
             }
+            weights += block.shortcut.map(Self.weightCount) ?? 0
             if weights > largest { return index }
         }
         return blocks.count
@@ -239,10 +341,14 @@ package final class ChannelsLastEncoder: Layer {
 
     static func outputShape(_ operation: Operation, _ s: Shape) -> Shape {
         switch operation {
-        case let .convolution(_, _, cout, kernel, stride, padding, _):
+        case let .stem(_, _, cout, kernel, stride, padding, _):
             return ((s.h + 2 * padding.0 - kernel.0) / stride.0 + 1, (s.w + 2 * padding.1 - kernel.1) / stride.1 + 1, cout)
-        case let .pointwise(_, _, cout, _):
+        case let .convolution(_, _, cout, kernel, stride, padding, _):
+            return ((s.h + 2 * padding.0 - kernel.0) / stride + 1, (s.w + 2 * padding.1 - kernel.1) / stride + 1, cout)
+        case let .pointwise(_, _, cout, _), let .winograd(_, _, cout, _):
             return (s.h, s.w, cout)
+        case let .maxPool(kernel, stride, padding):
+            return ((s.h + 2 * padding - kernel) / stride + 1, (s.w + 2 * padding - kernel) / stride + 1, s.c)
         case let .depthwise(_, _, kernel, stride, padding, _):
             return ((s.h + 2 * padding.0 - kernel.0) / stride + 1, (s.w + 2 * padding.1 - kernel.1) / stride + 1, s.c)
         case .squeeze:
@@ -252,9 +358,12 @@ package final class ChannelsLastEncoder: Layer {
 
     static func weightCount(_ operation: Operation) -> Int {
         switch operation {
-        case let .convolution(packed, _, _, _, _, _, _), let .pointwise(packed, _, _, _): packed.count
+        case let .stem(packed, _, _, _, _, _, _), let .convolution(packed, _, _, _, _, _, _), let .pointwise(packed, _, _, _):
+            packed.count
+        case let .winograd(packed, _, _, _): packed.count / 4  // 36 transformed taps for 9
         case let .depthwise(weights, _, _, _, _, _): weights.count
         case let .squeeze(w1t, _, _, w2t, _, _, _): w1t.count + w2t.count
+        case .maxPool: 0
         }
     }
 
@@ -268,20 +377,20 @@ package final class ChannelsLastEncoder: Layer {
         var shape = shape
         var current = UnsafeMutablePointer(mutating: input)
         if runStem {
-            shape = timed([stem], name: "features.0", images: n, shape: shape, threads: threads) {
+            shape = timed([stem], name: stemName, images: n, shape: shape, threads: threads) {
                 run(stem, input: input, residual: nil, output: buffers[0], images: n, shape: shape, windows: buffers[3], threads: threads)
             }
             current = buffers[0].pointer
         }
         for index in range {
-            let block = blocks[index], blockInput = current
+            let block = blocks[index], blockInput = current, blockShape = shape
             var first = 0
             if threads == 1 && n == 1, let fused = Self.fusedPrefix(block.operations) {
                 // Expansion and depthwise convolution (and the projection, when nothing comes
                 // between) a strip of rows at a time, on this thread.
                 let free = buffers[0..<3].filter { $0.pointer != current }
-                let label = "features.\(index + 1).0-\(fused - 1)"
-                shape = timed(Array(block.operations[0..<fused]), name: label, images: 1, shape: shape, threads: 1) {
+                shape = timed(Array(block.operations[0..<fused]), name: "\(block.name).0-\(fused - 1)", images: 1, shape: shape,
+                              threads: 1) {
                     expandDepthwise(block.operations[0..<fused], input: current, shape: shape,
                                     residual: block.residual && fused == 3 ? UnsafePointer(blockInput) : nil,
                                     strip: buffers[3], depthwiseOutput: free[0], output: free[1])
@@ -290,11 +399,22 @@ package final class ChannelsLastEncoder: Layer {
                 first = fused
             }
             for (k, operation) in block.operations.enumerated().dropFirst(first) {
-                let target = buffers[0..<3].first { $0.pointer != current && $0.pointer != blockInput }!
-                let residual = block.residual && k == block.operations.count - 1 ? UnsafePointer(blockInput) : nil
-                shape = timed([operation], name: "features.\(index + 1).\(k)", images: n, shape: shape, threads: threads) {
-                    run(operation, input: current, residual: residual, output: target, images: n, shape: shape,
-                        windows: buffers[3], threads: threads)
+                let isLast = k == block.operations.count - 1
+                // What the last operation adds: the block's input, or its projection (computed just
+                // before, into a buffer that holds neither the input nor the body's activations).
+                var residual: UnsafeMutablePointer<Float>? = block.residual && isLast ? blockInput : nil
+                if isLast, let shortcut = block.shortcut {
+                    let projected = buffers[0..<3].first { $0.pointer != current && $0.pointer != blockInput }!
+                    _ = timed([shortcut], name: "\(block.name).downsample", images: n, shape: blockShape, threads: threads) {
+                        run(shortcut, input: blockInput, residual: nil, output: projected, images: n, shape: blockShape,
+                            windows: buffers[3], threads: threads)
+                    }
+                    residual = projected.pointer
+                }
+                let target = buffers[0..<3].first { $0.pointer != current && $0.pointer != (residual ?? blockInput) }!
+                shape = timed([operation], name: "\(block.name).\(k)", images: n, shape: shape, threads: threads) {
+                    run(operation, input: current, residual: residual.map { UnsafePointer($0) }, output: target, images: n,
+                        shape: shape, windows: buffers[3], threads: threads)
                 }
                 current = target.pointer
             }
@@ -358,9 +478,18 @@ package final class ChannelsLastEncoder: Layer {
         for operation in operations {
             let out = Self.outputShape(operation, input)
             switch operation {
-            case let .convolution(_, _, cout, kernel, stride, _, _):
+            case let .stem(_, _, cout, kernel, stride, _, _):
                 descriptions.append("conv\(kernel.0)x\(kernel.1)/\(stride.0) \(input.c)→\(cout)")
                 perImage += out.h * out.w * cout * input.c * kernel.0 * kernel.1
+            case let .convolution(_, _, cout, kernel, stride, _, _):
+                descriptions.append("conv\(kernel.0)x\(kernel.1)/\(stride) \(input.c)→\(cout)")
+                perImage += out.h * out.w * cout * input.c * kernel.0 * kernel.1
+            case let .winograd(_, _, cout, _):
+                // Counted as the direct convolution's multiply-adds, as the channels-first profile does.
+                descriptions.append("conv3x3/1 \(input.c)→\(cout) winograd4")
+                perImage += out.h * out.w * cout * input.c * 9
+            case let .maxPool(kernel, stride, _):
+                descriptions.append("maxpool\(kernel)x\(kernel)/\(stride) \(input.c)")
             case let .pointwise(_, _, cout, _):
                 descriptions.append("conv1x1 \(input.c)→\(cout)")
                 perImage += out.h * out.w * cout * input.c
@@ -460,7 +589,7 @@ package final class ChannelsLastEncoder: Layer {
         let (h, w, c) = shape
         let x = UncheckedSendable(input), r = UncheckedSendable(residual)
         switch operation {
-        case let .convolution(packed, bias, cout, kernel, stride, padding, activation):
+        case let .stem(packed, bias, cout, kernel, stride, padding, activation):
             let (oh, ow, _) = Self.outputShape(operation, shape)
             // Output rows a few at a time (per thread), so that their input rows stay in cache.
             let strip = max(1, 4096 / max(ow, 1))
@@ -487,6 +616,62 @@ package final class ChannelsLastEncoder: Layer {
                 }
             }
             return (oh, ow, cout)
+        case let .convolution(packed, bias, cout, kernel, stride, padding, activation):
+            let (oh, ow, _) = Self.outputShape(operation, shape)
+            let pixels = oh * ow, y = UncheckedSendable(output.reserve(n * pixels * cout))
+            let workers = threads > 1 && n * pixels * cout * c * kernel.0 * kernel.1 >= 1 << 18 ? threads : 1
+            let perWorker = vc_convolution_nhwc_scratch_count(Int32(c), Int32(kernel.0), Int32(kernel.1))
+            let scratch = UncheckedSendable(windows.reserve(workers * perWorker))
+            packed.withUnsafeBufferPointer { wp in
+                bias.withUnsafeBufferPointer { bp in
+                    let p = UncheckedSendable((wp.baseAddress!, bp.baseAddress!))
+                    parallelFor(workers) { worker in
+                        // The worker's output pixels, numbered across images, an image's part at a time.
+                        let mine = partition(n * pixels, worker: worker, of: workers)
+                        var first = mine.lowerBound
+                        while first < mine.upperBound {
+                            let image = first / pixels, start = first % pixels, end = min(pixels, start + (mine.upperBound - first))
+                            vc_convolution_nhwc(x.value + image * h * w * c, Int32(h), Int32(w), Int32(c), Int32(kernel.0),
+                                                Int32(kernel.1), Int32(stride), Int32(padding.0), Int32(padding.1), p.value.0,
+                                                p.value.1, r.value.map { $0 + image * pixels * cout }, activation, Int32(cout),
+                                                y.value + image * pixels * cout, Int32(ow), Int32(start), Int32(end),
+                                                scratch.value + worker * perWorker)
+                            first += end - start
+                        }
+                    }
+                }
+            }
+            return (oh, ow, cout)
+        case let .winograd(packed, bias, cout, activation):
+            let tiles = n * ((h + 3) / 4) * ((w + 3) / 4), y = UncheckedSendable(output.reserve(n * h * w * cout))
+            let workers = threads > 1 && tiles >= 2 ? min(threads, tiles) : 1
+            let perWorker = vc_winograd4_nhwc_scratch_count(Int32(c), Int32(cout))
+            let scratch = UncheckedSendable(windows.reserve(workers * perWorker))
+            packed.withUnsafeBufferPointer { wp in
+                bias.withUnsafeBufferPointer { bp in
+                    let p = UncheckedSendable((wp.baseAddress!, bp.baseAddress!))
+                    parallelFor(workers) { worker in
+                        let mine = partition(tiles, worker: worker, of: workers)
+                        vc_winograd4_nhwc(x.value, Int32(h), Int32(w), Int32(c), p.value.0, p.value.1, r.value, activation,
+                                          Int32(cout), y.value, Int32(mine.lowerBound), Int32(mine.upperBound),
+                                          scratch.value + worker * perWorker)
+                    }
+                }
+            }
+            return (h, w, cout)
+        case let .maxPool(kernel, stride, padding):
+            let (oh, ow, _) = Self.outputShape(operation, shape)
+            let y = UncheckedSendable(output.reserve(n * oh * ow * c))
+            split(n * oh, minimumChunk: max(1, 4096 / max(ow * c, 1)), threads: threads) { rows in
+                var row = rows.lowerBound
+                while row < rows.upperBound {
+                    let image = row / oh, start = row % oh, end = min(oh, start + (rows.upperBound - row))
+                    vc_max_pool_nhwc(x.value + image * h * w * c, Int32(h), Int32(w), Int32(c), Int32(kernel), Int32(stride),
+                                     Int32(padding), y.value + image * oh * ow * c, Int32(ow), Int32(start), Int32(end))
+                    row += end - start
+                }
+            }
+            return (oh, ow, c)
         case let .pointwise(packed, bias, cout, activation):
             let y = UncheckedSendable(output.reserve(n * h * w * cout))
             let rows = n * h * w

@@ -30,8 +30,8 @@ public final class LRCNInference {
     ///   - winograd: use Winograd F(2×2, 3×3) for eligible convolutions (default `true`).
     public init(_ model: LRCN, winograd: Bool = true) {
         configuration = model.configuration
-        // The inverted-residual encoders (MobileNets, EfficientNet) run channels-last.
-        encoder = ChannelsLastEncoder(model.encoder) ?? fusedForInference(model.encoder, winograd: winograd)
+        // torchvision's encoders (ResNets, MobileNets, EfficientNet) run channels-last.
+        encoder = ChannelsLastEncoder(model.encoder, winograd: winograd) ?? fusedForInference(model.encoder, winograd: winograd)
         lstm = model.lstm
         fc = model.fc
     }
