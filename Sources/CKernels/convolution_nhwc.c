@@ -15,10 +15,12 @@
 
 #include <string.h>
 
-// Output pixels whose windows are gathered at once: about 256 KB of windows, at least 24 rows.
+// Output pixels whose windows are gathered at once: about 256 KB of windows, and at least as many
+// as the pointwise kernel takes in a block of rows (128 for long windows, cut into blocks of k),
+// so that the weights are read once per block.
 static int windowChunk(int windowFloats) {
     int rows = 65536 / (windowFloats > 0 ? windowFloats : 1) / 12 * 12;
-    return rows < 24 ? 24 : rows;
+    return rows < 132 ? 132 : rows;
 }
 
 size_t vc_convolution_nhwc_scratch_count(int c, int kh, int kw) {

@@ -4,8 +4,9 @@
 // and bias, residual and activation applied to each tile while it is still in L1.
 //
 //   for each block of MC rows of A (sized to stay in L2 across the panels):
-//     for each 16-column panel of W (k × 16, L1/L2):
-//       for each MR rows of the block: an MR × 16 tile of C, then its epilogue
+//     for each block of k (all of k up to 512; else blocks of about 256, C accumulated across them):
+//       for each 16-column panel of W (its rows of this block of k, L1/L2):
+//         for each MR rows of the block: an MR × 16 tile of C, then (last block of k) its epilogue
 //
 // The micro-kernel is one body written with 16-float vectors, compiled for AVX-512 (12 rows:
 // 12 of the 32 registers accumulate, one zmm each), for AVX2 + FMA (6 rows: 12 ymm halves) and for
@@ -40,9 +41,12 @@ void vc_pointwise_pack(int n, int k, const float *w, float *packed) {
         int k, int segments, size_t segmentStride, const float *restrict segmentA, size_t lda,         \
         const float *restrict segmentPanel, int cols, const float *restrict bias,                      \
         const float *restrict residual, int ldr, int activation,                                       \
-        float *restrict c, int ldc) {                                                                  \
+        float *restrict c, int ldc, int accumulate) {                                                  \
         vc16 acc[MR];                                                                                  \
-        _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) acc[r] = (vc16){0};            \
+        _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
+            const float *prior = c + (size_t)r * ldc;                                                  \
+            acc[r] = !accumulate ? (vc16){0} : cols == PANEL ? *(const vc16 *)prior : vcLoadPartial16(prior, cols); \
+        }                                                                                              \
         for (int segment = 0; segment < segments; segment++) {                                         \
         const float *restrict a = segmentA + segment * segmentStride;                                  \
         const float *restrict panel = segmentPanel + (size_t)segment * k * PANEL;                      \
@@ -83,8 +87,9 @@ __attribute__((always_inline)) static inline void pointwiseTile1(int k, int segm
                                                                  const float *restrict segmentPanel, int cols,
                                                                  const float *restrict bias,
                                                                  const float *restrict residual, int activation,
-                                                                 float *restrict out) {
-    vc16 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+                                                                 float *restrict out, int accumulate) {
+    vc16 s0 = !accumulate ? (vc16){0} : cols == PANEL ? *(const vc16 *)out : vcLoadPartial16(out, cols);
+    vc16 s1 = {0}, s2 = {0}, s3 = {0};
     for (int segment = 0; segment < segments; segment++) {
         const float *restrict a = segmentA + segment * segmentStride;
         const float *restrict panel = segmentPanel + (size_t)segment * k * PANEL;
@@ -102,47 +107,60 @@ __attribute__((always_inline)) static inline void pointwiseTile1(int k, int segm
                   cols, activation, out);
 }
 
-// Blocks of rows, panels, then tiles of MR rows (the last rows in smaller tiles).
+// Blocks of rows, blocks of k, panels, then tiles of MR rows (the last rows in smaller tiles). A
+// block of A (its rows, a block of k) stays in L2 while every panel's part for that block of k
+// streams through; each k block after the first adds to C, the last finishes it. Long rows are cut
+// into blocks of k (for one segment only) so that the blocks of A can have many rows: the weights
+// are read once per block of rows.
 #define VC_POINTWISE_LOOPS(MR)                                                                         \
     do {                                                                                               \
         int panels = (n + PANEL - 1) / PANEL;                                                          \
         int kt = k * segments; /* a row's length, all segments */                                      \
-        /* About 160 KB of A per block: it is read once per panel. */                                  \
-        int mc = (40960 / (kt > 0 ? kt : 1)) / MR * MR;                                                \
+        int kBlocks = segments == 1 && k > 512 ? (k + 255) / 256 : 1;                                 \
+        int kc = kBlocks == 1 ? k : ((k + kBlocks - 1) / kBlocks + 3) / 4 * 4;                         \
+        int kb = kBlocks == 1 ? kt : kc;                                                               \
+        /* About 256 KB of A per block: it is read once per panel. */                                  \
+        int mc = ((kBlocks == 1 ? 40960 : 65536) / (kb > 0 ? kb : 1)) / MR * MR;                                                \
         if (mc < MR) mc = MR;                                                                          \
         if (mc > 64 * MR) mc = 64 * MR;                                                                \
         for (int i0 = 0; i0 < m; i0 += mc) {                                                           \
             int iEnd = i0 + mc < m ? i0 + mc : m;                                                      \
-            for (int j = 0; j < panels; j++) {                                                         \
-                int j0 = j * PANEL, cols = n - j0 < PANEL ? n - j0 : PANEL;                            \
-                const float *panel = packed + (size_t)j * kt * PANEL;                                  \
-                int i = i0;                                                                            \
-                for (; i + MR <= iEnd; i += MR) {                                                      \
-                    pointwiseTile##MR(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias ? bias + j0 : 0, \
-                                      residual ? residual + (size_t)i * ldr + j0 : 0, ldr, activation, \
-                                      c + (size_t)i * ldc + j0, ldc);                                  \
-                }                                                                                      \
-                /* The last rows: tiles of 4 and 2 rows, then one row with four partial sums. */       \
-                for (int tail = 4; tail >= 1; tail /= 2) {                                             \
-                    for (; i + tail <= iEnd && tail < MR; i += tail) {                                 \
-                        const float *res = residual ? residual + (size_t)i * ldr + j0 : 0;             \
-                        float *out = c + (size_t)i * ldc + j0;                                         \
-                        if (tail == 4) {                                                               \
-                            pointwiseTile4(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias ? bias + j0 : 0, res, \
-                                           ldr, activation, out, ldc);                                 \
-                        } else if (tail == 2) {                                                        \
-                            pointwiseTile2(k, segments, segmentStride, a + (size_t)i * lda, lda, panel, cols, bias ? bias + j0 : 0, res, \
-                                           ldr, activation, out, ldc);                                 \
-                        } else {                                                                       \
-                            pointwiseTile1(k, segments, segmentStride, a + (size_t)i * lda, panel, cols, bias ? bias + j0 : 0, res, \
-                                           activation, out);                                           \
+            for (int k0 = 0; k0 < k; k0 += kc) {                                                       \
+                int kl = k - k0 < kc ? k - k0 : kc, accumulate = k0 > 0, last = k0 + kl >= k;          \
+                const float *ak = a + k0;                                                              \
+                const float *blockBias = last ? bias : 0, *blockResidual = last ? residual : 0;        \
+                int blockActivation = last ? activation : 0;                                           \
+                for (int j = 0; j < panels; j++) {                                                     \
+                    int j0 = j * PANEL, cols = n - j0 < PANEL ? n - j0 : PANEL;                        \
+                    const float *panel = packed + (size_t)j * kt * PANEL + (size_t)k0 * PANEL;         \
+                    const float *pb = blockBias ? blockBias + j0 : 0;                                  \
+                    int i = i0;                                                                        \
+                    for (; i + MR <= iEnd; i += MR) {                                                  \
+                        pointwiseTile##MR(kl, segments, segmentStride, ak + (size_t)i * lda, lda, panel, cols, pb, \
+                                          blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0, ldr, \
+                                          blockActivation, c + (size_t)i * ldc + j0, ldc, accumulate); \
+                    }                                                                                  \
+                    /* The last rows: tiles of 4 and 2 rows, then one row with four partial sums. */   \
+                    for (int tail = 4; tail >= 1; tail /= 2) {                                         \
+                        for (; i + tail <= iEnd && tail < MR; i += tail) {                             \
+                            const float *res = blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0; \
+                            float *out = c + (size_t)i * ldc + j0;                                     \
+                            if (tail == 4) {                                                           \
+                                pointwiseTile4(kl, segments, segmentStride, ak + (size_t)i * lda, lda, panel, cols, pb, \
+                                               res, ldr, blockActivation, out, ldc, accumulate);       \
+                            } else if (tail == 2) {                                                    \
+                                pointwiseTile2(kl, segments, segmentStride, ak + (size_t)i * lda, lda, panel, cols, pb, \
+                                               res, ldr, blockActivation, out, ldc, accumulate);       \
+                            } else {                                                                   \
+                                pointwiseTile1(kl, segments, segmentStride, ak + (size_t)i * lda, panel, cols, pb, res, \
+                                               blockActivation, out, accumulate);                      \
+                            }                                                                          \
                         }                                                                              \
                     }                                                                                  \
                 }                                                                                      \
             }                                                                                          \
         }                                                                                              \
     } while (0)
-
 #if defined(__x86_64__)
 __attribute__((target("avx512f,avx512vl,fma")))
 static void pointwiseAVX512(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda, const float *packed, const float *bias,
