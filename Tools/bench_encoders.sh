@@ -3,7 +3,7 @@
 # protocol (Tools/bench_encoders.py: ONNX Runtime and OpenVINO on the same torchvision-built
 # LRCNs), 1x16 and 8x16 frames of 112² and 224², 2 threads; then the ratio table for BENCHMARKS.md.
 #   bash ../shared/bench/setup.sh        # once: the peers' venv
-#   bash Tools/bench_encoders.sh         # about 25 minutes
+#   bash Tools/bench_encoders.sh         # about 25 minutes (ResNet-18 through EfficientNet-B0)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/vidclass-bench"
@@ -11,7 +11,7 @@ export BENCH_RESULTS="${BENCH_RESULTS:-$CACHE/results-vidclass}"
 export BENCH_THREADS=2 OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2
 export BENCH_REPS="${BENCH_REPS:-5}"
 PY="${BENCH_VENV:-$CACHE/venv}/bin/python"
-MODELS="${MODELS:-resnet34,resnet50,mobilenet_v2,mobilenet_v3_small,mobilenet_v3_large,efficientnet_b0}"
+MODELS="${MODELS:-resnet18,resnet34,resnet50,mobilenet_v2,mobilenet_v3_small,mobilenet_v3_large,efficientnet_b0}"
 mkdir -p "$BENCH_RESULTS"
 cd "$ROOT"
 swift build -c release --static-swift-stdlib --product vidclass >&2
