@@ -111,3 +111,38 @@ import Testing
         #expect(worst < 1e-4, "largest relative error \(worst)")
     }
 }
+
+/// Products of at most ``GEMM/smallRows`` rows against a transposed B (a recurrent layer's input
+/// projection and steps) run as blocks of dot products (four or two rows of A against eight, four
+/// or two of B, with the instructions this CPU has): against a naive product in Float64, on shapes
+/// that leave every kind of remainder (rows, columns of B, the 16-float lanes of k), with alpha,
+/// beta and leading dimensions wider than the matrices.
+@Test(arguments: [(1, 1, 1), (1, 1030, 256), (2, 9, 17), (3, 8, 16), (4, 4, 15), (5, 33, 300), (16, 1024, 40), (13, 7, 33)])
+func fewRowsProductsMatchNaiveProduct(_ shape: (Int, Int, Int)) {
+    let (m, n, k) = shape
+    let (lda, ldb, ldc) = (k + 3, k + 1, n + 2)
+    var rng = SplitMix64(seed: UInt64(m * 1000 + n * 10 + k))
+    let a = Tensor.normal(shape: [m * lda], using: &rng).scalars
+    let b = Tensor.normal(shape: [n * ldb], using: &rng).scalars
+    let c0 = Tensor.normal(shape: [m * ldc], using: &rng).scalars
+    var c = c0
+    let (alpha, beta): (Float, Float) = (0.75, 0.5)
+    c.withUnsafeMutableBufferPointer { cp in
+        GEMM.multiply(transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: cp.baseAddress!, ldc: ldc, parallel: false)
+    }
+    var worst = 0.0
+    for i in 0..<m {
+        for j in 0..<ldc {
+            if j >= n {
+                #expect(c[i * ldc + j] == c0[i * ldc + j], "column \(j) past n was written")
+                continue
+            }
+            var exact = 0.0
+            for p in 0..<k { exact += Double(a[i * lda + p]) * Double(b[j * ldb + p]) }
+            exact = Double(alpha) * exact + Double(beta) * Double(c0[i * ldc + j])
+            worst = max(worst, abs(Double(c[i * ldc + j]) - exact) / max(1, abs(exact)))
+        }
+    }
+    #expect(worst < 1e-5, "\(m)×\(n)×\(k), \(VectorInstructions.current): largest relative error \(worst)")
+}
