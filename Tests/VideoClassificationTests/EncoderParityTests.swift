@@ -104,7 +104,7 @@ struct EncoderParityTests {
 /// the padding, their long rows multiplied in blocks of k), with the instructions this CPU has (the test says which;
 /// `scripts/test-encoders.sh` runs the installed binary with every instruction set the CPU has,
 /// one process each, since the choice is global).
-@Test(arguments: [ModelDescription.Backbone.resnet18, .resnet34, .resnet50, .mobilenetV2, .mobilenetV3Small, .mobilenetV3Large,
+@Test(arguments: [ModelDescription.Backbone.small, .resnet18, .resnet34, .resnet50, .mobilenetV2, .mobilenetV3Small, .mobilenetV3Large,
                   .efficientnetB0])
 func channelsLastMatchesTheLayers(_ backbone: ModelDescription.Backbone) {
     let lrcn = LRCN(ModelDescription(backbone: backbone, numClasses: 2, hiddenSize: 4), seed: 11)
@@ -120,7 +120,7 @@ func channelsLastMatchesTheLayers(_ backbone: ModelDescription.Backbone) {
     let alone = model.frameFeatures(Tensor(shape: [1, 3, 75, 61], scalars: Array(frames.scalars[(5 * floats)..<(6 * floats)])))
     let row = Tensor(shape: [1, f], scalars: Array(together.scalars[(5 * f)..<(6 * f)]))
     #expect(row.maxAbsDifference(alone) <= 1e-4 * scale, "\(backbone), \(instructions), one frame")
-    if [.resnet18, .resnet34, .resnet50].contains(backbone) {
+    if [.small, .resnet18, .resnet34, .resnet50].contains(backbone) {
         // Without Winograd, the 3×3 convolutions gather their windows like the strided ones.
         let direct = LRCNInference(lrcn, winograd: false).frameFeatures(frames)
         #expect(direct.maxAbsDifference(reference.reshaped(direct.shape)) <= 1e-4 * scale, "\(backbone), \(instructions), direct")

@@ -5,8 +5,9 @@ import Tensors
 /// An inference-only snapshot of a convolutional encoder that runs channels-last (NHWC) after its
 /// stem: torchvision's inverted-residual encoders (MobileNetV2, MobileNetV3, EfficientNet:
 /// `features` = a stem Conv2dNormActivation, blocks, a last 1×1 Conv2dNormActivation; then
-/// `avgpool`) and its ResNets (`conv1`, `bn1`, `relu`, `maxpool`, `layer1`…`layer4` of basic or
-/// bottleneck blocks, `avgpool`).
+/// `avgpool`), its ResNets (`conv1`, `bn1`, `relu`, `maxpool`, `layer1`…`layer4` of basic or
+/// bottleneck blocks, `avgpool`) and lrcn-small (3×3 convolution, BatchNorm, ReLU and 2×2 max
+/// pooling per width, then average pooling).
 ///
 /// With channels innermost, every 1×1 convolution is one GEMM over pixels (`[pixels, Cin] · Wᵀ`,
 /// the activations read in place), a depthwise convolution multiplies whole channel vectors per
@@ -67,8 +68,9 @@ package final class ChannelsLastEncoder: Layer {
     /// The snapshot of `encoder`, or nil when it has neither the inverted-residual nor the ResNet
     /// layout. Without `winograd`, 3×3 convolutions gather their windows like any other.
     package init?(_ encoder: any Layer, winograd: Bool = true) {
-        guard let root = encoder as? Sequential, root.layers.last?.layer is GlobalAveragePool else { return nil }
-        if let layout = ChannelsLastEncoder.invertedResidualLayout(root) ?? ChannelsLastEncoder.resNetLayout(root, winograd: winograd) {
+        guard let root = encoder as? Sequential else { return nil }
+        if let layout = ChannelsLastEncoder.invertedResidualLayout(root) ?? ChannelsLastEncoder.resNetLayout(root, winograd: winograd)
+            ?? ChannelsLastEncoder.convolutionStackLayout(root, winograd: winograd) {
             (stem, stemName, stemChannels, blocks, outChannels) = layout
         } else {
             return nil
@@ -79,7 +81,7 @@ package final class ChannelsLastEncoder: Layer {
 
     /// MobileNetV2/V3 and EfficientNet: `features` (stem, blocks, last 1×1 convolution), `avgpool`.
     static func invertedResidualLayout(_ root: Sequential) -> Layout? {
-        guard root.layers.count == 2,
+        guard root.layers.count == 2, root.layers[1].layer is GlobalAveragePool,
               let features = root.layers[0].layer as? Sequential, features.layers.count >= 3,
               let stemLayers = features.layers.first?.layer as? Sequential,
               let stemConv = folded(stemLayers.layers.map(\.layer)).first, stemConv.groups == 1,
@@ -106,7 +108,7 @@ package final class ChannelsLastEncoder: Layer {
     /// ResNet-18/34 (basic blocks) and ResNet-50 (bottlenecks): `conv1`, `bn1`, `relu`, `maxpool`,
     /// `layer1`…`layer4`, `avgpool`.
     static func resNetLayout(_ root: Sequential, winograd: Bool) -> Layout? {
-        guard root.layers.count == 9, let pool = root.layers[3].layer as? MaxPool2d,
+        guard root.layers.count == 9, root.layers[8].layer is GlobalAveragePool, let pool = root.layers[3].layer as? MaxPool2d,
               let stemConv = folded(root.layers[0..<3].map(\.layer)).first, stemConv.groups == 1,
               stemConv.dilation == (1, 1), stemConv.stride.0 == stemConv.stride.1
         else { return nil }
@@ -147,6 +149,34 @@ package final class ChannelsLastEncoder: Layer {
             }
         }
         return (stemOperation(stemConv), "conv1", stemConv.inChannels, blocks, outChannels)
+    }
+
+    /// lrcn-small: (Conv2d 3×3, BatchNorm2d, ReLU, MaxPool2d) for each width, then average pooling
+    /// and `Flatten`. Each stage after the first is a block of its convolution and its pooling.
+    static func convolutionStackLayout(_ root: Sequential, winograd: Bool) -> Layout? {
+        let layers = root.layers.map(\.layer)
+        guard layers.count >= 6, layers.count % 4 == 2, layers[layers.count - 2] is GlobalAveragePool, layers.last is Flatten
+        else { return nil }
+        var stem: (operation: Operation, channels: Int)?
+        var blocks: [Block] = []
+        var outChannels = 0
+        for start in stride(from: 0, to: layers.count - 2, by: 4) {
+            guard let pool = layers[start + 3] as? MaxPool2d, activationFunction(of: layers[start + 2]) == .relu,
+                  let conv = folded(Array(layers[start..<(start + 3)])).first, conv.groups == 1, conv.dilation == (1, 1),
+                  conv.stride.0 == conv.stride.1
+            else { return nil }
+            let pooling = Operation.maxPool(kernel: pool.kernelSize, stride: pool.stride, padding: pool.padding)
+            if stem == nil {
+                stem = (stemOperation(conv), conv.inChannels)
+                blocks.append(Block(name: "\(start + 3)", operations: [pooling], residual: false))
+            } else {
+                guard let operation = resNetOperation(conv, activation: activationCode(conv), winograd: winograd) else { return nil }
+                blocks.append(Block(name: "\(start)", operations: [operation, pooling], residual: false))
+            }
+            outChannels = conv.outChannels
+        }
+        guard let stem else { return nil }
+        return (stem.operation, "0", stem.channels, blocks, outChannels)
     }
 
     /// A ResNet convolution: a 1×1 of stride 1 as a pointwise product, a 3×3 of stride 1 by
