@@ -153,16 +153,50 @@ VC_MULTIVERSION(winogradInput,
                 (const float *restrict x, int h, int w, int c, int t0, int t1, float *restrict v, int block),
                 (x, h, w, c, t0, t1, v, block))
 
-// y = act(Aᵀ M A + bias (+ residual)) for the tiles t0 ..< t1, the outputs inside the image only.
+// y = act(Aᵀ M A + bias (+ residual)) for the tiles t0 ..< t1, the outputs inside the image only;
+// with `pool`, the 2×2 maxima of those outputs instead (y then [images][h/2][w/2][n]).
 __attribute__((always_inline))
 static inline void winogradOutputBody(const float *restrict m, int block, int h, int w, int n, const float *restrict bias,
-                                      const float *restrict residual, int activation, float *restrict y, int t0,
-                                      int t1) {
-    int th = (h + 3) / 4, tw = (w + 3) / 4;
+                                      const float *restrict residual, int activation, int pool, float *restrict y,
+                                      int t0, int t1) {
+    int th = (h + 3) / 4, tw = (w + 3) / 4, ph = h / 2, pw = w / 2;
     size_t plane = (size_t)block * n;
     for (int t = t0; t < t1; t++) {
         int image = t / (th * tw), ty = t % (th * tw) / tw, tx = t % tw;
         size_t frame = (size_t)image * h * w * n;
+        if (pool) {
+            // The tile's 2×2 pooled outputs that lie inside the pooled image.
+            int pooledRows = ph - 2 * ty < 2 ? ph - 2 * ty : 2, pooledColumns = pw - 2 * tx < 2 ? pw - 2 * tx : 2;
+            for (int c0 = 0; c0 < n; c0 += 16) {
+                int cols = n - c0 < 16 ? n - c0 : 16;
+                vc16 biasVector = cols == 16 ? *(const vc16 *)(bias + c0) : vcLoadPartial16(bias + c0, cols);
+                const float *restrict in = m + (size_t)(t - t0) * n + c0;
+                vc16 s[4][6];
+                for (int j = 0; j < 6; j++) {
+                    vc16 column[6], r[4];
+                    for (int i = 0; i < 6; i++) {
+                        const float *p = in + (size_t)(i * 6 + j) * plane;
+                        column[i] = cols == 16 ? *(const vc16 *)p : vcLoadPartial16(p, cols);
+                    }
+                    VC_WINOGRAD_AT(column, r);
+                    for (int i = 0; i < 4; i++) s[i][j] = r[i];
+                }
+                vc16 rowMax[2][4];
+                for (int i = 0; i < 2 * pooledRows; i++) {
+                    vc16 out[4];
+                    VC_WINOGRAD_AT(s[i], out);
+                    for (int j = 0; j < 4; j++) rowMax[i / 2][j] = i % 2 ? __builtin_elementwise_max(rowMax[i / 2][j], out[j]) : out[j];
+                }
+                for (int i = 0; i < pooledRows; i++) {
+                    size_t pixel = (size_t)image * ph * pw * n + ((size_t)(2 * ty + i) * pw + 2 * tx) * n + c0;
+                    for (int j = 0; j < pooledColumns; j++) {
+                        vc16 v = __builtin_elementwise_max(rowMax[i][2 * j], rowMax[i][2 * j + 1]);
+                        vcFinishRow16(v, biasVector, 0, cols, activation, y + pixel + (size_t)j * n);
+                    }
+                }
+            }
+            continue;
+        }
         int rowsHere = h - 4 * ty < 4 ? h - 4 * ty : 4, colsHere = w - 4 * tx < 4 ? w - 4 * tx : 4;
         for (int c0 = 0; c0 < n; c0 += 16) {
             int cols = n - c0 < 16 ? n - c0 : 16;
@@ -193,11 +227,11 @@ static inline void winogradOutputBody(const float *restrict m, int block, int h,
 
 VC_MULTIVERSION(winogradOutput,
                 (const float *restrict m, int block, int h, int w, int n, const float *restrict bias,
-                 const float *restrict residual, int activation, float *restrict y, int t0, int t1),
-                (m, block, h, w, n, bias, residual, activation, y, t0, t1))
+                 const float *restrict residual, int activation, int pool, float *restrict y, int t0, int t1),
+                (m, block, h, w, n, bias, residual, activation, pool, y, t0, t1))
 
 void vc_winograd4_nhwc(const float *x, int h, int w, int c, const float *packed, const float *bias,
-                       const float *residual, int activation, int n, float *y, int tileStart, int tileEnd,
+                       const float *residual, int activation, int pool, int n, float *y, int tileStart, int tileEnd,
                        float *scratch) {
     int block = winogradBlock(c, n);
     size_t each = vc_pointwise_packed_count(n, c);
@@ -209,7 +243,7 @@ void vc_winograd4_nhwc(const float *x, int h, int w, int c, const float *packed,
             vcPointwise(t1 - t0, n, c, 1, 0, v + (size_t)xi * block * c, c, packed + xi * each, 0, 0, 0, 0,
                         m + (size_t)xi * block * n, n);
         }
-        winogradOutput(m, block, h, w, n, bias, residual, activation, y, t0, t1);
+        winogradOutput(m, block, h, w, n, bias, residual, activation, pool, y, t0, t1);
     }
 }
 

@@ -33,8 +33,9 @@ package final class ChannelsLastEncoder: Layer {
         case convolution(packed: [Float], bias: [Float], outChannels: Int, kernel: (Int, Int), stride: Int,
                          padding: (Int, Int), activation: Int32)
         /// A 3×3 convolution (stride 1, padding 1) by Winograd F(4×4, 3×3): the 36 transformed weight
-        /// matrices packed by `vc_winograd4_nhwc_pack`.
-        case winograd(packed: [Float], bias: [Float], outChannels: Int, activation: Int32)
+        /// matrices packed by `vc_winograd4_nhwc_pack`; with `pooled`, followed by a 2×2 max pooling
+        /// (stride 2) done on each output tile.
+        case winograd(packed: [Float], bias: [Float], outChannels: Int, activation: Int32, pooled: Bool = false)
         /// `[Cout, Cin]` weights packed for `vc_pointwise_nhwc`.
         case pointwise(packed: [Float], bias: [Float], outChannels: Int, activation: Int32)
         /// Weights `[kh·kw][C]`.
@@ -170,8 +171,16 @@ package final class ChannelsLastEncoder: Layer {
                 stem = (stemOperation(conv), conv.inChannels)
                 blocks.append(Block(name: "\(start + 3)", operations: [pooling], residual: false))
             } else {
-                guard let operation = resNetOperation(conv, activation: activationCode(conv), winograd: winograd) else { return nil }
-                blocks.append(Block(name: "\(start)", operations: [operation, pooling], residual: false))
+                guard var operation = resNetOperation(conv, activation: activationCode(conv), winograd: winograd) else { return nil }
+                // A 2×2 pooling after a Winograd convolution with a ReLU (max and ReLU commute) is
+                // done on each output tile, before the outputs are stored.
+                if case let .winograd(packed, bias, cout, activation, _) = operation, pool.kernelSize == 2, pool.stride == 2,
+                   pool.padding == 0, activation == ActivationFunction.relu.kernelCode {
+                    operation = .winograd(packed: packed, bias: bias, outChannels: cout, activation: activation, pooled: true)
+                    blocks.append(Block(name: "\(start)", operations: [operation], residual: false))
+                } else {
+                    blocks.append(Block(name: "\(start)", operations: [operation, pooling], residual: false))
+                }
             }
             outChannels = conv.outChannels
         }
@@ -192,7 +201,7 @@ package final class ChannelsLastEncoder: Layer {
             let filters = conv.makeWinograd4Filters()
             var packed = [Float](repeating: 0, count: vc_winograd4_nhwc_packed_count(Int32(cout), Int32(cin)))
             vc_winograd4_nhwc_pack(Int32(cout), Int32(cin), filters, &packed)
-            return .winograd(packed: packed, bias: bias, outChannels: cout, activation: activation)
+            return .winograd(packed: packed, bias: bias, outChannels: cout, activation: activation, pooled: false)
         }
         return .convolution(packed: windowWeights(conv), bias: bias, outChannels: conv.outChannels, kernel: conv.kernelSize,
                             stride: conv.stride.0, padding: conv.padding, activation: activation)
@@ -375,8 +384,10 @@ package final class ChannelsLastEncoder: Layer {
             return ((s.h + 2 * padding.0 - kernel.0) / stride.0 + 1, (s.w + 2 * padding.1 - kernel.1) / stride.1 + 1, cout)
         case let .convolution(_, _, cout, kernel, stride, padding, _):
             return ((s.h + 2 * padding.0 - kernel.0) / stride + 1, (s.w + 2 * padding.1 - kernel.1) / stride + 1, cout)
-        case let .pointwise(_, _, cout, _), let .winograd(_, _, cout, _):
+        case let .pointwise(_, _, cout, _), let .winograd(_, _, cout, _, false):
             return (s.h, s.w, cout)
+        case let .winograd(_, _, cout, _, true):
+            return (s.h / 2, s.w / 2, cout)
         case let .maxPool(kernel, stride, padding):
             return ((s.h + 2 * padding - kernel) / stride + 1, (s.w + 2 * padding - kernel) / stride + 1, s.c)
         case let .depthwise(_, _, kernel, stride, padding, _):
@@ -390,7 +401,7 @@ package final class ChannelsLastEncoder: Layer {
         switch operation {
         case let .stem(packed, _, _, _, _, _, _), let .convolution(packed, _, _, _, _, _, _), let .pointwise(packed, _, _, _):
             packed.count
-        case let .winograd(packed, _, _, _): packed.count / 4  // 36 transformed taps for 9
+        case let .winograd(packed, _, _, _, _): packed.count / 4  // 36 transformed taps for 9
         case let .depthwise(weights, _, _, _, _, _): weights.count
         case let .squeeze(w1t, _, _, w2t, _, _, _): w1t.count + w2t.count
         case .maxPool: 0
@@ -514,10 +525,10 @@ package final class ChannelsLastEncoder: Layer {
             case let .convolution(_, _, cout, kernel, stride, _, _):
                 descriptions.append("conv\(kernel.0)x\(kernel.1)/\(stride) \(input.c)→\(cout)")
                 perImage += out.h * out.w * cout * input.c * kernel.0 * kernel.1
-            case let .winograd(_, _, cout, _):
+            case let .winograd(_, _, cout, _, pooled):
                 // Counted as the direct convolution's multiply-adds, as the channels-first profile does.
-                descriptions.append("conv3x3/1 \(input.c)→\(cout) winograd4")
-                perImage += out.h * out.w * cout * input.c * 9
+                descriptions.append("conv3x3/1 \(input.c)→\(cout) winograd4" + (pooled ? " + maxpool2x2/2" : ""))
+                perImage += input.h * input.w * cout * input.c * 9
             case let .maxPool(kernel, stride, _):
                 descriptions.append("maxpool\(kernel)x\(kernel)/\(stride) \(input.c)")
             case let .pointwise(_, _, cout, _):
@@ -672,8 +683,9 @@ package final class ChannelsLastEncoder: Layer {
                 }
             }
             return (oh, ow, cout)
-        case let .winograd(packed, bias, cout, activation):
-            let tiles = n * ((h + 3) / 4) * ((w + 3) / 4), y = UncheckedSendable(output.reserve(n * h * w * cout))
+        case let .winograd(packed, bias, cout, activation, pooled):
+            let (oh, ow, _) = Self.outputShape(operation, shape)
+            let tiles = n * ((h + 3) / 4) * ((w + 3) / 4), y = UncheckedSendable(output.reserve(n * oh * ow * cout))
             let workers = threads > 1 && tiles >= 2 ? min(threads, tiles) : 1
             let perWorker = vc_winograd4_nhwc_scratch_count(Int32(c), Int32(cout))
             let scratch = UncheckedSendable(windows.reserve(workers * perWorker))
@@ -683,12 +695,12 @@ package final class ChannelsLastEncoder: Layer {
                     parallelFor(workers) { worker in
                         let mine = partition(tiles, worker: worker, of: workers)
                         vc_winograd4_nhwc(x.value, Int32(h), Int32(w), Int32(c), p.value.0, p.value.1, r.value, activation,
-                                          Int32(cout), y.value, Int32(mine.lowerBound), Int32(mine.upperBound),
+                                          pooled ? 1 : 0, Int32(cout), y.value, Int32(mine.lowerBound), Int32(mine.upperBound),
                                           scratch.value + worker * perWorker)
                     }
                 }
             }
-            return (h, w, cout)
+            return (oh, ow, cout)
         case let .maxPool(kernel, stride, padding):
             let (oh, ow, _) = Self.outputShape(operation, shape)
             let y = UncheckedSendable(output.reserve(n * oh * ow * c))
