@@ -27,10 +27,10 @@ public final class LRCNInference {
     /// - Parameters:
     ///   - model: the trained network; its encoder is copied with BatchNorm folded (later training
     ///     does not change it), while the recurrent layer and the head are shared.
-    ///   - winograd: use Winograd F(2×2, 3×3) for eligible convolutions (default `true`).
+    ///   - winograd: use Winograd (F(4×4, 3×3) channels-last) for 3×3 convolutions of stride 1 (default `true`).
     public init(_ model: LRCN, winograd: Bool = true) {
         configuration = model.configuration
-        // torchvision's encoders (ResNets, MobileNets, EfficientNet) run channels-last.
+        // lrcn-small and torchvision's encoders (ResNets, MobileNets, EfficientNet) run channels-last.
         encoder = ChannelsLastEncoder(model.encoder, winograd: winograd) ?? fusedForInference(model.encoder, winograd: winograd)
         lstm = model.lstm
         fc = model.fc
