@@ -153,6 +153,21 @@ VC_MULTIVERSION(winogradInput,
                 (const float *restrict x, int h, int w, int c, int t0, int t1, float *restrict v, int block),
                 (x, h, w, c, t0, t1, v, block))
 
+// Aᵀ applied to each of a tile's six columns of products (16 channels from `in`, the 36 products
+// `plane` floats apart): s, four rows of six.
+__attribute__((always_inline))
+static inline void winogradColumns(const float *restrict in, size_t plane, int cols, vc16 s[4][6]) {
+    for (int j = 0; j < 6; j++) {
+        vc16 column[6], r[4];
+        for (int i = 0; i < 6; i++) {
+            const float *p = in + (size_t)(i * 6 + j) * plane;
+            column[i] = cols == 16 ? *(const vc16 *)p : vcLoadPartial16(p, cols);
+        }
+        VC_WINOGRAD_AT(column, r);
+        for (int i = 0; i < 4; i++) s[i][j] = r[i];
+    }
+}
+
 // y = act(Aᵀ M A + bias (+ residual)) for the tiles t0 ..< t1, the outputs inside the image only;
 // with `pool`, the 2×2 maxima of those outputs instead (y then [images][h/2][w/2][n]).
 __attribute__((always_inline))
@@ -172,15 +187,7 @@ static inline void winogradOutputBody(const float *restrict m, int block, int h,
                 vc16 biasVector = cols == 16 ? *(const vc16 *)(bias + c0) : vcLoadPartial16(bias + c0, cols);
                 const float *restrict in = m + (size_t)(t - t0) * n + c0;
                 vc16 s[4][6];
-                for (int j = 0; j < 6; j++) {
-                    vc16 column[6], r[4];
-                    for (int i = 0; i < 6; i++) {
-                        const float *p = in + (size_t)(i * 6 + j) * plane;
-                        column[i] = cols == 16 ? *(const vc16 *)p : vcLoadPartial16(p, cols);
-                    }
-                    VC_WINOGRAD_AT(column, r);
-                    for (int i = 0; i < 4; i++) s[i][j] = r[i];
-                }
+                winogradColumns(in, plane, cols, s);
                 vc16 rowMax[2][4];
                 for (int i = 0; i < 2 * pooledRows; i++) {
                     vc16 out[4];
@@ -203,15 +210,7 @@ static inline void winogradOutputBody(const float *restrict m, int block, int h,
             vc16 biasVector = cols == 16 ? *(const vc16 *)(bias + c0) : vcLoadPartial16(bias + c0, cols);
             const float *restrict in = m + (size_t)(t - t0) * n + c0;
             vc16 s[4][6];
-            for (int j = 0; j < 6; j++) {
-                vc16 column[6], r[4];
-                for (int i = 0; i < 6; i++) {
-                    const float *p = in + (size_t)(i * 6 + j) * plane;
-                    column[i] = cols == 16 ? *(const vc16 *)p : vcLoadPartial16(p, cols);
-                }
-                VC_WINOGRAD_AT(column, r);
-                for (int i = 0; i < 4; i++) s[i][j] = r[i];
-            }
+            winogradColumns(in, plane, cols, s);
             for (int i = 0; i < rowsHere; i++) {
                 vc16 out[4];
                 VC_WINOGRAD_AT(s[i], out);
