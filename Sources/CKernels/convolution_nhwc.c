@@ -1,4 +1,5 @@
-// Channels-last (NHWC) convolutions with a full kernel (see include/CKernels.h), for the ResNets:
+// Channels-last (NHWC) convolutions with a full kernel (see include/CKernels.h), for the ResNets and
+// lrcn-small:
 //
 // - vc_convolution_nhwc: any kernel and stride. The windows of a chunk of output pixels are
 //   gathered (each window row is kw · c consecutive floats of the input, so a gather is kh copies)
@@ -15,9 +16,8 @@
 
 #include <string.h>
 
-// Output pixels whose windows are gathered at once: about 256 KB of windows, and at least as many
-// as the pointwise kernel takes in a block of rows (128 for long windows, cut into blocks of k),
-// so that the weights are read once per block.
+// Output pixels whose windows are gathered at once: about 256 KB of windows, and at least 132 (for
+// long windows, multiplied in blocks of k, the weights are then read about once per 132 pixels).
 static int windowChunk(int windowFloats) {
     int rows = 65536 / (windowFloats > 0 ? windowFloats : 1) / 12 * 12;
     return rows < 132 ? 132 : rows;

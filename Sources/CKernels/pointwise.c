@@ -116,11 +116,11 @@ __attribute__((always_inline)) static inline void pointwiseTile1(int k, int segm
     do {                                                                                               \
         int panels = (n + PANEL - 1) / PANEL;                                                          \
         int kt = k * segments; /* a row's length, all segments */                                      \
-        int kBlocks = segments == 1 && k > 512 ? (k + 255) / 256 : 1;                                 \
+        int kBlocks = segments == 1 && k > 512 ? (k + 255) / 256 : 1;                                  \
         int kc = kBlocks == 1 ? k : ((k + kBlocks - 1) / kBlocks + 3) / 4 * 4;                         \
         int kb = kBlocks == 1 ? kt : kc;                                                               \
-        /* About 256 KB of A per block: it is read once per panel. */                                  \
-        int mc = ((kBlocks == 1 ? 40960 : 65536) / (kb > 0 ? kb : 1)) / MR * MR;                                                \
+        /* A block of A (160 KB; 256 KB with blocks of k) is read once per panel. */                   \
+        int mc = ((kBlocks == 1 ? 40960 : 65536) / (kb > 0 ? kb : 1)) / MR * MR;                       \
         if (mc < MR) mc = MR;                                                                          \
         if (mc > 64 * MR) mc = 64 * MR;                                                                \
         for (int i0 = 0; i0 < m; i0 += mc) {                                                           \
@@ -227,10 +227,20 @@ void vc_stem_nhwc(const float *x, int c, int h, int w, int kh, int kw, int strid
         }
         for (int i = 0; i < padW * c; i++) dst[i] = 0;
         for (int i = (padW + w) * c; i < paddedWidth * c; i++) dst[i] = 0;
-        for (int ch = 0; ch < c; ch++) {
-            const float *restrict src = x + ((size_t)ch * h + sy) * w;
-            float *restrict out = dst + (size_t)padW * c + ch;
-            for (int xx = 0; xx < w; xx++) out[(size_t)xx * c] = src[xx];
+        float *restrict out = dst + (size_t)padW * c;
+        if (c == 3) {
+            // RGB frames: the three planes' rows interleaved, a pixel's three values stored together.
+            const float *restrict r = x + (size_t)sy * w, *restrict g = r + (size_t)h * w, *restrict b = g + (size_t)h * w;
+            for (int xx = 0; xx < w; xx++) {
+                out[3 * xx] = r[xx];
+                out[3 * xx + 1] = g[xx];
+                out[3 * xx + 2] = b[xx];
+            }
+        } else {
+            for (int ch = 0; ch < c; ch++) {
+                const float *restrict src = x + ((size_t)ch * h + sy) * w;
+                for (int xx = 0; xx < w; xx++) out[(size_t)xx * c + ch] = src[xx];
+            }
         }
     }
     for (int oy = rowStart; oy < rowEnd; oy++) {

@@ -151,8 +151,10 @@ size_t vc_winograd4_nhwc_scratch_count(int inChannels, int outChannels);
 /// A 3×3 convolution, stride 1, padding 1, of channels-last images x [images][h][w][c] into
 /// y [images][h][w][n] by Winograd F(4×4, 3×3): y = act(bias + conv (+ residual, same layout,
 /// optional)), for the 4×4 output tiles tileStart..<tileEnd, numbered across images row by row
-/// (⌈h/4⌉·⌈w/4⌉ per image); filters packed by vc_winograd4_nhwc_pack. With `pool` nonzero (and no
-/// residual), y is the 2×2 max pooling (stride 2) of that output instead, [images][h/2][w/2][n].
+/// (⌈h/4⌉·⌈w/4⌉ per image); filters packed by vc_winograd4_nhwc_pack; bias required (n floats).
+/// With `pool` nonzero (no residual, and an activation that never decreases: none, ReLU, ReLU6, as
+/// the maximum is taken before it), y is the 2×2 max pooling (stride 2) of that output instead,
+/// [images][h/2][w/2][n].
 void vc_winograd4_nhwc(const float *x, int h, int w, int c, const float *packed, const float *bias,
                        const float *residual, int activation, int pool, int n, float *y, int tileStart, int tileEnd,
                        float *scratch);
