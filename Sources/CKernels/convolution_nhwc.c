@@ -179,15 +179,16 @@ static inline void winogradOutputBody(const float *restrict m, int block, int h,
     for (int t = t0; t < t1; t++) {
         int image = t / (th * tw), ty = t % (th * tw) / tw, tx = t % tw;
         size_t frame = (size_t)image * h * w * n;
-        if (pool) {
-            // The tile's 2×2 pooled outputs that lie inside the pooled image.
-            int pooledRows = ph - 2 * ty < 2 ? ph - 2 * ty : 2, pooledColumns = pw - 2 * tx < 2 ? pw - 2 * tx : 2;
-            for (int c0 = 0; c0 < n; c0 += 16) {
-                int cols = n - c0 < 16 ? n - c0 : 16;
-                vc16 biasVector = cols == 16 ? *(const vc16 *)(bias + c0) : vcLoadPartial16(bias + c0, cols);
-                const float *restrict in = m + (size_t)(t - t0) * n + c0;
-                vc16 s[4][6];
-                winogradColumns(in, plane, cols, s);
+        // The tile's outputs inside the image; with `pool`, its 2×2 pooled outputs inside the pooled image.
+        int rowsHere = h - 4 * ty < 4 ? h - 4 * ty : 4, colsHere = w - 4 * tx < 4 ? w - 4 * tx : 4;
+        int pooledRows = ph - 2 * ty < 2 ? ph - 2 * ty : 2, pooledColumns = pw - 2 * tx < 2 ? pw - 2 * tx : 2;
+        for (int c0 = 0; c0 < n; c0 += 16) {
+            int cols = n - c0 < 16 ? n - c0 : 16;
+            vc16 biasVector = cols == 16 ? *(const vc16 *)(bias + c0) : vcLoadPartial16(bias + c0, cols);
+            const float *restrict in = m + (size_t)(t - t0) * n + c0;
+            vc16 s[4][6];
+            winogradColumns(in, plane, cols, s);
+            if (pool) {
                 vc16 rowMax[2][4];
                 for (int i = 0; i < 2 * pooledRows; i++) {
                     vc16 out[4];
@@ -201,16 +202,8 @@ static inline void winogradOutputBody(const float *restrict m, int block, int h,
                         vcFinishRow16(v, biasVector, 0, cols, activation, y + pixel + (size_t)j * n);
                     }
                 }
+                continue;
             }
-            continue;
-        }
-        int rowsHere = h - 4 * ty < 4 ? h - 4 * ty : 4, colsHere = w - 4 * tx < 4 ? w - 4 * tx : 4;
-        for (int c0 = 0; c0 < n; c0 += 16) {
-            int cols = n - c0 < 16 ? n - c0 : 16;
-            vc16 biasVector = cols == 16 ? *(const vc16 *)(bias + c0) : vcLoadPartial16(bias + c0, cols);
-            const float *restrict in = m + (size_t)(t - t0) * n + c0;
-            vc16 s[4][6];
-            winogradColumns(in, plane, cols, s);
             for (int i = 0; i < rowsHere; i++) {
                 vc16 out[4];
                 VC_WINOGRAD_AT(s[i], out);

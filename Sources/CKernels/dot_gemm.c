@@ -62,9 +62,10 @@ static inline float sumLanes(vc16 v) {
 
 __attribute__((always_inline))
 static inline void rowsDotBody(int m, int n, int k, float alpha, const float *restrict a, int lda,
-                               const float *restrict b, int ldb, float beta, float *restrict c, int ldc) {
+                               const float *restrict b, int ldb, float beta, float *restrict c, int ldc,
+                               int instructions) {
     int j = 0;
-    if (vcInstructionSet() == VC_AVX512) {
+    if (instructions == VC_AVX512) {
         // 32 vector registers: four rows of A against four of B (sixteen accumulators); a
         // recurrent step's few rows against eight of B.
         if (m < 4) {
@@ -77,7 +78,7 @@ static inline void rowsDotBody(int m, int n, int k, float alpha, const float *re
             for (; i + 4 <= m; i += 4) VC_DOT_BLOCK(4, 4);
             for (; i < m; i++) VC_DOT_BLOCK(1, 4);
         }
-    } else if (vcInstructionSet() == VC_AVX2) {
+    } else if (instructions == VC_AVX2) {
         // 16 registers (a 16-float vector is two of them): two rows of A against two of B. (On
         // 128-bit vectors a 16-float one takes four registers: one product at a time, below.)
         for (; j + 2 <= n; j += 2) {
@@ -96,11 +97,32 @@ static inline void rowsDotBody(int m, int n, int k, float alpha, const float *re
     }
 }
 
-VC_MULTIVERSION(rowsDot, (int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
-                          float *c, int ldc),
-                (m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+// Compiled once per instruction set, each with the block shapes its registers hold (`instructions`
+// a constant in each, so the other shapes' code folds away).
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512vl,fma")))
+static void rowsDotAVX512(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
+                          float *c, int ldc) {
+    rowsDotBody(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, VC_AVX512);
+}
+__attribute__((target("avx2,fma")))
+static void rowsDotAVX2(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
+                        float *c, int ldc) {
+    rowsDotBody(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, VC_AVX2);
+}
+#endif
+static void rowsDotBaseline(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
+                            float *c, int ldc) {
+    rowsDotBody(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, VC_BASELINE);
+}
 
 void vc_gemm_rows_dot(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
                       float *c, int ldc) {
-    rowsDot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    switch (vcInstructionSet()) {
+#if defined(__x86_64__)
+    case VC_AVX512: rowsDotAVX512(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;
+    case VC_AVX2: rowsDotAVX2(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;
+#endif
+    default: rowsDotBaseline(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;
+    }
 }
