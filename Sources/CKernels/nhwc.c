@@ -42,11 +42,104 @@
             for (int j = 0; j < BLOCK; j++) out[(size_t)q * c + c0 + j] = acc[q][j];                   \
     } while (0)
 
+// 8-float vectors: the last eight channels when a count is a multiple of 8 but not of 16.
+typedef float vc8 __attribute__((vector_size(32), aligned(4)));
+
+// XB output pixels side by side (ox .. ox + XB − 1 of one row) for one vector of channels (V, at c0
+// in x, weights, bias and out), all in registers: per kernel row, the (XB − 1)·S + KW input pixels
+// the block reads are each loaded once and multiplied by the KW taps that read them (a pixel of a
+// 5-wide kernel feeds five sums), so that loads do not outnumber the multiply-adds. Each sum adds
+// its taps in the same order as VC_DEPTHWISE_CHANNELS (rows, then columns). With `guarded`, input
+// pixels outside the row read as zero (the padding); without, the block lies inside the row.
+// KW, S, XB and guarded are constants where this is inlined, so the loops unroll completely.
+#define VC_DEPTHWISE_BLOCK(NAME, V)                                                                    \
+    __attribute__((always_inline)) static inline void NAME(                                            \
+        const float *restrict x, ptrdiff_t base, ptrdiff_t rowFloats, int c, int kyStart, int kyEnd,  \
+        int x0, int w,                                                                                 \
+        const float *restrict weights, const float *restrict bias, int KW, int S, int XB, int guarded, \
+        float *restrict out, int outCount) {                                                           \
+        V acc[8];                                                                                      \
+        V b = *(const V *)bias;                                                                        \
+        _Pragma("clang loop unroll(full)") for (int q = 0; q < XB; q++) acc[q] = b;                    \
+        for (int ky = kyStart; ky < kyEnd; ky++) {                                                     \
+            ptrdiff_t row = base + (ptrdiff_t)ky * rowFloats;                                          \
+            V tap[7];                                                                                  \
+            _Pragma("clang loop unroll(full)") for (int kx = 0; kx < KW; kx++)                         \
+                tap[kx] = *(const V *)(weights + (size_t)(ky * KW + kx) * c);                          \
+            _Pragma("clang loop unroll(full)") for (int j = 0; j < (XB - 1) * S + KW; j++) {           \
+                int ix = x0 + j;                                                                       \
+                V v = !guarded || (ix >= 0 && ix < w) ? *(const V *)(x + row + (ptrdiff_t)ix * c) : (V){0}; \
+                _Pragma("clang loop unroll(full)") for (int kx = 0; kx < KW; kx++) {                   \
+                    int d = j - kx;                                                                    \
+                    if (d >= 0 && d % S == 0 && d / S < XB) acc[d / S] += tap[kx] * v;                \
+                }                                                                                      \
+            }                                                                                          \
+        }                                                                                              \
+        _Pragma("clang loop unroll(full)") for (int q = 0; q < XB; q++)                                \
+            if (q < outCount) *(V *)(out + (size_t)q * c) = acc[q];                                    \
+    }
+
+VC_DEPTHWISE_BLOCK(depthwiseBlock16, vc16)
+VC_DEPTHWISE_BLOCK(depthwiseBlock8, vc8)
+
+// Output rows of a KW-wide kernel at stride S, channel counts a multiple of 8: for each vector of
+// channels, the row's pixels XB at a time (the blocks that reach into the padding guarded).
+__attribute__((always_inline))
+static inline void depthwiseBlockedRows(const float *restrict x, int firstInputRow, int h, int w, int c,
+                                        const float *restrict weights, int kh, int KW, int S, int padH, int padW,
+                                        const float *restrict bias, float *restrict y, int firstOutputRow, int ow,
+                                        int rowStart, int rowEnd, int activation, int XB) {
+    ptrdiff_t rowFloats = (ptrdiff_t)w * c;
+    for (int oy = rowStart; oy < rowEnd; oy++) {
+        int y0 = oy * S - padH;
+        int kyStart = y0 < 0 ? -y0 : 0, kyEnd = h - y0 < kh ? h - y0 : kh;
+        // Kernel row ky's first pixel at x + rows + ky · rowFloats (an offset: it may lie before x,
+        // in the padding; no pointer is formed there, only taps inside the image are read).
+        ptrdiff_t rows = (ptrdiff_t)(y0 - firstInputRow) * rowFloats;
+        float *restrict outRow = y + (size_t)(oy - firstOutputRow) * ow * c;
+        for (int c0 = 0; c0 < c; c0 += 16) {
+            int wide = c0 + 16 <= c;
+            for (int ox = 0; ox < ow; ox += XB) {
+                int x0 = ox * S - padW, count = ow - ox < XB ? ow - ox : XB;
+                int inside = x0 >= 0 && x0 + (XB - 1) * S + KW <= w;
+                float *out = outRow + (size_t)ox * c + c0;
+                const float *tap = weights + c0, *b = bias + c0;
+                if (wide && inside) depthwiseBlock16(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 0, out, count);
+                else if (wide) depthwiseBlock16(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 1, out, count);
+                else if (inside) depthwiseBlock8(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 0, out, count);
+                else depthwiseBlock8(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 1, out, count);
+            }
+        }
+        vcActivate(outRow, (size_t)ow * c, activation);  // the row, while in cache
+    }
+}
+
 __attribute__((always_inline))
 static inline void depthwiseRowsBody(const float *restrict x, int firstInputRow, int h, int w, int c,
                                      const float *restrict weights, int kh, int kw, int stride, int padH, int padW,
                                      const float *restrict bias, float *restrict y, int firstOutputRow, int ow,
-                                     int rowStart, int rowEnd, int activation) {
+                                     int rowStart, int rowEnd, int activation, int instructions) {
+    // The kernels of the inverted-residual encoders (3×3 and 5×5, stride 1 and 2, channel counts a
+    // multiple of 8): blocks of pixels in registers, 8 with AVX-512's 32 registers, else 4.
+    if (c % 8 == 0 && (kw == 3 || kw == 5) && (stride == 1 || stride == 2)) {
+        int xb = instructions == VC_AVX512 ? 8 : 4;
+#define VC_DEPTHWISE_CASE(KW, S, XB)                                                                   \
+    depthwiseBlockedRows(x, firstInputRow, h, w, c, weights, kh, KW, S, padH, padW, bias, y, firstOutputRow, ow, \
+                         rowStart, rowEnd, activation, XB)
+        if (xb == 8) {
+            if (kw == 3 && stride == 1) VC_DEPTHWISE_CASE(3, 1, 8);
+            else if (kw == 3) VC_DEPTHWISE_CASE(3, 2, 8);
+            else if (stride == 1) VC_DEPTHWISE_CASE(5, 1, 8);
+            else VC_DEPTHWISE_CASE(5, 2, 8);
+        } else {
+            if (kw == 3 && stride == 1) VC_DEPTHWISE_CASE(3, 1, 4);
+            else if (kw == 3) VC_DEPTHWISE_CASE(3, 2, 4);
+            else if (stride == 1) VC_DEPTHWISE_CASE(5, 1, 4);
+            else VC_DEPTHWISE_CASE(5, 2, 4);
+        }
+#undef VC_DEPTHWISE_CASE
+        return;
+    }
     for (int oy = rowStart; oy < rowEnd; oy++) {
         int y0 = oy * stride - padH;
         int kyStart = y0 < 0 ? -y0 : 0, kyEnd = h - y0 < kh ? h - y0 : kh;
@@ -79,17 +172,48 @@ static inline void depthwiseRowsBody(const float *restrict x, int firstInputRow,
     }
 }
 
-VC_MULTIVERSION(depthwiseRows, (const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh,
+#if defined(__x86_64__)
+__attribute__((target("avx512f,avx512vl,fma")))
+static void depthwiseRowsAVX512(const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh,
                                 int kw, int stride, int padH, int padW, const float *bias, float *y, int firstOutputRow,
-                                int ow, int rowStart, int rowEnd, int activation),
-                (x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow, rowStart,
-                 rowEnd, activation))
+                                int ow, int rowStart, int rowEnd, int activation) {
+    depthwiseRowsBody(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
+                      rowStart, rowEnd, activation, VC_AVX512);
+}
+__attribute__((target("avx2,fma")))
+static void depthwiseRowsAVX2(const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh,
+                              int kw, int stride, int padH, int padW, const float *bias, float *y, int firstOutputRow,
+                              int ow, int rowStart, int rowEnd, int activation) {
+    depthwiseRowsBody(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
+                      rowStart, rowEnd, activation, VC_AVX2);
+}
+#endif
+static void depthwiseRowsBaseline(const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh,
+                                  int kw, int stride, int padH, int padW, const float *bias, float *y,
+                                  int firstOutputRow, int ow, int rowStart, int rowEnd, int activation) {
+    depthwiseRowsBody(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
+                      rowStart, rowEnd, activation, VC_BASELINE);
+}
 
 void vc_depthwise_nhwc(const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh, int kw,
                        int stride, int padH, int padW, const float *bias, float *y, int firstOutputRow, int ow,
                        int rowStart, int rowEnd, int activation) {
-    depthwiseRows(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow, rowStart,
-                  rowEnd, activation);
+    switch (vcInstructionSet()) {
+#if defined(__x86_64__)
+    case VC_AVX512:
+        depthwiseRowsAVX512(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
+                            rowStart, rowEnd, activation);
+        break;
+    case VC_AVX2:
+        depthwiseRowsAVX2(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
+                          rowStart, rowEnd, activation);
+        break;
+#endif
+    default:
+        depthwiseRowsBaseline(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow,
+                              ow, rowStart, rowEnd, activation);
+        break;
+    }
 }
 
 __attribute__((always_inline))
