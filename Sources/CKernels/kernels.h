@@ -59,6 +59,8 @@ static inline void vcActivate(float *restrict y, size_t n, int activation) {
 #pragma clang diagnostic ignored "-Wpsabi"
 typedef float vc16 __attribute__((vector_size(64), aligned(4)));
 typedef int vc16i __attribute__((vector_size(64), aligned(4)));
+// 8-float vectors: a tile's or a channel block's last eight columns.
+typedef float vc8 __attribute__((vector_size(32), aligned(4)));
 
 // vcExponential on 16 lanes at once.
 __attribute__((always_inline)) static inline vc16 vcExponential16(vc16 x) {
@@ -102,6 +104,33 @@ __attribute__((always_inline)) static inline void vcFinishRow16(vc16 v, vc16 bia
     } else {
         float t[16] __attribute__((aligned(64)));
         *(vc16 *)t = v;
+        for (int j = 0; j < cols; j++) out[j] = t[j];
+    }
+}
+
+// The first `cols` (≤ 8) floats of p (the rest zero), as a vector of 8.
+__attribute__((always_inline)) static inline vc8 vcLoadPartial8(const float *p, int cols) {
+    float t[8] __attribute__((aligned(32))) = {0};
+    for (int j = 0; j < cols; j++) t[j] = p[j];
+    return *(const vc8 *)t;
+}
+
+// vcFinishRow16 for a row of at most 8 columns in a vector of 8 (bias in the first lanes of a
+// vector of 16): the activation runs on the 16-lane vector, its first `cols` floats are stored.
+__attribute__((always_inline)) static inline void vcFinishRow8(vc8 v, vc16 bias, const float *restrict residual,
+                                                             int cols, int activation, float *restrict out) {
+    vc16 wide = __builtin_shufflevector(v, (vc8){0}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + bias;
+    if (residual) {
+        vc8 r = cols == 8 ? *(const vc8 *)residual : vcLoadPartial8(residual, cols);
+        wide += __builtin_shufflevector(r, (vc8){0}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    }
+    wide = vcActivate16(wide, activation);
+    vc8 low = __builtin_shufflevector(wide, wide, 0, 1, 2, 3, 4, 5, 6, 7);
+    if (cols == 8) {
+        *(vc8 *)out = low;
+    } else {
+        float t[8] __attribute__((aligned(32)));
+        *(vc8 *)t = low;
         for (int j = 0; j < cols; j++) out[j] = t[j];
     }
 }

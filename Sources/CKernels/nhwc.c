@@ -42,9 +42,6 @@
             for (int j = 0; j < BLOCK; j++) out[(size_t)q * c + c0 + j] = acc[q][j];                   \
     } while (0)
 
-// 8-float vectors: the last eight channels when a count is a multiple of 8 but not of 16.
-typedef float vc8 __attribute__((vector_size(32), aligned(4)));
-
 // XB output pixels side by side (ox .. ox + XB − 1 of one row) for one vector of channels (V, at c0
 // in x, weights, bias and out), all in registers: per kernel row, the (XB − 1)·S + KW input pixels
 // the block reads are each loaded once and multiplied by the KW taps that read them (a pixel of a
@@ -231,40 +228,46 @@ VC_MULTIVERSION(channelMeans, (const float *x, int pixels, int c, float *means),
 
 void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means) { channelMeans(x, pixels, c, means); }
 
+// Frames taken through the squeeze-and-excitation's two small layers together (a product of up
+// to eight rows), so that each weight is read once for all of them.
+enum { SQUEEZE_FRAMES = 8 };
+
 __attribute__((always_inline))
-static inline void squeezeNHWCBody(const float *restrict x, float *restrict y, int pixels, int c,
-                                   const float *restrict w1t, const float *restrict b1, int s, const float *restrict w2t,
+static inline void squeezeNHWCBody(const float *restrict x, float *restrict y, int images, int pixels, int c,
+                                   const float *restrict w1, const float *restrict b1, int s, const float *restrict w2,
                                    const float *restrict b2, int activation, int gate, float *restrict scratch) {
-    float *restrict means = scratch, *restrict hidden = scratch + c, *restrict scale = scratch + c + s;
-    channelMeansBody(x, pixels, c, means);
-    // Weights transposed (w1t [c][s], w2t [s][c]): sums of whole vectors, which vectorize
-    // (a dot product's reduction would not, without reassociating).
-    for (int i = 0; i < s; i++) hidden[i] = b1[i];
-    for (int ch = 0; ch < c; ch++) {
-        const float *restrict row = w1t + (size_t)ch * s;
-        float m = means[ch];
-        for (int i = 0; i < s; i++) hidden[i] += row[i] * m;
-    }
-    vcActivate(hidden, (size_t)s, activation);
-    for (int ch = 0; ch < c; ch++) scale[ch] = b2[ch];
-    for (int i = 0; i < s; i++) {
-        const float *restrict row = w2t + (size_t)i * c;
-        float v = hidden[i];
-        for (int ch = 0; ch < c; ch++) scale[ch] += row[ch] * v;
-    }
-    vcActivate(scale, (size_t)c, gate);
-    for (int p = 0; p < pixels; p++) {
-        const float *restrict in = x + (size_t)p * c;
-        float *restrict out = y + (size_t)p * c;
-        for (int ch = 0; ch < c; ch++) out[ch] = in[ch] * scale[ch];
+    for (int f0 = 0; f0 < images; f0 += SQUEEZE_FRAMES) {
+        int frames = images - f0 < SQUEEZE_FRAMES ? images - f0 : SQUEEZE_FRAMES;
+        const float *restrict in0 = x + (size_t)f0 * pixels * c;
+        float *restrict out0 = y + (size_t)f0 * pixels * c;
+        float *restrict means = scratch, *restrict hidden = scratch + (size_t)frames * c;
+        float *restrict scale = hidden + (size_t)frames * s;
+        for (int f = 0; f < frames; f++) channelMeansBody(in0 + (size_t)f * pixels * c, pixels, c, means + (size_t)f * c);
+        // The two small layers as products of the frames' rows with the packed weights (the
+        // pointwise kernel's register tiles; each weight read once for all the frames).
+        vcPointwise(frames, s, c, 1, 0, means, c, w1, b1, 0, 0, activation, hidden, s);
+        vcPointwise(frames, c, s, 1, 0, hidden, s, w2, b2, 0, 0, gate, scale, c);
+        for (int f = 0; f < frames; f++) {
+            const float *restrict sc = scale + (size_t)f * c;
+            for (int p = 0; p < pixels; p++) {
+                const float *restrict in = in0 + ((size_t)f * pixels + p) * c;
+                float *restrict out = out0 + ((size_t)f * pixels + p) * c;
+                for (int ch = 0; ch < c; ch++) out[ch] = in[ch] * sc[ch];
+            }
+        }
     }
 }
 
-VC_MULTIVERSION(squeezeNHWC, (const float *x, float *y, int pixels, int c, const float *w1t, const float *b1, int s,
-                              const float *w2t, const float *b2, int activation, int gate, float *scratch),
-                (x, y, pixels, c, w1t, b1, s, w2t, b2, activation, gate, scratch))
+VC_MULTIVERSION(squeezeNHWC, (const float *x, float *y, int images, int pixels, int c, const float *w1, const float *b1,
+                              int s, const float *w2, const float *b2, int activation, int gate, float *scratch),
+                (x, y, images, pixels, c, w1, b1, s, w2, b2, activation, gate, scratch))
 
-void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1t, const float *b1, int s,
-                            const float *w2t, const float *b2, int activation, int gate, float *scratch) {
-    squeezeNHWC(x, y, pixels, c, w1t, b1, s, w2t, b2, activation, gate, scratch);
+size_t vc_squeeze_excite_scratch_count(int images, int c, int s) {
+    int frames = images < SQUEEZE_FRAMES ? images : SQUEEZE_FRAMES;
+    return (size_t)(frames > 0 ? frames : 0) * (size_t)(2 * c + s);
+}
+
+void vc_squeeze_excite_nhwc(const float *x, float *y, int images, int pixels, int c, const float *w1, const float *b1,
+                            int s, const float *w2, const float *b2, int activation, int gate, float *scratch) {
+    squeezeNHWC(x, y, images, pixels, c, w1, b1, s, w2, b2, activation, gate, scratch);
 }

@@ -35,17 +35,18 @@ void vc_pointwise_pack(int n, int k, const float *w, float *packed) {
 // MR rows of A from `a` (leading dimension lda) times one packed panel; the tile's `cols` (≤ 16)
 // columns finished into C in registers: + bias (+ residual), then the activation. A row is
 // `segments` runs of k floats, segmentStride apart (one for a 1×1 convolution; a window's rows for
-// the stem).
-#define VC_POINTWISE_TILE(MR)                                                                          \
-    __attribute__((always_inline)) static inline void pointwiseTile##MR(                               \
+// the stem). V is the vector of the tile's columns: vc16, or vc8 for a last panel of at most 8
+// columns (the first half of each of its packed rows), which wastes no lanes on the columns the
+// panel does not have (24, 40, 72 outputs...); LOAD_C and FINISH read and finish a row of V.
+#define VC_POINTWISE_TILE(NAME, V, MR, LOAD_C, FINISH)                                                 \
+    __attribute__((always_inline)) static inline void NAME(                                            \
         int k, int segments, size_t segmentStride, const float *restrict segmentA, size_t lda,         \
         const float *restrict segmentPanel, int cols, const float *restrict bias,                      \
         const float *restrict residual, int ldr, int activation,                                       \
         float *restrict c, int ldc, int accumulate) {                                                  \
-        vc16 acc[MR];                                                                                  \
+        V acc[MR];                                                                                     \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
-            const float *prior = c + (size_t)r * ldc;                                                  \
-            acc[r] = !accumulate ? (vc16){0} : cols == PANEL ? *(const vc16 *)prior : vcLoadPartial16(prior, cols); \
+            acc[r] = !accumulate ? (V){0} : LOAD_C(c + (size_t)r * ldc, cols);                         \
         }                                                                                              \
         for (int segment = 0; segment < segments; segment++) {                                         \
         const float *restrict a = segmentA + segment * segmentStride;                                  \
@@ -54,8 +55,8 @@ void vc_pointwise_pack(int n, int k, const float *w, float *packed) {
         /* Four steps of k per pass, so that each row's address serves four broadcasts. */             \
         for (; p + 4 <= k; p += 4) {                                                                   \
             const float *restrict q = panel + (size_t)p * PANEL;                                       \
-            vc16 b0 = *(const vc16 *)q, b1 = *(const vc16 *)(q + PANEL);                               \
-            vc16 b2 = *(const vc16 *)(q + 2 * PANEL), b3 = *(const vc16 *)(q + 3 * PANEL);             \
+            V b0 = *(const V *)q, b1 = *(const V *)(q + PANEL);                                        \
+            V b2 = *(const V *)(q + 2 * PANEL), b3 = *(const V *)(q + 3 * PANEL);                      \
             _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                          \
                 const float *restrict x = a + r * lda + p;                                             \
                 acc[r] += b0 * x[0];                                                                   \
@@ -65,47 +66,85 @@ void vc_pointwise_pack(int n, int k, const float *w, float *packed) {
             }                                                                                          \
         }                                                                                              \
         for (; p < k; p++) {                                                                           \
-            vc16 b = *(const vc16 *)(panel + (size_t)p * PANEL);                                       \
+            V b = *(const V *)(panel + (size_t)p * PANEL);                                             \
             _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) acc[r] += b * a[r * lda + p]; \
         }                                                                                              \
         }                                                                                              \
         vc16 biasVector = !bias ? (vc16){0} : cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols); \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
-            vcFinishRow16(acc[r], biasVector, residual ? residual + (size_t)r * ldr : 0, cols, activation, \
-                          c + (size_t)r * ldc);                                                        \
+            FINISH(acc[r], biasVector, residual ? residual + (size_t)r * ldr : 0, cols, activation,    \
+                   c + (size_t)r * ldc);                                                               \
         }                                                                                              \
     }
 
-VC_POINTWISE_TILE(12)
-VC_POINTWISE_TILE(6)
-VC_POINTWISE_TILE(4)
-VC_POINTWISE_TILE(2)
+#define VC_LOAD_C16(p, cols) ((cols) == PANEL ? *(const vc16 *)(p) : vcLoadPartial16((p), (cols)))
+#define VC_LOAD_C8(p, cols) ((cols) == 8 ? *(const vc8 *)(p) : vcLoadPartial8((p), (cols)))
+
+VC_POINTWISE_TILE(pointwiseTile12, vc16, 12, VC_LOAD_C16, vcFinishRow16)
+VC_POINTWISE_TILE(pointwiseTile6, vc16, 6, VC_LOAD_C16, vcFinishRow16)
+VC_POINTWISE_TILE(pointwiseTile4, vc16, 4, VC_LOAD_C16, vcFinishRow16)
+VC_POINTWISE_TILE(pointwiseTile2, vc16, 2, VC_LOAD_C16, vcFinishRow16)
+VC_POINTWISE_TILE(pointwiseHalfTile12, vc8, 12, VC_LOAD_C8, vcFinishRow8)
+VC_POINTWISE_TILE(pointwiseHalfTile6, vc8, 6, VC_LOAD_C8, vcFinishRow8)
+VC_POINTWISE_TILE(pointwiseHalfTile4, vc8, 4, VC_LOAD_C8, vcFinishRow8)
+VC_POINTWISE_TILE(pointwiseHalfTile2, vc8, 2, VC_LOAD_C8, vcFinishRow8)
 
 // One row: four partial sums over k, so that the multiply-adds do not wait for each other.
-__attribute__((always_inline)) static inline void pointwiseTile1(int k, int segments, size_t segmentStride,
-                                                                 const float *restrict segmentA,
-                                                                 const float *restrict segmentPanel, int cols,
-                                                                 const float *restrict bias,
-                                                                 const float *restrict residual, int activation,
-                                                                 float *restrict out, int accumulate) {
-    vc16 s0 = !accumulate ? (vc16){0} : cols == PANEL ? *(const vc16 *)out : vcLoadPartial16(out, cols);
-    vc16 s1 = {0}, s2 = {0}, s3 = {0};
-    for (int segment = 0; segment < segments; segment++) {
-        const float *restrict a = segmentA + segment * segmentStride;
-        const float *restrict panel = segmentPanel + (size_t)segment * k * PANEL;
-        int p = 0;
-        for (; p + 4 <= k; p += 4) {
-            const float *restrict q = panel + (size_t)p * PANEL;
-            s0 += *(const vc16 *)q * a[p];
-            s1 += *(const vc16 *)(q + PANEL) * a[p + 1];
-            s2 += *(const vc16 *)(q + 2 * PANEL) * a[p + 2];
-            s3 += *(const vc16 *)(q + 3 * PANEL) * a[p + 3];
-        }
-        for (; p < k; p++) s0 += *(const vc16 *)(panel + (size_t)p * PANEL) * a[p];
+#define VC_POINTWISE_TILE1(NAME, V, LOAD_C, FINISH)                                                    \
+    __attribute__((always_inline)) static inline void NAME(                                            \
+        int k, int segments, size_t segmentStride, const float *restrict segmentA,                     \
+        const float *restrict segmentPanel, int cols, const float *restrict bias,                      \
+        const float *restrict residual, int activation, float *restrict out, int accumulate) {         \
+        V s0 = !accumulate ? (V){0} : LOAD_C(out, cols);                                               \
+        V s1 = {0}, s2 = {0}, s3 = {0};                                                                \
+        for (int segment = 0; segment < segments; segment++) {                                         \
+            const float *restrict a = segmentA + segment * segmentStride;                              \
+            const float *restrict panel = segmentPanel + (size_t)segment * k * PANEL;                  \
+            int p = 0;                                                                                 \
+            for (; p + 4 <= k; p += 4) {                                                               \
+                const float *restrict q = panel + (size_t)p * PANEL;                                   \
+                s0 += *(const V *)q * a[p];                                                            \
+                s1 += *(const V *)(q + PANEL) * a[p + 1];                                              \
+                s2 += *(const V *)(q + 2 * PANEL) * a[p + 2];                                          \
+                s3 += *(const V *)(q + 3 * PANEL) * a[p + 3];                                          \
+            }                                                                                          \
+            for (; p < k; p++) s0 += *(const V *)(panel + (size_t)p * PANEL) * a[p];                   \
+        }                                                                                              \
+        FINISH((s0 + s1) + (s2 + s3),                                                                  \
+               !bias ? (vc16){0} : cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols), residual, \
+               cols, activation, out);                                                                 \
     }
-    vcFinishRow16((s0 + s1) + (s2 + s3), !bias ? (vc16){0} : cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols), residual,
-                  cols, activation, out);
-}
+
+VC_POINTWISE_TILE1(pointwiseTile1, vc16, VC_LOAD_C16, vcFinishRow16)
+VC_POINTWISE_TILE1(pointwiseHalfTile1, vc8, VC_LOAD_C8, vcFinishRow8)
+
+// The rows i0 ..< iEnd of one panel (TILE: pointwiseTile or pointwiseHalfTile): tiles of MR rows,
+// then the last rows in tiles of 4 and 2, then one row with four partial sums.
+#define VC_POINTWISE_ROWS(TILE, MR)                                                                    \
+    do {                                                                                               \
+        int i = i0;                                                                                    \
+        for (; i + MR <= iEnd; i += MR) {                                                              \
+            TILE##MR(kl, segments, segmentStride, ak + (size_t)i * lda, lda, panel, cols, pb,          \
+                     blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0, ldr, blockActivation,   \
+                     c + (size_t)i * ldc + j0, ldc, accumulate);                                       \
+        }                                                                                              \
+        for (int tail = 4; tail >= 1; tail /= 2) {                                                     \
+            for (; i + tail <= iEnd && tail < MR; i += tail) {                                         \
+                const float *res = blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0;           \
+                float *out = c + (size_t)i * ldc + j0;                                                 \
+                if (tail == 4) {                                                                       \
+                    TILE##4(kl, segments, segmentStride, ak + (size_t)i * lda, lda, panel, cols, pb, res, ldr, \
+                            blockActivation, out, ldc, accumulate);                                    \
+                } else if (tail == 2) {                                                                \
+                    TILE##2(kl, segments, segmentStride, ak + (size_t)i * lda, lda, panel, cols, pb, res, ldr, \
+                            blockActivation, out, ldc, accumulate);                                    \
+                } else {                                                                               \
+                    TILE##1(kl, segments, segmentStride, ak + (size_t)i * lda, panel, cols, pb, res,   \
+                            blockActivation, out, accumulate);                                         \
+                }                                                                                      \
+            }                                                                                          \
+        }                                                                                              \
+    } while (0)
 
 // Blocks of rows, blocks of k, panels, then tiles of MR rows (the last rows in smaller tiles). A
 // block of A (its rows, a block of k) stays in L2 while every panel's part for that block of k
@@ -134,29 +173,8 @@ __attribute__((always_inline)) static inline void pointwiseTile1(int k, int segm
                     int j0 = j * PANEL, cols = n - j0 < PANEL ? n - j0 : PANEL;                        \
                     const float *panel = packed + (size_t)j * kt * PANEL + (size_t)k0 * PANEL;         \
                     const float *pb = blockBias ? blockBias + j0 : 0;                                  \
-                    int i = i0;                                                                        \
-                    for (; i + MR <= iEnd; i += MR) {                                                  \
-                        pointwiseTile##MR(kl, segments, segmentStride, ak + (size_t)i * lda, lda, panel, cols, pb, \
-                                          blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0, ldr, \
-                                          blockActivation, c + (size_t)i * ldc + j0, ldc, accumulate); \
-                    }                                                                                  \
-                    /* The last rows: tiles of 4 and 2 rows, then one row with four partial sums. */   \
-                    for (int tail = 4; tail >= 1; tail /= 2) {                                         \
-                        for (; i + tail <= iEnd && tail < MR; i += tail) {                             \
-                            const float *res = blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0; \
-                            float *out = c + (size_t)i * ldc + j0;                                     \
-                            if (tail == 4) {                                                           \
-                                pointwiseTile4(kl, segments, segmentStride, ak + (size_t)i * lda, lda, panel, cols, pb, \
-                                               res, ldr, blockActivation, out, ldc, accumulate);       \
-                            } else if (tail == 2) {                                                    \
-                                pointwiseTile2(kl, segments, segmentStride, ak + (size_t)i * lda, lda, panel, cols, pb, \
-                                               res, ldr, blockActivation, out, ldc, accumulate);       \
-                            } else {                                                                   \
-                                pointwiseTile1(kl, segments, segmentStride, ak + (size_t)i * lda, panel, cols, pb, res, \
-                                               blockActivation, out, accumulate);                      \
-                            }                                                                          \
-                        }                                                                              \
-                    }                                                                                  \
+                    if (cols <= 8) VC_POINTWISE_ROWS(pointwiseHalfTile, MR);                           \
+                    else VC_POINTWISE_ROWS(pointwiseTile, MR);                                         \
                 }                                                                                      \
             }                                                                                          \
         }                                                                                              \

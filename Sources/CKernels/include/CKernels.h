@@ -98,12 +98,16 @@ void vc_depthwise_nhwc(const float *x, int firstInputRow, int h, int w, int c, c
 /// The mean of each channel over pixels of x [pixels][c].
 void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means);
 
-/// Squeeze-and-excitation of one image in channels-last layout, x and y [pixels][c]: the channel
-/// means, hidden = activation(w1 · means + b1), scale = gate(w2 · hidden + b2), y = x · scale per
-/// channel (activation codes as vc_activate), with the weights transposed: w1t [c][s], w2t [s][c].
-/// scratch: 2c + s floats.
-void vc_squeeze_excite_nhwc(const float *x, float *y, int pixels, int c, const float *w1t, const float *b1, int s,
-                            const float *w2t, const float *b2, int activation, int gate, float *scratch);
+/// Squeeze-and-excitation of `images` images in channels-last layout, x and y [images][pixels][c]:
+/// per image the channel means, hidden = activation(w1 · means + b1), scale = gate(w2 · hidden + b2),
+/// y = x · scale per channel (activation codes as vc_activate), with w1 (s × c) and w2 (c × s)
+/// packed by vc_pointwise_pack. The small layers run on up to eight images at a time, each weight
+/// read once for all of them. scratch: vc_squeeze_excite_scratch_count(images, c, s) floats.
+void vc_squeeze_excite_nhwc(const float *x, float *y, int images, int pixels, int c, const float *w1, const float *b1,
+                            int s, const float *w2, const float *b2, int activation, int gate, float *scratch);
+
+/// Floats of scratch vc_squeeze_excite_nhwc needs.
+size_t vc_squeeze_excite_scratch_count(int images, int c, int s);
 
 /// Floats needed for the weights of a 1×1 convolution with n outputs and k inputs packed by
 /// vc_pointwise_pack.

@@ -40,8 +40,8 @@ package final class ChannelsLastEncoder: Layer {
         case pointwise(packed: [Float], bias: [Float], outChannels: Int, activation: Int32)
         /// Weights `[kh·kw][C]`.
         case depthwise(weights: [Float], bias: [Float], kernel: (Int, Int), stride: Int, padding: (Int, Int), activation: Int32)
-        /// `w1t` `[C][S]` and `w2t` `[S][C]`: the 1×1 convolutions' weights transposed.
-        case squeeze(w1t: [Float], b1: [Float], squeezed: Int, w2t: [Float], b2: [Float], activation: Int32, gate: Int32)
+        /// The two 1×1 convolutions' weights (`[S][C]` and `[C][S]`) packed for `vc_pointwise_nhwc`.
+        case squeeze(reduce: [Float], b1: [Float], squeezed: Int, expand: [Float], b2: [Float], activation: Int32, gate: Int32)
         /// Max pooling over square windows (padding never counted).
         case maxPool(kernel: Int, stride: Int, padding: Int)
     }
@@ -242,9 +242,9 @@ package final class ChannelsLastEncoder: Layer {
                 guard flush() else { return nil }
             } else if let se = layer as? SqueezeExcitation {
                 guard flush() else { return nil }
-                let (c, s) = (se.fc1.inChannels, se.fc1.outChannels)
-                result.append(.squeeze(w1t: transposed(se.fc1.weight.value.scalars, rows: s, columns: c), b1: se.fc1.bias?.value.scalars ?? .init(repeating: 0, count: s),
-                                       squeezed: s, w2t: transposed(se.fc2.weight.value.scalars, rows: c, columns: s),
+                let s = se.fc1.outChannels
+                result.append(.squeeze(reduce: packed(se.fc1), b1: se.fc1.bias?.value.scalars ?? .init(repeating: 0, count: s),
+                                       squeezed: s, expand: packed(se.fc2),
                                        b2: se.fc2.bias?.value.scalars ?? .init(repeating: 0, count: se.fc2.outChannels),
                                        activation: se.activation.kernelCode, gate: se.gate.kernelCode))
             } else {
@@ -403,7 +403,7 @@ package final class ChannelsLastEncoder: Layer {
             packed.count
         case let .winograd(packed, _, _, _, _): packed.count / 4  // 36 transformed taps for 9
         case let .depthwise(weights, _, _, _, _, _): weights.count
-        case let .squeeze(w1t, _, _, w2t, _, _, _): w1t.count + w2t.count
+        case let .squeeze(reduce, _, _, expand, _, _, _): reduce.count + expand.count
         case .maxPool: 0
         }
     }
@@ -763,13 +763,13 @@ package final class ChannelsLastEncoder: Layer {
                         b2.withUnsafeBufferPointer { b2p in
                             let p = UncheckedSendable((w1p.baseAddress!, b1p.baseAddress!, w2p.baseAddress!, b2p.baseAddress!))
                             split(n, minimumChunk: max(1, 16384 / max(pixels * c, 1)), threads: threads) { images in
-                                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c + squeezed)
+                                let scratch = UnsafeMutablePointer<Float>.allocate(
+                                    capacity: vc_squeeze_excite_scratch_count(Int32(images.count), Int32(c), Int32(squeezed)))
                                 defer { scratch.deallocate() }
-                                for i in images {
-                                    vc_squeeze_excite_nhwc(x.value + i * pixels * c, y.value + i * pixels * c, Int32(pixels),
-                                                           Int32(c), p.value.0, p.value.1, Int32(squeezed), p.value.2,
-                                                           p.value.3, activation, gate, scratch)
-                                }
+                                let offset = images.lowerBound * pixels * c
+                                vc_squeeze_excite_nhwc(x.value + offset, y.value + offset, Int32(images.count), Int32(pixels),
+                                                       Int32(c), p.value.0, p.value.1, Int32(squeezed), p.value.2, p.value.3,
+                                                       activation, gate, scratch)
                             }
                         }
                     }
