@@ -146,6 +146,28 @@ VC_POINTWISE_TILE1(pointwiseHalfTile1, vc8, VC_LOAD_C8, vcFinishRow8)
         }                                                                                              \
     } while (0)
 
+// One panel's rows, in tiles of V = 16 columns, or 8 for a last panel of at most 8.
+#define VC_POINTWISE_PANEL(MR)                                                                         \
+    do {                                                                                               \
+        if (cols <= 8) VC_POINTWISE_ROWS(pointwiseHalfTile, MR);                                       \
+        else VC_POINTWISE_ROWS(pointwiseTile, MR);                                                     \
+    } while (0)
+
+// The same with rows of K floats, K apart, K a constant: the tiles' loops over k unroll, and each
+// row of A is a constant offset from the tile's first (one address register instead of MR).
+#define VC_POINTWISE_PANEL_K(MR, K)                                                                    \
+    do {                                                                                               \
+        const int kl = K, segments = 1, lda = K;                                                       \
+        const size_t segmentStride = 0;                                                                \
+        VC_POINTWISE_PANEL(MR);                                                                        \
+    } while (0)
+
+#define VC_POINTWISE_PANEL_STEM(MR)                                                                    \
+    do {                                                                                               \
+        const int kl = 9, segments = 3, lda = 6;                                                       \
+        VC_POINTWISE_PANEL(MR);                                                                        \
+    } while (0)
+
 // Blocks of rows, blocks of k, panels, then tiles of MR rows (the last rows in smaller tiles). A
 // block of A (its rows, a block of k) stays in L2 while every panel's part for that block of k
 // streams through; each k block after the first adds to C, the last finishes it. Long rows are cut
@@ -158,6 +180,9 @@ VC_POINTWISE_TILE1(pointwiseHalfTile1, vc8, VC_LOAD_C8, vcFinishRow8)
         int kBlocks = segments == 1 && k > 512 ? (k + 255) / 256 : 1;                                  \
         int kc = kBlocks == 1 ? k : ((k + kBlocks - 1) / kBlocks + 3) / 4 * 4;                         \
         int kb = kBlocks == 1 ? kt : kc;                                                               \
+        /* Short dense rows (an expansion's 16 to 48 inputs): k and lda constants in the tiles. */     \
+        /* and the stem of RGB frames (3×3 windows at stride 2: rows of 9 floats, 6 apart, three of them). */ \
+        int fixedK = segments == 1 && kBlocks == 1 && lda == k ? k : segments == 3 && k == 9 && lda == 6 ? -1 : 0; \
         /* A block of A (160 KB; 256 KB with blocks of k) is read once per panel. */                   \
         int mc = ((kBlocks == 1 ? 40960 : 65536) / (kb > 0 ? kb : 1)) / MR * MR;                       \
         if (mc < MR) mc = MR;                                                                          \
@@ -173,8 +198,15 @@ VC_POINTWISE_TILE1(pointwiseHalfTile1, vc8, VC_LOAD_C8, vcFinishRow8)
                     int j0 = j * PANEL, cols = n - j0 < PANEL ? n - j0 : PANEL;                        \
                     const float *panel = packed + (size_t)j * kt * PANEL + (size_t)k0 * PANEL;         \
                     const float *pb = blockBias ? blockBias + j0 : 0;                                  \
-                    if (cols <= 8) VC_POINTWISE_ROWS(pointwiseHalfTile, MR);                           \
-                    else VC_POINTWISE_ROWS(pointwiseTile, MR);                                         \
+                    switch (fixedK) {                                                                  \
+                    case 16: VC_POINTWISE_PANEL_K(MR, 16); break;                                      \
+                    case 24: VC_POINTWISE_PANEL_K(MR, 24); break;                                      \
+                    case 32: VC_POINTWISE_PANEL_K(MR, 32); break;                                      \
+                    case 40: VC_POINTWISE_PANEL_K(MR, 40); break;                                      \
+                    case 48: VC_POINTWISE_PANEL_K(MR, 48); break;                                      \
+                    case -1: VC_POINTWISE_PANEL_STEM(MR); break;                                       \
+                    default: VC_POINTWISE_PANEL(MR); break;                                            \
+                    }                                                                                  \
                 }                                                                                      \
             }                                                                                          \
         }                                                                                              \
