@@ -16,16 +16,31 @@ mkdir -p "$BENCH_RESULTS"
 cd "$ROOT"
 swift build -c release --static-swift-stdlib --product vidclass >&2
 BIN="$(swift build -c release --static-swift-stdlib --show-bin-path)/vidclass"
-"$BIN" bench model --tasks infer --threads 2 --models "$MODELS" --batches 1x16,8x16 --sizes 112,224 \
-    --repetitions "$BENCH_REPS" --json "$BENCH_RESULTS/vidclass_encoders.json"
-"$PY" Tools/bench_encoders.py --models "$(echo "$MODELS" | sed -E 's/(^|,)/\1lrcn-/g; s/_/-/g')" --batches 1,8 --sizes 112,224 \
-    --backends ort,openvino
-"$PY" - "$BENCH_RESULTS" <<'PY'
+# One model at a time, vidclass and the peers back to back (which goes first alternates), so that
+# each model's rows are measured minutes apart, not a quarter of an hour: this shared machine's
+# speed drifts by ±20 % over that long.
+rm -f "$BENCH_RESULTS"/vidclass_encoders_*.json "$BENCH_RESULTS"/b1_infer_encoders_*.json
+ours() {
+    "$BIN" bench model --tasks infer --threads 2 --models "$1" --batches 1x16,8x16 --sizes 112,224 \
+        --repetitions "$BENCH_REPS" --json "$BENCH_RESULTS/vidclass_encoders_$1.json"
+}
+peers() {
+    "$PY" Tools/bench_encoders.py --models "lrcn-$(echo "$1" | tr _ -)" --batches 1,8 --sizes 112,224 --backends ort,openvino
+    mv "$BENCH_RESULTS/b1_infer_encoders.json" "$BENCH_RESULTS/b1_infer_encoders_$1.json"
+}
+i=0
+for model in ${MODELS//,/ }; do
+    if [ $((i % 2)) -eq 0 ]; then ours "$model"; peers "$model"; else peers "$model"; ours "$model"; fi
+    i=$((i + 1))
+done
+"$PY" - "$BENCH_RESULTS" "$MODELS" <<'PY'
 import json, sys
 from pathlib import Path
 results = Path(sys.argv[1])
-ours = json.loads((results / "vidclass_encoders.json").read_text())["results"]
-peers = json.loads((results / "b1_infer_encoders.json").read_text())
+models = sys.argv[2].split(",")
+ours = [row for m in models for row in json.loads((results / f"vidclass_encoders_{m}.json").read_text())["results"]]
+peerFiles = [json.loads((results / f"b1_infer_encoders_{m}.json").read_text()) for m in models]
+peers = {"versions": peerFiles[0]["versions"], "results": [row for p in peerFiles for row in p["results"]]}
 print(f"\nCPU: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}; peers: "
       + ", ".join(f"{k} {v}" for k, v in peers["versions"].items() if k in ("onnxruntime", "openvino", "torch")))
 print("| encoder | frames | size | vidclass frames/s | ONNX Runtime | OpenVINO | vs best |")

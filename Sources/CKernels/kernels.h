@@ -85,6 +85,13 @@ __attribute__((always_inline)) static inline vc16 vcActivate16(vc16 v, int activ
     }
 }
 
+// vcActivate16 on 8 lanes (on a 16-lane vector whose upper half is zero).
+__attribute__((always_inline)) static inline vc8 vcActivate8(vc8 v, int activation) {
+    vc16 wide = __builtin_shufflevector(v, (vc8){0}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    wide = vcActivate16(wide, activation);
+    return __builtin_shufflevector(wide, wide, 0, 1, 2, 3, 4, 5, 6, 7);
+}
+
 // The first `cols` floats of p (the rest zero), as a vector.
 __attribute__((always_inline)) static inline vc16 vcLoadPartial16(const float *p, int cols) {
     float t[16] __attribute__((aligned(64))) = {0};

@@ -47,14 +47,15 @@
 // the block reads are each loaded once and multiplied by the KW taps that read them (a pixel of a
 // 5-wide kernel feeds five sums), so that loads do not outnumber the multiply-adds. Each sum adds
 // its taps in the same order as VC_DEPTHWISE_CHANNELS (rows, then columns). With `guarded`, input
-// pixels outside the row read as zero (the padding); without, the block lies inside the row.
+// pixels outside the row read as zero (the padding); without, the block lies inside the row. The
+// activation is applied in registers, as each sum is stored.
 // KW, S, XB and guarded are constants where this is inlined, so the loops unroll completely.
-#define VC_DEPTHWISE_BLOCK(NAME, V)                                                                    \
+#define VC_DEPTHWISE_BLOCK(NAME, V, ACTIVATE)                                                                    \
     __attribute__((always_inline)) static inline void NAME(                                            \
         const float *restrict x, ptrdiff_t base, ptrdiff_t rowFloats, int c, int kyStart, int kyEnd,  \
         int x0, int w,                                                                                 \
         const float *restrict weights, const float *restrict bias, int KW, int S, int XB, int guarded, \
-        float *restrict out, int outCount) {                                                           \
+        int activation, float *restrict out, int outCount) {                                           \
         V acc[8];                                                                                      \
         V b = *(const V *)bias;                                                                        \
         _Pragma("clang loop unroll(full)") for (int q = 0; q < XB; q++) acc[q] = b;                    \
@@ -73,14 +74,14 @@
             }                                                                                          \
         }                                                                                              \
         _Pragma("clang loop unroll(full)") for (int q = 0; q < XB; q++)                                \
-            if (q < outCount) *(V *)(out + (size_t)q * c) = acc[q];                                    \
+            if (q < outCount) *(V *)(out + (size_t)q * c) = ACTIVATE(acc[q], activation);              \
     }
 
-VC_DEPTHWISE_BLOCK(depthwiseBlock16, vc16)
-VC_DEPTHWISE_BLOCK(depthwiseBlock8, vc8)
+VC_DEPTHWISE_BLOCK(depthwiseBlock16, vc16, vcActivate16)
+VC_DEPTHWISE_BLOCK(depthwiseBlock8, vc8, vcActivate8)
 
-// Output rows of a KW-wide kernel at stride S, channel counts a multiple of 8: for each vector of
-// channels, the row's pixels XB at a time (the blocks that reach into the padding guarded).
+// Output rows of a KW-wide kernel at stride S, channel counts a multiple of 8: the row's pixels XB
+// at a time (the blocks that reach into the padding guarded), each block for every vector of channels.
 __attribute__((always_inline))
 static inline void depthwiseBlockedRows(const float *restrict x, int firstInputRow, int h, int w, int c,
                                         const float *restrict weights, int kh, int KW, int S, int padH, int padW,
@@ -94,20 +95,21 @@ static inline void depthwiseBlockedRows(const float *restrict x, int firstInputR
         // in the padding; no pointer is formed there, only taps inside the image are read).
         ptrdiff_t rows = (ptrdiff_t)(y0 - firstInputRow) * rowFloats;
         float *restrict outRow = y + (size_t)(oy - firstOutputRow) * ow * c;
-        for (int c0 = 0; c0 < c; c0 += 16) {
-            int wide = c0 + 16 <= c;
-            for (int ox = 0; ox < ow; ox += XB) {
-                int x0 = ox * S - padW, count = ow - ox < XB ? ow - ox : XB;
-                int inside = x0 >= 0 && x0 + (XB - 1) * S + KW <= w;
+        // A block of pixels at a time, all its channels: the input pixels it reads (a few KB) stay
+        // in L1 while each vector of channels passes over them.
+        for (int ox = 0; ox < ow; ox += XB) {
+            int x0 = ox * S - padW, count = ow - ox < XB ? ow - ox : XB;
+            int inside = x0 >= 0 && x0 + (XB - 1) * S + KW <= w;
+            for (int c0 = 0; c0 < c; c0 += 16) {
+                int wide = c0 + 16 <= c;
                 float *out = outRow + (size_t)ox * c + c0;
                 const float *tap = weights + c0, *b = bias + c0;
-                if (wide && inside) depthwiseBlock16(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 0, out, count);
-                else if (wide) depthwiseBlock16(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 1, out, count);
-                else if (inside) depthwiseBlock8(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 0, out, count);
-                else depthwiseBlock8(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 1, out, count);
+                if (wide && inside) depthwiseBlock16(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 0, activation, out, count);
+                else if (wide) depthwiseBlock16(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 1, activation, out, count);
+                else if (inside) depthwiseBlock8(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 0, activation, out, count);
+                else depthwiseBlock8(x, rows + c0, rowFloats, c, kyStart, kyEnd, x0, w, tap, b, KW, S, XB, 1, activation, out, count);
             }
         }
-        vcActivate(outRow, (size_t)ow * c, activation);  // the row, while in cache
     }
 }
 

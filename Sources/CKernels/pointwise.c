@@ -10,7 +10,9 @@
 //
 // The micro-kernel is one body written with 16-float vectors, compiled for AVX-512 (12 rows:
 // 12 of the 32 registers accumulate, one zmm each), for AVX2 + FMA (6 rows: 12 ymm halves) and for
-// any other CPU (2 rows), chosen at run time (vcInstructionSet).
+// any other CPU (2 rows), chosen at run time (vcInstructionSet). A last panel of at most 8 columns
+// runs the same body on 8-float vectors, and the commonest short rows (16 to 48 floats, and the
+// RGB stem's windows) get copies of the loops with their lengths as constants.
 
 #include "CKernels.h"
 #include "kernels.h"
@@ -162,6 +164,8 @@ VC_POINTWISE_TILE1(pointwiseHalfTile1, vc8, VC_LOAD_C8, vcFinishRow8)
         VC_POINTWISE_PANEL(MR);                                                                        \
     } while (0)
 
+// The same for the stem of RGB frames: three rows of 9 floats (3 pixels of 3 channels), windows
+// 6 floats apart (stride 2).
 #define VC_POINTWISE_PANEL_STEM(MR)                                                                    \
     do {                                                                                               \
         const int kl = 9, segments = 3, lda = 6;                                                       \
@@ -180,8 +184,9 @@ VC_POINTWISE_TILE1(pointwiseHalfTile1, vc8, VC_LOAD_C8, vcFinishRow8)
         int kBlocks = segments == 1 && k > 512 ? (k + 255) / 256 : 1;                                  \
         int kc = kBlocks == 1 ? k : ((k + kBlocks - 1) / kBlocks + 3) / 4 * 4;                         \
         int kb = kBlocks == 1 ? kt : kc;                                                               \
-        /* Short dense rows (an expansion's 16 to 48 inputs): k and lda constants in the tiles. */     \
-        /* and the stem of RGB frames (3×3 windows at stride 2: rows of 9 floats, 6 apart, three of them). */ \
+        /* Shapes whose k and lda the tiles take as constants: short dense rows (an expansion's 16  */ \
+        /* to 48 inputs), and the stem of RGB frames (-1: 3×3 windows at stride 2, three rows of 9   */ \
+        /* floats, 6 apart).                                                                         */ \
         int fixedK = segments == 1 && kBlocks == 1 && lda == k ? k : segments == 3 && k == 9 && lda == 6 ? -1 : 0; \
         /* A block of A (160 KB; 256 KB with blocks of k) is read once per panel. */                   \
         int mc = ((kBlocks == 1 ? 40960 : 65536) / (kb > 0 ? kb : 1)) / MR * MR;                       \
