@@ -65,7 +65,9 @@ let package = Package(
         // Release builds (scripts/quickstart.sh, README) use `--static-swift-stdlib`: resolving the
         // Swift runtime's and Foundation's symbols against FFmpeg's ~140 shared libraries at every
         // start costs ~25 ms otherwise.
-        .executableTarget(name: "vidclass", dependencies: ["VidclassCommands", "VideoIO"]),
+        .executableTarget(name: "vidclass", dependencies: ["VidclassCommands", "VideoIO", "CProcessStart"]),
+        // What the executable does first: stop the threads of the OpenBLAS that FFmpeg's dependencies load.
+        .target(name: "CProcessStart"),
 
         // The corruption corpus writer for Tools/corruption_run.sh (hardening).
         .executableTarget(name: "vidclass-corpus", dependencies: ["VidclassTestSupport", "VideoIO"], path: "Tools/CorruptionCorpus"),
@@ -82,6 +84,6 @@ let package = Package(
         .testTarget(name: "NeuralNetworkTests", dependencies: ["NeuralNetwork", "Tensors", "VideoClassification", "VidclassTestSupport"]),
         .testTarget(name: "VideoClassificationTests", dependencies: ["VideoClassification", "VideoIO", "Tensors", "NeuralNetwork", "VidclassTestSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "VidclassTestSupport"]),
-        .testTarget(name: "VidclassCommandsTests", dependencies: ["VidclassCommands", "VideoIO", "VidclassTestSupport"]),
+        .testTarget(name: "VidclassCommandsTests", dependencies: ["VidclassCommands", "VideoIO", "VidclassTestSupport", "CProcessStart"]),
     ]
 )

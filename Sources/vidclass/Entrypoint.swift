@@ -1,3 +1,4 @@
+import CProcessStart
 import Glibc
 import VidclassCommands
 import VideoIO
@@ -5,6 +6,8 @@ import VideoIO
 @main
 struct Entrypoint {
     static func main() async {
+        // The threads OpenBLAS started spin for 0.1 s on one of the cores the first passes need.
+        vc_process_start_quiet_openblas()
         // A file-size limit (ulimit -f) reached while writing makes write(2) fail with EFBIG, which
         // the commands report like a full disk, instead of the default SIGXFSZ killing the process.
         signal(SIGXFSZ, SIG_IGN)
