@@ -27,7 +27,7 @@ let package = Package(
         // MARK: - C libraries (system packages, found with pkg-config)
         .systemLibrary(
             name: "CFFmpeg",
-            pkgConfig: "libavformat libavdevice libavcodec libavutil libswscale",
+            pkgConfig: "libavformat libavcodec libavutil libswscale",
             providers: [.apt(["libavformat-dev", "libavdevice-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]
         ),
         // OpenBLAS's GEMM, opened with dlopen on first use (see include/COpenBLAS.h); the

@@ -1,4 +1,5 @@
-// FFmpeg 5.1 (Debian 12: libavformat 59, libavdevice 59, libavcodec 59, libavutil 57, libswscale 6).
+// FFmpeg 5.1 (Debian 12: libavformat 59, libavcodec 59, libavutil 57, libswscale 6; libavdevice 59
+// opened only when an input format is named, see CFFmpeg_register_devices).
 //
 // Swift imports FFmpeg's functions and structs directly, but not its function-like or
 // compound macros (AVERROR, AVERROR_EOF, AV_NOPTS_VALUE, AV_TIME_BASE_Q, ...). The
@@ -7,7 +8,7 @@
 #pragma once
 
 #include <libavformat/avformat.h>
-#include <libavdevice/avdevice.h>
+#include <dlfcn.h>
 #include <libavformat/avio.h>
 #include <libavcodec/avcodec.h>
 #include <libavutil/avutil.h>
@@ -44,4 +45,21 @@ CFFMPEG_SHIM const int32_t *CFFmpeg_stream_display_matrix(const AVStream *stream
     const uint8_t *data = av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
     if (data == NULL || size < 9 * sizeof(int32_t)) return NULL;
     return (const int32_t *)data;
+}
+
+/// Opens libavdevice (capture devices: v4l2, lavfi, ...) and registers its input formats with
+/// libavformat; 0 on success, -1 when it cannot be opened. Not linked: libavdevice brings in
+/// libavfilter and about 80 more shared libraries (OpenBLAS among them, through pocketsphinx),
+/// whose loading took 50 ms of every vidclass process's start, for the rare input that names a
+/// device format. libavdevice's major version is libavformat's.
+CFFMPEG_SHIM int CFFmpeg_register_devices(void) {
+    char name[64];
+    snprintf(name, sizeof name, "libavdevice.so.%d", LIBAVFORMAT_VERSION_MAJOR);
+    void *library = dlopen(name, RTLD_NOW | RTLD_GLOBAL);
+    if (library == NULL) library = dlopen("libavdevice.so", RTLD_NOW | RTLD_GLOBAL);
+    if (library == NULL) return -1;
+    void (*registerAll)(void) = (void (*)(void))dlsym(library, "avdevice_register_all");
+    if (registerAll == NULL) return -1;
+    registerAll();
+    return 0;
 }

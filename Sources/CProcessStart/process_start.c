@@ -1,13 +1,15 @@
-// FFmpeg's libavfilter brings OpenBLAS into every process that links it (libpocketsphinx →
+// FFmpeg's libavdevice brings OpenBLAS into the process (libavfilter → libpocketsphinx →
 // libsphinxbase → libblas.so.3, which Debian points at OpenBLAS when libopenblas0 is installed),
 // and OpenBLAS's initializer starts a worker thread per extra core that spins on sched_yield for
 // about 0.1 s. On a 2-core machine that thread took one of the two cores from the first forward
-// passes of every process: a small network's first calls ran at its one-thread speed, and
-// `classify` paid for it on every clip. The environment cannot stop it from the executable (libc's
-// own initializer puts back the environment the process was started with, after any
-// pre-initializer), so main stops the threads as its first act, with OpenBLAS's own calls, found
-// only in an OpenBLAS that is already loaded. The executable's alone: a library must not stop the
-// threads of a BLAS its host application may be using.
+// passes: a small network's first calls ran at their one-thread speed. vidclass no longer links
+// libavdevice (VideoIO opens it when an input names a device format), but when it was linked,
+// every process paid; this stops the threads of an OpenBLAS loaded before main all the same. The
+// environment cannot stop it from the executable (libc's own initializer puts back the
+// environment the process was started with, after any pre-initializer), so main stops the threads
+// as its first act, with OpenBLAS's own calls, found only in an OpenBLAS that is already loaded.
+// The executable's alone: a library must not stop the threads of a BLAS its host application may
+// be using.
 
 #include "CProcessStart.h"
 

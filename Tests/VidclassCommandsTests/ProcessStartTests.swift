@@ -1,15 +1,17 @@
 import CProcessStart
 import Glibc
 import Testing
+import VideoIO
 
-/// The executable's first act (`vc_process_start_quiet_openblas`): the OpenBLAS that FFmpeg's
-/// dependencies load into every process (libavfilter → libpocketsphinx → libsphinxbase →
+/// The executable's first act (`vc_process_start_quiet_openblas`): an OpenBLAS that FFmpeg's
+/// libavdevice brought into the process (libavfilter → libpocketsphinx → libsphinxbase →
 /// libblas.so.3) is left single-threaded, its spinning worker threads stopped.
 @Suite struct ProcessStartTests {
-    @Test func openBLASLoadedWithFFmpegIsLeftSingleThreaded() throws {
-        // FFmpeg's libraries are linked into this test process, as into vidclass.
+    @Test func openBLASBroughtByFFmpegIsLeftSingleThreaded() throws {
+        // A named device format opens libavdevice, and with it OpenBLAS (when Debian's libblas.so.3 is OpenBLAS).
+        _ = try VideoReader(path: "testsrc=duration=0.2:size=32x32:rate=5", options: DecodeOptions(inputFormat: "lavfi")).readAll()
         guard let library = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD) else {
-            // This FFmpeg does not bring OpenBLAS in: nothing to stop.
+            Issue.record("libavdevice did not bring OpenBLAS in: this machine's BLAS is not OpenBLAS, nothing to stop")
             return
         }
         defer { dlclose(library) }

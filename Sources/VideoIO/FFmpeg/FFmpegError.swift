@@ -70,8 +70,11 @@ enum FFmpegLogging {
         default: level = AV_LOG_QUIET
         }
         av_log_set_level(level)
-        // Capture devices (v4l2) and network protocols (rtsp, http, udp, ...).
-        avdevice_register_all()
+        // Network protocols (rtsp, http, udp, ...); devices only when an input names one.
         avformat_network_init()
     }()
+
+    /// libavdevice's input formats (v4l2, lavfi, ...), opened the first time an input format is
+    /// named (``CFFmpeg_register_devices``); whether they are available.
+    static let devices: Bool = CFFmpeg_register_devices() == 0
 }

@@ -21,6 +21,7 @@ final class InputContext {
         self.deadline = deadline
         var inputFormat: UnsafePointer<AVInputFormat>?
         if let formatName {
+            _ = FFmpegLogging.devices  // a capture device's format (v4l2) comes from libavdevice
             guard let found = av_find_input_format(formatName) else {
                 throw VideoIOError(.invalidArgument, path: path, operation: "open",
                                    message: "FFmpeg has no input format '\(formatName)' in this build")
