@@ -75,6 +75,6 @@ enum FFmpegLogging {
     }()
 
     /// libavdevice's input formats (v4l2, lavfi, ...), opened the first time an input format is
-    /// named (``CFFmpeg_register_devices``); whether they are available.
+    /// named (`CFFmpeg_register_devices`); whether they are available.
     static let devices: Bool = CFFmpeg_register_devices() == 0
 }
