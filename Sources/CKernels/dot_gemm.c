@@ -97,32 +97,12 @@ static inline void rowsDotBody(int m, int n, int k, float alpha, const float *re
     }
 }
 
-// Compiled once per instruction set, each with the block shapes its registers hold (`instructions`
-// a constant in each, so the other shapes' code folds away).
-#if defined(__x86_64__)
-__attribute__((target("avx512f,avx512vl,fma")))
-static void rowsDotAVX512(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
-                          float *c, int ldc) {
-    rowsDotBody(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, VC_AVX512);
-}
-__attribute__((target("avx2,fma")))
-static void rowsDotAVX2(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
-                        float *c, int ldc) {
-    rowsDotBody(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, VC_AVX2);
-}
-#endif
-static void rowsDotBaseline(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
-                            float *c, int ldc) {
-    rowsDotBody(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, VC_BASELINE);
-}
+// Compiled once per instruction set, each with the block shapes its registers hold.
+VC_MULTIVERSION_ISA(rowsDot, (int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
+                              float beta, float *c, int ldc),
+                    (m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
 
 void vc_gemm_rows_dot(int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta,
                       float *c, int ldc) {
-    switch (vcInstructionSet()) {
-#if defined(__x86_64__)
-    case VC_AVX512: rowsDotAVX512(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;
-    case VC_AVX2: rowsDotAVX2(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;
-#endif
-    default: rowsDotBaseline(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); break;
-    }
+    rowsDot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

@@ -85,11 +85,17 @@ __attribute__((always_inline)) static inline vc16 vcActivate16(vc16 v, int activ
     }
 }
 
-// vcActivate16 on 8 lanes (on a 16-lane vector whose upper half is zero).
+// A vector of 8 as the first half of a vector of 16 (the rest zero), and back.
+__attribute__((always_inline)) static inline vc16 vcWiden8(vc8 v) {
+    return __builtin_shufflevector(v, (vc8){0}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+__attribute__((always_inline)) static inline vc8 vcFirstHalf16(vc16 v) {
+    return __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+}
+
+// vcActivate16 on 8 lanes.
 __attribute__((always_inline)) static inline vc8 vcActivate8(vc8 v, int activation) {
-    vc16 wide = __builtin_shufflevector(v, (vc8){0}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    wide = vcActivate16(wide, activation);
-    return __builtin_shufflevector(wide, wide, 0, 1, 2, 3, 4, 5, 6, 7);
+    return vcFirstHalf16(vcActivate16(vcWiden8(v), activation));
 }
 
 // The first `cols` floats of p (the rest zero), as a vector.
@@ -123,21 +129,17 @@ __attribute__((always_inline)) static inline vc8 vcLoadPartial8(const float *p, 
 }
 
 // vcFinishRow16 for a row of at most 8 columns in a vector of 8 (bias in the first lanes of a
-// vector of 16): the activation runs on the 16-lane vector, its first `cols` floats are stored.
+// vector of 16).
 __attribute__((always_inline)) static inline void vcFinishRow8(vc8 v, vc16 bias, const float *restrict residual,
                                                              int cols, int activation, float *restrict out) {
-    vc16 wide = __builtin_shufflevector(v, (vc8){0}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + bias;
-    if (residual) {
-        vc8 r = cols == 8 ? *(const vc8 *)residual : vcLoadPartial8(residual, cols);
-        wide += __builtin_shufflevector(r, (vc8){0}, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    }
-    wide = vcActivate16(wide, activation);
-    vc8 low = __builtin_shufflevector(wide, wide, 0, 1, 2, 3, 4, 5, 6, 7);
+    v += vcFirstHalf16(bias);
+    if (residual) v += cols == 8 ? *(const vc8 *)residual : vcLoadPartial8(residual, cols);
+    v = vcActivate8(v, activation);
     if (cols == 8) {
-        *(vc8 *)out = low;
+        *(vc8 *)out = v;
     } else {
         float t[8] __attribute__((aligned(32)));
-        *(vc8 *)t = low;
+        *(vc8 *)t = v;
         for (int j = 0; j < cols; j++) out[j] = t[j];
     }
 }
@@ -155,11 +157,20 @@ enum { VC_BASELINE = 0, VC_AVX2 = 1, VC_AVX512 = 2 };
 /// neither), capped by vc_limit_vector_instruction_set. Read on every call, so a cap applies at once.
 int vcInstructionSet(void);
 
+#define VC_EXPAND(...) __VA_ARGS__
+// The instruction-set argument VC_MULTIVERSION_ISA's bodies take (WITH 1), or none (WITH 0).
+#define VC_ISA_ARG_0(set)
+#define VC_ISA_ARG_1(set) , set
+
 #if defined(__x86_64__)
-#define VC_MULTIVERSION(name, params, args)                                                            \
-    static void name##Baseline params { name##Body args; }                                             \
-    __attribute__((target("avx2,fma"))) static void name##AVX2 params { name##Body args; }             \
-    __attribute__((target("avx512f,avx512vl,fma"))) static void name##AVX512 params { name##Body args; } \
+#define VC_MULTIVERSION_COPIES(name, params, args, WITH)                                               \
+    static void name##Baseline params { name##Body(VC_EXPAND args VC_ISA_ARG_##WITH(VC_BASELINE)); }   \
+    __attribute__((target("avx2,fma"))) static void name##AVX2 params {                                \
+        name##Body(VC_EXPAND args VC_ISA_ARG_##WITH(VC_AVX2));                                         \
+    }                                                                                                  \
+    __attribute__((target("avx512f,avx512vl,fma"))) static void name##AVX512 params {                  \
+        name##Body(VC_EXPAND args VC_ISA_ARG_##WITH(VC_AVX512));                                       \
+    }                                                                                                  \
     static void name params {                                                                          \
         switch (vcInstructionSet()) {                                                                  \
         case VC_AVX512: name##AVX512 args; break;                                                      \
@@ -168,8 +179,12 @@ int vcInstructionSet(void);
         }                                                                                              \
     }
 #else
-#define VC_MULTIVERSION(name, params, args) \
-    static void name params { name##Body args; }
+#define VC_MULTIVERSION_COPIES(name, params, args, WITH) \
+    static void name params { name##Body(VC_EXPAND args VC_ISA_ARG_##WITH(VC_BASELINE)); }
 #endif
+#define VC_MULTIVERSION(name, params, args) VC_MULTIVERSION_COPIES(name, params, args, 0)
+/// The same for a body whose last parameter is the instruction set its copy is compiled for (a
+/// constant in each copy, so that code for the other sets' register counts folds away).
+#define VC_MULTIVERSION_ISA(name, params, args) VC_MULTIVERSION_COPIES(name, params, args, 1)
 
 #endif

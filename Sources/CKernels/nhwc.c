@@ -171,48 +171,17 @@ static inline void depthwiseRowsBody(const float *restrict x, int firstInputRow,
     }
 }
 
-#if defined(__x86_64__)
-__attribute__((target("avx512f,avx512vl,fma")))
-static void depthwiseRowsAVX512(const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh,
-                                int kw, int stride, int padH, int padW, const float *bias, float *y, int firstOutputRow,
-                                int ow, int rowStart, int rowEnd, int activation) {
-    depthwiseRowsBody(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
-                      rowStart, rowEnd, activation, VC_AVX512);
-}
-__attribute__((target("avx2,fma")))
-static void depthwiseRowsAVX2(const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh,
-                              int kw, int stride, int padH, int padW, const float *bias, float *y, int firstOutputRow,
-                              int ow, int rowStart, int rowEnd, int activation) {
-    depthwiseRowsBody(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
-                      rowStart, rowEnd, activation, VC_AVX2);
-}
-#endif
-static void depthwiseRowsBaseline(const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh,
-                                  int kw, int stride, int padH, int padW, const float *bias, float *y,
-                                  int firstOutputRow, int ow, int rowStart, int rowEnd, int activation) {
-    depthwiseRowsBody(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
-                      rowStart, rowEnd, activation, VC_BASELINE);
-}
+VC_MULTIVERSION_ISA(depthwiseRows, (const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh,
+                                    int kw, int stride, int padH, int padW, const float *bias, float *y,
+                                    int firstOutputRow, int ow, int rowStart, int rowEnd, int activation),
+                    (x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
+                     rowStart, rowEnd, activation))
 
 void vc_depthwise_nhwc(const float *x, int firstInputRow, int h, int w, int c, const float *weights, int kh, int kw,
                        int stride, int padH, int padW, const float *bias, float *y, int firstOutputRow, int ow,
                        int rowStart, int rowEnd, int activation) {
-    switch (vcInstructionSet()) {
-#if defined(__x86_64__)
-    case VC_AVX512:
-        depthwiseRowsAVX512(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
-                            rowStart, rowEnd, activation);
-        break;
-    case VC_AVX2:
-        depthwiseRowsAVX2(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow,
-                          rowStart, rowEnd, activation);
-        break;
-#endif
-    default:
-        depthwiseRowsBaseline(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow,
-                              ow, rowStart, rowEnd, activation);
-        break;
-    }
+    depthwiseRows(x, firstInputRow, h, w, c, weights, kh, kw, stride, padH, padW, bias, y, firstOutputRow, ow, rowStart,
+                  rowEnd, activation);
 }
 
 __attribute__((always_inline))
