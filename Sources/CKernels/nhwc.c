@@ -184,15 +184,67 @@ void vc_depthwise_nhwc(const float *x, int firstInputRow, int h, int w, int c, c
                   rowEnd, activation);
 }
 
+// The sums of NV 16-channel vectors from channel c0 on over all pixels, kept in registers
+// (UNROLL pixels at a time into separate sums, so that the additions do not wait for each other),
+// stored × inverse.
+#define VC_CHANNEL_MEANS(NV, UNROLL)                                                                   \
+    do {                                                                                               \
+        vc16 sums[UNROLL][NV];                                                                         \
+        _Pragma("clang loop unroll(full)") for (int u = 0; u < UNROLL; u++) {                          \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) sums[u][v] = (vc16){0};    \
+        }                                                                                              \
+        int p = 0;                                                                                     \
+        for (; p + UNROLL <= pixels; p += UNROLL) {                                                    \
+            _Pragma("clang loop unroll(full)") for (int u = 0; u < UNROLL; u++) {                      \
+                const float *restrict in = x + (size_t)(p + u) * c + c0;                               \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) sums[u][v] += *(const vc16 *)(in + 16 * v); \
+            }                                                                                          \
+        }                                                                                              \
+        for (; p < pixels; p++) {                                                                      \
+            const float *restrict in = x + (size_t)p * c + c0;                                         \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) sums[0][v] += *(const vc16 *)(in + 16 * v); \
+        }                                                                                              \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) {                              \
+            vc16 total = sums[0][v];                                                                   \
+            _Pragma("clang loop unroll(full)") for (int u = 1; u < UNROLL; u++) total += sums[u][v];   \
+            *(vc16 *)(means + c0 + 16 * v) = total * inverse;                                          \
+        }                                                                                              \
+        c0 += 16 * NV;                                                                                 \
+    } while (0)
+
+// Channel means of channels-last pixels: eight vectors (128 channels) at a time summed in registers
+// over all the pixels, the last vectors with as many pixels at once as keep four sums in flight, then
+// eight channels, and a last 1–7 one at a time.
 __attribute__((always_inline))
 static inline void channelMeansBody(const float *restrict x, int pixels, int c, float *restrict means) {
-    for (int ch = 0; ch < c; ch++) means[ch] = 0;
-    for (int p = 0; p < pixels; p++) {
-        const float *restrict in = x + (size_t)p * c;
-        for (int ch = 0; ch < c; ch++) means[ch] += in[ch];
-    }
     float inverse = 1.0f / (float)pixels;
-    for (int ch = 0; ch < c; ch++) means[ch] *= inverse;
+    int c0 = 0;
+    while (c0 + 128 <= c) VC_CHANNEL_MEANS(8, 1);
+    switch ((c - c0) / 16) {
+    case 7: VC_CHANNEL_MEANS(7, 1); break;
+    case 6: VC_CHANNEL_MEANS(6, 1); break;
+    case 5: VC_CHANNEL_MEANS(5, 1); break;
+    case 4: VC_CHANNEL_MEANS(4, 1); break;
+    case 3: VC_CHANNEL_MEANS(3, 2); break;
+    case 2: VC_CHANNEL_MEANS(2, 2); break;
+    case 1: VC_CHANNEL_MEANS(1, 4); break;
+    default: break;
+    }
+    if (c0 + 8 <= c) {
+        vc8 sums[4] = {{0}, {0}, {0}, {0}};
+        int p = 0;
+        for (; p + 4 <= pixels; p += 4) {
+            _Pragma("clang loop unroll(full)") for (int u = 0; u < 4; u++) sums[u] += *(const vc8 *)(x + (size_t)(p + u) * c + c0);
+        }
+        for (; p < pixels; p++) sums[0] += *(const vc8 *)(x + (size_t)p * c + c0);
+        *(vc8 *)(means + c0) = ((sums[0] + sums[1]) + (sums[2] + sums[3])) * inverse;
+        c0 += 8;
+    }
+    for (; c0 < c; c0++) {
+        float sum = 0;
+        for (int p = 0; p < pixels; p++) sum += x[(size_t)p * c + c0];
+        means[c0] = sum * inverse;
+    }
 }
 
 VC_MULTIVERSION(channelMeans, (const float *x, int pixels, int c, float *means), (x, pixels, c, means))
