@@ -255,6 +255,19 @@ void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means) { ch
 // to eight rows), so that each weight is read once for all of them.
 enum { SQUEEZE_FRAMES = 8 };
 
+// The gates of up to eight frames: their channel means, then the two small layers as products of
+// the frames' rows with the packed weights (the pointwise kernel's register tiles; each weight read
+// once for all the frames). scale [frames][c]; scratch holds the means and the hidden layer.
+__attribute__((always_inline))
+static inline void squeezeGatesBody(const float *restrict x, int frames, int pixels, int c, const float *restrict w1,
+                                    const float *restrict b1, int s, const float *restrict w2, const float *restrict b2,
+                                    int activation, int gate, float *restrict scale, float *restrict scratch) {
+    float *restrict means = scratch, *restrict hidden = scratch + (size_t)frames * c;
+    for (int f = 0; f < frames; f++) channelMeansBody(x + (size_t)f * pixels * c, pixels, c, means + (size_t)f * c);
+    vcPointwise(frames, s, c, 1, 0, means, c, w1, b1, 0, 0, activation, hidden, s);
+    vcPointwise(frames, c, s, 1, 0, hidden, s, w2, b2, 0, 0, gate, scale, c);
+}
+
 __attribute__((always_inline))
 static inline void squeezeNHWCBody(const float *restrict x, float *restrict y, int images, int pixels, int c,
                                    const float *restrict w1, const float *restrict b1, int s, const float *restrict w2,
@@ -263,13 +276,8 @@ static inline void squeezeNHWCBody(const float *restrict x, float *restrict y, i
         int frames = images - f0 < SQUEEZE_FRAMES ? images - f0 : SQUEEZE_FRAMES;
         const float *restrict in0 = x + (size_t)f0 * pixels * c;
         float *restrict out0 = y + (size_t)f0 * pixels * c;
-        float *restrict means = scratch, *restrict hidden = scratch + (size_t)frames * c;
-        float *restrict scale = hidden + (size_t)frames * s;
-        for (int f = 0; f < frames; f++) channelMeansBody(in0 + (size_t)f * pixels * c, pixels, c, means + (size_t)f * c);
-        // The two small layers as products of the frames' rows with the packed weights (the
-        // pointwise kernel's register tiles; each weight read once for all the frames).
-        vcPointwise(frames, s, c, 1, 0, means, c, w1, b1, 0, 0, activation, hidden, s);
-        vcPointwise(frames, c, s, 1, 0, hidden, s, w2, b2, 0, 0, gate, scale, c);
+        float *restrict scale = scratch + (size_t)frames * (c + s);
+        squeezeGatesBody(in0, frames, pixels, c, w1, b1, s, w2, b2, activation, gate, scale, scratch);
         for (int f = 0; f < frames; f++) {
             const float *restrict sc = scale + (size_t)f * c;
             for (int p = 0; p < pixels; p++) {
@@ -284,6 +292,28 @@ static inline void squeezeNHWCBody(const float *restrict x, float *restrict y, i
 VC_MULTIVERSION(squeezeNHWC, (const float *x, float *y, int images, int pixels, int c, const float *w1, const float *b1,
                               int s, const float *w2, const float *b2, int activation, int gate, float *scratch),
                 (x, y, images, pixels, c, w1, b1, s, w2, b2, activation, gate, scratch))
+
+__attribute__((always_inline))
+static inline void squeezeGatesNHWCBody(const float *restrict x, int images, int pixels, int c, const float *restrict w1,
+                                        const float *restrict b1, int s, const float *restrict w2,
+                                        const float *restrict b2, int activation, int gate, float *restrict gates,
+                                        float *restrict scratch) {
+    for (int f0 = 0; f0 < images; f0 += SQUEEZE_FRAMES) {
+        int frames = images - f0 < SQUEEZE_FRAMES ? images - f0 : SQUEEZE_FRAMES;
+        squeezeGatesBody(x + (size_t)f0 * pixels * c, frames, pixels, c, w1, b1, s, w2, b2, activation, gate,
+                         gates + (size_t)f0 * c, scratch);
+    }
+}
+
+VC_MULTIVERSION(squeezeGatesNHWC, (const float *x, int images, int pixels, int c, const float *w1, const float *b1,
+                                   int s, const float *w2, const float *b2, int activation, int gate, float *gates,
+                                   float *scratch),
+                (x, images, pixels, c, w1, b1, s, w2, b2, activation, gate, gates, scratch))
+
+void vc_squeeze_gates_nhwc(const float *x, int images, int pixels, int c, const float *w1, const float *b1, int s,
+                           const float *w2, const float *b2, int activation, int gate, float *gates, float *scratch) {
+    squeezeGatesNHWC(x, images, pixels, c, w1, b1, s, w2, b2, activation, gate, gates, scratch);
+}
 
 size_t vc_squeeze_excite_scratch_count(int images, int c, int s) {
     int frames = images < SQUEEZE_FRAMES ? images : SQUEEZE_FRAMES;

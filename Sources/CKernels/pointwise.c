@@ -34,6 +34,18 @@ void vc_pointwise_pack(int n, int k, const float *w, float *packed) {
     }
 }
 
+void vc_pointwise_scale_packed(int n, int k, const float *packed, const float *scale, float *scaled) {
+    int panels = (n + PANEL - 1) / PANEL;
+    for (int j = 0; j < panels; j++) {
+        const float *restrict src = packed + (size_t)j * k * PANEL;
+        float *restrict dst = scaled + (size_t)j * k * PANEL;
+        for (int p = 0; p < k; p++) {
+            float sp = scale[p];
+            for (int col = 0; col < PANEL; col++) dst[(size_t)p * PANEL + col] = src[(size_t)p * PANEL + col] * sp;
+        }
+    }
+}
+
 // MR rows of A from `a` (leading dimension lda) times one packed panel; the tile's `cols` (≤ 16)
 // columns finished into C in registers: + bias (+ residual), then the activation. A row is
 // `segments` runs of k floats, segmentStride apart (one for a 1×1 convolution; a window's rows for

@@ -60,5 +60,27 @@ import Testing
             }
         }
         #expect(worst <= 1e-5, "largest difference \(worst)")
+
+        // The gates alone, taken by the 1×1 convolution after them into its weights: the same as
+        // that convolution of the gated activations.
+        var gates = [Float](repeating: 0, count: images * c)
+        vc_squeeze_gates_nhwc(x, Int32(images), Int32(pixels), Int32(c), p1, b1, Int32(s), p2, b2, relu, hardSigmoid, &gates,
+                              &scratch)
+        let n = 24, projection = packed(n, c, Tensor.normal(shape: [n * c], std: 0.2, using: &rng).scalars)
+        var scaled = [Float](repeating: 0, count: projection.count)
+        var direct = [Float](repeating: 0, count: images * pixels * n), folded = direct
+        vc_pointwise_nhwc(Int32(images * pixels), Int32(n), Int32(c), y, Int32(c), projection, nil, nil, 0, 0, &direct, Int32(n))
+        for image in 0..<images {
+            vc_pointwise_scale_packed(Int32(n), Int32(c), projection, Array(gates[(image * c)...]), &scaled)
+            let rows = image * pixels
+            x.withUnsafeBufferPointer { xp in
+                folded.withUnsafeMutableBufferPointer { out in
+                    vc_pointwise_nhwc(Int32(pixels), Int32(n), Int32(c), xp.baseAddress! + rows * c, Int32(c), scaled, nil, nil, 0,
+                                      0, out.baseAddress! + rows * n, Int32(n))
+                }
+            }
+        }
+        let largest = zip(direct, folded).map { abs(Double($0) - Double($1)) }.max() ?? 0
+        #expect(largest <= 1e-4, "gates in the weights: largest difference \(largest)")
     }
 }

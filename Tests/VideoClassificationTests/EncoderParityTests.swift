@@ -129,8 +129,9 @@ func channelsLastMatchesTheLayers(_ backbone: ModelDescription.Backbone) {
 
 /// Frames large enough that each block's expansion and depthwise convolution run in several strips
 /// of rows (the rows two strips share kept, not recomputed), stride 1 and 2; one frame per thread,
-/// so that the batch is split by frames (where the strips run).
-@Test(arguments: [ModelDescription.Backbone.mobilenetV2, .efficientnetB0])
+/// so that the batch is split by frames (where the strips run). MobileNetV3's later blocks are large
+/// enough here for their projections to take the squeeze-and-excitation's gates into their weights.
+@Test(arguments: [ModelDescription.Backbone.mobilenetV2, .mobilenetV3Small, .mobilenetV3Large, .efficientnetB0])
 func channelsLastStripsMatchTheLayers(_ backbone: ModelDescription.Backbone) {
     let lrcn = LRCN(ModelDescription(backbone: backbone, numClasses: 2, hiddenSize: 4), seed: 13)
     var rng = SplitMix64(seed: 9)

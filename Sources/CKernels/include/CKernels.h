@@ -106,8 +106,14 @@ void vc_channel_means_nhwc(const float *x, int pixels, int c, float *means);
 void vc_squeeze_excite_nhwc(const float *x, float *y, int images, int pixels, int c, const float *w1, const float *b1,
                             int s, const float *w2, const float *b2, int activation, int gate, float *scratch);
 
-/// Floats of scratch vc_squeeze_excite_nhwc needs.
+/// Floats of scratch vc_squeeze_excite_nhwc (and vc_squeeze_gates_nhwc) needs.
 size_t vc_squeeze_excite_scratch_count(int images, int c, int s);
+
+/// The gates of vc_squeeze_excite_nhwc without applying them: gates [images][c] = gate(w2 ·
+/// activation(w1 · means + b1) + b2), for a following 1×1 convolution to take into its weights
+/// (vc_pointwise_scale_packed) instead of a pass over x. scratch as vc_squeeze_excite_nhwc.
+void vc_squeeze_gates_nhwc(const float *x, int images, int pixels, int c, const float *w1, const float *b1, int s,
+                           const float *w2, const float *b2, int activation, int gate, float *gates, float *scratch);
 
 /// Floats needed for the weights of a 1×1 convolution with n outputs and k inputs packed by
 /// vc_pointwise_pack.
@@ -116,6 +122,11 @@ size_t vc_pointwise_packed_count(int n, int k);
 /// Packs the weights w [n][k] of a 1×1 convolution (n outputs, k inputs) once, for
 /// vc_pointwise_nhwc: 16-output panels over all of k, zero-padded.
 void vc_pointwise_pack(int n, int k, const float *w, float *packed);
+
+/// Packed weights (vc_pointwise_pack, n outputs, k inputs) with input p's weights multiplied by
+/// scale[p], into scaled (vc_pointwise_packed_count(n, k) floats): the convolution of x · scale per
+/// channel, for one image's gates.
+void vc_pointwise_scale_packed(int n, int k, const float *packed, const float *scale, float *scaled);
 
 /// A 1×1 convolution of m channels-last pixels a [m][k] (leading dimension lda) into c [m][n]
 /// (leading dimension ldc): c = act(a · wᵀ + bias (+ residual [m][n], leading dimension ldr,

@@ -439,8 +439,24 @@ package final class ChannelsLastEncoder: Layer {
                 current = fused == 3 ? free[1].pointer : free[0].pointer
                 first = fused
             }
+            // Gates of a squeeze-and-excitation that the projection after it takes into its weights.
+            var gates: UnsafePointer<Float>? = nil
             for (k, operation) in block.operations.enumerated().dropFirst(first) {
                 let isLast = k == block.operations.count - 1
+                if case let .squeeze(w1, b1, squeezed, w2, b2, activation, gate) = operation, k + 2 == block.operations.count,
+                   case let .pointwise(packed, _, cout, _) = block.operations[k + 1],
+                   Self.projectionTakesGates(pixels: shape.h * shape.w, channels: shape.c, outChannels: cout) {
+                    let c = shape.c, pixels = shape.h * shape.w
+                    let scratchCount = vc_squeeze_excite_scratch_count(Int32(n), Int32(c), Int32(squeezed))
+                    let space = buffers[3].reserve(n * c + max(scratchCount, packed.count))
+                    _ = timed([operation], name: "\(block.name).\(k)", images: n, shape: shape, threads: threads) {
+                        vc_squeeze_gates_nhwc(current, Int32(n), Int32(pixels), Int32(c), w1, b1, Int32(squeezed), w2, b2,
+                                              activation, gate, space, space + n * c)
+                        return shape
+                    }
+                    gates = UnsafePointer(space)
+                    continue
+                }
                 // What the last operation adds: the block's input, or its projection (computed just
                 // before, into a buffer that holds neither the input nor the body's activations).
                 var residual: UnsafeMutablePointer<Float>? = block.residual && isLast ? blockInput : nil
@@ -454,13 +470,57 @@ package final class ChannelsLastEncoder: Layer {
                 }
                 let target = buffers[0..<3].first { $0.pointer != current && $0.pointer != (residual ?? blockInput) }!
                 shape = timed([operation], name: "\(block.name).\(k)", images: n, shape: shape, threads: threads) {
-                    run(operation, input: current, residual: residual.map { UnsafePointer($0) }, output: target, images: n,
-                        shape: shape, windows: buffers[3], threads: threads)
+                    if let gates, case let .pointwise(packed, bias, cout, activation) = operation {
+                        return gatedPointwise(packed: packed, bias: bias, outChannels: cout, activation: activation, gates: gates,
+                                              scaled: UnsafeMutablePointer(mutating: gates) + n * shape.c, input: current,
+                                              residual: residual.map { UnsafePointer($0) }, output: target, images: n,
+                                              shape: shape, threads: threads)
+                    }
+                    return run(operation, input: current, residual: residual.map { UnsafePointer($0) }, output: target,
+                               images: n, shape: shape, windows: buffers[3], threads: threads)
                 }
                 current = target.pointer
             }
         }
         return (current, shape)
+    }
+
+    /// Whether the 1×1 projection after a squeeze-and-excitation takes the gates into its weights
+    /// (`vc_pointwise_scale_packed`, once per image) instead of the gates scaling the activations (a
+    /// pass over all of them): when an image has more pixels than the projection has outputs (rounded
+    /// up to its 16-output panels), scaling the weights is the smaller job.
+    static func projectionTakesGates(pixels: Int, channels: Int, outChannels: Int) -> Bool {
+        pixels > (outChannels + 15) / 16 * 16
+    }
+
+    /// A 1×1 convolution of `images` images whose input channels are first multiplied by each
+    /// image's `gates` (`[images][c]`, from `vc_squeeze_gates_nhwc`): each image through its own copy
+    /// of the weights scaled by its gates (in `scaled`), its rows split across `threads`.
+    private func gatedPointwise(packed: [Float], bias: [Float], outChannels cout: Int, activation: Int32,
+                                gates: UnsafePointer<Float>, scaled: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                                residual: UnsafePointer<Float>?, output: ScratchBuffer, images n: Int, shape: Shape,
+                                threads: Int) -> Shape {
+        let (h, w, c) = shape, pixels = h * w
+        let y = UncheckedSendable(output.reserve(n * pixels * cout)), x = UncheckedSendable(input)
+        let r = UncheckedSendable(residual), s = UncheckedSendable(scaled)
+        let workers = threads > 1 && pixels * c * cout >= 1 << 18 ? threads : 1
+        packed.withUnsafeBufferPointer { wp in
+            bias.withUnsafeBufferPointer { bp in
+                for image in 0..<n {
+                    vc_pointwise_scale_packed(Int32(cout), Int32(c), wp.baseAddress!, gates + image * c, scaled)
+                    let first = image * pixels, b = UncheckedSendable(bp.baseAddress!)
+                    parallelFor(workers) { worker in
+                        let part = partition((pixels + 15) / 16, worker: worker, of: workers)
+                        let start = first + part.lowerBound * 16, end = first + min(pixels, part.upperBound * 16)
+                        guard end > start else { return }
+                        vc_pointwise_nhwc(Int32(end - start), Int32(cout), Int32(c), x.value + start * c, Int32(c), s.value,
+                                          b.value, r.value.map { $0 + start * cout }, Int32(cout), activation,
+                                          y.value + start * cout, Int32(cout))
+                    }
+                }
+            }
+        }
+        return (h, w, cout)
     }
 
     /// How many of a block's first operations ``expandDepthwise(_:input:shape:residual:strip:depthwiseOutput:output:)``
