@@ -34,16 +34,23 @@ void vc_pointwise_pack(int n, int k, const float *w, float *packed) {
     }
 }
 
-void vc_pointwise_scale_packed(int n, int k, const float *packed, const float *scale, float *scaled) {
+__attribute__((always_inline))
+static inline void scalePackedBody(int n, int k, const float *restrict packed, const float *restrict scale,
+                                   float *restrict scaled) {
     int panels = (n + PANEL - 1) / PANEL;
     for (int j = 0; j < panels; j++) {
         const float *restrict src = packed + (size_t)j * k * PANEL;
         float *restrict dst = scaled + (size_t)j * k * PANEL;
-        for (int p = 0; p < k; p++) {
-            float sp = scale[p];
-            for (int col = 0; col < PANEL; col++) dst[(size_t)p * PANEL + col] = src[(size_t)p * PANEL + col] * sp;
-        }
+        // A panel's row p: input p's weights for the panel's 16 outputs.
+        for (int p = 0; p < k; p++) *(vc16 *)(dst + (size_t)p * PANEL) = *(const vc16 *)(src + (size_t)p * PANEL) * scale[p];
     }
+}
+
+VC_MULTIVERSION(scalePacked, (int n, int k, const float *packed, const float *scale, float *scaled),
+                (n, k, packed, scale, scaled))
+
+void vc_pointwise_scale_packed(int n, int k, const float *packed, const float *scale, float *scaled) {
+    scalePacked(n, k, packed, scale, scaled);
 }
 
 // MR rows of A from `a` (leading dimension lda) times one packed panel; the tile's `cols` (≤ 16)
