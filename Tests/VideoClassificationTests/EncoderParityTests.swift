@@ -160,6 +160,30 @@ func channelsLastStripsMatchTheLayers(_ backbone: ModelDescription.Backbone) {
     }
 }
 
+/// A worker's frames through the later blocks in groups sized to the cache: with a budget small
+/// enough, MobileNetV3-Small's and EfficientNet-B0's blocks run in phases of at least three group
+/// sizes (the frames gathered between phases), and every frame's features are still the layers'.
+@Test(arguments: [ModelDescription.Backbone.mobilenetV3Small, .efficientnetB0])
+func channelsLastPhasesMatchTheLayers(_ backbone: ModelDescription.Backbone) throws {
+    let lrcn = LRCN(ModelDescription(backbone: backbone, numClasses: 2, hiddenSize: 4), seed: 17)
+    let encoder = try #require(ChannelsLastEncoder(lrcn.encoder, winograd: true))
+    let frame = (h: 75, w: 61, c: 3)
+    // A budget that mixes at least three group sizes.
+    let budget = try #require((8...20).map { 1 << $0 }.first { budget in
+        encoder.cachedActivationFloats = budget
+        return Set(encoder.framePhases(frame).map(\.together)).count >= 3
+    })
+    encoder.cachedActivationFloats = budget
+    let phases = encoder.framePhases(frame)
+    #expect(phases.first?.blocks.lowerBound == 0 && zip(phases, phases.dropFirst()).allSatisfy { $0.blocks.upperBound == $1.blocks.lowerBound })
+    var rng = SplitMix64(seed: 21)
+    let frames = Tensor.normal(shape: [11 * ComputeThreads.count, 3, frame.h, frame.w], using: &rng)  // groups of 8 and 3
+    let reference = lrcn.encoder.forward(frames, mode: .inference)
+    let features = encoder.forward(frames, mode: .inference)
+    let scale = max(1, reference.scalars.map(abs).max() ?? 0)
+    #expect(features.maxAbsDifference(reference.reshaped(features.shape)) <= 1e-4 * scale, "\(backbone), \(phases)")
+}
+
 /// The import script's `hashed_tensor`: uniform values from a hash of the key and the index.
 func hashedTensor(_ name: String, shape: [Int], gamma: (Double, Double), headScale: Double) -> Tensor {
     var seed: UInt64 = 0xCBF2_9CE4_8422_2325

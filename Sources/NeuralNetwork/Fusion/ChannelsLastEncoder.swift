@@ -1,6 +1,9 @@
 import CKernels
 import Synchronization
 import Tensors
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An inference-only snapshot of a convolutional encoder that runs channels-last (NHWC) after its
 /// stem: torchvision's inverted-residual encoders (MobileNetV2, MobileNetV3, EfficientNet:
@@ -62,8 +65,8 @@ package final class ChannelsLastEncoder: Layer {
     let stemChannels: Int
     let blocks: [Block]
     let outChannels: Int
-    /// Per worker: three activation buffers and one of stem windows for single frames, then one
-    /// that gathers the worker's frames and three activation buffers for them.
+    /// Per worker: three activation buffers and one of stem windows and fused strips, then two that
+    /// gather the worker's frames between phases (``framePhases(_:)``).
     private var buffers: [[ScratchBuffer]] = []
 
     /// The snapshot of `encoder`, or nil when it has neither the inverted-residual nor the ResNet
@@ -321,35 +324,43 @@ package final class ChannelsLastEncoder: Layer {
         var output = Tensor(uninitializedShape: [n, outChannels])
         let threads = ComputeThreads.count
         let byFrames = n >= threads && (n % threads == 0 || n >= 4 * threads), workers = byFrames ? threads : 1
-        while buffers.count < workers { buffers.append((0..<8).map { _ in ScratchBuffer() }) }
+        while buffers.count < workers { buffers.append((0..<6).map { _ in ScratchBuffer() }) }
         let x = UncheckedSendable(input.storage.pointer), y = UncheckedSendable(output.storage.pointer)
         let frameShape = (h: h, w: w, c: stemChannels)
         if byFrames {
             // Each worker takes its own frames: one at a time through the early blocks, whose
             // activations are larger than their weights, then several together through the rest,
             // whose weights are larger than a frame's activations (read once for all of them).
-            let switchBlock = firstBatchedBlock(frameShape)
+            let phases = framePhases(frameShape)
             parallelFor(workers) { worker in
                 let frameFloats = stemChannels * h * w
-                let earlyBuffers = Array(buffers[worker][0..<4]), gathered = buffers[worker][4]
-                let lateBuffers = Array(buffers[worker][5..<8]) + [buffers[worker][3]]
+                let work = Array(buffers[worker][0..<4]), gathers = [buffers[worker][4], buffers[worker][5]]
                 // At most `framesTogether` frames at a time, so that their activations in the
                 // later blocks stay in cache while the weights are read once for all of them.
                 let frames = partition(n, worker: worker, of: workers)
                 for first in stride(from: frames.lowerBound, to: frames.upperBound, by: Self.framesTogether) {
                     let mine = first..<min(first + Self.framesTogether, frames.upperBound)
-                    var middle: (pointer: UnsafeMutablePointer<Float>, shape: Shape)? = nil
-                    for (i, image) in mine.enumerated() {
-                        let early = layers(x.value + image * frameFloats, shape: frameShape, stem: true, blocks: 0..<switchBlock,
-                                           images: 1, buffers: earlyBuffers, threads: 1)
-                        let size = early.shape.h * early.shape.w * early.shape.c
-                        if middle == nil { middle = (gathered.reserve(mine.count * size), early.shape) }
-                        middle!.pointer.advanced(by: i * size).update(from: early.pointer, count: size)
+                    // Each phase's frames, a few at a time; its results gathered for the next phase
+                    // (in the gathering buffer the phase does not read), the last phase's averaged.
+                    var input = (pointer: x.value + first * frameFloats, shape: frameShape)
+                    for (p, phase) in phases.enumerated() {
+                        var gathered: (pointer: UnsafeMutablePointer<Float>, shape: Shape)? = nil
+                        let inputFloats = input.shape.h * input.shape.w * input.shape.c
+                        for start in stride(from: 0, to: mine.count, by: phase.together) {
+                            let count = min(phase.together, mine.count - start)
+                            let result = layers(input.pointer + start * inputFloats, shape: input.shape, stem: p == 0,
+                                                blocks: phase.blocks, images: count, buffers: work, threads: 1)
+                            if p == phases.count - 1 {
+                                means(result.pointer, shape: result.shape, images: count,
+                                      into: y.value + (first + start) * outChannels, threads: 1)
+                                continue
+                            }
+                            let size = result.shape.h * result.shape.w * result.shape.c
+                            if gathered == nil { gathered = (gathers[p % 2].reserve(mine.count * size), result.shape) }
+                            gathered!.pointer.advanced(by: start * size).update(from: result.pointer, count: count * size)
+                        }
+                        if let gathered { input = (gathered.pointer, gathered.shape) }
                     }
-                    let late = layers(middle!.pointer, shape: middle!.shape, stem: false, blocks: switchBlock..<blocks.count,
-                                      images: mine.count, buffers: lateBuffers, threads: 1)
-                    means(late.pointer, shape: late.shape, images: mine.count, into: y.value + mine.lowerBound * outChannels,
-                          threads: 1)
                 }
             }
         } else if n > 0 {
@@ -360,6 +371,43 @@ package final class ChannelsLastEncoder: Layer {
         output.makeUnique()
         return output
     }
+
+    /// How a worker takes its frames through the stem and the blocks: runs of blocks, each with the
+    /// number of frames it takes through them together. Up to the first batched block
+    /// (``firstBatchedBlock(_:)``), one; then up to ``framesTogether``, halved while that many
+    /// frames' largest activation in a block would fill more than half of a core's L2 cache.
+    package func framePhases(_ frame: (h: Int, w: Int, c: Int)) -> [(blocks: Range<Int>, together: Int)] {
+        let switchBlock = firstBatchedBlock(frame)
+        var phases: [(blocks: Range<Int>, together: Int)] = [(0..<switchBlock, 1)]
+        var shape = Self.outputShape(stem, frame)
+        for (index, block) in blocks.enumerated() {
+            var largest = 0
+            for operation in block.operations {
+                shape = Self.outputShape(operation, shape)
+                largest = max(largest, shape.h * shape.w * shape.c)
+            }
+            guard index >= switchBlock else { continue }
+            var together = Self.framesTogether
+            while together > 1 && together * largest > cachedActivationFloats { together /= 2 }
+            if phases[phases.count - 1].together == together {
+                phases[phases.count - 1].blocks = phases[phases.count - 1].blocks.lowerBound..<(index + 1)
+            } else {
+                phases.append((index..<(index + 1), together))
+            }
+        }
+        return phases
+    }
+
+    /// Floats of a batch's activations a block keeps in one core's L2 cache: half of it (the rest
+    /// for the block's input, weights and output), 512 KB when the system does not say.
+    static let l2ActivationFloats: Int = {
+        let bytes = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+        return (bytes > 0 ? bytes : 1 << 20) / 2 / MemoryLayout<Float>.stride
+    }()
+
+    /// The largest activation (floats) the frames a worker takes together may make in a block
+    /// (``framePhases(_:)``); ``l2ActivationFloats`` unless a test sets it.
+    package var cachedActivationFloats = ChannelsLastEncoder.l2ActivationFloats
 
     /// The first block to run on all of a worker's frames at once: the first whose weights outnumber
     /// the largest activation it makes of one frame (`blocks.count` when there is none).
