@@ -465,7 +465,19 @@ package final class ChannelsLastEncoder: Layer {
                         buffers: [ScratchBuffer], threads: Int) -> (pointer: UnsafeMutablePointer<Float>, shape: Shape) {
         var shape = shape
         var current = UnsafeMutablePointer(mutating: input)
-        if runStem {
+        // Operations of the first block already run with the stem.
+        var stemFused = 0
+        if runStem, threads == 1 && n == 1, range.first == 0, let block = blocks.first, !block.residual, block.shortcut == nil,
+           block.operations.count >= 2, case .depthwise = block.operations[0] {
+            // The stem and the depthwise convolution after it a strip of rows at a time: the stem's
+            // large output (16 or 32 channels at half the frame's size) is never all in memory.
+            shape = timed([stem, block.operations[0]], name: "\(stemName)+\(block.name).0", images: 1, shape: shape, threads: 1) {
+                expandDepthwise([stem, block.operations[0]][...], input: input, shape: shape, residual: nil, strip: buffers[3],
+                                depthwiseOutput: buffers[0], output: buffers[1], stemWindows: buffers[2])
+            }
+            current = buffers[0].pointer
+            stemFused = 1
+        } else if runStem {
             shape = timed([stem], name: stemName, images: n, shape: shape, threads: threads) {
                 run(stem, input: input, residual: nil, output: buffers[0], images: n, shape: shape, windows: buffers[3], threads: threads)
             }
@@ -473,7 +485,7 @@ package final class ChannelsLastEncoder: Layer {
         }
         for index in range {
             let block = blocks[index], blockInput = current, blockShape = shape
-            var first = 0
+            var first = index == 0 ? stemFused : 0
             if threads == 1 && n == 1, let fused = Self.fusedPrefix(block.operations) {
                 // Expansion and depthwise convolution (and the projection, when nothing comes
                 // between) a strip of rows at a time, on this thread.
@@ -661,15 +673,39 @@ package final class ChannelsLastEncoder: Layer {
     /// strip of output rows at a time: the expanded rows a strip reads (about 256 KB) are computed
     /// into `strip`, the rows shared with the next strip kept, so that the block's largest
     /// activations never leave the cache. The depthwise output goes to `depthwiseOutput` (whole,
-    /// without a projection; a strip, with one) and the projection's to `output`.
+    /// without a projection; a strip, with one) and the projection's to `output`. The expansion may
+    /// also be the stem (on a channels-first frame; its windows' rows in `stemWindows`).
     private func expandDepthwise(_ operations: ArraySlice<Operation>, input: UnsafePointer<Float>, shape: Shape,
                                  residual: UnsafePointer<Float>?, strip: ScratchBuffer, depthwiseOutput: ScratchBuffer,
-                                 output: ScratchBuffer) -> Shape {
-        guard case let .pointwise(expandWeights, expandBias, expanded, expandActivation) = operations[operations.startIndex],
-              case let .depthwise(weights, bias, kernel, stride, padding, activation) = operations[operations.startIndex + 1]
-        else { preconditionFailure("expandDepthwise: not an expansion and a depthwise convolution") }
-        let (h, w, cin) = shape
+                                 output: ScratchBuffer, stemWindows: ScratchBuffer? = nil) -> Shape {
+        guard case let .depthwise(weights, bias, kernel, stride, padding, activation) = operations[operations.startIndex + 1]
+        else { preconditionFailure("expandDepthwise: no depthwise convolution after the expansion") }
+        let (h, w, expanded) = Self.outputShape(operations[operations.startIndex], shape)
         let (oh, ow, _) = Self.outputShape(operations[operations.startIndex + 1], (h, w, expanded))
+        // The expansion's output rows rowStart..<rowEnd into `rows`: a 1×1 convolution of the input's
+        // rows, or the stem's convolution of a channels-first frame.
+        let expand: (_ rowStart: Int, _ rowEnd: Int, _ rows: UnsafeMutablePointer<Float>) -> Void
+        switch operations[operations.startIndex] {
+        case let .pointwise(expandWeights, expandBias, _, expandActivation):
+            let cin = shape.c
+            expand = { rowStart, rowEnd, rows in
+                vc_pointwise_nhwc(Int32((rowEnd - rowStart) * w), Int32(expanded), Int32(cin), input + rowStart * w * cin, Int32(cin),
+                                  expandWeights, expandBias, nil, 0, expandActivation, rows, Int32(expanded))
+            }
+        case let .stem(packed, stemBias, _, stemKernel, stemStride, stemPadding, stemActivation):
+            guard let stemWindows else { preconditionFailure("expandDepthwise: a stem needs its windows' buffer") }
+            expand = { rowStart, rowEnd, rows in
+                let c = shape.c
+                let scratch = stemWindows.reserve(vc_stem_scratch_count(Int32(c), Int32(shape.w), Int32(stemKernel.0),
+                                                                        Int32(stemStride.0), Int32(stemPadding.1), Int32(rowStart),
+                                                                        Int32(rowEnd)))
+                vc_stem_nhwc(input, Int32(c), Int32(shape.h), Int32(shape.w), Int32(stemKernel.0), Int32(stemKernel.1),
+                             Int32(stemStride.0), Int32(stemPadding.0), Int32(stemPadding.1), packed, stemBias, stemActivation,
+                             Int32(expanded), rows, Int32(w), Int32(rowStart), Int32(rowEnd), scratch)
+            }
+        default:
+            preconditionFailure("expandDepthwise: not an expansion")
+        }
         let rowsWanted = max(kernel.0, 65536 / max(w * expanded, 1))
         let stripRows = max(1, (rowsWanted - kernel.0) / stride + 1)
         let expandedRows = strip.reserve(((stripRows - 1) * stride + kernel.0) * w * expanded)
@@ -695,9 +731,7 @@ package final class ChannelsLastEncoder: Layer {
                 held = low
             }
             if high > heldEnd {
-                vc_pointwise_nhwc(Int32((high - heldEnd) * w), Int32(expanded), Int32(cin), input + heldEnd * w * cin, Int32(cin),
-                                  expandWeights, expandBias, nil, 0, expandActivation, expandedRows + (heldEnd - held) * w * expanded,
-                                  Int32(expanded))
+                expand(heldEnd, high, expandedRows + (heldEnd - held) * w * expanded)
                 heldEnd = high
             }
             vc_depthwise_nhwc(expandedRows, Int32(held), Int32(h), Int32(w), Int32(expanded), weights, Int32(kernel.0),
