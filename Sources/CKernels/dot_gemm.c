@@ -7,6 +7,17 @@
 #include "CKernels.h"
 #include "kernels.h"
 
+// A dot product's 16 lanes summed as a tree: lane i plus lane i + 8, then those 4 apart, 2 apart
+// and 1 apart. Every path (dot, sumLanes, reduce8) adds the same pairs, so a product has the same
+// bits whichever block it is computed in.
+__attribute__((always_inline))
+static inline float treeSum(const float *restrict lanes) {
+    float m[8], n[4];
+    for (int i = 0; i < 8; i++) m[i] = lanes[i] + lanes[i + 8];
+    for (int i = 0; i < 4; i++) n[i] = m[i] + m[i + 4];
+    return (n[0] + n[2]) + (n[1] + n[3]);
+}
+
 __attribute__((always_inline))
 static inline float dot(const float *restrict a, const float *restrict b, int k) {
     enum { LANES = 16 };
@@ -15,20 +26,35 @@ static inline float dot(const float *restrict a, const float *restrict b, int k)
     for (; kk + LANES <= k; kk += LANES) {
         for (int l = 0; l < LANES; l++) lanes[l] += a[kk + l] * b[kk + l];
     }
-    float sum = 0;
-    for (int l = 0; l < LANES; l++) sum += lanes[l];
+    float sum = treeSum(lanes);
     for (; kk < k; kk++) sum += a[kk] * b[kk];
     return sum;
 }
 
-// The lanes of a dot product summed in order, as dot() does.
+// The lanes of a dot product summed as dot() does.
 __attribute__((always_inline))
 static inline float sumLanes(vc16 v) {
     float lanes[16] __attribute__((aligned(64)));
     *(vc16 *)lanes = v;
-    float sum = 0;
-    for (int l = 0; l < 16; l++) sum += lanes[l];
-    return sum;
+    return treeSum(lanes);
+}
+
+// Eight products' lanes summed at once, each as treeSum does: the same pairs added, in vectors
+// that hold two, four and then eight of the products' partial sums (no store and reload of lanes).
+__attribute__((always_inline))
+static inline vc8 reduce8(const vc16 *v) {
+    vc16 x[4], y[2];
+    for (int q = 0; q < 4; q++) {
+        x[q] = __builtin_shufflevector(v[2 * q], v[2 * q + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+            + __builtin_shufflevector(v[2 * q], v[2 * q + 1], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    }
+    for (int r = 0; r < 2; r++) {
+        y[r] = __builtin_shufflevector(x[2 * r], x[2 * r + 1], 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)
+            + __builtin_shufflevector(x[2 * r], x[2 * r + 1], 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    }
+    vc16 z = __builtin_shufflevector(y[0], y[1], 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29)
+        + __builtin_shufflevector(y[0], y[1], 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31);
+    return __builtin_shufflevector(z, z, 0, 2, 4, 6, 8, 10, 12, 14) + __builtin_shufflevector(z, z, 1, 3, 5, 7, 9, 11, 13, 15);
 }
 
 // MI rows of A against NJ rows of B: MI·NJ dot products at once, each with the lanes, order and
@@ -48,11 +74,19 @@ static inline float sumLanes(vc16 v) {
                 for (int q = 0; q < NJ; q++) acc[r][q] += av * bv[q];                              \
             }                                                                                      \
         }                                                                                          \
+        /* The lanes summed eight products at a time when the block has a multiple of eight. */   \
+        float sums[MI * NJ] __attribute__((aligned(32)));                                          \
+        if ((MI * NJ) % 8 == 0) {                                                                  \
+            for (int g = 0; g < MI * NJ; g += 8) *(vc8 *)(sums + g) = reduce8(&acc[0][0] + g);     \
+        } else {                                                                                   \
+            for (int r = 0; r < MI; r++)                                                           \
+                for (int q = 0; q < NJ; q++) sums[r * NJ + q] = sumLanes(acc[r][q]);               \
+        }                                                                                          \
         for (int r = 0; r < MI; r++) {                                                             \
             const float *ar = a + (size_t)(i + r) * lda;                                           \
             for (int q = 0; q < NJ; q++) {                                                         \
                 const float *bq = b + (size_t)(j + q) * ldb;                                       \
-                float sum = sumLanes(acc[r][q]);                                                   \
+                float sum = sums[r * NJ + q];                                                      \
                 for (int t = kk; t < k; t++) sum += ar[t] * bq[t];                                 \
                 float v = alpha * sum, *out = c + (size_t)(i + r) * ldc + j + q;                   \
                 *out = beta == 0 ? v : v + beta * *out;                                            \

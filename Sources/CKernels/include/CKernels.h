@@ -85,6 +85,12 @@ int vc_limit_vector_instruction_set(const char *name);
 /// 3 hard-swish, 4 hard-sigmoid, 5 SiLU, 6 sigmoid), vectorized for the CPU it runs on.
 void vc_activate(float *y, size_t n, int activation);
 
+/// One LSTM step for one sequence, after the products (PyTorch's gate order i, f, g, o, each
+/// `hidden` wide): pre = inputGates + hiddenGates + bias; cell = σ(f)·cell + σ(i)·tanh(g);
+/// out = σ(o)·tanh(cell). Vectorized; σ and tanh within about 1e-7 of expf's and tanhf's.
+void vc_lstm_cell(int hidden, const float *inputGates, const float *hiddenGates, const float *bias, float *cell,
+                  float *out);
+
 // Channels-last (NHWC) inference kernels of the inverted-residual encoders.
 
 /// Output rows rowStart..<rowEnd of a depthwise convolution of one image [h][w][c] into [oh][ow][c]:

@@ -3,6 +3,7 @@ import Glibc
 #else
 import Darwin
 #endif
+import CKernels
 import Tensors
 
 @inline(__always) private func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
@@ -177,6 +178,16 @@ public final class Recurrent: Layer {
                                 let gateBase = (step * b + bi) * gh
                                 let hBase = bi * h
                                 switch kind {
+                                case .lstm where !training:
+                                    // Inference: the step's gates vectorized, nothing kept for the backward pass.
+                                    ghBuf.withUnsafeBufferPointer { gp in
+                                        cCur.withUnsafeMutableBufferPointer { cp in
+                                            hCur.withUnsafeMutableBufferPointer { hp in
+                                                vc_lstm_cell(Int32(h), a, gp.baseAddress! + hh, bhh, cp.baseAddress! + hBase,
+                                                             hp.baseAddress! + hBase)
+                                            }
+                                        }
+                                    }
                                 case .lstm:
                                     for j in 0..<h {
                                         let ig = sigmoid(a[j] + ghBuf[hh + j] + bhh[j])
