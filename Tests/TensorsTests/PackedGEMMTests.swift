@@ -146,3 +146,32 @@ func fewRowsProductsMatchNaiveProduct(_ shape: (Int, Int, Int)) {
     }
     #expect(worst < 1e-5, "\(m)×\(n)×\(k), \(VectorInstructions.current): largest relative error \(worst)")
 }
+
+/// A row's products have the same bits whether the row is multiplied alone (blocks of one row
+/// against eight of B) or with others (four against four, and the remainders): every block sums
+/// a product's lanes as the same tree. Streaming (one row per step) and batches rely on it. (On a
+/// CPU without AVX2 and FMA the products are OpenBLAS's, whose paths for one row and for several
+/// round differently: there they agree within rounding.)
+@Test(arguments: [(6, 1030, 256), (16, 1024, 40), (5, 13, 33)])
+func fewRowsProductsHaveTheSameBitsInAnyBlock(_ shape: (Int, Int, Int)) {
+    let (m, n, k) = shape
+    var rng = SplitMix64(seed: UInt64(m * 77 + n + k))
+    let a = Tensor.normal(shape: [m * k], using: &rng).scalars
+    let b = Tensor.normal(shape: [n * k], using: &rng).scalars
+    var together = [Float](repeating: 0, count: m * n)
+    GEMM.multiply(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: &together, ldc: n,
+                  parallel: false)
+    for i in 0..<m {
+        var alone = [Float](repeating: 0, count: n)
+        a.withUnsafeBufferPointer { ap in
+            GEMM.multiply(transposeA: false, transposeB: true, m: 1, n: n, k: k, a: ap.baseAddress! + i * k, lda: k, b: b, ldb: k,
+                          c: &alone, ldc: n, parallel: false)
+        }
+        let row = Array(together[(i * n)..<((i + 1) * n)])
+        if GEMM.ownKernel {
+            #expect(alone == row, "row \(i) of \(m)×\(n)×\(k), \(VectorInstructions.current)")
+        } else {
+            #expect(zip(alone, row).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "row \(i), OpenBLAS")
+        }
+    }
+}
