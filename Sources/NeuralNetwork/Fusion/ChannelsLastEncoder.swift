@@ -374,21 +374,27 @@ package final class ChannelsLastEncoder: Layer {
 
     /// How a worker takes its frames through the stem and the blocks: runs of blocks, each with the
     /// number of frames it takes through them together. Up to the first batched block
-    /// (``firstBatchedBlock(_:)``), one; then up to ``framesTogether``, halved while that many
-    /// frames' largest activation in a block would fill more than half of a core's L2 cache.
+    /// (``firstBatchedBlock(_:)``), one; then whichever of 8, 4, 2 or 1 moves the least to and from
+    /// memory per frame: more frames share each read of the weights, fewer keep their activations
+    /// within half of a core's L2 cache.
     package func framePhases(_ frame: (h: Int, w: Int, c: Int)) -> [(blocks: Range<Int>, together: Int)] {
         let switchBlock = firstBatchedBlock(frame)
         var phases: [(blocks: Range<Int>, together: Int)] = [(0..<switchBlock, 1)]
         var shape = Self.outputShape(stem, frame)
         for (index, block) in blocks.enumerated() {
-            var largest = 0
+            var largest = 0, weights = block.shortcut.map(Self.weightCount) ?? 0
             for operation in block.operations {
                 shape = Self.outputShape(operation, shape)
                 largest = max(largest, shape.h * shape.w * shape.c)
+                weights += Self.weightCount(operation)
             }
             guard index >= switchBlock else { continue }
+            // Floats a frame moves between the core and memory beyond its cache in this block, when
+            // it goes through with `g - 1` others: its share of the weights (read once per group),
+            // and about twice its activations (stored and read again) once the group's no longer fit.
+            func traffic(_ g: Int) -> Int { weights / g + (g * largest > cachedActivationFloats ? 2 * largest : 0) }
             var together = Self.framesTogether
-            while together > 1 && together * largest > cachedActivationFloats { together /= 2 }
+            for g in [4, 2, 1] where traffic(g) < traffic(together) { together = g }
             if phases[phases.count - 1].together == together {
                 phases[phases.count - 1].blocks = phases[phases.count - 1].blocks.lowerBound..<(index + 1)
             } else {
