@@ -83,4 +83,22 @@ extension RecurrentTests {
         #expect(ya.shape == [2, 5, 8] && yb.shape == [5, 2, 8])
         #expect(ya.maxAbsDifference(yb.swappingFirstAxes()) < 1e-6)
     }
+
+    /// An LSTM's inference forward (its step's gates in the vectorized `vc_lstm_cell`) equals its
+    /// training forward (the gates one unit at a time with `expf` and `tanhf`, kept for the
+    /// backward pass) within the kernel's rounding: hidden sizes with and without a last partial
+    /// vector, two layers, both directions, and an initial state.
+    @Test(arguments: [5, 16, 37])
+    func lstmInferenceEqualsTrainingForward(hidden: Int) {
+        var rng = SplitMix64(seed: UInt64(hidden))
+        let lstm = Recurrent(.lstm, inputSize: 6, hiddenSize: hidden, numLayers: 2, bidirectional: true, rng: &rng)
+        let x = Tensor.normal(shape: [3, 7, 6], std: 2, using: &rng)  // 3 sequences of 7 steps
+        let initial = RecurrentState(hidden: Tensor.normal(shape: [4, 3, hidden], using: &rng),
+                                     cell: Tensor.normal(shape: [4, 3, hidden], using: &rng))
+        let inference = lstm.forward(x, initialState: initial, mode: .inference)
+        let training = lstm.forward(x, initialState: initial, mode: .training)
+        #expect(inference.output.maxAbsDifference(training.output) < 1e-5)
+        #expect(inference.state.hidden.maxAbsDifference(training.state.hidden) < 1e-5)
+        #expect(inference.state.cell!.maxAbsDifference(training.state.cell!) < 1e-5)
+    }
 }

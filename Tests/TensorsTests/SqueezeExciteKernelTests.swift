@@ -7,7 +7,7 @@ import Testing
 /// squeeze-and-excitation (`vc_squeeze_excite_nhwc`: means, two small layers on up to eight frames
 /// at once, the gate) against direct sums in Float64.
 @Suite struct SqueezeExciteKernelTests {
-    @Test(arguments: [3, 8, 16, 24, 40, 72, 120, 136, 200, 576], [1, 3, 5, 49, 196])
+    @Test(arguments: [3, 8, 16, 24, 40, 48, 72, 80, 96, 120, 136, 200, 576], [1, 3, 5, 49, 196])
     func channelMeansMatchDirectSums(channels c: Int, pixels: Int) {
         var rng = SplitMix64(seed: UInt64(c * 131 + pixels))
         let x = Tensor.normal(shape: [pixels * c], using: &rng).scalars

@@ -21,11 +21,13 @@ import Glibc
 /// block's projection) and activation are applied to each tile in registers.
 ///
 /// A batch of at least four frames per thread, or a multiple of the thread count, is split by
-/// frames: each thread takes its frames one at a time through the early blocks, whose activations
-/// outweigh their weights (a block's expansion, depthwise convolution and projection a strip of
-/// rows at a time, so that the expanded activations stay in cache), then eight of its frames at a
-/// time through the later blocks, whose weights are then read once for all eight. Other batches
-/// (a stream's single frame) are split across threads inside each layer.
+/// frames: each thread takes its frames one at a time through the stem and the early blocks, whose
+/// activations outweigh their weights (the stem with the depthwise convolution after it, and a
+/// block's expansion, depthwise convolution and projection, a strip of rows at a time, so that the
+/// large activations stay in cache), then up to eight of its frames at a time through the later
+/// blocks, as many as move the least to and from memory (their weights read once for the group,
+/// their activations kept in L2: ``framePhases(_:)``). Other batches (a stream's single frame) are
+/// split across threads inside each layer.
 package final class ChannelsLastEncoder: Layer {
     enum Operation {
         /// A convolution of channels-first input (the stem), written channels-last by
@@ -335,8 +337,7 @@ package final class ChannelsLastEncoder: Layer {
             parallelFor(workers) { worker in
                 let frameFloats = stemChannels * h * w
                 let work = Array(buffers[worker][0..<4]), gathers = [buffers[worker][4], buffers[worker][5]]
-                // At most `framesTogether` frames at a time, so that their activations in the
-                // later blocks stay in cache while the weights are read once for all of them.
+                // At most `framesTogether` frames at a time, each phase taking them in its own groups.
                 let frames = partition(n, worker: worker, of: workers)
                 for first in stride(from: frames.lowerBound, to: frames.upperBound, by: Self.framesTogether) {
                     let mine = first..<min(first + Self.framesTogether, frames.upperBound)
@@ -411,8 +412,9 @@ package final class ChannelsLastEncoder: Layer {
         return (bytes > 0 ? bytes : 1 << 20) / 2 / MemoryLayout<Float>.stride
     }()
 
-    /// The largest activation (floats) the frames a worker takes together may make in a block
-    /// (``framePhases(_:)``); ``l2ActivationFloats`` unless a test sets it.
+    /// How many floats of a group's largest activation in a block stay in cache; beyond it
+    /// ``framePhases(_:)`` counts them as stored and read again. ``l2ActivationFloats`` unless a
+    /// test sets it.
     package var cachedActivationFloats = ChannelsLastEncoder.l2ActivationFloats
 
     /// The first block to run on all of a worker's frames at once: the first whose weights outnumber
@@ -463,8 +465,9 @@ package final class ChannelsLastEncoder: Layer {
     }
 
     /// The stem (with `stem`, on channels-first frames at `input`) and then `blocks`, for `images`
-    /// frames of `shape`, through `buffers` (three for activations, one for the stem's input rows
-    /// and the fused blocks' expanded strips);
+    /// frames of `shape`, through `buffers` (three for activations, one for the stem's input rows,
+    /// the fused blocks' expanded strips and a squeeze-and-excitation's gates; the third activation
+    /// buffer also holds the stem's windows when the stem runs fused with the first block);
     /// the layers split across `threads` (1: all on the calling thread). The result is in one of
     /// the buffers.
     private func layers(_ input: UnsafePointer<Float>, shape: Shape, stem runStem: Bool, blocks range: Range<Int>, images n: Int,
@@ -510,14 +513,23 @@ package final class ChannelsLastEncoder: Layer {
             for (k, operation) in block.operations.enumerated().dropFirst(first) {
                 let isLast = k == block.operations.count - 1
                 if case let .squeeze(w1, b1, squeezed, w2, b2, activation, gate) = operation, k + 2 == block.operations.count,
+                   block.shortcut == nil,  // (a shortcut would run in between, through buffers[3])
                    case let .pointwise(packed, _, cout, _) = block.operations[k + 1],
                    Self.projectionTakesGates(pixels: shape.h * shape.w, channels: shape.c, outChannels: cout) {
                     let c = shape.c, pixels = shape.h * shape.w
-                    let scratchCount = vc_squeeze_excite_scratch_count(Int32(n), Int32(c), Int32(squeezed))
-                    let space = buffers[3].reserve(n * c + max(scratchCount, packed.count))
+                    // The gates, then room for the projection's weights scaled by one image's gates.
+                    let space = buffers[3].reserve(n * c + packed.count)
+                    let x = UncheckedSendable(UnsafePointer(current)), g = UncheckedSendable(space)
                     _ = timed([operation], name: "\(block.name).\(k)", images: n, shape: shape, threads: threads) {
-                        vc_squeeze_gates_nhwc(current, Int32(n), Int32(pixels), Int32(c), w1, b1, Int32(squeezed), w2, b2,
-                                              activation, gate, space, space + n * c)
+                        // The images split across threads (one thread in a worker's own frames).
+                        split(n, minimumChunk: max(1, 16384 / max(pixels * c, 1)), threads: threads) { images in
+                            let scratch = UnsafeMutablePointer<Float>.allocate(
+                                capacity: vc_squeeze_excite_scratch_count(Int32(images.count), Int32(c), Int32(squeezed)))
+                            defer { scratch.deallocate() }
+                            vc_squeeze_gates_nhwc(x.value + images.lowerBound * pixels * c, Int32(images.count), Int32(pixels),
+                                                  Int32(c), w1, b1, Int32(squeezed), w2, b2, activation, gate,
+                                                  g.value + images.lowerBound * c, scratch)
+                        }
                         return shape
                     }
                     gates = UnsafePointer(space)
@@ -589,7 +601,7 @@ package final class ChannelsLastEncoder: Layer {
         return (h, w, cout)
     }
 
-    /// How many of a block's first operations ``expandDepthwise(_:input:shape:residual:strip:depthwiseOutput:output:)``
+    /// How many of a block's first operations ``expandDepthwise(_:input:shape:residual:strip:depthwiseOutput:output:stemWindows:)``
     /// runs: 3 for expansion, depthwise and projection; 2 for expansion and depthwise when more
     /// follows (squeeze-and-excitation, then the projection that takes the residual); nil otherwise.
     static func fusedPrefix(_ operations: [Operation]) -> Int? {
