@@ -379,17 +379,9 @@ package final class ChannelsLastEncoder: Layer {
     /// memory per frame: more frames share each read of the weights, fewer keep their activations
     /// within half of a core's L2 cache.
     package func framePhases(_ frame: (h: Int, w: Int, c: Int)) -> [(blocks: Range<Int>, together: Int)] {
-        let switchBlock = firstBatchedBlock(frame)
+        let footprints = blockFootprints(frame), switchBlock = firstBatchedBlock(footprints)
         var phases: [(blocks: Range<Int>, together: Int)] = [(0..<switchBlock, 1)]
-        var shape = Self.outputShape(stem, frame)
-        for (index, block) in blocks.enumerated() {
-            var largest = 0, weights = block.shortcut.map(Self.weightCount) ?? 0
-            for operation in block.operations {
-                shape = Self.outputShape(operation, shape)
-                largest = max(largest, shape.h * shape.w * shape.c)
-                weights += Self.weightCount(operation)
-            }
-            guard index >= switchBlock else { continue }
+        for (index, (largest, weights)) in footprints.enumerated().dropFirst(switchBlock) {
             // Floats a frame moves between the core and memory beyond its cache in this block, when
             // it goes through with `g - 1` others: its share of the weights (read once per group),
             // and about twice its activations (stored and read again) once the group's no longer fit.
@@ -417,21 +409,25 @@ package final class ChannelsLastEncoder: Layer {
     /// test sets it.
     package var cachedActivationFloats = ChannelsLastEncoder.l2ActivationFloats
 
-    /// The first block to run on all of a worker's frames at once: the first whose weights outnumber
-    /// the largest activation it makes of one frame (`blocks.count` when there is none).
-    func firstBatchedBlock(_ frame: Shape) -> Int {
+    /// Each block's largest activation of one frame of `frame`'s size and its weights (shortcut
+    /// included), in floats.
+    func blockFootprints(_ frame: Shape) -> [(largest: Int, weights: Int)] {
         var shape = Self.outputShape(stem, frame)
-        for (index, block) in blocks.enumerated() {
-            var largest = 0, weights = 0
+        return blocks.map { block in
+            var largest = 0, weights = block.shortcut.map(Self.weightCount) ?? 0
             for operation in block.operations {
                 shape = Self.outputShape(operation, shape)
                 largest = max(largest, shape.h * shape.w * shape.c)
                 weights += Self.weightCount(operation)
             }
-            weights += block.shortcut.map(Self.weightCount) ?? 0
-            if weights > largest { return index }
+            return (largest, weights)
         }
-        return blocks.count
+    }
+
+    /// The first block to run on all of a worker's frames at once: the first whose weights outnumber
+    /// the largest activation it makes of one frame (`blocks.count` when there is none).
+    func firstBatchedBlock(_ footprints: [(largest: Int, weights: Int)]) -> Int {
+        footprints.firstIndex { $0.weights > $0.largest } ?? blocks.count
     }
 
     static func outputShape(_ operation: Operation, _ s: Shape) -> Shape {
@@ -515,17 +511,13 @@ package final class ChannelsLastEncoder: Layer {
                 if case let .squeeze(w1, b1, squeezed, w2, b2, activation, gate) = operation, k + 2 == block.operations.count,
                    block.shortcut == nil,  // (a shortcut would run in between, through buffers[3])
                    case let .pointwise(packed, _, cout, _) = block.operations[k + 1],
-                   Self.projectionTakesGates(pixels: shape.h * shape.w, channels: shape.c, outChannels: cout) {
+                   Self.projectionTakesGates(pixels: shape.h * shape.w, outChannels: cout) {
                     let c = shape.c, pixels = shape.h * shape.w
                     // The gates, then room for the projection's weights scaled by one image's gates.
                     let space = buffers[3].reserve(n * c + packed.count)
                     let x = UncheckedSendable(UnsafePointer(current)), g = UncheckedSendable(space)
                     _ = timed([operation], name: "\(block.name).\(k)", images: n, shape: shape, threads: threads) {
-                        // The images split across threads (one thread in a worker's own frames).
-                        split(n, minimumChunk: max(1, 16384 / max(pixels * c, 1)), threads: threads) { images in
-                            let scratch = UnsafeMutablePointer<Float>.allocate(
-                                capacity: vc_squeeze_excite_scratch_count(Int32(images.count), Int32(c), Int32(squeezed)))
-                            defer { scratch.deallocate() }
+                        squeezeChunks(images: n, pixels: pixels, channels: c, squeezed: squeezed, threads: threads) { images, scratch in
                             vc_squeeze_gates_nhwc(x.value + images.lowerBound * pixels * c, Int32(images.count), Int32(pixels),
                                                   Int32(c), w1, b1, Int32(squeezed), w2, b2, activation, gate,
                                                   g.value + images.lowerBound * c, scratch)
@@ -567,7 +559,7 @@ package final class ChannelsLastEncoder: Layer {
     /// (`vc_pointwise_scale_packed`, once per image) instead of the gates scaling the activations (a
     /// pass over all of them): when an image has more pixels than the projection has outputs (rounded
     /// up to its 16-output panels), scaling the weights is the smaller job.
-    static func projectionTakesGates(pixels: Int, channels: Int, outChannels: Int) -> Bool {
+    static func projectionTakesGates(pixels: Int, outChannels: Int) -> Bool {
         pixels > (outChannels + 15) / 16 * 16
     }
 
@@ -776,6 +768,18 @@ package final class ChannelsLastEncoder: Layer {
         }
     }
 
+    /// Squeeze-and-excitation's images in chunks (split across the compute threads unless `threads`
+    /// is 1), each chunk with scratch for `vc_squeeze_excite_nhwc` or `vc_squeeze_gates_nhwc`.
+    private func squeezeChunks(images n: Int, pixels: Int, channels c: Int, squeezed: Int, threads: Int,
+                               _ body: (_ images: Range<Int>, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
+        split(n, minimumChunk: max(1, 16384 / max(pixels * c, 1)), threads: threads) { images in
+            let scratch = UnsafeMutablePointer<Float>.allocate(
+                capacity: vc_squeeze_excite_scratch_count(Int32(images.count), Int32(c), Int32(squeezed)))
+            defer { scratch.deallocate() }
+            body(images, scratch)
+        }
+    }
+
     /// `body` over `0..<count`: on the calling thread when `threads` is 1, else split across the
     /// compute threads in chunks of at least `minimumChunk`.
     private func split(_ count: Int, minimumChunk: Int, threads: Int, _ body: (Range<Int>) -> Void) {
@@ -922,10 +926,7 @@ package final class ChannelsLastEncoder: Layer {
                     w2.withUnsafeBufferPointer { w2p in
                         b2.withUnsafeBufferPointer { b2p in
                             let p = UncheckedSendable((w1p.baseAddress!, b1p.baseAddress!, w2p.baseAddress!, b2p.baseAddress!))
-                            split(n, minimumChunk: max(1, 16384 / max(pixels * c, 1)), threads: threads) { images in
-                                let scratch = UnsafeMutablePointer<Float>.allocate(
-                                    capacity: vc_squeeze_excite_scratch_count(Int32(images.count), Int32(c), Int32(squeezed)))
-                                defer { scratch.deallocate() }
+                            squeezeChunks(images: n, pixels: pixels, channels: c, squeezed: squeezed, threads: threads) { images, scratch in
                                 let offset = images.lowerBound * pixels * c
                                 vc_squeeze_excite_nhwc(x.value + offset, y.value + offset, Int32(images.count), Int32(pixels),
                                                        Int32(c), p.value.0, p.value.1, Int32(squeezed), p.value.2, p.value.3,
