@@ -169,13 +169,57 @@ static void kernel6x16Rows(int kc, const float *restrict a, const float *rows, c
 }
 
 
+// Eight rows of 8 floats transposed in place: r[i][j] becomes r[j][i] (unpack, shuffle, then swap of
+// 128-bit halves, as AVX's 8 × 8 transpose).
+__attribute__((always_inline)) static inline void transpose8(vc8 r[8]) {
+    vc8 t[8], s[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        s[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        s[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        s[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        s[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = __builtin_shufflevector(s[i], s[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        r[i + 4] = __builtin_shufflevector(s[i], s[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+
 // alpha · op(A)'s rows i0 ..< i0 + mc and columns p0 ..< p0 + kc into MR-row panels of kc × MR.
+__attribute__((target("avx2,fma")))
 static void packABlock(int transpose, int mc, int kc, float alpha, const float *a, int lda, int i0, int p0,
                        float *ap) {
     int panels = (mc + MR - 1) / MR;
     for (int p = 0; p < panels; p++) {
         float *dst = ap + (size_t)p * kc * MR;
         int valid = mc - p * MR < MR ? mc - p * MR : MR;
+        int kk = 0;
+        if (!transpose && valid == MR) {
+            // Six rows of 8 floats (and two of zeros) turned into 8 rows of six: each store writes
+            // 8 floats, the last two of which the next row's store overwrites (the last row's
+            // six are copied alone, so nothing is written past the row).
+            const float *src = a + (size_t)(i0 + p * MR) * lda + p0;
+            for (; kk + 8 <= kc; kk += 8) {
+                vc8 r[8];
+                for (int i = 0; i < MR; i++) r[i] = *(const vc8 *)(src + (size_t)i * lda + kk) * alpha;
+                r[6] = r[7] = (vc8){0};
+                transpose8(r);
+                float *d = dst + (size_t)kk * MR;
+                for (int i = 0; i < 7; i++) *(vc8 *)(d + i * MR) = r[i];
+                memcpy(d + 7 * MR, &r[7], MR * sizeof(float));
+            }
+        }
+        if (kk > 0) {
+            // The rest of k, one step at a time.
+            for (; kk < kc; kk++) {
+                for (int r = 0; r < MR; r++) dst[(size_t)kk * MR + r] = alpha * a[(size_t)(i0 + p * MR + r) * lda + p0 + kk];
+            }
+            continue;
+        }
         if (transpose) {
             for (int kk = 0; kk < kc; kk++) {
                 float *d = dst + (size_t)kk * MR;
@@ -202,11 +246,28 @@ static void packABlock(int transpose, int mc, int kc, float alpha, const float *
 }
 
 // op(B)ᵀ's block: B stored n × k (leading dimension ldb), kc × nc of op(B) = Bᵀ into NR-column panels.
+__attribute__((target("avx2,fma")))
 static void packBTransposed(int kc, int nc, const float *b, int ldb, float *bp) {
     int panels = (nc + NR - 1) / NR;
     for (int j = 0; j < panels; j++) {
         float *dst = bp + (size_t)j * kc * NR;
         int valid = nc - j * NR < NR ? nc - j * NR : NR;
+        if (valid == NR) {
+            // Blocks of 8 × 8 transposed in registers: 8 steps of k of 8 columns at a time.
+            int kk = 0;
+            for (; kk + 8 <= kc; kk += 8) {
+                for (int half = 0; half < 2; half++) {
+                    vc8 r[8];
+                    for (int i = 0; i < 8; i++) r[i] = *(const vc8 *)(b + (size_t)(j * NR + half * 8 + i) * ldb + kk);
+                    transpose8(r);
+                    for (int i = 0; i < 8; i++) *(vc8 *)(dst + (size_t)(kk + i) * NR + half * 8) = r[i];
+                }
+            }
+            for (; kk < kc; kk++) {
+                for (int col = 0; col < NR; col++) dst[kk * NR + col] = b[(size_t)(j * NR + col) * ldb + kk];
+            }
+            continue;
+        }
         for (int col = 0; col < valid; col++) {
             const float *src = b + (size_t)(j * NR + col) * ldb;
             for (int kk = 0; kk < kc; kk++) dst[kk * NR + col] = src[kk];

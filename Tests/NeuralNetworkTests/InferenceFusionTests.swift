@@ -60,10 +60,12 @@ import VideoClassification
     func bandedColumnsMatchDirectConvolution(h: Int, w: Int, stride: Int, pad: Int) {
         var rng = SplitMix64(seed: UInt64(h * 1000 + w))
         let k = stride == 2 ? 7 : 3
-        let conv = Conv2d(3, 4, kernelSize: k, stride: stride, padding: pad, bias: true, rng: &rng)
-        let x = Tensor.normal(shape: [1, 3, h, w], using: &rng)
-        let g = WindowGeometry(channels: 3, height: h, width: w, kernel: (k, k), stride: (stride, stride), padding: (pad, pad))
+        // Five input channels: with at most four, the direct convolution takes the layer instead.
+        let conv = Conv2d(5, 4, kernelSize: k, stride: stride, padding: pad, bias: true, rng: &rng)
+        let x = Tensor.normal(shape: [1, 5, h, w], using: &rng)
+        let g = WindowGeometry(channels: 5, height: h, width: w, kernel: (k, k), stride: (stride, stride), padding: (pad, pad))
         #expect(Conv2d.columnBandRows(g) < g.outputHeight, "the case must take the banded path")
+        #expect(!conv.usesDirectConvolution(g))
         let oh = g.outputHeight, ow = g.outputWidth
         let direct = naiveConvolution(x, conv, kernel: k, stride: stride, pad: pad)
         let expected = Tensor(shape: [1, 4, oh, ow], scalars: direct)
@@ -71,6 +73,29 @@ import VideoClassification
         let residual = Tensor.normal(shape: [1, 4, oh, ow], using: &rng)
         conv.fusedReLU = true
         expectClose(conv.convolve(x, residual: residual), (expected + residual).relu(), 1e-4, "banded with residual")
+    }
+
+    /// Where the training forward pass takes F(4×4, 3×3), so does the input gradient (the output
+    /// gradient convolved with the flipped filters): it equals the im2col gradient, on images whose
+    /// tiles fit and whose last tiles overhang, and the parameters' gradients are the same bits.
+    @Test(arguments: [(16, 24, 12, 12), (24, 16, 11, 11), (16, 40, 12, 20)])
+    func winogradInputGradientMatchesColumns(cin: Int, cout: Int, h: Int, w: Int) {
+        var rng = SplitMix64(seed: UInt64(cin * 31 + h * 7 + w))
+        let columns = Conv2d(cin, cout, kernelSize: 3, stride: 1, padding: 1, bias: true, rng: &rng)
+        let winograd = Conv2d(weight: columns.weight.value, bias: columns.bias!.value, stride: (1, 1), padding: (1, 1))
+        columns.useWinograd = false
+        winograd.useWinograd = true
+        let x = Tensor.normal(shape: [3, cin, h, w], using: &rng)
+        let dy = Tensor.normal(shape: [3, cout, h, w], using: &rng)
+        #expect(winograd.winogradTile(for: x) == 4, "the case must take F(4×4, 3×3)")
+        #expect(columns.winogradTile(for: x) == nil)
+        _ = columns.forward(x, mode: .training)
+        _ = winograd.forward(x, mode: .training)
+        let expected = columns.backward(dy), got = winograd.backward(dy)
+        expectClose(got, expected, 2e-5, "input gradient \(cin)->\(cout) \(h)x\(w)")
+        #expect(winograd.weight.gradient.scalars == columns.weight.gradient.scalars)
+        #expect(winograd.bias!.gradient.scalars == columns.bias!.gradient.scalars)
+        #expect(expected.scalars.contains { $0 != 0 })
     }
 
     func winogradCase(cin: Int, cout: Int, h: Int, w: Int, relu: Bool, pool: Bool, tile: Int, images: Int = 3) {

@@ -85,6 +85,32 @@ import VideoClassification
         }
     }
 
+    /// A training step's backward pass without the clips' gradient (the first convolution skips the
+    /// product that makes it) leaves every parameter's gradient with the same bits as the full
+    /// backward pass, and a full backward pass after it gives the clips' gradient again.
+    @Test(arguments: [ModelDescription.Backbone.small, .resnet18])
+    func parameterGradientsWithoutTheClipsGradient(backbone: ModelDescription.Backbone) {
+        let d = ModelDescription(backbone: backbone, numClasses: 3, smallChannels: [8, 16, 16], resnetWidth: 4,
+                                 hiddenSize: 8)
+        let full = LRCN(d, seed: 5), partial = LRCN(d, seed: 5)
+        var rng = SplitMix64(seed: 6)
+        let clips = Tensor.normal(shape: [2, 3, 3, 16, 16], using: &rng)
+        let labels = [0, 2]
+        full.zeroGradients()
+        let dClips = full.backward(CrossEntropyLoss()(full.forward(clips, mode: .training), labels).1)
+        partial.zeroGradients()
+        partial.backwardParameters(CrossEntropyLoss()(partial.forward(clips, mode: .training), labels).1)
+        #expect(dClips.shape == clips.shape && dClips.scalars.contains { $0 != 0 })
+        let fullParameters = full.namedParameters(), partialParameters = partial.namedParameters()
+        #expect(fullParameters.count == partialParameters.count && fullParameters.count >= 10)
+        for ((name, p), (_, q)) in zip(fullParameters, partialParameters) {
+            #expect(p.gradient.scalars == q.gradient.scalars, "\(name)")
+        }
+        partial.zeroGradients()
+        let again = partial.backward(CrossEntropyLoss()(partial.forward(clips, mode: .training), labels).1)
+        #expect(again.scalars == dClips.scalars)
+    }
+
     @Test func configurableSequenceModels() {
         var d = Self.tinySmall
         d.sequenceKind = .rnnTanh

@@ -88,6 +88,12 @@ import Testing
         (false, true, 16, 1024, 256, Float(1), Float(0)),
         (true, true, 125, 70, 270, Float(0.5), Float(2)),
         (false, false, 1, 1, 1, Float(-1), Float(0.25)),
+        // A convolution's weight gradient (dY · colᵀ): A's panels of six rows and Bᵀ's of 16 columns
+        // transposed 8 steps of k at a time, their last rows, columns and steps one at a time.
+        (false, true, 64, 290, 301, Float(1), Float(1)),
+        (false, true, 12, 32, 16, Float(1), Float(0)),
+        (false, true, 13, 40, 7, Float(0.5), Float(0)),
+        (false, false, 12, 20, 19, Float(2), Float(0)),
     ])
     func productMatchesNaiveProduct(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float) {
         var rng = SplitMix64(seed: UInt64(m + 1000 * n + k))

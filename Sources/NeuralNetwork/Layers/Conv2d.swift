@@ -125,26 +125,31 @@ public final class Conv2d: Layer {
         return max(1, (n + units - 1) / units)
     }
 
-    /// Whether the inference forward pass convolves directly (`vc_conv_direct`) rather than through
-    /// im2col: weights packed (frozen, own GEMM kernel), few input channels, so that im2col's
-    /// columns would be many times the input (ResNet's 7×7 stem: 49×; lrcn-small's first layer: 9×),
-    /// images of at least 512 outputs, no groups or dilation, the same stride (1 or 2) and padding
-    /// both ways.
+    /// Whether the forward pass convolves directly (`vc_conv_direct`) rather than through im2col:
+    /// vidclass's own GEMM kernel (whose packed weights it reads: packed once when frozen, on each
+    /// call in training, a few hundred floats), few input channels, so that im2col's columns would
+    /// be many times the input (ResNet's 7×7 stem: 49×; lrcn-small's first layer: 9×), images of at
+    /// least 512 outputs, no groups or dilation, the same stride (1 or 2) and padding both ways.
     package func usesDirectConvolution(_ g: WindowGeometry) -> Bool {
-        weightsFrozen && WeightMatrices.packingAvailable && groups == 1 && inChannels <= 4
+        WeightMatrices.packingAvailable && groups == 1 && inChannels <= 4
             && g.strideH == g.strideW && (g.strideH == 1 || g.strideH == 2) && g.padH == g.padW
             && g.dilationH == 1 && g.dilationW == 1 && g.kernelHeight * g.kernelWidth > 1
             && g.outputHeight * g.outputWidth >= 512
     }
 
     /// Compute the forward pass with Winograd F(2×2, 3×3) when the geometry allows (3×3, stride 1,
-    /// padding 1, no groups). On by default for such layers with at least 16 input channels; the
-    /// backward pass always uses im2col.
+    /// padding 1, no groups). On by default for such layers with at least 16 input channels. The
+    /// backward pass makes the input gradient the same way where the forward pass takes F(4×4, 3×3),
+    /// and the weights' gradient always by im2col and GEMM.
     public var useWinograd = false
     /// Largest Winograd output tile: 4 uses F(4×4, 3×3) where its tiles fit the image with little
     /// waste (else F(2×2, 3×3)); 2 always uses F(2×2, 3×3).
     public var winogradTile = 4
     private var winograd4Filters: WeightMatrices?
+    /// Whether ``backward(_:)`` makes the input's gradient. A caller that discards it (a network's
+    /// first layer in a training step: ``LRCN/backwardParameters(_:)``) turns this off, and
+    /// ``backward(_:)`` then returns zeros for it and makes only the parameters' gradients.
+    package var computesInputGradient = true
     /// Set for inference snapshots (BatchNorm folded): weights are treated as constant.
     package var weightsFrozen = false
     private var winogradFilters: WeightMatrices?
@@ -236,7 +241,8 @@ public final class Conv2d: Layer {
         let biasValues = bias?.value
         let relu = fusedReLU, pool = fusedMaxPool, cout = outChannels
         let weights = (weightsFrozen ? gemmWeights : nil)
-            ?? WeightMatrices(weight.value.scalars, count: groups, rows: coutG, columns: k, pack: weightsFrozen)
+            ?? WeightMatrices(weight.value.scalars, count: groups, rows: coutG, columns: k,
+                              pack: weightsFrozen || usesDirectConvolution(g))
         if weightsFrozen { gemmWeights = weights }
         let direct = usesDirectConvolution(g) ? weights.packedPointer(0).map(UncheckedSendable.init) : nil
         while direct != nil && directWorkspaces.count < max(workers, threads) { directWorkspaces.append(ScratchBuffer()) }
@@ -419,7 +425,12 @@ public final class Conv2d: Layer {
         if let bias {
             bias.gradient += outputGradient.reshaped([n, outChannels, hw]).sum(alongAxis: 2).sum(alongAxis: 0)
         }
-        var inputGradient = Tensor(shape: input.shape)
+        // Where the forward pass takes F(4×4, 3×3), so does the input gradient (a convolution of the
+        // output gradient, ``winograd4InputGradient(_:)``); the GEMMs below then make only the
+        // weights' gradient.
+        let winogradInput = computesInputGradient && winogradTile(for: input) == 4
+        let gemmInput = computesInputGradient && !winogradInput
+        var inputGradient = winogradInput ? winograd4InputGradient(outputGradient) : Tensor(shape: input.shape)
         let spaces = scratch(workers)
         let x = UncheckedSendable(input), w = UncheckedSendable(weight.value), dyT = UncheckedSendable(outputGradient)
         inputGradient.makeUnique()
@@ -458,13 +469,14 @@ public final class Conv2d: Layer {
                                               a: dY + gi * coutG * width, lda: width,
                                               b: col + gi * k * width, ldb: width,
                                               beta: 1, c: dw + gi * coutG * k, ldc: k, parallel: innerParallel)
+                                if !gemmInput { continue }
                                 // dcol_g = W_gᵀ · dY_g
                                 GEMM.multiply(transposeA: true, transposeB: false, m: k, n: width, k: coutG,
                                               a: wp.baseAddress! + gi * coutG * k, lda: k,
                                               b: dY + gi * coutG * width, ldb: width,
                                               c: dcol + gi * k * width, ldc: width, parallel: innerParallel)
                             }
-                            for i in 0..<count {
+                            for i in 0..<count where gemmInput {
                                 col2im(dcol + i * hw, rowStride: width, g, image: dx.value + (first + i) * inPlane)
                             }
                         }

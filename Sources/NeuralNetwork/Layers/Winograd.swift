@@ -36,7 +36,12 @@ extension Conv2d {
     /// `U[elements][Cout][Cin]` from this layer's 3×3 filters: `transform(g, scratch, u, plane)` turns
     /// each channel pair's filter `g` into its `elements` values, `u[e · plane]` (shared by F(2×2)
     /// and F(4×4), which differ only in the transform).
-    func transformedFilters(elements: Int, scratch: Int,
+    ///
+    /// With `forInputGradient`, `U[elements][Cin][Cout]` from the filters turned by 180°: the
+    /// convolution that takes an output gradient to the input's (for 3×3, stride 1, padding 1, the
+    /// input gradient is the output gradient convolved, padding 1, with each filter flipped and
+    /// the channel roles swapped).
+    func transformedFilters(elements: Int, scratch: Int, forInputGradient: Bool = false,
                             _ transform: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void)
         -> [Float]
     {
@@ -44,10 +49,17 @@ extension Conv2d {
         var u = [Float](repeating: 0, count: elements * plane)
         weight.value.withUnsafeBufferPointer { w in
             u.withUnsafeMutableBufferPointer { out in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch) { gg in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch + 9) { gg in
+                    let flipped = gg.baseAddress! + scratch
                     for co in 0..<cout {
                         for ci in 0..<cin {
-                            transform(w.baseAddress! + (co * cin + ci) * 9, gg.baseAddress!, out.baseAddress! + co * cin + ci, plane)
+                            let g = w.baseAddress! + (co * cin + ci) * 9
+                            if forInputGradient {
+                                for j in 0..<9 { flipped[j] = g[8 - j] }
+                                transform(flipped, gg.baseAddress!, out.baseAddress! + ci * cout + co, plane)
+                            } else {
+                                transform(g, gg.baseAddress!, out.baseAddress! + co * cin + ci, plane)
+                            }
                         }
                     }
                 }

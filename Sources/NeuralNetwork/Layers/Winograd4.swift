@@ -5,9 +5,10 @@ import Tensors
 // F(2×2, 3×3) path in Winograd.swift; chosen per call when the tiles cover the image with little waste.
 
 extension Conv2d {
-    /// Transformed filters `U[36][Cout][Cin]` = G g Gᵀ.
-    func makeWinograd4Filters() -> [Float] {
-        transformedFilters(elements: 36, scratch: 18) { g, gg, o, plane in
+    /// Transformed filters `U[36][Cout][Cin]` = G g Gᵀ; with `forInputGradient`, `U[36][Cin][Cout]`
+    /// of the flipped filters (``transformedFilters(elements:scratch:forInputGradient:_:)``).
+    func makeWinograd4Filters(forInputGradient: Bool = false) -> [Float] {
+        transformedFilters(elements: 36, scratch: 18, forInputGradient: forInputGradient) { g, gg, o, plane in
             // Gg: 6×3 (each column of g transformed).
             for c in 0..<3 {
                 let a = g[c], b = g[3 + c], cc = g[6 + c]
@@ -46,8 +47,29 @@ extension Conv2d {
     }
 
     func winograd4Convolve(_ input: Tensor, residual: Tensor?, filters: WeightMatrices, output: inout Tensor) {
+        winograd4Convolve(input, inChannels: inChannels, outChannels: outChannels, bias: bias?.value, residual: residual,
+                          relu: fusedReLU, pool: fusedMaxPool, filters: filters, output: &output)
+    }
+
+    /// The input gradient `[N, Cin, H, W]` of this layer (3×3, stride 1, padding 1) from its output
+    /// gradient `[N, Cout, H, W]` by F(4×4, 3×3): the output gradient convolved with the flipped
+    /// filters, channel roles swapped, in place of a GEMM and col2im.
+    func winograd4InputGradient(_ outputGradient: Tensor) -> Tensor {
+        let filters = WeightMatrices(makeWinograd4Filters(forInputGradient: true), count: 36, rows: inChannels,
+                                     columns: outChannels, pack: false)
+        let shape = outputGradient.shape
+        var inputGradient = Tensor(uninitializedShape: [shape[0], inChannels, shape[2], shape[3]])
+        winograd4Convolve(outputGradient, inChannels: outChannels, outChannels: inChannels, bias: nil, residual: nil,
+                          relu: false, pool: false, filters: filters, output: &inputGradient)
+        return inputGradient
+    }
+
+    /// F(4×4, 3×3) of `input` `[N, cin, H, W]` into `output` `[N, cout, H, W]` (or half of each side
+    /// with `pool`): filters `U[36][cout][cin]`, then bias, residual, ReLU and 2×2 max pooling as asked.
+    private func winograd4Convolve(_ input: Tensor, inChannels cin: Int, outChannels cout: Int, bias: Tensor?,
+                                   residual: Tensor?, relu: Bool, pool: Bool, filters: WeightMatrices,
+                                   output: inout Tensor) {
         let n = input.shape[0], h = input.shape[2], w = input.shape[3]
-        let cin = inChannels, cout = outChannels
         let th = (h + 3) / 4, tw = (w + 3) / 4
         let threads = ComputeThreads.count
         let target = 64
@@ -55,10 +77,9 @@ extension Conv2d {
             winogradWorkUnits(images: n, tileRows: th, tileColumns: tw, targetTiles: target, threads: threads)
         let innerParallel = workers < threads
         let spaces = workspaceBuffers(workers)
-        let pool = fusedMaxPool, relu = fusedReLU
         let oh = pool ? h / 2 : h, ow = pool ? w / 2 : w
         let outPlane = cout * oh * ow
-        let x = UncheckedSendable(input), res = UncheckedSendable(residual), bias = UncheckedSendable(self.bias?.value)
+        let x = UncheckedSendable(input), res = UncheckedSendable(residual), bias = UncheckedSendable(bias)
         let y = UncheckedSendable(output.storage.pointer)
         let pw = 4 * tw + 2, ysStride = tw + 8
         parallelFor(workers) { worker in

@@ -269,7 +269,7 @@ public final class Trainer {
                     logits = network.forward(batch(samples[...], augment: true), mode: .training)
                 }
                 let (value, gradient) = loss(logits, labels)
-                if frozenFeatures != nil { _ = network.headBackward(gradient) } else { _ = network.backward(gradient) }
+                if frozenFeatures != nil { _ = network.headBackward(gradient) } else { network.backwardParameters(gradient) }
                 if let clip = options.clipNorm { _ = clipGradientNorm(parameters, maxNorm: clip) }
                 optimizer.step(parameters)
                 average?.update()

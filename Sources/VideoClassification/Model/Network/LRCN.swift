@@ -102,6 +102,28 @@ public final class LRCN: Layer {
         return dFrames.reshaped(cachedInputShape)
     }
 
+    /// Accumulates every parameter's gradient from the logits' gradient, as ``backward(_:)`` does,
+    /// without the clips' gradient: the encoder's first convolution then skips the product that
+    /// would make it (what a training step needs).
+    public func backwardParameters(_ outputGradient: Tensor) {
+        let (b, t) = cachedShape
+        let dFeats = headBackward(outputGradient)
+        let first = firstConvolution
+        first?.computesInputGradient = false
+        defer { first?.computesInputGradient = true }
+        _ = encoder.backward(dFeats.reshaped([b * t, configuration.featureSize]))
+    }
+
+    /// The encoder's first layer when it is a convolution (inside nested ``Sequential``s).
+    private var firstConvolution: Conv2d? {
+        var layer: any Layer = encoder
+        while let sequence = layer as? Sequential {
+            guard let first = sequence.layers.first else { return nil }
+            layer = first.layer
+        }
+        return layer as? Conv2d
+    }
+
     /// Gradients of the head and the recurrent layer from the logits' gradient; returns the
     /// gradient of the features `[B, T, F]` that went into the last ``head(_:mode:)``.
     public func headBackward(_ outputGradient: Tensor) -> Tensor {
@@ -132,7 +154,7 @@ public final class LRCN: Layer {
         zeroGradients()
         let logits = forward(clips, mode: .training)
         let (value, gradient) = loss(logits, labels)
-        _ = backward(gradient)
+        backwardParameters(gradient)
         let params = namedParameters()
         if let clipNorm { clipGradientNorm(params, maxNorm: clipNorm) }
         optimizer.step(params)
