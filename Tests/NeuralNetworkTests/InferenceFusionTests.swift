@@ -13,6 +13,23 @@ import VideoClassification
         for tile in [2, 4] { winogradCase(cin: cin, cout: cout, h: h, w: w, relu: relu, pool: pool, tile: tile) }
     }
 
+    /// F(4×4, 3×3) with a residual and ReLU on rows of 11 tiles: a block of 8 tiles gathered and
+    /// scattered in registers, then the rest one output at a time.
+    @Test func winograd4ResidualAndReLUOnWideRows() {
+        var rng = SplitMix64(seed: 44)
+        let columns = Conv2d(16, 8, kernelSize: 3, stride: 1, padding: 1, bias: true, rng: &rng)
+        columns.useWinograd = false
+        let winograd = Conv2d(weight: columns.weight.value, bias: columns.bias!.value, stride: (1, 1), padding: (1, 1))
+        winograd.useWinograd = true
+        winograd.fusedReLU = true
+        let x = Tensor.normal(shape: [2, 16, 12, 44], using: &rng)
+        let residual = Tensor.normal(shape: [2, 8, 12, 44], using: &rng)
+        #expect(winograd.winogradTile(for: x) == 4)
+        let expected = (columns.forward(x, mode: .inference) + residual).relu()
+        expectClose(winograd.convolve(x, residual: residual), expected, 1e-5, "F(4×4) with residual and ReLU")
+        #expect(expected.scalars.contains { $0 == 0 } && expected.scalars.contains { $0 > 0 })
+    }
+
     /// The shapes where F(4×4, 3×3) takes over from F(2×2, 3×3) by size: ResNet's 7×7 layer3, and
     /// its 4×4 layer4 once a batch has 64 images.
     @Test func winograd4OnSmallImages() {
@@ -101,6 +118,7 @@ import VideoClassification
     func winogradCase(cin: Int, cout: Int, h: Int, w: Int, relu: Bool, pool: Bool, tile: Int, images: Int = 3) {
         var rng = SplitMix64(seed: UInt64(cin * 100 + h))
         let conv = Conv2d(cin, cout, kernelSize: 3, stride: 1, padding: 1, bias: true, rng: &rng)
+        conv.useWinograd = false  // the reference: im2col and GEMM
         let x = Tensor.normal(shape: [images, cin, h, w], using: &rng)
         var expected = conv.forward(x, mode: .inference)
         if relu { expected = expected.relu() }

@@ -140,6 +140,16 @@ void vc_pointwise_scale_packed(int n, int k, const float *packed, const float *s
 void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float *packed, const float *bias,
                        const float *residual, int ldr, int activation, float *c, int ldc);
 
+/// The second step of Winograd F(4×4, 3×3)'s input transform (Bᵀ d B) for one row of tw tiles of a
+/// channels-first image: t holds that row of Bᵀ d (4 · tw + 2 floats, tile tx's six columns from
+/// 4 · tx); writes its six transformed values to o[e · planeStride + tx], e = 0 ..< 6.
+void vc_winograd4_input_row(const float *t, int tw, float *o, size_t planeStride);
+
+/// One output row of Winograd F(4×4, 3×3) (channels-first): ys holds its four columns of tiles,
+/// column c of tile tx at ys[c · ysStride + tx]; writes out[ox] = act(ys + residual[ox]) for
+/// ox < ow, residual optional, act ReLU when relu is non-zero.
+void vc_winograd4_output_row(const float *ys, size_t ysStride, int ow, const float *residual, int relu, float *out);
+
 /// Floats of scratch vc_stem_nhwc needs for output rows rowStart..<rowEnd.
 size_t vc_stem_scratch_count(int c, int w, int kh, int stride, int padW, int rowStart, int rowEnd);
 

@@ -210,18 +210,19 @@ public final class Conv2d: Layer {
             output = Tensor(uninitializedShape: shape)
         }
         if let tile = winogradTile(for: input) {
-            // Fused (inference) layers never change their weights: transform the filters once.
-            // Trainable layers transform them on every call, so updates are always seen.
+            // Fused (inference) layers never change their weights: transform and pack the filters
+            // once. Trainable layers transform and pack them on every call (once, not for each block
+            // of tiles the products take), so updates are always seen.
             if tile == 4 {
                 let filters = (weightsFrozen ? winograd4Filters : nil)
-                    ?? WeightMatrices(makeWinograd4Filters(), count: 36, rows: outChannels, columns: inChannels, pack: weightsFrozen)
+                    ?? WeightMatrices(makeWinograd4Filters(), count: 36, rows: outChannels, columns: inChannels, pack: true)
                 if weightsFrozen { winograd4Filters = filters }
                 winograd4Convolve(input, residual: residual, filters: filters, output: &output)
                 outputCache = output
                 return output
             }
             let filters = (weightsFrozen ? winogradFilters : nil)
-                ?? WeightMatrices(makeWinogradFilters(), count: 16, rows: outChannels, columns: inChannels, pack: weightsFrozen)
+                ?? WeightMatrices(makeWinogradFilters(), count: 16, rows: outChannels, columns: inChannels, pack: true)
             if weightsFrozen { winogradFilters = filters }
             winogradConvolve(input, residual: residual, filters: filters, output: &output)
             outputCache = output
@@ -241,8 +242,7 @@ public final class Conv2d: Layer {
         let biasValues = bias?.value
         let relu = fusedReLU, pool = fusedMaxPool, cout = outChannels
         let weights = (weightsFrozen ? gemmWeights : nil)
-            ?? WeightMatrices(weight.value.scalars, count: groups, rows: coutG, columns: k,
-                              pack: weightsFrozen || usesDirectConvolution(g))
+            ?? WeightMatrices(weight.value.scalars, count: groups, rows: coutG, columns: k, pack: true)
         if weightsFrozen { gemmWeights = weights }
         let direct = usesDirectConvolution(g) ? weights.packedPointer(0).map(UncheckedSendable.init) : nil
         while direct != nil && directWorkspaces.count < max(workers, threads) { directWorkspaces.append(ScratchBuffer()) }

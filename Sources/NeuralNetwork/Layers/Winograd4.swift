@@ -1,3 +1,4 @@
+import CKernels
 import Tensors
 
 // Winograd F(4×4, 3×3) (Lavin & Gray 2016): 6×6 input tiles, 36 multiplies per 4×4 output tile and
@@ -56,7 +57,7 @@ extension Conv2d {
     /// filters, channel roles swapped, in place of a GEMM and col2im.
     func winograd4InputGradient(_ outputGradient: Tensor) -> Tensor {
         let filters = WeightMatrices(makeWinograd4Filters(forInputGradient: true), count: 36, rows: inChannels,
-                                     columns: outChannels, pack: false)
+                                     columns: outChannels, pack: true)
         let shape = outputGradient.shape
         var inputGradient = Tensor(uninitializedShape: [shape[0], inChannels, shape[2], shape[3]])
         winograd4Convolve(outputGradient, inChannels: outChannels, outChannels: inChannels, bias: nil, residual: nil,
@@ -132,18 +133,8 @@ extension Conv2d {
                                 let tileBase = i * tilesHere + (ty - ty0) * tw
                                 let planeStride = cin * t
                                 for k in 0..<6 {
-                                    let tk = trows + k * pw
-                                    let o = v + ((6 * k) * cin + ci) * t + tileBase
-                                    for tx in 0..<tw {
-                                        let c = tk + 4 * tx
-                                        let c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3], c4 = c[4], c5 = c[5]
-                                        o[tx] = 4 * c0 - 5 * c2 + c4
-                                        o[planeStride + tx] = c3 + c4 - 4 * (c1 + c2)
-                                        o[2 * planeStride + tx] = 4 * (c1 - c2) - c3 + c4
-                                        o[3 * planeStride + tx] = 2 * (c3 - c1) - c2 + c4
-                                        o[4 * planeStride + tx] = 2 * (c1 - c3) - c2 + c4
-                                        o[5 * planeStride + tx] = 4 * c1 - 5 * c3 + c5
-                                    }
+                                    vc_winograd4_input_row(trows + k * pw, Int32(tw), v + ((6 * k) * cin + ci) * t + tileBase,
+                                                           planeStride)
                                 }
                             }
                         }
@@ -212,17 +203,9 @@ extension Conv2d {
                                 for r in 0..<4 {
                                     let oy = 4 * ty + r
                                     guard oy < oh else { break }
-                                    let o = out + oy * ow
-                                    let rr = rplane.map { $0 + oy * w }
-                                    for tx in 0..<tw {
-                                        for c in 0..<4 {
-                                            let ox = 4 * tx + c
-                                            guard ox < ow else { break }
-                                            var e = ys[(4 * r + c) * ysStride + tx]
-                                            if let rr { e += rr[ox] }
-                                            o[ox] = relu ? max(e, 0) : e
-                                        }
-                                    }
+                                    vc_winograd4_output_row(ys + 4 * r * ysStride, ysStride, Int32(ow),
+                                                            rplane.map { UnsafePointer($0 + oy * w) }, relu ? 1 : 0,
+                                                            out + oy * ow)
                                 }
                             }
                         }

@@ -4,10 +4,11 @@ import CKernels
 /// another (a convolution's groups, or Winograd's transformed filters, one matrix per tile element),
 /// each the left operand of products `W[i] · B`.
 ///
-/// Packed (`pack: true`, for weights that no longer change, as in an inference snapshot) they are
-/// laid out once for vidclass's own AVX2/FMA GEMM, which then packs only `B` on each product and
-/// skips OpenBLAS's repacking of the weights and its pass to clear `C`. Unpacked (training, or a
-/// CPU without AVX2 and FMA, or `VIDCLASS_GEMM=openblas`), products go through ``GEMM/multiply``.
+/// Packed (`pack: true`: once for weights that no longer change, as in an inference snapshot; once
+/// per layer call in training, whose products then do not each repack them) they are laid out for
+/// vidclass's own AVX2/FMA GEMM, which then packs only `B` on each product and skips OpenBLAS's
+/// repacking of the weights and its pass to clear `C`. Unpacked (`pack: false`, or a CPU without
+/// AVX2 and FMA, or `VIDCLASS_GEMM=openblas`), products go through ``GEMM/multiply``.
 package struct WeightMatrices: @unchecked Sendable {
     package let count: Int
     package let rows: Int
