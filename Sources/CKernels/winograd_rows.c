@@ -98,3 +98,71 @@ VC_MULTIVERSION(winograd4OutputRow,
 void vc_winograd4_output_row(const float *ys, size_t ysStride, int ow, const float *residual, int relu, float *out) {
     winograd4OutputRow(ys, ysStride, ow, residual, relu, out);
 }
+
+__attribute__((always_inline)) static inline void winograd4GradientRowBody(const float *restrict dy, int h, int w,
+                                                                            int ty, int tw, float *restrict scratch,
+                                                                            float *restrict o, size_t planeStride) {
+    // The tile row's four rows of the output gradient, zero past the image's edges: e[r][x], x < 4 · tw.
+    int width = 4 * tw;
+    float *e[4], *u[6];
+    for (int r = 0; r < 4; r++) {
+        e[r] = scratch + (size_t)r * width;
+        int y = 4 * ty + r;
+        if (y < h) {
+            memcpy(e[r], dy + (size_t)y * w, (size_t)w * sizeof(float));
+            for (int x = w; x < width; x++) e[r][x] = 0;
+        } else {
+            for (int x = 0; x < width; x++) e[r][x] = 0;
+        }
+    }
+    for (int i = 0; i < 6; i++) u[i] = scratch + (size_t)(4 + i) * width;
+    // A e along the rows (A, 6 × 4: the points 0, 1, −1, 2, −2 and ∞ of F(4×4, 3×3)).
+    for (int x = 0; x < width; x++) {
+        float e0 = e[0][x], e1 = e[1][x], e2 = e[2][x], e3 = e[3][x];
+        u[0][x] = e0;
+        u[1][x] = (e0 + e2) + (e1 + e3);
+        u[2][x] = (e0 + e2) - (e1 + e3);
+        u[3][x] = (e0 + 4 * e2) + 2 * (e1 + 4 * e3);
+        u[4][x] = (e0 + 4 * e2) - 2 * (e1 + 4 * e3);
+        u[5][x] = e3;
+    }
+    // Then (A e) Aᵀ along each tile's four columns: element 6 · ξ + ζ at o[(6 · ξ + ζ) · planeStride + tx].
+    for (int xi = 0; xi < 6; xi++) {
+        const float *row = u[xi];
+        float *out = o + (size_t)(6 * xi) * planeStride;
+        int tx = 0;
+        for (; tx + 8 <= tw; tx += 8) {
+            vc8 c[4];
+            deinterleave4(row + 4 * tx, c);
+            vc8 even = c[0] + c[2], odd = c[1] + c[3];
+            vc8 even4 = c[0] + 4 * c[2], odd4 = c[1] + 4 * c[3];
+            *(vc8 *)(out + tx) = c[0];
+            *(vc8 *)(out + planeStride + tx) = even + odd;
+            *(vc8 *)(out + 2 * planeStride + tx) = even - odd;
+            *(vc8 *)(out + 3 * planeStride + tx) = even4 + 2 * odd4;
+            *(vc8 *)(out + 4 * planeStride + tx) = even4 - 2 * odd4;
+            *(vc8 *)(out + 5 * planeStride + tx) = c[3];
+        }
+        for (; tx < tw; tx++) {
+            const float *c = row + 4 * tx;
+            float even = c[0] + c[2], odd = c[1] + c[3], even4 = c[0] + 4 * c[2], odd4 = c[1] + 4 * c[3];
+            out[tx] = c[0];
+            out[planeStride + tx] = even + odd;
+            out[2 * planeStride + tx] = even - odd;
+            out[3 * planeStride + tx] = even4 + 2 * odd4;
+            out[4 * planeStride + tx] = even4 - 2 * odd4;
+            out[5 * planeStride + tx] = c[3];
+        }
+    }
+}
+
+VC_MULTIVERSION(winograd4GradientRow,
+                (const float *dy, int h, int w, int ty, int tw, float *scratch, float *o, size_t planeStride),
+                (dy, h, w, ty, tw, scratch, o, planeStride))
+
+size_t vc_winograd4_gradient_row_scratch_count(int tw) { return (size_t)10 * 4 * (size_t)(tw > 0 ? tw : 1); }
+
+void vc_winograd4_gradient_row(const float *dy, int h, int w, int ty, int tw, float *scratch, float *o,
+                               size_t planeStride) {
+    winograd4GradientRow(dy, h, w, ty, tw, scratch, o, planeStride);
+}

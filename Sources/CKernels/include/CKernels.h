@@ -150,6 +150,14 @@ void vc_winograd4_input_row(const float *t, int tw, float *o, size_t planeStride
 /// ox < ow, residual optional, act ReLU when relu is non-zero.
 void vc_winograd4_output_row(const float *ys, size_t ysStride, int ow, const float *residual, int relu, float *out);
 
+/// Floats of scratch vc_winograd4_gradient_row needs for rows of tw tiles.
+size_t vc_winograd4_gradient_row_scratch_count(int tw);
+/// The transform A e Aᵀ (6 × 6, the transpose of F(4×4, 3×3)'s output transform) of the 4 × 4 tiles
+/// of row ty of one channel of an output gradient dy [h][w] (zero past its edges), for the weights'
+/// gradient: element 6 · ξ + ζ of tile tx to o[(6 · ξ + ζ) · planeStride + tx].
+void vc_winograd4_gradient_row(const float *dy, int h, int w, int ty, int tw, float *scratch, float *o,
+                               size_t planeStride);
+
 /// Floats of scratch vc_stem_nhwc needs for output rows rowStart..<rowEnd.
 size_t vc_stem_scratch_count(int c, int w, int kh, int stride, int padW, int rowStart, int rowEnd);
 

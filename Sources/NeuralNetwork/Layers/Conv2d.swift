@@ -138,9 +138,9 @@ public final class Conv2d: Layer {
     }
 
     /// Compute the forward pass with Winograd F(2×2, 3×3) when the geometry allows (3×3, stride 1,
-    /// padding 1, no groups). On by default for such layers with at least 16 input channels. The
-    /// backward pass makes the input gradient the same way where the forward pass takes F(4×4, 3×3),
-    /// and the weights' gradient always by im2col and GEMM.
+    /// padding 1, no groups). On by default for such layers with at least 16 input channels. Where
+    /// the forward pass takes F(4×4, 3×3), the backward pass makes both gradients by it too; elsewhere
+    /// by im2col and GEMM.
     public var useWinograd = false
     /// Largest Winograd output tile: 4 uses F(4×4, 3×3) where its tiles fit the image with little
     /// waste (else F(2×2, 3×3)); 2 always uses F(2×2, 3×3).
@@ -425,12 +425,16 @@ public final class Conv2d: Layer {
         if let bias {
             bias.gradient += outputGradient.reshaped([n, outChannels, hw]).sum(alongAxis: 2).sum(alongAxis: 0)
         }
-        // Where the forward pass takes F(4×4, 3×3), so does the input gradient (a convolution of the
-        // output gradient, ``winograd4InputGradient(_:)``); the GEMMs below then make only the
-        // weights' gradient.
-        let winogradInput = computesInputGradient && winogradTile(for: input) == 4
-        let gemmInput = computesInputGradient && !winogradInput
-        var inputGradient = winogradInput ? winograd4InputGradient(outputGradient) : Tensor(shape: input.shape)
+        // Where the forward pass takes F(4×4, 3×3), so do both gradients: the input's is a
+        // convolution of the output gradient (``winograd4InputGradient(_:)``), the weights' the same
+        // algorithm run backwards (``winograd4AccumulateWeightGradient(input:outputGradient:)``).
+        if winogradTile(for: input) == 4 {
+            winograd4AccumulateWeightGradient(input: input, outputGradient: outputGradient)
+            cachedInput = nil
+            return computesInputGradient ? winograd4InputGradient(outputGradient) : Tensor(shape: input.shape)
+        }
+        let gemmInput = computesInputGradient
+        var inputGradient = Tensor(shape: input.shape)
         let spaces = scratch(workers)
         let x = UncheckedSendable(input), w = UncheckedSendable(weight.value), dyT = UncheckedSendable(outputGradient)
         inputGradient.makeUnique()

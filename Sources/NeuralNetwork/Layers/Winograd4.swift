@@ -65,6 +65,99 @@ extension Conv2d {
         return inputGradient
     }
 
+    /// Adds this layer's weight gradient (3×3, stride 1, padding 1) from its input `[N, Cin, H, W]`
+    /// and output gradient `[N, Cout, H, W]` by F(4×4, 3×3) run backwards: per 4 × 4 tile, the
+    /// output gradient's A e Aᵀ times the input's Bᵀ d B, element by element, summed over tiles by
+    /// 36 GEMMs (Cout × Cin, as deep as the tiles), then Gᵀ · G back to 3 × 3: a quarter of the
+    /// multiplies of im2col's product.
+    func winograd4AccumulateWeightGradient(input: Tensor, outputGradient: Tensor) {
+        let n = input.shape[0], h = input.shape[2], w = input.shape[3]
+        let cin = inChannels, cout = outChannels, plane = cout * cin
+        let th = (h + 3) / 4, tw = (w + 3) / 4
+        let threads = ComputeThreads.count
+        let (rowBlocked, rowsPerUnit, unitsPerImage, nb, units, tMax, workers) =
+            winogradWorkUnits(images: n, tileRows: th, tileColumns: tw, targetTiles: 128, threads: threads)
+        let innerParallel = workers < threads
+        let spaces = workspaceBuffers(workers)
+        let pw = 4 * tw + 2
+        let gradientScratch = vc_winograd4_gradient_row_scratch_count(Int32(tw))
+        let x = UncheckedSendable(input), dy = UncheckedSendable(outputGradient)
+        parallelFor(workers) { worker in
+            // Each worker's sums M[ξ][co][ci], then V (input) and E (output gradient) for a unit of tiles.
+            let base = spaces[worker].reserve(36 * plane + 36 * (cin + cout) * tMax + 12 * pw + gradientScratch)
+            let sums = base, v = base + 36 * plane, e = v + 36 * cin * tMax
+            let rows = e + 36 * cout * tMax, trows = rows + 6 * pw, scratch = trows + 6 * pw
+            sums.update(repeating: 0, count: 36 * plane)
+            for unit in partition(units, worker: worker, of: workers) {
+                let first = rowBlocked ? unit / unitsPerImage : unit * nb
+                let count = rowBlocked ? 1 : min(nb, n - first)
+                let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
+                let ty1 = min(th, ty0 + rowsPerUnit)
+                let tilesHere = (ty1 - ty0) * tw, t = count * tilesHere
+                for i in 0..<count {
+                    for ty in ty0..<ty1 {
+                        let tile = i * tilesHere + (ty - ty0) * tw
+                        for ci in 0..<cin {
+                            winograd4InputTiles(x.value.storage.pointer + ((first + i) * cin + ci) * h * w, height: h,
+                                                width: w, tileRow: ty, tileColumns: tw, rows: rows, transformedRows: trows,
+                                                into: v + ci * t + tile, planeStride: cin * t)
+                        }
+                        for co in 0..<cout {
+                            vc_winograd4_gradient_row(dy.value.storage.pointer + ((first + i) * cout + co) * h * w,
+                                                      Int32(h), Int32(w), Int32(ty), Int32(tw), scratch,
+                                                      e + co * t + tile, cout * t)
+                        }
+                    }
+                }
+                // M[ξ] += E[ξ] · V[ξ]ᵀ
+                for xi in 0..<36 {
+                    GEMM.multiply(transposeA: false, transposeB: true, m: cout, n: cin, k: t,
+                                  a: e + xi * cout * t, lda: t, b: v + xi * cin * t, ldb: t,
+                                  beta: 1, c: sums + xi * plane, ldc: cin, parallel: innerParallel)
+                }
+            }
+        }
+        // dW[co][ci] += Gᵀ (Σ over workers of M[·][co][ci]) G, each 6 × 6 → 3 × 3.
+        let g: [(Float, Float, Float)] = [(1.0 / 4, 0, 0), (-1.0 / 6, -1.0 / 6, -1.0 / 6), (-1.0 / 6, 1.0 / 6, -1.0 / 6),
+                                          (1.0 / 24, 1.0 / 12, 1.0 / 6), (1.0 / 24, -1.0 / 12, 1.0 / 6), (0, 0, 1)]
+        weight.gradient.withUnsafeMutableBufferPointer { dw in
+            var m = [Float](repeating: 0, count: 36), p = [Float](repeating: 0, count: 18)
+            for pair in 0..<plane {
+                for xi in 0..<36 {
+                    var s: Float = 0
+                    for worker in 0..<workers { s += spaces[worker].pointer[xi * plane + pair] }
+                    m[xi] = s
+                }
+                // P = M G (6 × 3), then dW = Gᵀ P (3 × 3).
+                for r in 0..<6 {
+                    var p0: Float = 0, p1: Float = 0, p2: Float = 0
+                    for c in 0..<6 {
+                        let value = m[r * 6 + c]
+                        p0 += value * g[c].0
+                        p1 += value * g[c].1
+                        p2 += value * g[c].2
+                    }
+                    p[r * 3] = p0
+                    p[r * 3 + 1] = p1
+                    p[r * 3 + 2] = p2
+                }
+                let out = dw.baseAddress! + pair * 9
+                for b in 0..<3 {
+                    var d0: Float = 0, d1: Float = 0, d2: Float = 0
+                    for r in 0..<6 {
+                        let value = p[r * 3 + b]
+                        d0 += g[r].0 * value
+                        d1 += g[r].1 * value
+                        d2 += g[r].2 * value
+                    }
+                    out[b] += d0
+                    out[3 + b] += d1
+                    out[6 + b] += d2
+                }
+            }
+        }
+    }
+
     /// F(4×4, 3×3) of `input` `[N, cin, H, W]` into `output` `[N, cout, H, W]` (or half of each side
     /// with `pool`): filters `U[36][cout][cin]`, then bias, residual, ReLU and 2×2 max pooling as asked.
     private func winograd4Convolve(_ input: Tensor, inChannels cin: Int, outChannels cout: Int, bias: Tensor?,
@@ -100,42 +193,10 @@ extension Conv2d {
                         for ci in 0..<cin {
                             let plane = xp.baseAddress! + ((first + i) * cin + ci) * h * w
                             for ty in ty0..<ty1 {
-                                copyPaddedRows(plane, height: h, width: w, from: 4 * ty - 1, count: 6, into: rows,
-                                               rowStride: pw)
-                                let d0 = rows, d1 = rows + pw, d2 = rows + 2 * pw, d3 = rows + 3 * pw
-                                let d4 = rows + 4 * pw, d5 = rows + 5 * pw
-                                let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
-                                let t4 = trows + 4 * pw, t5 = trows + 5 * pw
-                                var xi = 0
-                                let four = SIMD8<Float>(repeating: 4), five = SIMD8<Float>(repeating: 5)
-                                let two = SIMD8<Float>(repeating: 2)
-                                while xi + 8 <= pw {
-                                    let a0 = ld(d0 + xi), a1 = ld(d1 + xi), a2 = ld(d2 + xi)
-                                    let a3 = ld(d3 + xi), a4 = ld(d4 + xi), a5 = ld(d5 + xi)
-                                    st(four * a0 - five * a2 + a4, t0 + xi)
-                                    st(a3 + a4 - four * (a1 + a2), t1 + xi)
-                                    st(four * (a1 - a2) - a3 + a4, t2 + xi)
-                                    st(two * (a3 - a1) - a2 + a4, t3 + xi)
-                                    st(two * (a1 - a3) - a2 + a4, t4 + xi)
-                                    st(four * a1 - five * a3 + a5, t5 + xi)
-                                    xi += 8
-                                }
-                                while xi < pw {
-                                    let a0 = d0[xi], a1 = d1[xi], a2 = d2[xi], a3 = d3[xi], a4 = d4[xi], a5 = d5[xi]
-                                    t0[xi] = 4 * a0 - 5 * a2 + a4
-                                    t1[xi] = a3 + a4 - 4 * (a1 + a2)
-                                    t2[xi] = 4 * (a1 - a2) - a3 + a4
-                                    t3[xi] = 2 * (a3 - a1) - a2 + a4
-                                    t4[xi] = 2 * (a1 - a3) - a2 + a4
-                                    t5[xi] = 4 * a1 - 5 * a3 + a5
-                                    xi += 1
-                                }
-                                let tileBase = i * tilesHere + (ty - ty0) * tw
-                                let planeStride = cin * t
-                                for k in 0..<6 {
-                                    vc_winograd4_input_row(trows + k * pw, Int32(tw), v + ((6 * k) * cin + ci) * t + tileBase,
-                                                           planeStride)
-                                }
+                                winograd4InputTiles(plane, height: h, width: w, tileRow: ty, tileColumns: tw, rows: rows,
+                                                    transformedRows: trows,
+                                                    into: v + ci * t + i * tilesHere + (ty - ty0) * tw,
+                                                    planeStride: cin * t)
                             }
                         }
                     }
@@ -213,6 +274,47 @@ extension Conv2d {
                 }
             }
         }
+    }
+}
+
+/// Bᵀ d B for the 6 × 6 input tiles of tile row `ty` of one channel plane `[h][w]` (padding 1):
+/// element 6 · ξ + ζ of tile tx to `o[(6 · ξ + ζ) · planeStride + tx]`. `rows` and `transformedRows`
+/// are scratch of 6 · (4 · tw + 2) floats each.
+func winograd4InputTiles(_ plane: UnsafePointer<Float>, height h: Int, width w: Int, tileRow ty: Int, tileColumns tw: Int,
+                         rows: UnsafeMutablePointer<Float>, transformedRows trows: UnsafeMutablePointer<Float>,
+                         into o: UnsafeMutablePointer<Float>, planeStride: Int) {
+    let pw = 4 * tw + 2
+    copyPaddedRows(plane, height: h, width: w, from: 4 * ty - 1, count: 6, into: rows, rowStride: pw)
+    let d0 = rows, d1 = rows + pw, d2 = rows + 2 * pw, d3 = rows + 3 * pw
+    let d4 = rows + 4 * pw, d5 = rows + 5 * pw
+    let t0 = trows, t1 = trows + pw, t2 = trows + 2 * pw, t3 = trows + 3 * pw
+    let t4 = trows + 4 * pw, t5 = trows + 5 * pw
+    var xi = 0
+    let four = SIMD8<Float>(repeating: 4), five = SIMD8<Float>(repeating: 5)
+    let two = SIMD8<Float>(repeating: 2)
+    while xi + 8 <= pw {
+        let a0 = ld(d0 + xi), a1 = ld(d1 + xi), a2 = ld(d2 + xi)
+        let a3 = ld(d3 + xi), a4 = ld(d4 + xi), a5 = ld(d5 + xi)
+        st(four * a0 - five * a2 + a4, t0 + xi)
+        st(a3 + a4 - four * (a1 + a2), t1 + xi)
+        st(four * (a1 - a2) - a3 + a4, t2 + xi)
+        st(two * (a3 - a1) - a2 + a4, t3 + xi)
+        st(two * (a1 - a3) - a2 + a4, t4 + xi)
+        st(four * a1 - five * a3 + a5, t5 + xi)
+        xi += 8
+    }
+    while xi < pw {
+        let a0 = d0[xi], a1 = d1[xi], a2 = d2[xi], a3 = d3[xi], a4 = d4[xi], a5 = d5[xi]
+        t0[xi] = 4 * a0 - 5 * a2 + a4
+        t1[xi] = a3 + a4 - 4 * (a1 + a2)
+        t2[xi] = 4 * (a1 - a2) - a3 + a4
+        t3[xi] = 2 * (a3 - a1) - a2 + a4
+        t4[xi] = 2 * (a1 - a3) - a2 + a4
+        t5[xi] = 4 * a1 - 5 * a3 + a5
+        xi += 1
+    }
+    for k in 0..<6 {
+        vc_winograd4_input_row(trows + k * pw, Int32(tw), o + 6 * k * planeStride, planeStride)
     }
 }
 
