@@ -138,9 +138,9 @@ public final class Conv2d: Layer {
     }
 
     /// Compute the forward pass with Winograd F(2×2, 3×3) when the geometry allows (3×3, stride 1,
-    /// padding 1, no groups). On by default for such layers with at least 16 input channels. Where
-    /// the forward pass takes F(4×4, 3×3), the backward pass makes both gradients by it too; elsewhere
-    /// by im2col and GEMM.
+    /// padding 1, no groups). On by default for such layers with at least 16 input channels. The
+    /// backward pass then makes both gradients by F(4×4, 3×3) (``backwardUsesWinograd(_:)``);
+    /// elsewhere by im2col and GEMM.
     public var useWinograd = false
     /// Largest Winograd output tile: 4 uses F(4×4, 3×3) where its tiles fit the image with little
     /// waste (else F(2×2, 3×3)); 2 always uses F(2×2, 3×3).
@@ -329,6 +329,14 @@ public final class Conv2d: Layer {
         return output
     }
 
+    /// Whether the backward pass makes both gradients by F(4×4, 3×3): wherever the forward pass takes
+    /// Winograd, on images of at least 4×4. Also where the forward pass prefers F(2×2, 3×3) (the
+    /// tiles overhang): F(4×4)'s 36 products per 4 × 4 tile still beat F(2×2)'s 64 on a 14×14
+    /// image (16 tiles against 49), and im2col's 144.
+    package func backwardUsesWinograd(_ input: Tensor) -> Bool {
+        useWinograd && supportsWinograd && input.shape[2] >= 4 && input.shape[3] >= 4
+    }
+
     /// The Winograd output tile (2 or 4) the forward pass uses on `input`, or nil for im2col + GEMM.
     package func winogradTile(for input: Tensor) -> Int? {
         guard useWinograd && supportsWinograd else { return nil }
@@ -425,10 +433,10 @@ public final class Conv2d: Layer {
         if let bias {
             bias.gradient += outputGradient.reshaped([n, outChannels, hw]).sum(alongAxis: 2).sum(alongAxis: 0)
         }
-        // Where the forward pass takes F(4×4, 3×3), so do both gradients: the input's is a
-        // convolution of the output gradient (``winograd4InputGradient(_:)``), the weights' the same
-        // algorithm run backwards (``winograd4AccumulateWeightGradient(input:outputGradient:)``).
-        if winogradTile(for: input) == 4 {
+        // Both gradients by F(4×4, 3×3) where the layer takes Winograd: the input's is a convolution
+        // of the output gradient (``winograd4InputGradient(_:)``), the weights' the same algorithm
+        // run backwards (``winograd4AccumulateWeightGradient(input:outputGradient:)``).
+        if backwardUsesWinograd(input) {
             winograd4AccumulateWeightGradient(input: input, outputGradient: outputGradient)
             cachedInput = nil
             return computesInputGradient ? winograd4InputGradient(outputGradient) : Tensor(shape: input.shape)
