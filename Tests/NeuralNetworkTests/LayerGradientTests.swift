@@ -67,6 +67,28 @@ import VideoClassification
         #expect(gradientCheck(net, input: Self.input([3, 2, 5, 4])) < 3e-2)
     }
 
+    /// Inside a Sequential a ReLU before a max pooling runs after it: the same outputs and input
+    /// gradients as the two layers one by one in their order, for 2×2 pooling and ResNet's padded
+    /// 3×3 pooling at stride 2 (overlapping windows), with tied maxima and windows of negatives.
+    @Test(arguments: [(2, 2, 0), (3, 2, 1)])
+    func reluBeforeMaxPoolingRunsAfterIt(kernel: Int, stride: Int, padding: Int) {
+        var rng = SplitMix64(seed: UInt64(12 + kernel))
+        let raw = Tensor.normal(shape: [2, 3, 8, 9], using: &rng).scalars
+        let x = Tensor(shape: [2, 3, 8, 9], scalars: raw.enumerated().map { i, v in
+            (i / 9) % 4 == 1 ? -abs(v) - 0.5 : (v * 2).rounded() / 2  // rows of negatives; ties on a coarse grid
+        })
+        let sequence = Sequential([ReLU(), MaxPool2d(kernelSize: kernel, stride: stride, padding: padding)])
+        let relu = ReLU(), pool = MaxPool2d(kernelSize: kernel, stride: stride, padding: padding)
+        let expected = pool.forward(relu.forward(x, mode: .training), mode: .training)
+        let got = sequence.forward(x, mode: .training)
+        #expect(got.shape == expected.shape && got.scalars == expected.scalars)
+        let g = Tensor.normal(shape: got.shape, using: &rng)
+        let dExpected = relu.backward(pool.backward(g))
+        let dGot = sequence.backward(g)
+        #expect(dGot.scalars == dExpected.scalars)
+        #expect(dExpected.scalars.contains { $0 != 0 } && dExpected.scalars.contains { $0 == 0 })
+    }
+
     @Test func dropoutMasksAndScales() {
         let drop = Dropout(probability: 0.5, seed: 1)
         let x = Tensor(shape: [1000], repeating: 1)

@@ -139,7 +139,7 @@ public final class Conv2d: Layer {
 
     /// Compute the forward pass with Winograd F(2×2, 3×3) when the geometry allows (3×3, stride 1,
     /// padding 1, no groups). On by default for such layers with at least 16 input channels. The
-    /// backward pass then makes both gradients by F(4×4, 3×3) (``backwardUsesWinograd(_:)``);
+    /// backward pass then makes both gradients by F(4×4, 3×3) (on images of at least 4×4);
     /// elsewhere by im2col and GEMM.
     public var useWinograd = false
     /// Largest Winograd output tile: 4 uses F(4×4, 3×3) where its tiles fit the image with little

@@ -17,17 +17,37 @@ public final class Sequential: Layer {
     }
 
     /// Each child's output is the next child's input.
+    ///
+    /// A ``ReLU`` followed by a ``MaxPool2d`` runs in the other order: the maximum of a window
+    /// commutes with `max(·, 0)`, so the outputs and (through ``backward(_:)``, which mirrors the
+    /// order) the gradients are the same, and the ReLU sees a quarter of the values (a 2×2 pool).
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         var x = input
-        for (_, layer) in layers { x = layer.forward(x, mode: mode) }
+        for index in executionOrder { x = layers[index].layer.forward(x, mode: mode) }
         return x
     }
 
-    /// Back-propagates through the children in reverse order.
+    /// Back-propagates through the children in the reverse of the order ``forward(_:mode:)`` ran them.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         var g = outputGradient
-        for (_, layer) in layers.reversed() { g = layer.backward(g) }
+        for index in executionOrder.reversed() { g = layers[index].layer.backward(g) }
         return g
+    }
+
+    /// The children's indices in the order they run: each ReLU directly before a max pooling swapped
+    /// with it.
+    private var executionOrder: [Int] {
+        var order = Array(layers.indices)
+        var i = 0
+        while i + 1 < order.count {
+            if layers[i].layer is ReLU && layers[i + 1].layer is MaxPool2d {
+                order.swapAt(i, i + 1)
+                i += 2
+            } else {
+                i += 1
+            }
+        }
+        return order
     }
 
     /// The children's parameters, prefixed with the children's names (`0.weight`, `layer1.0.conv1.weight`, …).
