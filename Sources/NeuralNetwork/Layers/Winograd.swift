@@ -80,7 +80,7 @@ extension Conv2d {
         if threads > 1 && n * th * tw <= target && cout >= 32 * threads {
             return winogradConvolveSplittingChannels(input, residual: residual, filters: filters, output: &output)
         }
-        let (rowBlocked, rowsPerUnit, unitsPerImage, nb, units, tMax, workers) =
+        let (units, tMax, workers, unitImages) =
             winogradWorkUnits(images: n, tileRows: th, tileColumns: tw, targetTiles: target, threads: threads)
         let innerParallel = workers < threads
         let spaces = workspaceBuffers(workers)
@@ -91,10 +91,7 @@ extension Conv2d {
             let v = base, m = base + 16 * cin * tMax, scratch = m + 16 * cout * tMax
             x.value.withUnsafeBufferPointer { xp in
                 for unit in partition(units, worker: worker, of: workers) {
-                    let first = rowBlocked ? unit / unitsPerImage : unit * nb
-                    let count = rowBlocked ? 1 : min(nb, n - first)
-                    let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
-                    let ty1 = min(th, ty0 + rowsPerUnit)
+                    let (first, count, ty0, ty1) = unitImages(unit)
                     let t = count * (ty1 - ty0) * tw
                     for i in 0..<count {
                         for ci in 0..<cin {
@@ -361,10 +358,12 @@ func copyPaddedRows(_ plane: UnsafePointer<Float>, height h: Int, width w: Int, 
 }
 
 /// How Winograd work is cut into units for the threads: blocks of tile rows of one image when an
-/// image has at least `targetTiles` tiles, otherwise groups of `nb` whole images; `tMax` is the most
-/// tiles in a unit, `workers` the threads that get work. Shared by F(2×2,3×3) and F(4×4,3×3).
+/// image has at least `targetTiles` tiles, otherwise groups of whole images; `tMax` is the most
+/// tiles in a unit, `workers` the threads that get work, and `unitImages(unit)` a unit's first
+/// image, its count of images and its tile rows `ty0 ..< ty1`. Shared by F(2×2,3×3) and F(4×4,3×3).
 func winogradWorkUnits(images n: Int, tileRows th: Int, tileColumns tw: Int, targetTiles target: Int, threads: Int)
-    -> (rowBlocked: Bool, rowsPerUnit: Int, unitsPerImage: Int, nb: Int, units: Int, tMax: Int, workers: Int) {
+    -> (units: Int, tMax: Int, workers: Int,
+        unitImages: @Sendable (Int) -> (first: Int, count: Int, ty0: Int, ty1: Int)) {
     let tilesPerImage = th * tw
     let rowBlocked = tilesPerImage >= target
     let rowsPerUnit = rowBlocked ? max(1, target / tw) : th
@@ -379,5 +378,11 @@ func winogradWorkUnits(images n: Int, tileRows th: Int, tileColumns tw: Int, tar
         units = (n + nb - 1) / nb
     }
     let tMax = rowBlocked ? rowsPerUnit * tw : nb * tilesPerImage
-    return (rowBlocked, rowsPerUnit, unitsPerImage, nb, units, tMax, min(threads, units))
+    let imagesPerUnit = nb
+    let unitImages: @Sendable (Int) -> (first: Int, count: Int, ty0: Int, ty1: Int) = { unit in
+        let first = rowBlocked ? unit / unitsPerImage : unit * imagesPerUnit
+        let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
+        return (first, rowBlocked ? 1 : min(imagesPerUnit, n - first), ty0, min(th, ty0 + rowsPerUnit))
+    }
+    return (units, tMax, workers: min(threads, units), unitImages)
 }

@@ -75,7 +75,7 @@ extension Conv2d {
         let cin = inChannels, cout = outChannels, plane = cout * cin
         let th = (h + 3) / 4, tw = (w + 3) / 4
         let threads = ComputeThreads.count
-        let (rowBlocked, rowsPerUnit, unitsPerImage, nb, units, tMax, workers) =
+        let (units, tMax, workers, unitImages) =
             winogradWorkUnits(images: n, tileRows: th, tileColumns: tw, targetTiles: 128, threads: threads)
         let innerParallel = workers < threads
         let spaces = workspaceBuffers(workers)
@@ -89,10 +89,7 @@ extension Conv2d {
             let rows = e + 36 * cout * tMax, trows = rows + 6 * pw, scratch = trows + 6 * pw
             sums.update(repeating: 0, count: 36 * plane)
             for unit in partition(units, worker: worker, of: workers) {
-                let first = rowBlocked ? unit / unitsPerImage : unit * nb
-                let count = rowBlocked ? 1 : min(nb, n - first)
-                let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
-                let ty1 = min(th, ty0 + rowsPerUnit)
+                let (first, count, ty0, ty1) = unitImages(unit)
                 let tilesHere = (ty1 - ty0) * tw, t = count * tilesHere
                 for i in 0..<count {
                     for ty in ty0..<ty1 {
@@ -167,7 +164,7 @@ extension Conv2d {
         let th = (h + 3) / 4, tw = (w + 3) / 4
         let threads = ComputeThreads.count
         let target = 64
-        let (rowBlocked, rowsPerUnit, unitsPerImage, nb, units, tMax, workers) =
+        let (units, tMax, workers, unitImages) =
             winogradWorkUnits(images: n, tileRows: th, tileColumns: tw, targetTiles: target, threads: threads)
         let innerParallel = workers < threads
         let spaces = workspaceBuffers(workers)
@@ -183,10 +180,7 @@ extension Conv2d {
             let sb = ys + 16 * ysStride  // 24 vectors of Aᵀ m
             x.value.withUnsafeBufferPointer { xp in
                 for unit in partition(units, worker: worker, of: workers) {
-                    let first = rowBlocked ? unit / unitsPerImage : unit * nb
-                    let count = rowBlocked ? 1 : min(nb, n - first)
-                    let ty0 = rowBlocked ? (unit % unitsPerImage) * rowsPerUnit : 0
-                    let ty1 = min(th, ty0 + rowsPerUnit)
+                    let (first, count, ty0, ty1) = unitImages(unit)
                     let tilesHere = (ty1 - ty0) * tw, t = count * tilesHere
                     // Input transform V[ξ][ci][tile] = Bᵀ d B per row of tiles.
                     for i in 0..<count {
