@@ -89,6 +89,49 @@ import VideoClassification
         #expect(dExpected.scalars.contains { $0 != 0 } && dExpected.scalars.contains { $0 == 0 })
     }
 
+    /// In training, a Sequential runs a BatchNorm2d and the 2×2 max pooling after it (ReLU between)
+    /// in one pass: the same output bits, running statistics and tied-maximum choices as the three
+    /// layers one by one, and the same gradients (input, weight, bias) up to the order of the sums.
+    /// Shapes with odd heights and widths (a row or column no window covers), rows of more than 8
+    /// windows (the vector path and its tail), and a negative scale (the maximum comes from the
+    /// smallest input).
+    @Test(arguments: [[2, 3, 8, 9], [2, 5, 7, 36], [3, 2, 2, 2], [1, 4, 33, 17]])
+    func batchNormBeforeMaxPoolingRunsWithIt(shape: [Int]) {
+        var rng = SplitMix64(seed: UInt64(shape.reduce(0, +)))
+        let raw = Tensor.normal(shape: shape, using: &rng).scalars
+        let x = Tensor(shape: shape, scalars: raw.map { ($0 * 4).rounded() / 4 })  // ties on a coarse grid
+        let c = shape[1]
+        func layers() -> (BatchNorm2d, ReLU, MaxPool2d) {
+            let norm = BatchNorm2d(c)
+            norm.weight.value = Tensor(shape: [c], scalars: (0..<c).map { $0 % 2 == 0 ? 1.5 - Float($0) * 0.1 : -0.75 })
+            norm.bias.value = Tensor(shape: [c], scalars: (0..<c).map { Float($0) * 0.25 - 0.3 })
+            return (norm, ReLU(), MaxPool2d(kernelSize: 2))
+        }
+        let (norm, relu, pool) = layers()
+        let expected = pool.forward(relu.forward(norm.forward(x, mode: .training), mode: .training), mode: .training)
+        let (fusedNorm, fusedReLU, fusedPool) = layers()
+        let sequence = Sequential([fusedNorm, fusedReLU, fusedPool])
+        let got = sequence.forward(x, mode: .training)
+        #expect(got.shape == expected.shape && got.scalars == expected.scalars)
+        #expect(fusedNorm.runningMean.value.scalars == norm.runningMean.value.scalars)
+        #expect(fusedNorm.runningVar.value.scalars == norm.runningVar.value.scalars)
+
+        let g = Tensor.normal(shape: got.shape, using: &rng)
+        let dExpected = norm.backward(relu.backward(pool.backward(g)))
+        let dGot = sequence.backward(g)
+        func close(_ a: [Float], _ b: [Float]) -> Bool {
+            let scale = max(b.map(abs).max() ?? 0, 1e-3)
+            return a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 2e-5 * scale }
+        }
+        #expect(close(dGot.scalars, dExpected.scalars))
+        #expect(close(fusedNorm.weight.gradient.scalars, norm.weight.gradient.scalars))
+        #expect(close(fusedNorm.bias.gradient.scalars, norm.bias.gradient.scalars))
+        #expect(dExpected.scalars.contains { $0 != 0 } && norm.weight.gradient.scalars.contains { $0 != 0 })
+        // Inference is unchanged: the separate layers with the running statistics.
+        #expect(sequence.forward(x, mode: .inference).scalars
+                == pool.forward(relu.forward(norm.forward(x, mode: .inference), mode: .inference), mode: .inference).scalars)
+    }
+
     @Test func dropoutMasksAndScales() {
         let drop = Dropout(probability: 0.5, seed: 1)
         let x = Tensor(shape: [1000], repeating: 1)

@@ -201,6 +201,23 @@ void vc_winograd4_nhwc(const float *x, int h, int w, int c, const float *packed,
 /// of one channels-last image x [h][w][c] into y [oh][ow][c].
 void vc_max_pool_nhwc(const float *x, int h, int w, int c, int kernel, int stride, int pad, float *y, int ow,
                       int rowStart, int rowEnd);
+/// BatchNorm2d in training followed by a 2×2 max pooling with stride 2, on one plane x[h][w]:
+/// y = ((x − mean) · invStd) · gamma + beta (each step rounded, as BatchNorm2d computes it), then
+/// out[oh][ow] (oh = h / 2, ow = w / 2) the maximum of each window of y, codes[oh][ow] where it
+/// was (0 top left, 1 top right, 2 bottom left, 3 bottom right; the first of equal values) and
+/// centered[oh][ow] the x there minus the mean (for the backward pass's sums).
+void vc_batch_norm_max_pool2(const float *x, int h, int w, float mean, float invStd, float gamma, float beta,
+                             float *out, unsigned char *codes, float *centered);
+/// dx[h][w] = a · dy + b + c · (x − mean), dy being g routed to each window's maximum (0 elsewhere,
+/// and on a last row or column no window covers).
+void vc_batch_norm_max_pool2_backward(const float *x, int h, int w, float mean, float a, float b, float c,
+                                      const float *g, const unsigned char *codes, float *dx);
+/// sums[0] = Σ dy[i], sums[1] = Σ dy[i] · (x[i] − mean) over n floats.
+void vc_batch_norm_sums(const float *dy, const float *x, size_t n, float mean, float sums[2]);
+/// dx[i] = a · dy[i] + b + c · (x[i] − mean) over n floats.
+void vc_batch_norm_backward(const float *dy, const float *x, size_t n, float mean, float a, float b, float c,
+                            float *dx);
+
 #ifdef __cplusplus
 }
 #endif

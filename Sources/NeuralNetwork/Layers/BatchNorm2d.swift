@@ -1,3 +1,4 @@
+import CKernels
 import Tensors
 
 /// Batch normalisation over the channels of NCHW input, as PyTorch's `nn.BatchNorm2d`.
@@ -23,8 +24,10 @@ public final class BatchNorm2d: Layer {
     /// Number of training batches seen (PyTorch's `num_batches_tracked`; not saved, tolerated on load).
     public private(set) var batchesTracked = 0
 
-    private var cachedNormalized: Tensor?
-    private var cachedInvStd: [Float] = []
+    /// What the last training forward pass left for ``backward(_:)``: its input (x̂ is recomputed
+    /// from it rather than stored), the batch mean and `1/√(var + eps)` per channel, and when the
+    /// pass also max-pooled (``forwardMaxPooled(_:)``), where each maximum was and its `x − mean`.
+    private var saved: (input: Tensor, mean: [Float], invStd: [Float], pooling: (codes: [UInt8], centered: Tensor)?)?
 
     /// A BatchNorm over `channels` channels with PyTorch's initial values.
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
@@ -63,7 +66,7 @@ public final class BatchNorm2d: Layer {
         let n = input.shape[0], hw = input.count / max(n * channels, 1)
         var output = Tensor(uninitializedShape: input.shape)
         if mode == .inference {
-            cachedNormalized = nil
+            saved = nil
             let (scale, shift) = inferenceAffine()
             input.withUnsafeBufferPointer { x in
                 output.withUnsafeMutableBufferPointer { y in
@@ -79,110 +82,198 @@ public final class BatchNorm2d: Layer {
             }
             return output
         }
-        let m = n * hw
+        let x = UncheckedSendable(input.storage.pointer), y = UncheckedSendable(output.storage.pointer)
+        let w = weight.value.scalars, b = bias.value.scalars
+        let (mean, invStd) = trainingStatistics(input) { ch, mu, inv in
+            let gw = w[ch], gb = b[ch]
+            for i in 0..<n {
+                let off = (i &* channels &+ ch) &* hw
+                let xr = x.value + off, yr = y.value + off
+                for j in 0..<hw { yr[j] = (xr[j] - mu) * inv * gw + gb }
+            }
+        }
+        output.makeUnique()
+        saved = (input, mean, invStd, nil)
+        return output
+    }
+
+    /// The training forward pass of this layer followed by `MaxPool2d(kernelSize: 2)` (stride 2, no
+    /// padding), in one pass over the values: `[N, C, H, W]` → `[N, C, H/2, W/2]`, the same values as
+    /// the two layers one after the other. ``backwardMaxPooled(_:)`` is its backward pass. The
+    /// normalized values are never stored: the pooling keeps where each maximum was.
+    package func forwardMaxPooled(_ input: Tensor) -> Tensor {
+        precondition(input.rank == 4 && input.shape[1] == channels && input.shape[2] >= 2 && input.shape[3] >= 2,
+                     "BatchNorm2d + MaxPool2d(2) expects [N, \(channels), H ≥ 2, W ≥ 2], got \(input.shape)")
+        let n = input.shape[0], h = input.shape[2], wd = input.shape[3], oh = h / 2, ow = wd / 2
+        let output = Tensor(uninitializedShape: [n, channels, oh, ow])
+        let centered = Tensor(uninitializedShape: output.shape)
+        var codes = [UInt8](repeating: 0, count: output.count)
+        let x = UncheckedSendable(input.storage.pointer), y = UncheckedSendable(output.storage.pointer)
+        let e = UncheckedSendable(centered.storage.pointer)
+        let w = weight.value.scalars, b = bias.value.scalars, c = channels
+        let (mean, invStd) = codes.withUnsafeMutableBufferPointer { codesBuffer in
+            let k = UncheckedSendable(codesBuffer.baseAddress!)
+            return trainingStatistics(input) { ch, mu, inv in
+                for i in 0..<n {
+                    let plane = i &* c &+ ch
+                    let at = plane &* oh &* ow
+                    vc_batch_norm_max_pool2(x.value + plane &* h &* wd, Int32(h), Int32(wd), mu, inv, w[ch], b[ch],
+                                            y.value + at, k.value + at, e.value + at)
+                }
+            }
+        }
+        saved = (input, mean, invStd, (codes, centered))
+        return output
+    }
+
+    /// The batch statistics of each channel (mean, and `1/√(var + eps)` from the biased variance),
+    /// with `apply(channel, mean, invStd)` run on each channel as soon as its statistics are known
+    /// (its values are then still in cache); channels are split among the compute threads. Updates
+    /// the running statistics and the batch count.
+    private func trainingStatistics(_ input: Tensor,
+                                    _ apply: (_ channel: Int, _ mean: Float, _ invStd: Float) -> Void)
+        -> (mean: [Float], invStd: [Float]) {
+        let n = input.shape[0], c = channels, hw = input.count / max(n * c, 1), m = n * hw
         precondition(m > 1, "BatchNorm2d training needs more than one value per channel")
-        var mean = [Double](repeating: 0, count: channels), variance = mean
-        var invStd = [Float](repeating: 0, count: channels)
-        var normalized = Tensor(uninitializedShape: input.shape)
-        let w = weight.value.scalars, b = bias.value.scalars, eps = Double(self.eps), c = channels
-        let x = UncheckedSendable(input.storage.pointer), xh = UncheckedSendable(normalized.storage.pointer)
-        let y = UncheckedSendable(output.storage.pointer)
+        var mean = [Double](repeating: 0, count: c), variance = mean
+        var meanF = [Float](repeating: 0, count: c), invStd = meanF
+        let eps = Double(self.eps), x = UncheckedSendable(input.storage.pointer)
         mean.withUnsafeMutableBufferPointer { meanP in
             variance.withUnsafeMutableBufferPointer { varP in
-                invStd.withUnsafeMutableBufferPointer { invP in
-                    let mb = UncheckedSendable(meanP), vb = UncheckedSendable(varP), ib = UncheckedSendable(invP)
-                    let workers = min(ComputeThreads.count, c, max(1, n * c * hw / 32768))
-                    parallelFor(workers) { worker in
-                        let x = x.value, xh = xh.value, y = y.value
-                        for ch in partition(c, worker: worker, of: workers) {
-                            var s = 0.0
-                            for i in 0..<n {
-                                let row = x + (i * c + ch) * hw
-                                s += Double(vectorSum(row, hw))
-                            }
-                            let mu = s / Double(m)
-                            var ss = 0.0
-                            let muF = Float(mu)
-                            for i in 0..<n {
-                                let row = x + (i * c + ch) * hw
-                                ss += Double(vectorSquaredDeviation(row, hw, shift: muF))
-                            }
-                            let v = ss / Double(m)
-                            let inv = Float(1 / (v + eps).squareRoot())
-                            mb.value[ch] = mu
-                            vb.value[ch] = v
-                            ib.value[ch] = inv
-                            let gw = w[ch], gb = b[ch]
-                            for i in 0..<n {
-                                let off = (i * c + ch) * hw
-                                let xr = x + off, xhr = xh + off, yr = y + off
-                                for j in 0..<hw {
-                                    let t = (xr[j] - muF) * inv
-                                    xhr[j] = t
-                                    yr[j] = t * gw + gb
+                meanF.withUnsafeMutableBufferPointer { meanFP in
+                    invStd.withUnsafeMutableBufferPointer { invP in
+                        let mb = UncheckedSendable(meanP), vb = UncheckedSendable(varP)
+                        let fb = UncheckedSendable(meanFP), ib = UncheckedSendable(invP)
+                        let workers = min(ComputeThreads.count, c, max(1, n * c * hw / 32768))
+                        parallelFor(workers) { worker in
+                            let x = x.value
+                            for ch in partition(c, worker: worker, of: workers) {
+                                var s = 0.0
+                                for i in 0..<n { s += Double(vectorSum(x + (i &* c &+ ch) &* hw, hw)) }
+                                let mu = s / Double(m), muF = Float(mu)
+                                var ss = 0.0
+                                for i in 0..<n {
+                                    ss += Double(vectorSquaredDeviation(x + (i &* c &+ ch) &* hw, hw, shift: muF))
                                 }
+                                let v = ss / Double(m), inv = Float(1 / (v + eps).squareRoot())
+                                mb.value[ch] = mu
+                                vb.value[ch] = v
+                                fb.value[ch] = muF
+                                ib.value[ch] = inv
+                                apply(ch, muF, inv)
                             }
                         }
                     }
                 }
             }
         }
-        normalized.makeUnique()
-        output.makeUnique()
-        cachedInvStd = invStd
-        cachedNormalized = normalized
         let mom = momentum
         runningMean.value.withUnsafeMutableBufferPointer { rm in
-            for c in 0..<channels { rm[c] = (1 - mom) * rm[c] + mom * Float(mean[c]) }
+            for ch in 0..<c { rm[ch] = (1 - mom) * rm[ch] + mom * Float(mean[ch]) }
         }
         runningVar.value.withUnsafeMutableBufferPointer { rv in
-            for c in 0..<channels {
-                rv[c] = (1 - mom) * rv[c] + mom * Float(variance[c] * Double(m) / Double(m - 1))
-            }
+            for ch in 0..<c { rv[ch] = (1 - mom) * rv[ch] + mom * Float(variance[ch] * Double(m) / Double(m - 1)) }
         }
         batchesTracked += 1
-        return output
+        return (meanF, invStd)
     }
 
     /// Gradients of `weight` and `bias`, and of the input through the batch statistics.
     public func backward(_ outputGradient: Tensor) -> Tensor {
-        guard let xhat = cachedNormalized else { preconditionFailure("BatchNorm2d.backward without a training forward") }
-        precondition(outputGradient.shape == xhat.shape, "BatchNorm2d gradient shape mismatch")
-        let n = xhat.shape[0], c = channels, hw = xhat.count / (n * channels), m = Float(n * hw)
+        guard let saved, saved.pooling == nil else {
+            preconditionFailure("BatchNorm2d.backward without a training forward")
+        }
+        precondition(outputGradient.shape == saved.input.shape, "BatchNorm2d gradient shape mismatch")
+        let n = saved.input.shape[0], hw = saved.input.count / (n * channels)
+        let dy = UncheckedSendable(outputGradient.storage.pointer)
+        let c = channels
+        return inputGradient(sums: { x, ch, mu in
+            Self.channelSums(dy.value + ch &* hw, x + ch &* hw, images: n, planeStride: c &* hw, count: hw, mean: mu)
+        }, write: { x, dx, ch, mu, a, b, c in
+            for i in 0..<n {
+                let off = (i &* self.channels &+ ch) &* hw
+                vc_batch_norm_backward(dy.value + off, x + off, hw, mu, a, b, c, dx + off)
+            }
+        })
+    }
+
+    /// The backward pass of ``forwardMaxPooled(_:)``: `outputGradient` is the pooled output's,
+    /// `[N, C, H/2, W/2]`; returns the input's, `[N, C, H, W]`.
+    package func backwardMaxPooled(_ outputGradient: Tensor) -> Tensor {
+        guard let saved, let pooling = saved.pooling else {
+            preconditionFailure("BatchNorm2d.backwardMaxPooled without forwardMaxPooled")
+        }
+        let n = saved.input.shape[0], h = saved.input.shape[2], w = saved.input.shape[3], ohw = (h / 2) * (w / 2)
+        precondition(outputGradient.shape == [n, channels, h / 2, w / 2], "BatchNorm2d + MaxPool2d gradient shape mismatch")
+        let g = UncheckedSendable(outputGradient.storage.pointer), e = UncheckedSendable(pooling.centered.storage.pointer)
+        return pooling.codes.withUnsafeBufferPointer { codesBuffer in
+            let k = UncheckedSendable(codesBuffer.baseAddress!)
+            let c = channels
+            return inputGradient(sums: { _, ch, _ in
+                // Only each window's maximum has a gradient: the sums run over the pooled values.
+                Self.channelSums(g.value + ch &* ohw, e.value + ch &* ohw, images: n, planeStride: c &* ohw, count: ohw, mean: 0)
+            }, write: { x, dx, ch, mu, a, b, c in
+                for i in 0..<n {
+                    let plane = i &* self.channels &+ ch
+                    vc_batch_norm_max_pool2_backward(x + plane &* h &* w, Int32(h), Int32(w), mu, a, b, c,
+                                                     g.value + plane &* ohw, k.value + plane &* ohw,
+                                                     dx + plane &* h &* w)
+                }
+            })
+        }
+    }
+
+    /// (Σ dy, Σ dy · (x − mean)) over one channel's planes of `count` floats, `planeStride` apart:
+    /// in float within a plane (vectorized), in double across planes.
+    private static func channelSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, images: Int,
+                                    planeStride: Int, count: Int, mean: Float) -> (Double, Double) {
+        var total: (Double, Double) = (0, 0)
+        var sums: (Float, Float) = (0, 0)
+        for i in 0..<images {
+            withUnsafeMutableBytes(of: &sums) {
+                vc_batch_norm_sums(dy + i &* planeStride, x + i &* planeStride, count, mean,
+                                   $0.baseAddress!.assumingMemoryBound(to: Float.self))
+            }
+            total.0 += Double(sums.0)
+            total.1 += Double(sums.1)
+        }
+        return total
+    }
+
+    /// The input gradient of a training pass, channel by channel: `sums(x, channel, mean)` gives
+    /// (Σ dy, Σ dy · (x − mean)) over the channel, then `write(x, dx, channel, mean, a, b, c)` writes
+    /// `dx = a · dy + b + c · (x − mean)`, which is `γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))`.
+    /// Adds the weight's and bias's gradients (Σ dy · x̂ and Σ dy), and forgets the saved pass.
+    private func inputGradient(
+        sums: (_ x: UnsafeMutablePointer<Float>, _ channel: Int, _ mean: Float) -> (Double, Double),
+        write: (_ x: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ channel: Int, _ mean: Float,
+                _ a: Float, _ b: Float, _ c: Float) -> Void
+    ) -> Tensor {
+        guard let saved else { preconditionFailure("BatchNorm2d backward without a training forward") }
+        let c = channels, m = Float(saved.input.count / c)
         var sumDy = [Float](repeating: 0, count: c), sumDyXhat = sumDy
-        var inputGradient = Tensor(uninitializedShape: xhat.shape)
-        let w = weight.value.scalars, invStd = cachedInvStd
-        let dy = UncheckedSendable(outputGradient.storage.pointer), xh = UncheckedSendable(xhat.storage.pointer)
-        let dx = UncheckedSendable(inputGradient.storage.pointer)
+        var inputGradient = Tensor(uninitializedShape: saved.input.shape)
+        let w = weight.value.scalars, mean = saved.mean, invStd = saved.invStd
+        let x = UncheckedSendable(saved.input.storage.pointer), dx = UncheckedSendable(inputGradient.storage.pointer)
+        let workers = min(ComputeThreads.count, c, max(1, saved.input.count / 32768))
         sumDy.withUnsafeMutableBufferPointer { s1p in
             sumDyXhat.withUnsafeMutableBufferPointer { s2p in
                 let s1b = UncheckedSendable(s1p), s2b = UncheckedSendable(s2p)
-                let workers = min(ComputeThreads.count, c, max(1, n * c * hw / 32768))
                 parallelFor(workers) { worker in
-                    let dy = dy.value, xh = xh.value, dx = dx.value
                     for ch in partition(c, worker: worker, of: workers) {
-                        var s1 = 0.0, s2 = 0.0
-                        for i in 0..<n {
-                            let off = (i * c + ch) * hw
-                            let (p1, p2) = vectorSumAndDot(dy + off, xh + off, hw)
-                            s1 += Double(p1)
-                            s2 += Double(p2)
-                        }
-                        let a = Float(s1), b = Float(s2)
+                        let (s1, s2) = sums(x.value, ch, mean[ch])
+                        // Σ dy · x̂ = Σ dy · (x − mean) / σ.
+                        let a = Float(s1), b = Float(s2 * Double(invStd[ch]))
                         s1b.value[ch] = a
                         s2b.value[ch] = b
                         let k = w[ch] * invStd[ch] / m
-                        for i in 0..<n {
-                            let off = (i * c + ch) * hw
-                            let dxr = dx + off, dyr = dy + off, xhr = xh + off
-                            for j in 0..<hw { dxr[j] = k * (m * dyr[j] - a - xhr[j] * b) }
-                        }
+                        write(x.value, dx.value, ch, mean[ch], k * m, -k * a, -k * b * invStd[ch])
                     }
                 }
             }
         }
         inputGradient.makeUnique()
-        cachedNormalized = nil
+        self.saved = nil
         weight.gradient.withUnsafeMutableBufferPointer { g in for ch in 0..<c { g[ch] += sumDyXhat[ch] } }
         bias.gradient.withUnsafeMutableBufferPointer { g in for ch in 0..<c { g[ch] += sumDy[ch] } }
         return inputGradient

@@ -21,22 +21,40 @@ public final class Sequential: Layer {
     /// A ``ReLU`` followed by a ``MaxPool2d`` runs in the other order: the maximum of a window
     /// commutes with `max(·, 0)`, so the outputs and (through ``backward(_:)``, which mirrors the
     /// order) the gradients are the same, and the ReLU sees a quarter of the values (a 2×2 pool).
+    /// In training, a ``BatchNorm2d`` that then comes right before a 2×2 ``MaxPool2d`` runs with
+    /// it in one pass over the values (the same outputs; the normalized values are not stored).
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         var x = input
-        for index in executionOrder { x = layers[index].layer.forward(x, mode: mode) }
+        for step in steps(for: mode) {
+            switch step {
+            case .layer(let index): x = layers[index].layer.forward(x, mode: mode)
+            case .normalizeAndPool(let norm, _): x = norm.forwardMaxPooled(x)
+            }
+        }
         return x
     }
 
     /// Back-propagates through the children in the reverse of the order ``forward(_:mode:)`` ran them.
     public func backward(_ outputGradient: Tensor) -> Tensor {
         var g = outputGradient
-        for index in executionOrder.reversed() { g = layers[index].layer.backward(g) }
+        for step in steps(for: .training).reversed() {
+            switch step {
+            case .layer(let index): g = layers[index].layer.backward(g)
+            case .normalizeAndPool(let norm, _): g = norm.backwardMaxPooled(g)
+            }
+        }
         return g
     }
 
-    /// The children's indices in the order they run: each ReLU directly before a max pooling swapped
-    /// with it.
-    private var executionOrder: [Int] {
+    /// What a forward pass runs: a child, or a batch norm and the 2×2 max pooling after it in one pass.
+    private enum Step {
+        case layer(Int)
+        case normalizeAndPool(BatchNorm2d, MaxPool2d)
+    }
+
+    /// The steps of a forward pass in the order they run: each ReLU directly before a max pooling
+    /// swapped with it; in training, a batch norm and the 2×2 max pooling that then follows it as one step.
+    private func steps(for mode: ExecutionMode) -> [Step] {
         var order = Array(layers.indices)
         var i = 0
         while i + 1 < order.count {
@@ -47,7 +65,20 @@ public final class Sequential: Layer {
                 i += 1
             }
         }
-        return order
+        var steps: [Step] = []
+        i = 0
+        while i < order.count {
+            if mode == .training, i + 1 < order.count, let norm = layers[order[i]].layer as? BatchNorm2d,
+               let pool = layers[order[i + 1]].layer as? MaxPool2d,
+               pool.kernelSize == 2 && pool.stride == 2 && pool.padding == 0 {
+                steps.append(.normalizeAndPool(norm, pool))
+                i += 2
+            } else {
+                steps.append(.layer(order[i]))
+                i += 1
+            }
+        }
+        return steps
     }
 
     /// The children's parameters, prefixed with the children's names (`0.weight`, `layer1.0.conv1.weight`, …).
