@@ -37,7 +37,7 @@ __attribute__((always_inline)) static inline vc8 vcSelect8(vc8i mask, vc8 yes, v
 __attribute__((always_inline)) static inline void batchNormMaxPool2Body(const float *restrict x, int h, int w,
                                                                          float mean, float invStd, float gamma,
                                                                          float beta, float *restrict out,
-                                                                         unsigned char *restrict codes,
+                                                                         int relu, unsigned char *restrict codes,
                                                                          float *restrict centered) {
     int oh = h / 2, ow = w / 2;
     for (int oy = 0; oy < oh; oy++) {
@@ -63,6 +63,13 @@ __attribute__((always_inline)) static inline void batchNormMaxPool2Body(const fl
             vc8 chosen = vcSelect8(isC, vcEven16(bottom), vcOdd16(bottom));
             chosen = vcSelect8(isB, vcOdd16(top), chosen);
             chosen = vcSelect8(isA, vcEven16(top), chosen);
+            if (relu) {
+                // max(m, 0), and no gradient (code 4) through a window whose maximum is not positive.
+                vc8i positive = m > 0;
+                m = (vc8)((vc8i)m & positive);
+                code = (code & positive) | (4 & ~positive);
+                chosen = (vc8)((vc8i)chosen & positive);
+            }
             *(vc8 *)(o + ox) = m;
             *(vc8 *)(e + ox) = chosen;
             *(vc8u8 *)(k + ox) = __builtin_convertvector(code, vc8u8);
@@ -77,21 +84,64 @@ __attribute__((always_inline)) static inline void batchNormMaxPool2Body(const fl
             }
             float m = maxf(maxf(y[0], y[1]), maxf(y[2], y[3]));
             int p = y[0] == m ? 0 : y[1] == m ? 1 : y[2] == m ? 2 : 3;
-            o[ox] = m;
-            e[ox] = v[p];
-            k[ox] = (unsigned char)p;
+            if (relu && !(m > 0)) {
+                o[ox] = 0;
+                e[ox] = 0;
+                k[ox] = 4;
+            } else {
+                o[ox] = m;
+                e[ox] = v[p];
+                k[ox] = (unsigned char)p;
+            }
         }
     }
 }
 
 VC_MULTIVERSION(batchNormMaxPool2,
                 (const float *x, int h, int w, float mean, float invStd, float gamma, float beta, float *out,
-                 unsigned char *codes, float *centered),
-                (x, h, w, mean, invStd, gamma, beta, out, codes, centered))
+                 int relu, unsigned char *codes, float *centered),
+                (x, h, w, mean, invStd, gamma, beta, out, relu, codes, centered))
 
 void vc_batch_norm_max_pool2(const float *x, int h, int w, float mean, float invStd, float gamma, float beta,
-                             float *out, unsigned char *codes, float *centered) {
-    batchNormMaxPool2(x, h, w, mean, invStd, gamma, beta, out, codes, centered);
+                             float *out, int relu, unsigned char *codes, float *centered) {
+    batchNormMaxPool2(x, h, w, mean, invStd, gamma, beta, out, relu, codes, centered);
+}
+
+__attribute__((always_inline)) static inline void batchNormPooledSumsBody(const float *restrict g,
+                                                                           const float *restrict centered,
+                                                                           const unsigned char *restrict codes,
+                                                                           size_t n, float *restrict sums) {
+    typedef int vc16i_ __attribute__((vector_size(64), aligned(4)));
+    typedef unsigned char vc16u8 __attribute__((vector_size(16), aligned(1)));
+    vc16 s1 = {}, s2 = {};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        vc16i_ open = __builtin_convertvector(*(const vc16u8 *)(codes + i), vc16i_) < 4;
+        vc16 v = (vc16)(*(const vc16i_ *)(g + i) & open);
+        s1 += v;
+        s2 += v * *(const vc16 *)(centered + i);
+    }
+    float t1 = 0, t2 = 0;
+    for (; i < n; i++) {
+        float v = codes[i] < 4 ? g[i] : 0;
+        t1 += v;
+        t2 += v * centered[i];
+    }
+    for (int j = 0; j < 16; j++) {
+        t1 += s1[j];
+        t2 += s2[j];
+    }
+    sums[0] = t1;
+    sums[1] = t2;
+}
+
+VC_MULTIVERSION(batchNormPooledSums,
+                (const float *g, const float *centered, const unsigned char *codes, size_t n, float *sums),
+                (g, centered, codes, n, sums))
+
+void vc_batch_norm_pooled_sums(const float *g, const float *centered, const unsigned char *codes, size_t n,
+                               float sums[2]) {
+    batchNormPooledSums(g, centered, codes, n, sums);
 }
 
 // The offset of code k's position in a 2×2 window, rows w apart.

@@ -205,11 +205,15 @@ void vc_max_pool_nhwc(const float *x, int h, int w, int c, int kernel, int strid
 /// y = ((x − mean) · invStd) · gamma + beta (each step rounded, as BatchNorm2d computes it), then
 /// out[oh][ow] (oh = h / 2, ow = w / 2) the maximum of each window of y, codes[oh][ow] where it
 /// was (0 top left, 1 top right, 2 bottom left, 3 bottom right; the first of equal values) and
-/// centered[oh][ow] the x there minus the mean (for the backward pass's sums).
+/// centered[oh][ow] the x there minus the mean (for the backward pass's sums). With relu, out is
+/// max(·, 0) of that, and a window whose maximum is not positive gets code 4 (no gradient) and 0.
 void vc_batch_norm_max_pool2(const float *x, int h, int w, float mean, float invStd, float gamma, float beta,
-                             float *out, unsigned char *codes, float *centered);
+                             float *out, int relu, unsigned char *codes, float *centered);
+/// sums[0] = Σ g[i], sums[1] = Σ g[i] · centered[i] over the n windows whose code is below 4.
+void vc_batch_norm_pooled_sums(const float *g, const float *centered, const unsigned char *codes, size_t n,
+                               float sums[2]);
 /// dx[h][w] = a · dy + b + c · (x − mean), dy being g routed to each window's maximum (0 elsewhere,
-/// and on a last row or column no window covers).
+/// in windows of code 4, and on a last row or column no window covers).
 void vc_batch_norm_max_pool2_backward(const float *x, int h, int w, float mean, float a, float b, float c,
                                       const float *g, const unsigned char *codes, float *dx);
 /// sums[0] = Σ dy[i], sums[1] = Σ dy[i] · (x[i] − mean) over n floats.

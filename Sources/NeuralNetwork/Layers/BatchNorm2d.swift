@@ -98,10 +98,11 @@ public final class BatchNorm2d: Layer {
     }
 
     /// The training forward pass of this layer followed by `MaxPool2d(kernelSize: 2)` (stride 2, no
-    /// padding), in one pass over the values: `[N, C, H, W]` → `[N, C, H/2, W/2]`, the same values as
-    /// the two layers one after the other. ``backwardMaxPooled(_:)`` is its backward pass. The
-    /// normalized values are never stored: the pooling keeps where each maximum was.
-    package func forwardMaxPooled(_ input: Tensor) -> Tensor {
+    /// padding) and, with `relu`, a ``ReLU``, in one pass over the values: `[N, C, H, W]` →
+    /// `[N, C, H/2, W/2]`, the same values as the layers one after the other.
+    /// ``backwardMaxPooled(_:)`` is its backward pass. The normalized values are never stored: the
+    /// pooling keeps where each maximum was (and whether the ReLU let it through).
+    package func forwardMaxPooled(_ input: Tensor, relu: Bool) -> Tensor {
         precondition(input.rank == 4 && input.shape[1] == channels && input.shape[2] >= 2 && input.shape[3] >= 2,
                      "BatchNorm2d + MaxPool2d(2) expects [N, \(channels), H ≥ 2, W ≥ 2], got \(input.shape)")
         let n = input.shape[0], h = input.shape[2], wd = input.shape[3], oh = h / 2, ow = wd / 2
@@ -118,7 +119,7 @@ public final class BatchNorm2d: Layer {
                     let plane = i &* c &+ ch
                     let at = plane &* oh &* ow
                     vc_batch_norm_max_pool2(x.value + plane &* h &* wd, Int32(h), Int32(wd), mu, inv, w[ch], b[ch],
-                                            y.value + at, k.value + at, e.value + at)
+                                            y.value + at, relu ? 1 : 0, k.value + at, e.value + at)
                 }
             }
         }
@@ -186,9 +187,11 @@ public final class BatchNorm2d: Layer {
         precondition(outputGradient.shape == saved.input.shape, "BatchNorm2d gradient shape mismatch")
         let n = saved.input.shape[0], hw = saved.input.count / (n * channels)
         let dy = UncheckedSendable(outputGradient.storage.pointer)
-        let c = channels
         return inputGradient(sums: { x, ch, mu in
-            Self.channelSums(dy.value + ch &* hw, x + ch &* hw, images: n, planeStride: c &* hw, count: hw, mean: mu)
+            Self.sumOverImages(n) { i, sums in
+                let off = (i &* self.channels &+ ch) &* hw
+                vc_batch_norm_sums(dy.value + off, x + off, hw, mu, sums)
+            }
         }, write: { x, dx, ch, mu, a, b, c in
             for i in 0..<n {
                 let off = (i &* self.channels &+ ch) &* hw
@@ -208,10 +211,12 @@ public final class BatchNorm2d: Layer {
         let g = UncheckedSendable(outputGradient.storage.pointer), e = UncheckedSendable(pooling.centered.storage.pointer)
         return pooling.codes.withUnsafeBufferPointer { codesBuffer in
             let k = UncheckedSendable(codesBuffer.baseAddress!)
-            let c = channels
             return inputGradient(sums: { _, ch, _ in
                 // Only each window's maximum has a gradient: the sums run over the pooled values.
-                Self.channelSums(g.value + ch &* ohw, e.value + ch &* ohw, images: n, planeStride: c &* ohw, count: ohw, mean: 0)
+                Self.sumOverImages(n) { i, sums in
+                    let at = (i &* self.channels &+ ch) &* ohw
+                    vc_batch_norm_pooled_sums(g.value + at, e.value + at, k.value + at, ohw, sums)
+                }
             }, write: { x, dx, ch, mu, a, b, c in
                 for i in 0..<n {
                     let plane = i &* self.channels &+ ch
@@ -223,17 +228,15 @@ public final class BatchNorm2d: Layer {
         }
     }
 
-    /// (Σ dy, Σ dy · (x − mean)) over one channel's planes of `count` floats, `planeStride` apart:
-    /// in float within a plane (vectorized), in double across planes.
-    private static func channelSums(_ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, images: Int,
-                                    planeStride: Int, count: Int, mean: Float) -> (Double, Double) {
+    /// Σ over `images` of the two float sums `plane(image, sums)` writes for one image's plane
+    /// (vectorized within the plane), accumulated in double.
+    private static func sumOverImages(_ images: Int,
+                                      _ plane: (_ image: Int, _ sums: UnsafeMutablePointer<Float>) -> Void)
+        -> (Double, Double) {
         var total: (Double, Double) = (0, 0)
         var sums: (Float, Float) = (0, 0)
         for i in 0..<images {
-            withUnsafeMutableBytes(of: &sums) {
-                vc_batch_norm_sums(dy + i &* planeStride, x + i &* planeStride, count, mean,
-                                   $0.baseAddress!.assumingMemoryBound(to: Float.self))
-            }
+            withUnsafeMutableBytes(of: &sums) { plane(i, $0.baseAddress!.assumingMemoryBound(to: Float.self)) }
             total.0 += Double(sums.0)
             total.1 += Double(sums.1)
         }

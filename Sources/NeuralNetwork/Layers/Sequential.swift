@@ -22,13 +22,14 @@ public final class Sequential: Layer {
     /// commutes with `max(·, 0)`, so the outputs and (through ``backward(_:)``, which mirrors the
     /// order) the gradients are the same, and the ReLU sees a quarter of the values (a 2×2 pool).
     /// In training, a ``BatchNorm2d`` that then comes right before a 2×2 ``MaxPool2d`` runs with
-    /// it in one pass over the values (the same outputs; the normalized values are not stored).
+    /// it (and with a ``ReLU`` right after the pooling) in one pass over the values: the same
+    /// outputs, and the normalized values are not stored.
     public func forward(_ input: Tensor, mode: ExecutionMode) -> Tensor {
         var x = input
         for step in steps(for: mode) {
             switch step {
             case .layer(let index): x = layers[index].layer.forward(x, mode: mode)
-            case .normalizeAndPool(let norm, _): x = norm.forwardMaxPooled(x)
+            case .normalizeAndPool(let norm, let relu): x = norm.forwardMaxPooled(x, relu: relu)
             }
         }
         return x
@@ -46,14 +47,16 @@ public final class Sequential: Layer {
         return g
     }
 
-    /// What a forward pass runs: a child, or a batch norm and the 2×2 max pooling after it in one pass.
+    /// What a forward pass runs: a child, or a batch norm, the 2×2 max pooling after it and
+    /// possibly a ReLU after that, in one pass.
     private enum Step {
         case layer(Int)
-        case normalizeAndPool(BatchNorm2d, MaxPool2d)
+        case normalizeAndPool(BatchNorm2d, relu: Bool)
     }
 
     /// The steps of a forward pass in the order they run: each ReLU directly before a max pooling
-    /// swapped with it; in training, a batch norm and the 2×2 max pooling that then follows it as one step.
+    /// swapped with it; in training, a batch norm, the 2×2 max pooling that then follows it and a
+    /// ReLU after that as one step.
     private func steps(for mode: ExecutionMode) -> [Step] {
         var order = Array(layers.indices)
         var i = 0
@@ -71,8 +74,9 @@ public final class Sequential: Layer {
             if mode == .training, i + 1 < order.count, let norm = layers[order[i]].layer as? BatchNorm2d,
                let pool = layers[order[i + 1]].layer as? MaxPool2d,
                pool.kernelSize == 2 && pool.stride == 2 && pool.padding == 0 {
-                steps.append(.normalizeAndPool(norm, pool))
-                i += 2
+                let relu = i + 2 < order.count && layers[order[i + 2]].layer is ReLU
+                steps.append(.normalizeAndPool(norm, relu: relu))
+                i += relu ? 3 : 2
             } else {
                 steps.append(.layer(order[i]))
                 i += 1
