@@ -107,43 +107,6 @@ void vc_batch_norm_max_pool2(const float *x, int h, int w, float mean, float inv
     batchNormMaxPool2(x, h, w, mean, invStd, gamma, beta, out, relu, codes, centered);
 }
 
-__attribute__((always_inline)) static inline void batchNormPooledSumsBody(const float *restrict g,
-                                                                           const float *restrict centered,
-                                                                           const unsigned char *restrict codes,
-                                                                           size_t n, float *restrict sums) {
-    typedef int vc16i_ __attribute__((vector_size(64), aligned(4)));
-    typedef unsigned char vc16u8 __attribute__((vector_size(16), aligned(1)));
-    vc16 s1 = {}, s2 = {};
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        vc16i_ open = __builtin_convertvector(*(const vc16u8 *)(codes + i), vc16i_) < 4;
-        vc16 v = (vc16)(*(const vc16i_ *)(g + i) & open);
-        s1 += v;
-        s2 += v * *(const vc16 *)(centered + i);
-    }
-    float t1 = 0, t2 = 0;
-    for (; i < n; i++) {
-        float v = codes[i] < 4 ? g[i] : 0;
-        t1 += v;
-        t2 += v * centered[i];
-    }
-    for (int j = 0; j < 16; j++) {
-        t1 += s1[j];
-        t2 += s2[j];
-    }
-    sums[0] = t1;
-    sums[1] = t2;
-}
-
-VC_MULTIVERSION(batchNormPooledSums,
-                (const float *g, const float *centered, const unsigned char *codes, size_t n, float *sums),
-                (g, centered, codes, n, sums))
-
-void vc_batch_norm_pooled_sums(const float *g, const float *centered, const unsigned char *codes, size_t n,
-                               float sums[2]) {
-    batchNormPooledSums(g, centered, codes, n, sums);
-}
-
 // The offset of code k's position in a 2×2 window, rows w apart.
 static inline size_t windowOffset(unsigned char k, int w) { return (size_t)(k >> 1) * w + (k & 1); }
 
@@ -196,19 +159,23 @@ void vc_batch_norm_max_pool2_backward(const float *x, int h, int w, float mean, 
 }
 
 __attribute__((always_inline)) static inline void batchNormSumsBody(const float *restrict dy,
-                                                                     const float *restrict x, size_t n, float mean,
-                                                                     float *restrict sums) {
+                                                                     const float *restrict x,
+                                                                     const unsigned char *restrict codes, size_t n,
+                                                                     float mean, float *restrict sums) {
+    typedef unsigned char vc16u8 __attribute__((vector_size(16), aligned(1)));
     vc16 s1 = {}, s2 = {};
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
         vc16 d = *(const vc16 *)(dy + i);
+        if (codes) d = (vc16)((vc16i)d & (__builtin_convertvector(*(const vc16u8 *)(codes + i), vc16i) < 4));
         s1 += d;
         s2 += d * (*(const vc16 *)(x + i) - mean);
     }
     float t1 = 0, t2 = 0;
     for (; i < n; i++) {
-        t1 += dy[i];
-        t2 += dy[i] * (x[i] - mean);
+        float d = codes && codes[i] >= 4 ? 0 : dy[i];
+        t1 += d;
+        t2 += d * (x[i] - mean);
     }
     for (int j = 0; j < 16; j++) {
         t1 += s1[j];
@@ -218,11 +185,13 @@ __attribute__((always_inline)) static inline void batchNormSumsBody(const float 
     sums[1] = t2;
 }
 
-VC_MULTIVERSION(batchNormSums, (const float *dy, const float *x, size_t n, float mean, float *sums),
-                (dy, x, n, mean, sums))
+VC_MULTIVERSION(batchNormSums,
+                (const float *dy, const float *x, const unsigned char *codes, size_t n, float mean, float *sums),
+                (dy, x, codes, n, mean, sums))
 
-void vc_batch_norm_sums(const float *dy, const float *x, size_t n, float mean, float sums[2]) {
-    batchNormSums(dy, x, n, mean, sums);
+void vc_batch_norm_sums(const float *dy, const float *x, const unsigned char *codes, size_t n, float mean,
+                        float sums[2]) {
+    batchNormSums(dy, x, codes, n, mean, sums);
 }
 
 __attribute__((always_inline)) static inline void batchNormBackwardBody(const float *restrict dy,

@@ -209,15 +209,14 @@ void vc_max_pool_nhwc(const float *x, int h, int w, int c, int kernel, int strid
 /// max(·, 0) of that, and a window whose maximum is not positive gets code 4 (no gradient) and 0.
 void vc_batch_norm_max_pool2(const float *x, int h, int w, float mean, float invStd, float gamma, float beta,
                              float *out, int relu, unsigned char *codes, float *centered);
-/// sums[0] = Σ g[i], sums[1] = Σ g[i] · centered[i] over the n windows whose code is below 4.
-void vc_batch_norm_pooled_sums(const float *g, const float *centered, const unsigned char *codes, size_t n,
-                               float sums[2]);
 /// dx[h][w] = a · dy + b + c · (x − mean), dy being g routed to each window's maximum (0 elsewhere,
 /// in windows of code 4, and on a last row or column no window covers).
 void vc_batch_norm_max_pool2_backward(const float *x, int h, int w, float mean, float a, float b, float c,
                                       const float *g, const unsigned char *codes, float *dx);
-/// sums[0] = Σ dy[i], sums[1] = Σ dy[i] · (x[i] − mean) over n floats.
-void vc_batch_norm_sums(const float *dy, const float *x, size_t n, float mean, float sums[2]);
+/// sums[0] = Σ dy[i], sums[1] = Σ dy[i] · (x[i] − mean) over n floats, leaving out each i whose
+/// codes[i] is 4 or more when codes is not NULL (vc_batch_norm_max_pool2's windows without a gradient).
+void vc_batch_norm_sums(const float *dy, const float *x, const unsigned char *codes, size_t n, float mean,
+                        float sums[2]);
 /// dx[i] = a · dy[i] + b + c · (x[i] − mean) over n floats.
 void vc_batch_norm_backward(const float *dy, const float *x, size_t n, float mean, float a, float b, float c,
                             float *dx);

@@ -26,7 +26,7 @@ public final class BatchNorm2d: Layer {
 
     /// What the last training forward pass left for ``backward(_:)``: its input (x̂ is recomputed
     /// from it rather than stored), the batch mean and `1/√(var + eps)` per channel, and when the
-    /// pass also max-pooled (``forwardMaxPooled(_:)``), where each maximum was and its `x − mean`.
+    /// pass also max-pooled (``forwardMaxPooled(_:relu:)``), where each maximum was and its `x − mean`.
     private var saved: (input: Tensor, mean: [Float], invStd: [Float], pooling: (codes: [UInt8], centered: Tensor)?)?
 
     /// A BatchNorm over `channels` channels with PyTorch's initial values.
@@ -137,32 +137,28 @@ public final class BatchNorm2d: Layer {
         let n = input.shape[0], c = channels, hw = input.count / max(n * c, 1), m = n * hw
         precondition(m > 1, "BatchNorm2d training needs more than one value per channel")
         var mean = [Double](repeating: 0, count: c), variance = mean
-        var meanF = [Float](repeating: 0, count: c), invStd = meanF
+        var invStd = [Float](repeating: 0, count: c)
         let eps = Double(self.eps), x = UncheckedSendable(input.storage.pointer)
         mean.withUnsafeMutableBufferPointer { meanP in
             variance.withUnsafeMutableBufferPointer { varP in
-                meanF.withUnsafeMutableBufferPointer { meanFP in
-                    invStd.withUnsafeMutableBufferPointer { invP in
-                        let mb = UncheckedSendable(meanP), vb = UncheckedSendable(varP)
-                        let fb = UncheckedSendable(meanFP), ib = UncheckedSendable(invP)
-                        let workers = min(ComputeThreads.count, c, max(1, n * c * hw / 32768))
-                        parallelFor(workers) { worker in
-                            let x = x.value
-                            for ch in partition(c, worker: worker, of: workers) {
-                                var s = 0.0
-                                for i in 0..<n { s += Double(vectorSum(x + (i &* c &+ ch) &* hw, hw)) }
-                                let mu = s / Double(m), muF = Float(mu)
-                                var ss = 0.0
-                                for i in 0..<n {
-                                    ss += Double(vectorSquaredDeviation(x + (i &* c &+ ch) &* hw, hw, shift: muF))
-                                }
-                                let v = ss / Double(m), inv = Float(1 / (v + eps).squareRoot())
-                                mb.value[ch] = mu
-                                vb.value[ch] = v
-                                fb.value[ch] = muF
-                                ib.value[ch] = inv
-                                apply(ch, muF, inv)
+                invStd.withUnsafeMutableBufferPointer { invP in
+                    let mb = UncheckedSendable(meanP), vb = UncheckedSendable(varP), ib = UncheckedSendable(invP)
+                    let workers = min(ComputeThreads.count, c, max(1, n * c * hw / 32768))
+                    parallelFor(workers) { worker in
+                        let x = x.value
+                        for ch in partition(c, worker: worker, of: workers) {
+                            var s = 0.0
+                            for i in 0..<n { s += Double(vectorSum(x + (i &* c &+ ch) &* hw, hw)) }
+                            let mu = s / Double(m), muF = Float(mu)
+                            var ss = 0.0
+                            for i in 0..<n {
+                                ss += Double(vectorSquaredDeviation(x + (i &* c &+ ch) &* hw, hw, shift: muF))
                             }
+                            let v = ss / Double(m), inv = Float(1 / (v + eps).squareRoot())
+                            mb.value[ch] = mu
+                            vb.value[ch] = v
+                            ib.value[ch] = inv
+                            apply(ch, muF, inv)
                         }
                     }
                 }
@@ -176,7 +172,7 @@ public final class BatchNorm2d: Layer {
             for ch in 0..<c { rv[ch] = (1 - mom) * rv[ch] + mom * Float(variance[ch] * Double(m) / Double(m - 1)) }
         }
         batchesTracked += 1
-        return (meanF, invStd)
+        return (mean.map { Float($0) }, invStd)
     }
 
     /// Gradients of `weight` and `bias`, and of the input through the batch statistics.
@@ -190,7 +186,7 @@ public final class BatchNorm2d: Layer {
         return inputGradient(sums: { x, ch, mu in
             Self.sumOverImages(n) { i, sums in
                 let off = (i &* self.channels &+ ch) &* hw
-                vc_batch_norm_sums(dy.value + off, x + off, hw, mu, sums)
+                vc_batch_norm_sums(dy.value + off, x + off, nil, hw, mu, sums)
             }
         }, write: { x, dx, ch, mu, a, b, c in
             for i in 0..<n {
@@ -200,7 +196,7 @@ public final class BatchNorm2d: Layer {
         })
     }
 
-    /// The backward pass of ``forwardMaxPooled(_:)``: `outputGradient` is the pooled output's,
+    /// The backward pass of ``forwardMaxPooled(_:relu:)``: `outputGradient` is the pooled output's,
     /// `[N, C, H/2, W/2]`; returns the input's, `[N, C, H, W]`.
     package func backwardMaxPooled(_ outputGradient: Tensor) -> Tensor {
         guard let saved, let pooling = saved.pooling else {
@@ -215,7 +211,7 @@ public final class BatchNorm2d: Layer {
                 // Only each window's maximum has a gradient: the sums run over the pooled values.
                 Self.sumOverImages(n) { i, sums in
                     let at = (i &* self.channels &+ ch) &* ohw
-                    vc_batch_norm_pooled_sums(g.value + at, e.value + at, k.value + at, ohw, sums)
+                    vc_batch_norm_sums(g.value + at, e.value + at, k.value + at, ohw, 0, sums)
                 }
             }, write: { x, dx, ch, mu, a, b, c in
                 for i in 0..<n {
