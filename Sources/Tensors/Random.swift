@@ -40,6 +40,35 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         let u2 = Double(next() >> 11) * 0x1p-53
         return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
+
+    /// A sample of the gamma distribution with shape `shape` (> 0) and scale 1 (Marsaglia and
+    /// Tsang 2000; for a shape below 1, a sample of shape + 1 times `U^(1/shape)`).
+    public mutating func nextGamma(shape: Double) -> Double {
+        precondition(shape > 0 && shape.isFinite, "gamma shape must be positive and finite")
+        if shape < 1 {
+            let u = max(Double(next() >> 11) * 0x1p-53, 1e-300)
+            return nextGamma(shape: shape + 1) * pow(u, 1 / shape)
+        }
+        let d = shape - 1.0 / 3, c = 1 / (9 * d).squareRoot()
+        while true {
+            var x = 0.0, v = 0.0
+            repeat {
+                x = Double(nextNormal())
+                v = 1 + c * x
+            } while v <= 0
+            v = v * v * v
+            let u = Double(next() >> 11) * 0x1p-53
+            if u < 1 - 0.0331 * x * x * x * x || log(max(u, 1e-300)) < 0.5 * x * x + d * (1 - v + log(v)) {
+                return d * v
+            }
+        }
+    }
+
+    /// A sample of the beta distribution with parameters `a` and `b` (both > 0), in [0, 1].
+    public mutating func nextBeta(_ a: Double, _ b: Double) -> Double {
+        let x = nextGamma(shape: a), y = nextGamma(shape: b)
+        return x + y > 0 ? x / (x + y) : 0.5
+    }
 }
 
 

@@ -19,6 +19,26 @@ import Testing
         #expect(a.scalars == [2, 2, 2, 2])
     }
 
+    /// Gamma and beta samples (mixup's λ) have their distributions' means and variances.
+    @Test(arguments: [0.3, 1, 2.5] as [Double])
+    func gammaAndBetaSamplesHaveTheirMoments(shape: Double) {
+        var rng = SplitMix64(seed: UInt64(shape * 10))
+        let n = 40000
+        let gammas = (0..<n).map { _ in rng.nextGamma(shape: shape) }
+        let mean = gammas.reduce(0, +) / Double(n)
+        let variance = gammas.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)
+        #expect(gammas.allSatisfy { $0 >= 0 && $0.isFinite })
+        #expect(abs(mean - shape) < 0.03 * max(shape, 1), "mean \(mean) for shape \(shape)")
+        #expect(abs(variance - shape) < 0.08 * max(shape, 1), "variance \(variance) for shape \(shape)")
+        let (a, b) = (shape, 2.0)
+        let betas = (0..<n).map { _ in rng.nextBeta(a, b) }
+        let betaMean = betas.reduce(0, +) / Double(n)
+        let betaVariance = betas.map { ($0 - betaMean) * ($0 - betaMean) }.reduce(0, +) / Double(n - 1)
+        #expect(betas.allSatisfy { (0...1).contains($0) })
+        #expect(abs(betaMean - a / (a + b)) < 0.01, "beta mean \(betaMean)")
+        #expect(abs(betaVariance - a * b / ((a + b) * (a + b) * (a + b + 1))) < 0.005, "beta variance \(betaVariance)")
+    }
+
     @Test func reshapeIsAView() {
         let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
         let b = a.reshaped([3, -1])

@@ -21,12 +21,14 @@ struct TrainAndSynthCommandTests {
         expected.resize = .stretch
         #expect(card.input == expected)
         let o = command.configuration.options
-        #expect(o.weightAveraging == nil && o.evaluationClips == 1)
+        #expect(o.weightAveraging == nil && o.evaluationClips == 1 && o.mixup == nil)
         #expect(o.epochs == 30 && o.batchSize == 16 && o.learningRate == 1e-3 && o.schedule == .onecycle && o.optimizer == .adamw)
         #expect(o.weightDecay == 1e-2 && o.labelSmoothing == 0.1 && o.clipNorm == 5 && !o.flips && o.temporalJitter)
         #expect(command.validationFraction == 0.2)
         #expect(throws: (any Error).self) { try VidclassCommand.Train.parse(["dataset", "-o", "m", "--frames", "0"]) }
         #expect(throws: (any Error).self) { try VidclassCommand.Train.parse(["dataset"]) }  // no --output
+        #expect(throws: (any Error).self) { try VidclassCommand.Train.parse(["dataset", "-o", "m", "--mixup", "nan"]) }
+        #expect(try VidclassCommand.Train.parse(["dataset", "-o", "m", "--mixup", "0.2"]).configuration.options.mixup == 0.2)
     }
 
     /// `vidclass synth` writes real video files of all four codecs in the folder-per-class layout,

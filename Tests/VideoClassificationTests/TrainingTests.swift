@@ -114,11 +114,12 @@ struct TrainingTests {
 
     /// The default recipe (AdamW, one-cycle, label smoothing, clipping, augmentation, temporal
     /// jitter) with head dropout, for six short epochs.
-    static func recipeRun(seed: UInt64 = 1, stop: StopFlag = StopFlag()) -> Trainer {
+    static func recipeRun(seed: UInt64 = 1, stop: StopFlag = StopFlag(), mixup: Float? = nil) -> Trainer {
         var options = TrainingOptions()
         options.epochs = 6
         options.batchSize = 4
         options.seed = seed
+        options.mixup = mixup
         var card = tinyCard(labels: ["right", "left"])
         card.architecture.headDropout = 0.3
         return Trainer(model: VideoModel(card: card, seed: seed), options: options, stopRequest: stop)
@@ -134,14 +135,16 @@ struct TrainingTests {
 
     /// A run stopped after epoch 3 and resumed from its saved checkpoint file ends with exactly the
     /// weights, history and chosen epoch of a run that never stopped: the optimizer's moments, the
-    /// best epoch so far and every epoch's randomness (shuffle, crops, jitter, dropout) carry over.
-    @Test func aResumedRunMatchesAnUninterruptedOne() throws {
-        let whole = Self.recipeRun()
+    /// best epoch so far and every epoch's randomness (shuffle, crops, jitter, dropout, mixup's
+    /// pairings and λ) carry over.
+    @Test(arguments: [nil, 0.4] as [Float?])
+    func aResumedRunMatchesAnUninterruptedOne(mixup: Float?) throws {
+        let whole = Self.recipeRun(mixup: mixup)
         whole.fit(train: Self.pools, validation: Self.samples(4))
         #expect(whole.history.count == 6)
 
         let stop = StopFlag()
-        let first = Self.recipeRun(stop: stop)
+        let first = Self.recipeRun(stop: stop, mixup: mixup)
         let file = try TestPaths.temporaryDirectory("resume").appendingPathComponent("m.safetensors.checkpoint").path
         try first.fit(train: Self.pools, validation: Self.samples(4), checkpoint: { checkpoint in
             guard checkpoint.state.epoch == 3 else { return }
@@ -154,7 +157,7 @@ struct TrainingTests {
         let checkpoint = try #require(try TrainingCheckpoint(file: SafeTensorsFile(path: file)))
         #expect(checkpoint.state.epoch == 3 && checkpoint.state.history.count == 3)
         #expect(checkpoint.optimizer.count == 3 * model.network.namedParameters().count, "Adam's two moments and step count per parameter")
-        let second = Self.recipeRun()
+        let second = Self.recipeRun(mixup: mixup)
         #expect(second.model.network.stateTensors().first!.1.scalars != model.network.stateTensors().first!.1.scalars)
         let resumed = Trainer(model: model, options: second.options)
         try resumed.resume(from: checkpoint)
@@ -165,6 +168,56 @@ struct TrainingTests {
         #expect(resumed.bestEpoch == whole.bestEpoch)
         for ((name, a), (_, b)) in zip(whole.model.network.stateTensors(), resumed.model.network.stateTensors()) {
             #expect(a.scalars == b.scalars, "\(name)")
+        }
+    }
+
+    /// Mixup: each batch's clips mixed with a random pairing of themselves (λ ≥ 0.5, from
+    /// Beta(α, α)) and trained on both labels. A run with it is reproducible, differs from one
+    /// without, still learns the order of frames, and records α; a frozen encoder's features are
+    /// mixed the same way.
+    @Test func mixupMixesBatchesAndStillLearns() {
+        let x = Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
+        let mixed = Trainer.mixed(x, pairedWith: [2, 0, 1], lambda: 0.75)
+        #expect(mixed.shape == [3, 2])
+        // Item b: 0.75 · x[b] + 0.25 · x[pairing[b]].
+        let expected: [Float] = [2, 3, 2.5, 3.5, 4.5, 5.5]
+        #expect(mixed.scalars == expected)
+        func meanLambda(_ alpha: Float) -> Float {
+            var rng = SplitMix64(seed: 3), sum: Float = 0
+            for _ in 0..<4000 {
+                let draw = Trainer.mixupDraw(alpha: alpha, batch: 5, using: &rng)
+                #expect(draw.pairing.sorted() == Array(0..<5), "a permutation of the batch")
+                #expect((0.5...1).contains(draw.lambda))
+                sum += draw.lambda
+            }
+            return sum / 4000
+        }
+        // Beta(0.4, 0.4) is U-shaped (λ mostly near 1: little mixing), Beta(8, 8) peaks at 0.5.
+        let (uShaped, peaked) = (meanLambda(0.4), meanLambda(8))
+        #expect(uShaped > 0.78 && peaked < 0.6, "\(uShaped), \(peaked)")
+
+        func run(_ alpha: Float?, frozen: Bool = false) -> Trainer {
+            var options = Self.quickOptions
+            options.mixup = alpha
+            options.freezeEncoder = frozen
+            let trainer = Trainer(model: VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1), options: options)
+            trainer.fit(train: Self.samples(8), validation: [])
+            return trainer
+        }
+        let a = run(0.4), b = run(0.4), plain = run(nil)
+        #expect(a.history.map(\.loss) == b.history.map(\.loss))
+        #expect(a.history.map(\.loss) != plain.history.map(\.loss), "mixed batches train differently")
+        #expect(a.history.last!.loss < a.history.first!.loss * 0.8, "\(a.history.first!.loss) → \(a.history.last!.loss)")
+        #expect(a.accuracy(Self.samples(8)) == 1)
+        #expect(a.options.recipe["mixup"] == "0.4" && plain.options.recipe["mixup"] == "none")
+        let frozen = run(0.4, frozen: true), frozenPlain = run(nil, frozen: true)
+        #expect(frozen.history.map(\.loss) != frozenPlain.history.map(\.loss))
+        #expect(frozen.history.last!.loss < frozen.history.first!.loss)
+
+        for alpha: Float in [0, -1, .nan, .infinity] {
+            var configuration = TrainingConfiguration(dataset: "clips/", output: "m.safetensors")
+            configuration.options.mixup = alpha
+            #expect(configuration.problem() != nil, "mixup \(alpha)")
         }
     }
 
@@ -274,7 +327,7 @@ struct TrainingCommandTests {
         let model = out.appendingPathComponent("m.safetensors").path
         let common = ["--frames", "4", "--size", "16", "--short-side", "20", "--input", "diff", "--batch-size", "4",
                       "--hidden", "16", "--validation-fraction", "0.25", "--seed", "3"]
-        let train = try runVidclass(["train", dataset, "-o", model, "--epochs", "2", "--clips", "2"] + common)
+        let train = try runVidclass(["train", dataset, "-o", model, "--epochs", "2", "--clips", "2", "--mixup", "0.3"] + common)
         #expect(train.status == 0, "\(train.stderr)")
         #expect(train.stderr.contains("skipped \(dataset)/left/broken.mp4"), "a corrupt clip is listed and skipped")
         #expect(train.stderr.contains("epoch 2/2"))
@@ -289,6 +342,7 @@ struct TrainingCommandTests {
         #expect(card.provenance?.epochs == 2 && card.provenance?.datasetHash != nil)
         #expect(card.input.sampling == .uniform && card.input.resize == .stretch)
         #expect(card.input.clips == 2, "validated with two clips, the model is used with two")
+        #expect(card.provenance?.recipe["mixup"] == "0.3", "\(card.provenance?.recipe ?? [:])")
         let infoText = try runVidclass(["info", "--model", model])
         #expect(infoText.status == 0)
         #expect(infoText.stdout.contains("sampling     5 frames, uniform by index over the clip"), "\(infoText.stdout)")
@@ -347,8 +401,10 @@ struct TrainingCommandTests {
         try FileManager.default.copyItem(atPath: model, toPath: model + ".checkpoint")
         let fresh = try runVidclass(["train", dataset, "-o", model, "--epochs", "2"] + common)
         #expect(fresh.status != 0 && fresh.stderr.contains("a checkpoint of an earlier run is in the way"), "\(fresh.stderr)")
-        let changed = try runVidclass(["train", dataset, "-o", model, "--epochs", "3", "--resume", "--clips", "2"] + common)
+        let changed = try runVidclass(["train", dataset, "-o", model, "--epochs", "3", "--resume", "--clips", "2", "--mixup", "0.3"] + common)
         #expect(changed.status != 0 && changed.stderr.contains("trained with other options (epochs 2 → 3)"), "\(changed.stderr)")
+        let withoutMixup = try runVidclass(["train", dataset, "-o", model, "--epochs", "2", "--resume", "--clips", "2"] + common)
+        #expect(withoutMixup.status != 0 && withoutMixup.stderr.contains("trained with other options (mixup 0.3 → none)"), "\(withoutMixup.stderr)")
     }
 
     /// SIGTERM in the middle of training: the run stops after its batch and exits 130, the

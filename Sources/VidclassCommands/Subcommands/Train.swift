@@ -63,6 +63,8 @@ extension VidclassCommand {
         var weightAveraging: Float = TrainingOptions().weightAveraging ?? 0
         @Option(help: "Clips averaged per video when validating, testing and scoring folds (test-time averaging).")
         var clips = TrainingOptions().evaluationClips
+        @Option(help: "Mixup with this alpha (e.g. 0.2): each batch trains on λ·x + (1−λ)·x of a random pairing of its clips, both labels weighted, λ ~ Beta(alpha, alpha). 0: off.")
+        var mixup: Float = TrainingOptions().mixup ?? 0
         @Option(help: "Learning-rate schedule: onecycle, cosine, step, constant.") var schedule: TrainingOptions.Schedule = .onecycle
         @Option(help: "Optimizer: adamw, adam, sgd.") var optimizer: TrainingOptions.OptimizerKind = .adamw
         @Option(help: "Weight decay.") var weightDecay: Float = 1e-2
@@ -134,6 +136,7 @@ extension VidclassCommand {
             o.freezeEncoder = freezeEncoder
             o.weightAveraging = weightAveraging == 0 ? nil : weightAveraging
             o.evaluationClips = clips
+            o.mixup = mixup == 0 ? nil : mixup
             c.options = o
             c.validationFraction = validationFraction
             c.validationList = validationList
@@ -170,6 +173,7 @@ extension VidclassCommand {
             try requirePositive(jobs, "--jobs")
             try requirePositive(hidden, "--hidden")
             try requireUsableClips(clips)
+            guard mixup.isFinite, mixup >= 0 else { throw ValidationError("--mixup must be a finite number, 0 (off) or more") }
             guard weightAveraging >= 0, weightAveraging < 1 else { throw ValidationError("--weight-averaging must be in [0, 1) (0: off)") }
             try requirePositive(layers, "--layers")
             if let problem = configuration.problem() { throw ValidationError(problem) }

@@ -262,13 +262,20 @@ public final class Trainer {
                 let labels = samples.map(\.label)
                 optimizer.learningRate = schedule.rate(at: epoch * batchesPerEpoch + b)
                 network.zeroGradients()
-                let logits: Tensor
-                if let frozenFeatures {
-                    logits = network.head(Tensor.stack(indices.map { frozenFeatures[$0] }), mode: .training)
-                } else {
-                    logits = network.forward(batch(samples[...], augment: true), mode: .training)
+                var inputs = frozenFeatures.map { features in Tensor.stack(indices.map { features[$0] }) }
+                    ?? batch(samples[...], augment: true)
+                let mixing = options.mixup.map { Self.mixupDraw(alpha: $0, batch: samples.count, using: &rng) }
+                if let mixing { inputs = Self.mixed(inputs, pairedWith: mixing.pairing, lambda: mixing.lambda) }
+                let logits = frozenFeatures != nil
+                    ? network.head(inputs, mode: .training) : network.forward(inputs, mode: .training)
+                var (value, gradient) = loss(logits, labels)
+                if let mixing {
+                    // λ · L(y) + (1 − λ) · L(y[π]), and its gradient likewise.
+                    let (pairedValue, pairedGradient) = loss(logits, mixing.pairing.map { labels[$0] })
+                    value = mixing.lambda * value + (1 - mixing.lambda) * pairedValue
+                    gradient.scale(by: mixing.lambda)
+                    gradient.addScaled(pairedGradient, alpha: 1 - mixing.lambda)
                 }
-                let (value, gradient) = loss(logits, labels)
                 if frozenFeatures != nil { _ = network.headBackward(gradient) } else { network.backwardParameters(gradient) }
                 if let clip = options.clipNorm { _ = clipGradientNorm(parameters, maxNorm: clip) }
                 optimizer.step(parameters)
@@ -324,6 +331,31 @@ public final class Trainer {
         average.swap()
         defer { average.swap() }
         return body()
+    }
+
+    /// One batch's mixup: a random pairing of its `batch` clips (a permutation) and λ from
+    /// Beta(α, α), kept at 0.5 or above so that a clip's own label weighs most.
+    public static func mixupDraw(alpha: Float, batch: Int, using rng: inout SplitMix64) -> (pairing: [Int], lambda: Float) {
+        let beta = Float(rng.nextBeta(Double(alpha), Double(alpha)))
+        var pairing = Array(0..<batch)
+        pairing.shuffle(using: &rng)
+        return (pairing, max(beta, 1 - beta))
+    }
+
+    /// `x` (`[B, ...]`) mixed with its own items in the order of `pairing`: item b becomes
+    /// λ · x[b] + (1 − λ) · x[pairing[b]].
+    public static func mixed(_ x: Tensor, pairedWith pairing: [Int], lambda: Float) -> Tensor {
+        precondition(x.rank >= 1 && x.shape[0] == pairing.count, "mixup: \(pairing.count) pairs for a batch of shape \(x.shape)")
+        let item = x.count / max(1, pairing.count)
+        var out = Tensor(uninitializedShape: x.shape)
+        x.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for (b, other) in pairing.enumerated() {
+                    for i in 0..<item { dst[b * item + i] = lambda * src[b * item + i] + (1 - lambda) * src[other * item + i] }
+                }
+            }
+        }
+        return out
     }
 
     /// Loss weights for `--balance-classes`: `n / (k · n_c)` for a class of `n_c` of the `n` clips

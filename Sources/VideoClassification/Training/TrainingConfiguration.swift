@@ -152,6 +152,7 @@ public struct TrainingConfiguration: Sendable {
             return "evaluation clips must be from \(InputSpecification.usableClips.lowerBound) to \(InputSpecification.usableClips.upperBound)"
         }
         if let decay = o.weightAveraging, !(0..<1).contains(decay) { return "the weight-averaging decay must be in [0, 1)" }
+        if let alpha = o.mixup, !(alpha.isFinite && alpha > 0) { return "mixup's alpha must be a finite number above 0" }
         return nil
     }
 }

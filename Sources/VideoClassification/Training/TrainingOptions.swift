@@ -55,6 +55,11 @@ public struct TrainingOptions: Sendable, Codable {
     /// own sampling once (four clips measured −1.1 to +1.4 points on surveillance-fight, at 1.45×
     /// the cost a file).
     public var evaluationClips = 1
+    /// Mixup (Zhang et al. 2018) with this α: each training batch is replaced by
+    /// λ · x + (1 − λ) · x[π], for a random pairing π of its clips and λ drawn from Beta(α, α) per
+    /// batch, and the loss is λ · L(y) + (1 − λ) · L(y[π]). With a frozen encoder, the per-frame
+    /// features are mixed. Nil (the default): off.
+    public var mixup: Float?
 
     /// The default recipe.
     public init() {}
@@ -70,6 +75,7 @@ public struct TrainingOptions: Sendable, Codable {
         if freezeEncoder { r["freeze_encoder"] = "true" }
         r["weight_averaging"] = weightAveraging.map { "\($0)" } ?? "none"
         r["evaluation_clips"] = "\(evaluationClips)"
+        r["mixup"] = mixup.map { "\($0)" } ?? "none"
         return r
     }
 }
