@@ -15,6 +15,12 @@ struct DefaultModelTests {
                 && model.card.architecture.head == .lastStep, "lrcn-small + LSTM")
         #expect(model.card.labels == SyntheticMotion.classes.sorted())
         #expect(model.card.provenance?.datasetHash != nil)
+        // The bytes linked in are the committed file's: `.incbin` is not a dependency SwiftPM
+        // tracks, so a build made before the file was replaced (and default_model.c touched) would
+        // still carry the old model.
+        let committed = try Data(contentsOf: TestPaths.repositoryRoot
+            .appendingPathComponent("Sources/CDefaultModel/model/vidclass-default.safetensors"))
+        #expect(committed.elementsEqual(DefaultModel.fileBytes), "the binary's model is not the committed file: touch Sources/CDefaultModel/default_model.c and rebuild")
         let classifier = VideoClassifier(model: model)
         let data = try VideoDataset.load(TestPaths.fixture("synthetic"))
         #expect(data.clips.count == 10)
