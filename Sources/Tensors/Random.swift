@@ -43,11 +43,22 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// A sample of the gamma distribution with shape `shape` (> 0) and scale 1 (Marsaglia and
     /// Tsang 2000; for a shape below 1, a sample of shape + 1 times `U^(1/shape)`).
-    public mutating func nextGamma(shape: Double) -> Double {
+    public mutating func nextGamma(shape: Double) -> Double { exp(nextLogGamma(shape: shape)) }
+
+    /// A sample of the beta distribution with parameters `a` and `b` (both > 0), in [0, 1]. The
+    /// two gamma samples it divides are taken as logarithms, so that very small parameters (whose
+    /// samples underflow to 0) still give values near 0 and 1, not 0/0.
+    public mutating func nextBeta(_ a: Double, _ b: Double) -> Double {
+        let x = nextLogGamma(shape: a), y = nextLogGamma(shape: b)
+        return 1 / (1 + exp(y - x))
+    }
+
+    /// The logarithm of a gamma sample (see ``nextGamma(shape:)``).
+    private mutating func nextLogGamma(shape: Double) -> Double {
         precondition(shape > 0 && shape.isFinite, "gamma shape must be positive and finite")
         if shape < 1 {
             let u = max(Double(next() >> 11) * 0x1p-53, 1e-300)
-            return nextGamma(shape: shape + 1) * pow(u, 1 / shape)
+            return nextLogGamma(shape: shape + 1) + log(u) / shape
         }
         let d = shape - 1.0 / 3, c = 1 / (9 * d).squareRoot()
         while true {
@@ -59,15 +70,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
             v = v * v * v
             let u = Double(next() >> 11) * 0x1p-53
             if u < 1 - 0.0331 * x * x * x * x || log(max(u, 1e-300)) < 0.5 * x * x + d * (1 - v + log(v)) {
-                return d * v
+                return log(d * v)
             }
         }
-    }
-
-    /// A sample of the beta distribution with parameters `a` and `b` (both > 0), in [0, 1].
-    public mutating func nextBeta(_ a: Double, _ b: Double) -> Double {
-        let x = nextGamma(shape: a), y = nextGamma(shape: b)
-        return x + y > 0 ? x / (x + y) : 0.5
     }
 }
 

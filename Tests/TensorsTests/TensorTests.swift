@@ -39,6 +39,18 @@ import Testing
         #expect(abs(betaVariance - a * b / ((a + b) * (a + b) * (a + b + 1))) < 0.005, "beta variance \(betaVariance)")
     }
 
+    /// Beta(α, α) for a tiny α is nearly always within a hair of 0 or 1 (its gamma samples
+    /// underflow as numbers, so they are taken as logarithms), never a middling 0.5.
+    @Test func betaWithTinyParametersStaysAtTheEnds() {
+        var rng = SplitMix64(seed: 9)
+        let samples = (0..<5000).map { _ in rng.nextBeta(0.001, 0.001) }
+        #expect(samples.allSatisfy { $0.isFinite && (0...1).contains($0) })
+        let middling = samples.filter { $0 > 0.01 && $0 < 0.99 }.count
+        #expect(middling < 50, "\(middling) of 5000 samples between 0.01 and 0.99")
+        let low = samples.filter { $0 < 0.5 }.count
+        #expect(low > 2000 && low < 3000, "symmetric: \(low) below 0.5")
+    }
+
     @Test func reshapeIsAView() {
         let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
         let b = a.reshaped([3, -1])

@@ -267,11 +267,13 @@ public struct TrainingRun: Sendable {
                                            message: "the checkpoint is of another model (architecture, input or labels differ from these options); delete it or resume with the options it was trained with")
         }
         if let stored = saved.provenance, !stored.recipe.isEmpty {
-            // (Keys an older vidclass did not record are not compared.)
-            let changed = stored.recipe.keys.sorted().filter { stored.recipe[$0] != recipe[$0] }
+            // (Keys an older vidclass did not record are not compared, except those whose absence
+            // meant off: a checkpoint from before mixup was recorded trained without it.)
+            let storedRecipe = stored.recipe.merging(["mixup": "none"]) { saved, _ in saved }
+            let changed = storedRecipe.keys.sorted().filter { storedRecipe[$0] != recipe[$0] }
             if !changed.isEmpty {
                 throw VideoClassificationError(.invalidModel, path: path, message: "the checkpoint was trained with other options ("
-                    + changed.map { "\($0) \(stored.recipe[$0] ?? "-") → \(recipe[$0] ?? "-")" }.joined(separator: ", ")
+                    + changed.map { "\($0) \(storedRecipe[$0] ?? "-") → \(recipe[$0] ?? "-")" }.joined(separator: ", ")
                     + "); resume with the same options, or start a new run from it with --init-from")
             }
             if let hash = stored.datasetHash, hash != datasetHash {
