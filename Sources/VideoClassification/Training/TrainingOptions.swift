@@ -3,7 +3,7 @@ import Foundation
 /// How to train. The defaults are the recipe that works from scratch on small real datasets
 /// (DESIGN.md, and the cross-validation in the README's "Real data"): AdamW 1e-3, weight decay
 /// 1e-2, one-cycle schedule, 30 epochs, batch 16, label smoothing 0.1, gradient clipping at norm 5,
-/// random crops and small jitter, temporal jitter, no flips.
+/// random crops and small jitter, temporal jitter, no flips, no mixup.
 public struct TrainingOptions: Sendable, Codable {
     /// How the learning rate changes over the run's steps (batches): `onecycle` rises to
     /// ``learningRate`` over the first 30 % and anneals to nearly 0, `cosine` decays to 0, `step`
