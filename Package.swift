@@ -46,7 +46,7 @@ let package = Package(
         // Synchronisation helpers on Synchronization (Mutex, Atomic) and the hand-over from threads
         // of our own to async code (BoundedChannel, onOwnThread) that every module shares.
         .target(name: "VidclassConcurrency", dependencies: ["CThreadSanitizer"]),
-        .target(name: "VideoIO", dependencies: ["CFFmpeg", "VidclassConcurrency"]),
+        .target(name: "VideoIO", dependencies: ["CFFmpeg", "CKernels", "VidclassConcurrency"]),
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CKernels", "VidclassConcurrency"]),
         .target(name: "NeuralNetwork", dependencies: ["Tensors", "CKernels"]),
         .target(name: "VideoClassification", dependencies: ["VideoIO", "NeuralNetwork", "Tensors", "CDefaultModel"]),

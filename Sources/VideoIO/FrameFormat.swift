@@ -24,4 +24,10 @@ public struct FrameFormat: Sendable, Hashable, Codable {
 
     /// The display-size format.
     public static let native = FrameFormat()
+
+    /// Which revision of the resizing and colour conversion produces frames; it changes when
+    /// frames of the same format come out different (2: bilinear resizing of planar YUV by
+    /// vidclass's own kernels, exact in luma gain where libswscale's fast path was about 1 % low).
+    /// Stores of decoded frames put it in their keys.
+    public static let conversionRevision = 2
 }

@@ -19,6 +19,7 @@ final class FrameReader {
     private var stream: UnsafeMutablePointer<AVStream>
     private var decoder: Decoder
     private let scaler: Scaler
+    private let resampler = PlanarResampler()
     private let decoded: Frame
     private let packet: Packet
     private let transform: DisplayTransform
@@ -452,7 +453,15 @@ final class FrameReader {
         }
         let flags = Scaler.flags(options.format.interpolation, native: options.format.size == nil)
         var scaled = [UInt8](repeating: 0, count: plan.scaledWidth * plan.scaledHeight * 3)
-        try scaled.withUnsafeMutableBufferPointer { try scaler.convert(frame, plan: plan, flags: flags, into: $0.baseAddress!) }
+        try scaled.withUnsafeMutableBufferPointer { buffer in
+            // Bilinear resizing of 8-bit planar YUV runs on vidclass's own kernels; the rest (and
+            // native size, which matches `ffmpeg` bit for bit) on libswscale.
+            if options.format.size != nil && options.format.interpolation == .bilinear
+                && resampler.convert(frame, plan: plan, into: buffer.baseAddress!) {
+                return
+            }
+            try scaler.convert(frame, plan: plan, flags: flags, into: buffer.baseAddress!)
+        }
         var pixels = transform.apply(to: scaled, width: plan.scaledWidth, height: plan.scaledHeight)
         let shownWidth = transform.transposes ? plan.scaledHeight : plan.scaledWidth
         let shownHeight = transform.transposes ? plan.scaledWidth : plan.scaledHeight

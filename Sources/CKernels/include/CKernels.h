@@ -221,6 +221,21 @@ void vc_batch_norm_sums(const float *dy, const float *x, const unsigned char *co
 void vc_batch_norm_backward(const float *dy, const float *x, size_t n, float mean, float a, float b, float c,
                             float *dx);
 
+/// The vertical pass of a separable resampling, on one 8-bit plane: for each output row r,
+/// dst[r][x] = sum over k < taps of weights[r * taps + k] * src[starts[r] + k][x], x < width.
+void vc_resample_vertical_u8(const unsigned char *src, ptrdiff_t srcStride, int width, const int *starts,
+                             const float *weights, int taps, int rows, float *dst, ptrdiff_t dstStride);
+/// The horizontal pass: for each row r and output column o,
+/// dst[r][o] = sum over k < taps of weights[o * taps + k] * src[r][starts[o] + k]. taps is a
+/// multiple of 8, and every src row is readable (and finite) up to starts[o] + taps.
+void vc_resample_horizontal_f32(const float *src, ptrdiff_t srcStride, int rows, const int *starts,
+                                const float *weights, int taps, int outWidth, float *dst, ptrdiff_t dstStride);
+/// count pixels of three float planes to packed 8-bit RGB: with l = (y − m[0]) · m[1],
+/// cb = u − m[2], cr = v − m[2]: R = l + m[3] · cr, G = l − m[4] · cb − m[5] · cr,
+/// B = l + m[6] · cb, each clamped to [0, 255] and rounded.
+void vc_yuv_to_rgb24(const float *y, const float *u, const float *v, int count, const float matrix[7],
+                     unsigned char *rgb);
+
 #ifdef __cplusplus
 }
 #endif

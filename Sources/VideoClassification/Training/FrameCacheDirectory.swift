@@ -2,9 +2,10 @@ import Foundation
 import VideoIO
 
 /// Decoded frames kept on disk between runs, one file per clip and decode setting, named by a
-/// hash of the clip's path, size and modification time and of the sampling and frame format, so a
-/// changed file or setting is decoded afresh. Unreadable or damaged entries are ignored (decoded
-/// again); failures to write are not errors (the cache is an optimisation).
+/// hash of the clip's path, size and modification time, of the sampling and frame format and of
+/// ``VideoIO/FrameFormat/conversionRevision``, so a changed file, setting or conversion is decoded
+/// afresh. Unreadable or damaged entries are ignored (decoded again); failures to write are not
+/// errors (the cache is an optimisation).
 public struct FrameCacheDirectory: Sendable {
     /// The cache directory.
     public let path: String
@@ -26,6 +27,7 @@ public struct FrameCacheDirectory: Sendable {
               let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date else { return nil }
         let absolute = clip.hasPrefix("/") ? clip : FileManager.default.currentDirectoryPath + "/" + clip
         let key = "\(absolute)\n\(size)\n\(modified.timeIntervalSince1970)\n\(options.sampling)\n\(options.format)"
+            + "\nconversion \(FrameFormat.conversionRevision)"
         return path + "/" + MD5.hex(of: Array(key.utf8)) + ".frames"
     }
 
