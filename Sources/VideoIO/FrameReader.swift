@@ -60,7 +60,11 @@ final class FrameReader {
     /// The video's bytes when it is read from memory rather than from `path`.
     private let bytes: [UInt8]?
 
-    init(path: String, options: DecodeOptions, bytes: [UInt8]? = nil) throws {
+    /// The frame table a reader that decodes part of the same file can start from (no second pass).
+    private let prebuiltTable: FrameTable?
+
+    init(path: String, options: DecodeOptions, bytes: [UInt8]? = nil, table: FrameTable? = nil) throws {
+        prebuiltTable = table
         decoded = try Frame()
         packet = try Packet()
         self.path = path
@@ -93,17 +97,122 @@ final class FrameReader {
         requested > 0 ? requested : ProcessInfo.processInfo.activeProcessorCount
     }
 
+    // MARK: - Decoding in parts
+
+    /// Whether this reader may hand parts of its frames to other readers of the same file: a
+    /// seekable file on disk, several threads allowed.
+    private var mayDecodeInParts: Bool {
+        bytes == nil && options.inputFormat == nil && options.stallTimeout == nil && Self.threadCount(options.threads) >= 2
+    }
+
+    /// Reading every frame in parts buffers the later parts' frames until their turn: only for
+    /// files whose frames, at the output size, fit in ``partsMemoryBudget``.
+    private var isShortEnoughForParts: Bool {
+        // The declared frame count, or a generous 60 frames a second of the declared duration.
+        let frames = stream.pointee.nb_frames > 0 ? Double(stream.pointee.nb_frames) : (duration ?? .infinity) * 60
+        guard frames.isFinite, frames > 0, frames < 100_000 else { return false }
+        return frames * Double(outputBytesPerFrame) <= Double(Self.partsMemoryBudget)
+    }
+
+    /// The bytes of one returned frame (an estimate before the first is decoded).
+    private var outputBytesPerFrame: Int {
+        if let size = options.format.size { return size.width * size.height * 3 }
+        return nativeCodedSize.width * nativeCodedSize.height * 3
+    }
+
+    /// Frames held for later parts stay under this many bytes.
+    static let partsMemoryBudget = 256 << 20
+
+    /// Splits `wanted` (ascending) into up to `parts` runs of frames, each starting at its own
+    /// clean keyframe, so that separate readers can decode them at once: balanced by the packets
+    /// each must decode, and only when the largest run is at most 70 % of the work, the frames
+    /// are small enough that the decoder's own threads gain little on them (up to 1280×720), and
+    /// the later runs' frames fit in the memory budget. nil when one reader is the better way.
+    private func partition(_ wanted: [Int], table: FrameTable, parts: Int) -> [[Int]]? {
+        guard parts >= 2, wanted.count >= 2, mayDecodeInParts,
+              nativeCodedSize.width * nativeCodedSize.height <= 1280 * 720 else { return nil }
+        // Groups of wanted frames that share a seek point, in order, and the packets each decodes
+        // (from its seek point to its last wanted packet).
+        func seekPoint(_ frame: Int) -> Int { Int(table.seekPointBefore[Int(table.frameToPacket[frame])]) }
+        var groups: [(frames: ArraySlice<Int>, cost: Int)] = []
+        var start = 0, lastPacket = -1
+        for i in 0..<wanted.count {
+            let point = seekPoint(wanted[i])
+            // Seek points must rise with the frames for the runs to be independent.
+            if point < 0 || (i > 0 && point < seekPoint(wanted[i - 1])) { return nil }
+            if i > start && point != seekPoint(wanted[start]) {
+                groups.append((wanted[start..<i], lastPacket - seekPoint(wanted[start]) + 1))
+                start = i
+                lastPacket = -1
+            }
+            lastPacket = max(lastPacket, Int(table.frameToPacket[wanted[i]]))
+        }
+        groups.append((wanted[start...], lastPacket - seekPoint(wanted[start]) + 1))
+        let count = min(parts, groups.count)
+        guard count >= 2 else { return nil }
+        var prefix = [0]
+        for group in groups { prefix.append(prefix.last! + group.cost) }
+        let total = prefix.last!
+        guard total >= 24 else { return nil }  // too little work to pay for opening the file again
+        // Boundaries between groups nearest to equal shares of the packets.
+        var bounds = [0]
+        for k in 1..<count {
+            let goal = Double(total) * Double(k) / Double(count)
+            var best = bounds.last! + 1
+            for b in (bounds.last! + 1)...(groups.count - (count - k))
+            where abs(Double(prefix[b]) - goal) < abs(Double(prefix[best]) - goal) {
+                best = b
+            }
+            bounds.append(best)
+        }
+        bounds.append(groups.count)
+        let spans = zip(bounds, bounds.dropFirst())
+        guard Double(spans.map { prefix[$1] - prefix[$0] }.max()!) <= 0.7 * Double(total) else { return nil }
+        let runs = spans.map { a, b in groups[a..<b].flatMap { $0.frames } }
+        let buffered = (wanted.count - runs[0].count) * outputBytesPerFrame
+        guard buffered <= Self.partsMemoryBudget else { return nil }
+        return runs
+    }
+
+    /// The runs of wanted frames separate readers may decode at once (the first is this reader's),
+    /// with the table they share; nil when this reader had better decode everything itself.
+    func partsForParallelDecoding() -> (runs: [[Int]], table: FrameTable)? {
+        guard case .planned(let table) = mode, let wanted, nextWanted == 0,
+              let runs = partition(wanted, table: table, parts: Self.threadCount(options.threads)) else { return nil }
+        return (runs, table)
+    }
+
+    /// Keeps only the first `count` wanted frames (the rest go to other readers, one thread
+    /// each), decoding them on one thread. Only before the first frame is read.
+    func keepFirstWanted(_ count: Int) throws {
+        guard let wanted, nextWanted == 0, count < wanted.count, case .planned(let table) = mode else { return }
+        self.wanted = Array(wanted.prefix(count))
+        wantedPackets = self.wanted!.map { Int(table.frameToPacket[$0]) }.sorted()
+        decoder = try Decoder(stream: stream, threads: 1, path: path)
+    }
+
     /// Chooses the way through the file for the sampling asked for.
     private func prepare() throws {
+        var denseInParts = false
         switch options.sampling {
         case .all, .everyNth:
-            // Decided frame by frame on the input as opened (a pipe cannot be read twice).
-            if !options.allowSeeking || options.sampling.isDense || !input.isSeekable { return }
+            // Decided frame by frame on the input as opened (a pipe cannot be read twice), unless
+            // a short file may be decoded in parts at once (which needs the table).
+            if !options.allowSeeking || !input.isSeekable { return }
+            if options.sampling.isDense {
+                guard mayDecodeInParts, isShortEnoughForParts else { return }
+                denseInParts = true
+            }
         default: break
         }
-        if input.isSeekable, let table = try FrameTable.build(input: input, stream: stream) {
+        if input.isSeekable, let table = try prebuiltTable ?? FrameTable.build(input: input, stream: stream) {
             let times = table.frameTimestamps.map(seconds)
             let wanted = try options.sampling.resolve(frameTimes: times, path: path)
+            if denseInParts && partition(wanted, table: table, parts: Self.threadCount(options.threads)) == nil {
+                // Not worth splitting: every frame, read on with the decoder's own threads.
+                try restartSequential(wanted: nil)
+                return
+            }
             if options.allowSeeking {
                 self.wanted = wanted
                 wantedPackets = wanted.map { Int(table.frameToPacket[$0]) }.sorted()

@@ -1,4 +1,5 @@
 import Foundation
+import VidclassConcurrency
 
 /// A synchronous frame reader over one video file.
 ///
@@ -11,12 +12,26 @@ import Foundation
 /// use one reader per task; several readers may decode different files at once.
 public final class VideoReader {
     private let engine: FrameReader
+    /// Readers of later runs of the wanted frames, decoding on threads of their own meanwhile.
+    private var parts: [PartDecoder] = []
+    private var currentPart = -1
 
     /// Opens `path` and prepares to return the frames `options` select.
+    ///
+    /// With several threads, a seekable file whose frames to decode span several groups of
+    /// pictures may be decoded in parts at once: runs of frames that each start at a clean
+    /// keyframe, one decoder thread each (the decoder's own threads gain little on small
+    /// pictures), their frames returned in order. The frames are the same either way.
     /// - Throws: ``VideoIOError`` when the file cannot be opened or has no decodable video.
     public init(path: String, options: DecodeOptions = DecodeOptions()) throws {
         engine = try FrameReader(path: path, options: options)
+        if let split = engine.partsForParallelDecoding() {
+            try engine.keepFirstWanted(split.runs[0].count)
+            parts = split.runs.dropFirst().map { PartDecoder(path: path, options: options, wanted: $0, table: split.table) }
+        }
     }
+
+    deinit { parts.forEach { $0.stop() } }
 
     /// Reads a video held in memory (through a custom FFmpeg I/O context, no file); `name` names it
     /// in errors.
@@ -26,7 +41,17 @@ public final class VideoReader {
 
     /// The next selected frame in presentation order, or nil at the end.
     /// - Throws: ``VideoIOError`` for damaged data when the policy says so, or I/O failures.
-    public func next() throws -> VideoFrame? { try engine.next() }
+    public func next() throws -> VideoFrame? {
+        if currentPart < 0 {
+            if let frame = try engine.next() { return frame }
+            currentPart = 0
+        }
+        while currentPart < parts.count {
+            if let frame = try parts[currentPart].next() { return frame }
+            currentPart += 1
+        }
+        return nil
+    }
 
     /// Reads all remaining selected frames.
     public func readAll() throws -> [VideoFrame] {
@@ -36,14 +61,83 @@ public final class VideoReader {
     }
 
     /// How many frames the decoder flagged as damaged so far.
-    public var corruptFrameCount: Int { engine.corruptFrameCount }
+    public var corruptFrameCount: Int { engine.corruptFrameCount + parts.reduce(0) { $0 + $1.report.corruptFrameCount } }
     /// The container's duration in seconds, when it declares one.
     public var duration: Double? { engine.duration }
 
-    /// What the reader has done so far.
-    public var statistics: DecodeStatistics { engine.statistics }
+    /// What the reader has done so far (parts decoded on other threads count once they finish).
+    public var statistics: DecodeStatistics {
+        parts.reduce(engine.statistics) { total, part in
+            var sum = total
+            let s = part.report.statistics
+            sum.packetsDecoded += s.packetsDecoded
+            sum.packetsSkipped += s.packetsSkipped
+            sum.seeks += s.seeks
+            sum.fallbacks += s.fallbacks
+            sum.framesDecoded += s.framesDecoded
+            sum.framesConverted += s.framesConverted
+            return sum
+        }
+    }
+    /// How many parts the frames are decoded in at once (1: this thread alone).
+    public var partCount: Int { 1 + parts.count }
     /// Whether sparse sampling uses the frame table (seeks and skips) rather than reading on.
     public var usesFrameTable: Bool { engine.isPlanned }
     /// How many packets the decoder rejected so far.
-    public var rejectedPacketCount: Int { engine.rejectedPacketCount }
+    public var rejectedPacketCount: Int { engine.rejectedPacketCount + parts.reduce(0) { $0 + $1.report.rejectedPacketCount } }
+}
+
+/// One run of a file's wanted frames, decoded by a reader of its own on a thread of its own into
+/// a queue that holds the whole run (``VideoReader`` checked that it fits the memory budget).
+final class PartDecoder: @unchecked Sendable {
+    struct Report {
+        var statistics = DecodeStatistics()
+        var corruptFrameCount = 0
+        var rejectedPacketCount = 0
+    }
+
+    private enum Item { case frame(VideoFrame), failure(Error) }
+    private let queue: BlockingQueue<Item>
+    private let stopFlag = StopFlag()
+    private let reported = Locked(Report())
+
+    init(path: String, options: DecodeOptions, wanted: [Int], table: FrameTable) {
+        let queue = BlockingQueue<Item>(capacity: wanted.count + 1)
+        self.queue = queue
+        var partOptions = options
+        partOptions.sampling = .indices(wanted)
+        partOptions.threads = 1
+        let thread = Thread { [stopFlag, reported, partOptions] in
+            do {
+                let reader = try FrameReader(path: path, options: partOptions, table: table)
+                defer {
+                    reported.withLock {
+                        $0 = Report(statistics: reader.statistics, corruptFrameCount: reader.corruptFrameCount,
+                                    rejectedPacketCount: reader.rejectedPacketCount)
+                    }
+                }
+                while !stopFlag.isSet, let frame = try reader.next() { queue.push(.frame(frame)) }
+            } catch {
+                queue.push(.failure(error))
+            }
+            queue.close()
+        }
+        thread.name = "vidclass.decode-part"
+        thread.start()
+    }
+
+    /// The run's next frame, waiting for it; nil at the run's end.
+    func next() throws -> VideoFrame? {
+        switch queue.pop() {
+        case .frame(let frame): return frame
+        case .failure(let error): throw error
+        case nil: return nil
+        }
+    }
+
+    /// What the part's reader did, once it has finished.
+    var report: Report { reported.withLock { $0 } }
+
+    /// Asks the thread to stop after its current frame (the reader went away).
+    func stop() { stopFlag.set() }
 }

@@ -24,8 +24,14 @@ struct SamplingTests {
     func sampledFramesEqualSequentialFrames(_ file: String) throws {
         let path = CorpusTests.path(file)
         let size = FrameFormat(size: FrameSize(width: 48, height: 32))
-        let sequential = try VideoReader(path: path, options: DecodeOptions(format: size, threads: 2)).readAll()
+        // Plain sequential decoding is the reference (no table, no seeks, no parts).
+        let sequential = try VideoReader(path: path, options: DecodeOptions(format: size, threads: 2, allowSeeking: false)).readAll()
         let count = sequential.count
+        // Every frame with two threads: in parts at once where the file allows, the same frames.
+        let all = try VideoReader(path: path, options: DecodeOptions(format: size, threads: 2)).readAll()
+        #expect(all.map(\.index) == sequential.map(\.index))
+        #expect(all.map(\.timestamp) == sequential.map(\.timestamp))
+        #expect(all.map(\.pixels) == sequential.map(\.pixels), "every frame, decoded in parts, equals sequential decoding")
         var generator = SplitMix64(state: UInt64(truncatingIfNeeded: file.hashValue & 0xffff) &+ 7)
         var sets: [[Int]] = [[0], [count - 1], Array(Set((0..<min(5, count)).map { _ in Int.random(in: 0..<count, using: &generator) })).sorted()]
         sets.append(Array(Set((0..<min(12, count)).map { _ in Int.random(in: 0..<count, using: &generator) })).sorted())

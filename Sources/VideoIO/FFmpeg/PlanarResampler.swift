@@ -108,7 +108,8 @@ final class PlanarResampler {
 
     private var geometry: Geometry?
     private var passes: [PlanePasses] = []
-    /// The vertical pass's output for one plane (rows × stride, the padding columns zero).
+    /// The vertical pass's output for one plane (rows × stride; the padding columns, which the
+    /// horizontal pass's zero-weight taps read, hold finite values left by earlier planes).
     private var rows: [Float] = []
     private var rowStride = 0
     /// The three planes at the output size.
@@ -121,7 +122,7 @@ final class PlanarResampler {
         let format = AVPixelFormat(rawValue: frame.pointee.format)
         guard let layout = Self.layout(of: format) else { return false }
         let width = Int(frame.pointee.width), height = Int(frame.pointee.height)
-        guard width > 0, height > 0, plan.cropWidth > 0, plan.cropHeight > 0,
+        guard width > 0, height > 0, plan.cropWidth > 0, plan.cropHeight > 0, plan.scaledWidth > 0, plan.scaledHeight > 0,
               plan.cropX >= 0, plan.cropY >= 0, plan.cropX + plan.cropWidth <= width,
               plan.cropY + plan.cropHeight <= height else { return false }
         let current = Geometry(width: width, height: height, format: frame.pointee.format,
