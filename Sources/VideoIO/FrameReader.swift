@@ -103,6 +103,8 @@ final class FrameReader {
     /// seekable file on disk, several threads allowed.
     private var mayDecodeInParts: Bool {
         bytes == nil && options.inputFormat == nil && options.stallTimeout == nil && Self.threadCount(options.threads) >= 2
+            && nativeCodedSize.width > 0 && nativeCodedSize.height > 0
+            && nativeCodedSize.width * nativeCodedSize.height <= 1280 * 720
     }
 
     /// Reading every frame in parts buffers the later parts' frames until their turn: only for
@@ -129,8 +131,7 @@ final class FrameReader {
     /// are small enough that the decoder's own threads gain little on them (up to 1280×720), and
     /// the later runs' frames fit in the memory budget. nil when one reader is the better way.
     private func partition(_ wanted: [Int], table: FrameTable, parts: Int) -> [[Int]]? {
-        guard parts >= 2, wanted.count >= 2, mayDecodeInParts,
-              nativeCodedSize.width * nativeCodedSize.height <= 1280 * 720 else { return nil }
+        guard parts >= 2, wanted.count >= 2, mayDecodeInParts else { return nil }
         // Groups of wanted frames that share a seek point, in order, and the packets each decodes
         // (from its seek point to its last wanted packet).
         func seekPoint(_ frame: Int) -> Int { Int(table.seekPointBefore[Int(table.frameToPacket[frame])]) }
@@ -187,9 +188,17 @@ final class FrameReader {
     func keepFirstWanted(_ count: Int) throws {
         guard let wanted, nextWanted == 0, count < wanted.count, case .planned(let table) = mode else { return }
         self.wanted = Array(wanted.prefix(count))
+        laterWanted = Array(wanted[count...])
         wantedPackets = self.wanted!.map { Int(table.frameToPacket[$0]) }.sorted()
         decoder = try Decoder(stream: stream, threads: 1, path: path)
     }
+
+    /// Frames other readers decode after this one's (see ``keepFirstWanted(_:)``): their runs
+    /// number frames by the table, which a fallback here shows to be wrong for what follows.
+    var laterWanted: [Int] = []
+    /// Whether a fallback made this reader take ``laterWanted`` over (decoding sequentially from
+    /// the start, it numbers them right): the readers of later runs must then be left unread.
+    private(set) var tookOverLaterRuns = false
 
     /// Chooses the way through the file for the sampling asked for.
     private func prepare() throws {
@@ -205,7 +214,15 @@ final class FrameReader {
             }
         default: break
         }
-        if input.isSeekable, let table = try prebuiltTable ?? FrameTable.build(input: input, stream: stream) {
+        let built: FrameTable?
+        if denseInParts {
+            // Only to decode in parts: a file the table pass cannot read through is read as before.
+            guard let table = try? FrameTable.build(input: input, stream: stream) else { return try restartSequential(wanted: nil) }
+            built = table
+        } else {
+            built = input.isSeekable ? try prebuiltTable ?? FrameTable.build(input: input, stream: stream) : nil
+        }
+        if let table = built {
             let times = table.frameTimestamps.map(seconds)
             let wanted = try options.sampling.resolve(frameTimes: times, path: path)
             if denseInParts && partition(wanted, table: table, parts: Self.threadCount(options.threads)) == nil {
@@ -470,7 +487,12 @@ final class FrameReader {
     /// The table and the decoder disagree: decode the rest sequentially from the start.
     private func fallBack() throws {
         statistics.fallbacks += 1
-        let remaining = wanted.map { Array($0[nextWanted...]) }
+        var remaining = wanted.map { Array($0[nextWanted...]) }
+        if !laterWanted.isEmpty {
+            remaining = (remaining ?? []) + laterWanted
+            laterWanted = []
+            tookOverLaterRuns = true
+        }
         try restartSequential(wanted: nil)
         wanted = remaining
         skipBelow = emittedUpTo

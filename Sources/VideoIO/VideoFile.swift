@@ -95,7 +95,7 @@ public enum VideoFile {
 
         var timestamps: [Int64] = []
         if countFrames {
-            let reader = try FrameReader(path: path, options: DecodeOptions(sampling: .all))
+            let reader = try FrameReader(path: path, options: DecodeOptions(sampling: .all, allowSeeking: false))
             timestamps = try reader.allTimestamps()
             metadata.frameCount = timestamps.count
             metadata.frameCountSource = .decoded

@@ -27,7 +27,12 @@ public final class VideoReader {
         engine = try FrameReader(path: path, options: options)
         if let split = engine.partsForParallelDecoding() {
             try engine.keepFirstWanted(split.runs[0].count)
-            parts = split.runs.dropFirst().map { PartDecoder(path: path, options: options, wanted: $0, table: split.table) }
+            // Every part opens the file now, before this returns (the file may be gone later).
+            for (k, run) in split.runs.enumerated().dropFirst() {
+                parts.append(try PartDecoder(path: path, options: options, wanted: run,
+                                             later: split.runs[(k + 1)...].flatMap { $0 }, table: split.table))
+            }
+            parts.forEach { $0.start() }
         }
     }
 
@@ -42,15 +47,35 @@ public final class VideoReader {
     /// The next selected frame in presentation order, or nil at the end.
     /// - Throws: ``VideoIOError`` for damaged data when the policy says so, or I/O failures.
     public func next() throws -> VideoFrame? {
+        if let failure { throw failure }
         if currentPart < 0 {
             if let frame = try engine.next() { return frame }
+            if engine.tookOverLaterRuns { dropParts(after: -1) }
             currentPart = 0
         }
         while currentPart < parts.count {
-            if let frame = try parts[currentPart].next() { return frame }
+            do {
+                if let frame = try parts[currentPart].next() { return frame }
+            } catch {
+                // The part's reader stopped at the error: what it had left is lost, so this
+                // reader ends here too rather than go on with a gap.
+                failure = error
+                dropParts(after: currentPart)
+                throw error
+            }
+            if parts[currentPart].report.tookOverLaterRuns { dropParts(after: currentPart) }
             currentPart += 1
         }
         return nil
+    }
+
+    /// A part's error, thrown again by every later call.
+    private var failure: Error?
+
+    /// Stops and forgets the parts after index `k` (-1: all of them).
+    private func dropParts(after k: Int) {
+        for part in parts[(k + 1)...] { part.stop() }
+        parts.removeSubrange((k + 1)...)
     }
 
     /// Reads all remaining selected frames.
@@ -89,11 +114,13 @@ public final class VideoReader {
 
 /// One run of a file's wanted frames, decoded by a reader of its own on a thread of its own into
 /// a queue that holds the whole run (``VideoReader`` checked that it fits the memory budget).
+/// The reader is only touched by that thread once it starts (hence `@unchecked Sendable`).
 final class PartDecoder: @unchecked Sendable {
     struct Report {
         var statistics = DecodeStatistics()
         var corruptFrameCount = 0
         var rejectedPacketCount = 0
+        var tookOverLaterRuns = false
     }
 
     private enum Item { case frame(VideoFrame), failure(Error) }
@@ -101,19 +128,28 @@ final class PartDecoder: @unchecked Sendable {
     private let stopFlag = StopFlag()
     private let reported = Locked(Report())
 
-    init(path: String, options: DecodeOptions, wanted: [Int], table: FrameTable) {
-        let queue = BlockingQueue<Item>(capacity: wanted.count + 1)
-        self.queue = queue
+    /// Opens the file for `wanted` (the frames after it, `later`, are its to decode if it
+    /// falls back); decoding starts with ``start()``.
+    init(path: String, options: DecodeOptions, wanted: [Int], later: [Int], table: FrameTable) throws {
         var partOptions = options
         partOptions.sampling = .indices(wanted)
         partOptions.threads = 1
-        let thread = Thread { [stopFlag, reported, partOptions] in
+        reader = try FrameReader(path: path, options: partOptions, table: table)
+        reader.laterWanted = later
+        // Room for every frame it can return, so it never waits for the consumer.
+        queue = BlockingQueue<Item>(capacity: wanted.count + later.count + 1)
+    }
+
+    private let reader: FrameReader
+
+    func start() {
+        let thread = Thread { [self] in
             do {
-                let reader = try FrameReader(path: path, options: partOptions, table: table)
                 defer {
                     reported.withLock {
                         $0 = Report(statistics: reader.statistics, corruptFrameCount: reader.corruptFrameCount,
-                                    rejectedPacketCount: reader.rejectedPacketCount)
+                                    rejectedPacketCount: reader.rejectedPacketCount,
+                                    tookOverLaterRuns: reader.tookOverLaterRuns)
                     }
                 }
                 while !stopFlag.isSet, let frame = try reader.next() { queue.push(.frame(frame)) }
