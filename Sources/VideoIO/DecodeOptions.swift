@@ -16,8 +16,8 @@ public struct DecodeOptions: Sendable, Hashable {
     public var sampling: FrameSampling
     /// Their size and fitting.
     public var format: FrameFormat
-    /// Decoder threads; 0 means one per core. With two or more, a seekable file of pictures up
-    /// to 1280×720 may instead be decoded in parts at once, one thread each (``VideoReader``).
+    /// Decoder threads; 0 means one per core. With two or more, a seekable file may also be
+    /// decoded in parts at once, each from its own keyframe (``VideoReader``).
     public var threads: Int
     /// What to do with frames the decoder flags as damaged.
     public var corruptFrames: CorruptFramePolicy

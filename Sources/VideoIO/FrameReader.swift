@@ -104,7 +104,13 @@ final class FrameReader {
     private var mayDecodeInParts: Bool {
         bytes == nil && options.inputFormat == nil && options.stallTimeout == nil && Self.threadCount(options.threads) >= 2
             && nativeCodedSize.width > 0 && nativeCodedSize.height > 0
-            && nativeCodedSize.width * nativeCodedSize.height <= 1280 * 720
+    }
+
+    /// Decoder threads for each part: one for pictures up to 1280×720, on which the decoder's own
+    /// frame threads gain little; above, each part keeps them (both cores stay busy while one
+    /// part's threads wait on each other).
+    var threadsPerPart: Int {
+        nativeCodedSize.width * nativeCodedSize.height <= 1280 * 720 ? 1 : Self.threadCount(options.threads)
     }
 
     /// Reading every frame in parts buffers the later parts' frames until their turn: only for
@@ -127,9 +133,8 @@ final class FrameReader {
 
     /// Splits `wanted` (ascending) into up to `parts` runs of frames, each starting at its own
     /// clean keyframe, so that separate readers can decode them at once: balanced by the packets
-    /// each must decode, and only when the largest run is at most 70 % of the work, the frames
-    /// are small enough that the decoder's own threads gain little on them (up to 1280×720), and
-    /// the later runs' frames fit in the memory budget. nil when one reader is the better way.
+    /// each must decode, and only when the largest run is at most 70 % of the work and the later
+    /// runs' frames fit in the memory budget. nil when one reader is the better way.
     private func partition(_ wanted: [Int], table: FrameTable, parts: Int) -> [[Int]]? {
         guard parts >= 2, wanted.count >= 2, mayDecodeInParts else { return nil }
         // Groups of wanted frames that share a seek point, in order, and the packets each decodes
@@ -183,14 +188,14 @@ final class FrameReader {
         return (runs, table)
     }
 
-    /// Keeps only the first `count` wanted frames (the rest go to other readers, one thread
-    /// each), decoding them on one thread. Only before the first frame is read.
+    /// Keeps only the first `count` wanted frames (the rest go to other readers), decoding them
+    /// with ``threadsPerPart`` threads. Only before the first frame is read.
     func keepFirstWanted(_ count: Int) throws {
         guard let wanted, nextWanted == 0, count < wanted.count, case .planned(let table) = mode else { return }
         self.wanted = Array(wanted.prefix(count))
         laterWanted = Array(wanted[count...])
         wantedPackets = self.wanted!.map { Int(table.frameToPacket[$0]) }.sorted()
-        decoder = try Decoder(stream: stream, threads: 1, path: path)
+        decoder = try Decoder(stream: stream, threads: threadsPerPart, path: path)
     }
 
     /// Frames other readers decode after this one's (see ``keepFirstWanted(_:)``): their runs

@@ -20,8 +20,9 @@ public final class VideoReader {
     ///
     /// With several threads, a seekable file whose frames to decode span several groups of
     /// pictures may be decoded in parts at once: runs of frames that each start at a clean
-    /// keyframe, one decoder thread each (the decoder's own threads gain little on small
-    /// pictures), their frames returned in order. The frames are the same either way.
+    /// keyframe, each read by a reader of its own (one decoder thread each for pictures up to
+    /// 1280×720, on which the decoder's own threads gain little), their frames returned in
+    /// order. The frames are the same either way.
     /// - Throws: ``VideoIOError`` when the file cannot be opened or has no decodable video.
     public init(path: String, options: DecodeOptions = DecodeOptions()) throws {
         engine = try FrameReader(path: path, options: options)
@@ -29,7 +30,7 @@ public final class VideoReader {
             try engine.keepFirstWanted(split.runs[0].count)
             // Every part opens the file now, before this returns (the file may be gone later).
             for (k, run) in split.runs.enumerated().dropFirst() {
-                parts.append(try PartDecoder(path: path, options: options, wanted: run,
+                parts.append(try PartDecoder(path: path, options: options, threads: engine.threadsPerPart, wanted: run,
                                              later: split.runs[(k + 1)...].flatMap { $0 }, table: split.table))
             }
             parts.forEach { $0.start() }
@@ -130,10 +131,10 @@ final class PartDecoder: @unchecked Sendable {
 
     /// Opens the file for `wanted` (the frames after it, `later`, are its to decode if it
     /// falls back); decoding starts with ``start()``.
-    init(path: String, options: DecodeOptions, wanted: [Int], later: [Int], table: FrameTable) throws {
+    init(path: String, options: DecodeOptions, threads: Int, wanted: [Int], later: [Int], table: FrameTable) throws {
         var partOptions = options
         partOptions.sampling = .indices(wanted)
-        partOptions.threads = 1
+        partOptions.threads = threads
         reader = try FrameReader(path: path, options: partOptions, table: table)
         reader.laterWanted = later
         // Room for every frame it can return, so it never waits for the consumer.

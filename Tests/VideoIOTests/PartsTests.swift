@@ -59,11 +59,17 @@ struct PartsTests {
     }
 
     @Test(.enabled(if: TestPaths.hasSharedData))
-    func largePicturesKeepTheDecodersOwnThreads() throws {
-        // 1920x1080: the decoder's frame threads already use both cores well.
+    func largePicturesInPartsEqualSequentialDecoding() throws {
+        // 1920x1080 H.264 with several groups of pictures: parts that keep their frame threads.
         let path = CorpusTests.path("qtmultimedia/multitrack.mkv")
-        let reader = try VideoReader(path: path, options: DecodeOptions(sampling: .uniform(8), format: FrameFormat(size: FrameSize(32)), threads: 2))
-        #expect(reader.partCount == 1)
+        let format = FrameFormat(size: FrameSize(32))
+        let reference = try Self.sequential(path, format)
+        let reader = try VideoReader(path: path, options: DecodeOptions(sampling: .uniform(8), format: format, threads: 2))
+        let frames = try reader.readAll()
+        let expected = Set((0..<8).map { Int((Double($0) * Double(reference.count - 1) / 7).rounded(.toNearestOrEven)) }).sorted()
+        Self.expectSameFrames(frames, expected.map { reference[$0] }, "uniform 8 of 1080p, \(reader.partCount) parts")
+        let all = try VideoReader(path: path, options: DecodeOptions(format: format, threads: 2))
+        Self.expectSameFrames(try all.readAll(), reference, "every frame of 1080p, \(all.partCount) parts")
     }
 
     @Test func droppingAReaderMidwayStopsItsParts() throws {
