@@ -3,7 +3,7 @@ import VideoIO
 
 /// Decoded frames kept on disk between runs, one file per clip and decode setting, named by a
 /// hash of the clip's path, size and modification time, of the sampling and frame format and of
-/// ``VideoIO/FrameFormat/conversionRevision``, so a changed file, setting or conversion is decoded
+/// `FrameFormat.conversionRevision` (VideoIO), so a changed file, setting or conversion is decoded
 /// afresh. Unreadable or damaged entries are ignored (decoded again); failures to write are not
 /// errors (the cache is an optimisation).
 public struct FrameCacheDirectory: Sendable {
