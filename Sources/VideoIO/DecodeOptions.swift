@@ -90,4 +90,16 @@ public struct DecodeStatistics: Sendable, Hashable {
 
     /// All counts at zero.
     public init() {}
+
+    /// The counts of two readers' work together (a file decoded in parts).
+    static func + (a: DecodeStatistics, b: DecodeStatistics) -> DecodeStatistics {
+        var sum = a
+        sum.packetsDecoded += b.packetsDecoded
+        sum.packetsSkipped += b.packetsSkipped
+        sum.seeks += b.seeks
+        sum.fallbacks += b.fallbacks
+        sum.framesDecoded += b.framesDecoded
+        sum.framesConverted += b.framesConverted
+        return sum
+    }
 }

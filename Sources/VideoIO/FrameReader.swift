@@ -184,9 +184,12 @@ final class FrameReader {
     /// with the table they share; nil when this reader had better decode everything itself.
     func partsForParallelDecoding() -> (runs: [[Int]], table: FrameTable)? {
         guard case .planned(let table) = mode, let wanted, nextWanted == 0,
-              let runs = partition(wanted, table: table, parts: Self.threadCount(options.threads)) else { return nil }
+              let runs = denseRuns ?? partition(wanted, table: table, parts: Self.threadCount(options.threads)) else { return nil }
         return (runs, table)
     }
+
+    /// The split `prepare` chose reading every frame in parts (it decided on it there).
+    private var denseRuns: [[Int]]?
 
     /// Keeps only the first `count` wanted frames (the rest go to other readers), decoding them
     /// with ``threadsPerPart`` threads. Only before the first frame is read.
@@ -230,10 +233,13 @@ final class FrameReader {
         if let table = built {
             let times = table.frameTimestamps.map(seconds)
             let wanted = try options.sampling.resolve(frameTimes: times, path: path)
-            if denseInParts && partition(wanted, table: table, parts: Self.threadCount(options.threads)) == nil {
-                // Not worth splitting: every frame, read on with the decoder's own threads.
-                try restartSequential(wanted: nil)
-                return
+            if denseInParts {
+                denseRuns = partition(wanted, table: table, parts: Self.threadCount(options.threads))
+                if denseRuns == nil {
+                    // Not worth splitting: every frame, read on with the decoder's own threads.
+                    try restartSequential(wanted: nil)
+                    return
+                }
             }
             if options.allowSeeking {
                 self.wanted = wanted

@@ -92,19 +92,7 @@ public final class VideoReader {
     public var duration: Double? { engine.duration }
 
     /// What the reader has done so far (parts decoded on other threads count once they finish).
-    public var statistics: DecodeStatistics {
-        parts.reduce(engine.statistics) { total, part in
-            var sum = total
-            let s = part.report.statistics
-            sum.packetsDecoded += s.packetsDecoded
-            sum.packetsSkipped += s.packetsSkipped
-            sum.seeks += s.seeks
-            sum.fallbacks += s.fallbacks
-            sum.framesDecoded += s.framesDecoded
-            sum.framesConverted += s.framesConverted
-            return sum
-        }
-    }
+    public var statistics: DecodeStatistics { parts.reduce(engine.statistics) { $0 + $1.report.statistics } }
     /// How many parts the frames are decoded in at once (1: this thread alone).
     public var partCount: Int { 1 + parts.count }
     /// Whether sparse sampling uses the frame table (seeks and skips) rather than reading on.
