@@ -29,8 +29,8 @@ size_t vc_convolution_nhwc_scratch_count(int c, int kh, int kw) {
 }
 
 void vc_convolution_nhwc(const float *x, int h, int w, int c, int kh, int kw, int stride, int padH, int padW,
-                         const float *packed, const float *bias, const float *residual, int activation, int n,
-                         float *y, int ow, int pixelStart, int pixelEnd, float *scratch) {
+                         const float *packed, const uint16_t *packedBF16, const float *bias, const float *residual,
+                         int activation, int n, float *y, int ow, int pixelStart, int pixelEnd, float *scratch) {
     int windowFloats = kh * kw * c, chunk = windowChunk(windowFloats);
     size_t rowFloats = (size_t)kw * c;
     for (int p0 = pixelStart; p0 < pixelEnd; p0 += chunk) {
@@ -54,8 +54,14 @@ void vc_convolution_nhwc(const float *x, int h, int w, int c, int kh, int kw, in
                 }
             }
         }
-        vcPointwise(p1 - p0, n, windowFloats, 1, 0, scratch, windowFloats, packed, bias,
-                    residual ? residual + (size_t)p0 * n : 0, n, activation, y + (size_t)p0 * n, n);
+        const float *chunkResidual = residual ? residual + (size_t)p0 * n : 0;
+        if (packedBF16) {
+            vcPointwiseBF16(p1 - p0, n, windowFloats, 1, 0, scratch, windowFloats, packedBF16, bias, chunkResidual, n,
+                            activation, y + (size_t)p0 * n, n);
+        } else {
+            vcPointwise(p1 - p0, n, windowFloats, 1, 0, scratch, windowFloats, packed, bias, chunkResidual, n,
+                        activation, y + (size_t)p0 * n, n);
+        }
     }
 }
 
@@ -222,18 +228,23 @@ VC_MULTIVERSION(winogradOutput,
                  const float *restrict residual, int activation, int pool, float *restrict y, int t0, int t1),
                 (m, block, h, w, n, bias, residual, activation, pool, y, t0, t1))
 
-void vc_winograd4_nhwc(const float *x, int h, int w, int c, const float *packed, const float *bias,
-                       const float *residual, int activation, int pool, int n, float *y, int tileStart, int tileEnd,
-                       float *scratch) {
+void vc_winograd4_nhwc(const float *x, int h, int w, int c, const float *packed, const uint16_t *packedBF16,
+                       const float *bias, const float *residual, int activation, int pool, int n, float *y,
+                       int tileStart, int tileEnd, float *scratch) {
     int block = winogradBlock(c, n);
-    size_t each = vc_pointwise_packed_count(n, c);
+    size_t each = vc_pointwise_packed_count(n, c), eachBF16 = vc_bf16_packed_count(n, c, 1);
     float *v = scratch, *m = scratch + (size_t)36 * block * c;
     for (int t0 = tileStart; t0 < tileEnd; t0 += block) {
         int t1 = t0 + block < tileEnd ? t0 + block : tileEnd;
         winogradInput(x, h, w, c, t0, t1, v, block);
         for (int xi = 0; xi < 36; xi++) {
-            vcPointwise(t1 - t0, n, c, 1, 0, v + (size_t)xi * block * c, c, packed + xi * each, 0, 0, 0, 0,
-                        m + (size_t)xi * block * n, n);
+            const float *tiles = v + (size_t)xi * block * c;
+            float *products = m + (size_t)xi * block * n;
+            if (packedBF16) {
+                vcPointwiseBF16(t1 - t0, n, c, 1, 0, tiles, c, packedBF16 + xi * eachBF16, 0, 0, 0, 0, products, n);
+            } else {
+                vcPointwise(t1 - t0, n, c, 1, 0, tiles, c, packed + xi * each, 0, 0, 0, 0, products, n);
+            }
         }
         winogradOutput(m, block, h, w, n, bias, residual, activation, pool, y, t0, t1);
     }

@@ -6,6 +6,7 @@
 #define VC_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 /// Cephes' expf after its range reduction, for a float or a vector of floats (type T): with x
@@ -150,6 +151,11 @@ __attribute__((always_inline)) static inline void vcFinishRow8(vc8 v, vc16 bias,
 void vcPointwise(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda,
                  const float *packed, const float *bias, const float *residual, int ldr, int activation, float *c,
                  int ldc);
+
+/// vcPointwise with weights packed by vc_bf16_pack (bf16.c): A rounded to bf16, products summed in fp32.
+void vcPointwiseBF16(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda,
+                     const uint16_t *packed, const float *bias, const float *residual, int ldr, int activation,
+                     float *c, int ldc);
 
 enum { VC_BASELINE = 0, VC_AVX2 = 1, VC_AVX512 = 2 };
 

@@ -274,9 +274,10 @@ void vcPointwise(int m, int n, int k, int segments, size_t segmentStride, const 
     }
 }
 
-void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float *packed, const float *bias,
-                       const float *residual, int ldr, int activation, float *c, int ldc) {
-    vcPointwise(m, n, k, 1, 0, a, lda, packed, bias, residual, ldr, activation, c, ldc);
+void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float *packed, const uint16_t *packedBF16,
+                       const float *bias, const float *residual, int ldr, int activation, float *c, int ldc) {
+    if (packedBF16) vcPointwiseBF16(m, n, k, 1, 0, a, lda, packedBF16, bias, residual, ldr, activation, c, ldc);
+    else vcPointwise(m, n, k, 1, 0, a, lda, packed, bias, residual, ldr, activation, c, ldc);
 }
 
 size_t vc_stem_scratch_count(int c, int w, int kh, int stride, int padW, int rowStart, int rowEnd) {
@@ -285,8 +286,8 @@ size_t vc_stem_scratch_count(int c, int w, int kh, int stride, int padW, int row
 }
 
 void vc_stem_nhwc(const float *x, int c, int h, int w, int kh, int kw, int stride, int padH, int padW,
-                  const float *packed, const float *bias, int activation, int n, float *y, int ow, int rowStart,
-                  int rowEnd, float *scratch) {
+                  const float *packed, const uint16_t *packedBF16, const float *bias, int activation, int n, float *y,
+                  int ow, int rowStart, int rowEnd, float *scratch) {
     if (rowEnd <= rowStart) return;
     // The input rows these outputs read, zero-padded and channels-last: a window's row is then kw · c
     // consecutive floats, and the windows of neighbouring outputs stride · c floats apart.
@@ -319,7 +320,8 @@ void vc_stem_nhwc(const float *x, int c, int h, int w, int kh, int kw, int strid
     }
     for (int oy = rowStart; oy < rowEnd; oy++) {
         const float *a = scratch + (size_t)(oy - rowStart) * stride * rowFloats;
-        vcPointwise(ow, n, kw * c, kh, rowFloats, a, stride * c, packed, bias, 0, 0, activation,
-                  y + (size_t)(oy - rowStart) * ow * n, n);
+        float *out = y + (size_t)(oy - rowStart) * ow * n;
+        if (packedBF16) vcPointwiseBF16(ow, n, kw * c, kh, rowFloats, a, stride * c, packedBF16, bias, 0, 0, activation, out, n);
+        else vcPointwise(ow, n, kw * c, kh, rowFloats, a, stride * c, packed, bias, 0, 0, activation, out, n);
     }
 }

@@ -47,6 +47,9 @@ public struct Prediction: Sendable, Codable {
     /// Seconds spent per stage: `decode` (including opening), `preprocess`, `model` (the network)
     /// and `total`; which keys are present depends on how the clip was classified.
     public var timings: [String: Double]
+    /// The arithmetic of the network's convolutions when it was not single precision (`bf16`:
+    /// ``InferencePrecision/bfloat16``); nil for single precision.
+    public var precision: String? = nil
 
     /// The most probable label.
     public var top: LabelScore { scores[0] }

@@ -7,7 +7,9 @@ import Testing
 /// (`vc_stem_nhwc`) against direct sums in Float64: rows in tiles and in the last smaller tiles,
 /// panels of 16 columns and a last panel of at most 8 (or of a few), the short dense rows whose
 /// length the tiles take as a constant (16 to 48) and the same lengths with wider rows, blocks of
-/// k, a residual, the activations, and nothing written past n.
+/// k, a residual, the activations, and nothing written past n. Each also in bfloat16 (the weights
+/// packed by `vc_bf16_pack`): against the direct sum of the inputs and weights rounded to bf16,
+/// whose products fp32 holds exactly, so the same tolerance applies.
 @Suite struct PointwiseKernelTests {
     struct Shape: CustomTestStringConvertible, Sendable {
         var m: Int, n: Int, k: Int, lda: Int? = nil, residual = false, activation: Int32 = 0
@@ -29,22 +31,31 @@ import Testing
         Shape(m: 50, n: 24, k: 144, residual: true),
         Shape(m: 19, n: 40, k: 600, activation: 3),
         Shape(m: 37, n: 16, k: 9),
-    ])
-    func pointwiseMatchesDirectSum(_ shape: Shape) {
+        Shape(m: 26, n: 33, k: 1100, lda: 1101, residual: true, activation: 1),
+    ], [false, true])
+    func pointwiseMatchesDirectSum(_ shape: Shape, bf16: Bool) {
         let (m, n, k) = (shape.m, shape.n, shape.k)
         let (lda, ldc) = (shape.lda ?? k, n + 3)
         var rng = SplitMix64(seed: UInt64(m * 7919 + n * 101 + k * 13 + lda))
-        let a = Tensor.normal(shape: [m * lda], using: &rng).scalars
-        let w = Tensor.normal(shape: [n * k], using: &rng).scalars
+        var a = Tensor.normal(shape: [m * lda], using: &rng).scalars
+        var w = Tensor.normal(shape: [n * k], using: &rng).scalars
         let bias = Tensor.normal(shape: [n], using: &rng).scalars
         let residual = shape.residual ? Tensor.normal(shape: [m * n], using: &rng).scalars : nil
         var packed = [Float](repeating: 0, count: vc_pointwise_packed_count(Int32(n), Int32(k)))
         vc_pointwise_pack(Int32(n), Int32(k), w, &packed)
+        let rounded = bf16 ? Self.bfloat16(packed, n: n, k: k) : nil
         let sentinel: Float = 12345
         var c = [Float](repeating: sentinel, count: m * ldc)
         withOptionalPointer(residual) { r in
-            vc_pointwise_nhwc(Int32(m), Int32(n), Int32(k), a, Int32(lda), packed, bias, r, Int32(n), shape.activation, &c,
-                              Int32(ldc))
+            withOptionalPointer(rounded) { wb in
+                vc_pointwise_nhwc(Int32(m), Int32(n), Int32(k), a, Int32(lda), packed, wb, bias, r, Int32(n), shape.activation,
+                                  &c, Int32(ldc))
+            }
+        }
+        if bf16 {
+            // What the kernel multiplies: both operands rounded to bf16.
+            a = a.map(vc_bf16_round)
+            w = w.map(vc_bf16_round)
         }
         var worst = 0.0
         for i in 0..<m {
@@ -61,23 +72,51 @@ import Testing
         }
         // Float32 sums of k products: the rounding grows with the square root of k.
         let tolerance = 1e-5 * max(1, (Double(k) / 64).squareRoot())
-        #expect(worst < tolerance, "\(shape.testDescription), \(VectorInstructions.current): largest relative error \(worst)")
+        #expect(worst < tolerance, "\(shape.testDescription)\(bf16 ? " bf16" : ""), \(VectorInstructions.current): largest relative error \(worst)")
+    }
+
+    /// Weights packed by `vc_pointwise_pack` in their bf16 form (`vc_bf16_pack`).
+    static func bfloat16(_ packed: [Float], n: Int, k: Int, segments: Int = 1) -> [UInt16] {
+        var rounded = [UInt16](repeating: 0xffff, count: vc_bf16_packed_count(Int32(n), Int32(k), Int32(segments)))
+        vc_bf16_pack(Int32(n), Int32(k), Int32(segments), packed, &rounded)
+        return rounded
+    }
+
+    /// Rounding to bfloat16: to nearest, ties to even, infinities and NaN kept, values past the
+    /// largest bf16 to infinity.
+    @Test func bfloat16Rounding() {
+        #expect(vc_bf16_round(1) == 1)
+        #expect(vc_bf16_round(1 + 1.0 / 256) == 1)                 // a tie: to the even (1)
+        #expect(vc_bf16_round(1 + 3.0 / 256) == 1 + 4.0 / 256)     // a tie: to the even (1 + 2⁻⁶)
+        #expect(vc_bf16_round(1 + 1.0 / 256 + 1.0 / 65536) == 1 + 1.0 / 128)
+        #expect(vc_bf16_round(-3.14159) == -3.140625)
+        #expect(vc_bf16_round(.infinity) == .infinity)
+        #expect(vc_bf16_round(Float.greatestFiniteMagnitude) == .infinity)
+        #expect(vc_bf16_round(.nan).isNaN)
+        #expect(vc_bf16_round(1e-40) > 0)                          // subnormals are rounded, not flushed
+        var rng = SplitMix64(seed: 5)
+        for x in Tensor.normal(shape: [1000], using: &rng).scalars {
+            let r = vc_bf16_round(x)
+            #expect(r.bitPattern & 0xffff == 0 && abs(r - x) <= abs(x) / 256, "\(x) → \(r)")
+        }
     }
 
     /// The first layer of the inverted-residual encoders (3×3 at stride 2 on an RGB frame, the
     /// shape the kernel takes as constants) and other stems, against a direct convolution with
     /// zero padding, over strips of output rows.
-    @Test(arguments: [(3, 224, 224, 3, 2, 16), (3, 75, 61, 3, 2, 32), (3, 20, 9, 3, 1, 24), (2, 17, 23, 5, 2, 8)])
-    func stemMatchesDirectConvolution(_ geometry: (Int, Int, Int, Int, Int, Int)) {
+    @Test(arguments: [(3, 224, 224, 3, 2, 16), (3, 75, 61, 3, 2, 32), (3, 20, 9, 3, 1, 24), (2, 17, 23, 5, 2, 8)], [false, true])
+    func stemMatchesDirectConvolution(_ geometry: (Int, Int, Int, Int, Int, Int), bf16: Bool) {
         let (c, h, w, kernel, stride, n) = geometry
         let pad = kernel / 2
         let (oh, ow) = ((h + 2 * pad - kernel) / stride + 1, (w + 2 * pad - kernel) / stride + 1)
         var rng = SplitMix64(seed: UInt64(c * 1000 + h * 10 + w + kernel + stride + n))
-        let x = Tensor.normal(shape: [c * h * w], using: &rng).scalars
-        let weights = Tensor.normal(shape: [n * kernel * kernel * c], using: &rng).scalars  // [n][ky][kx][c]
+        var x = Tensor.normal(shape: [c * h * w], using: &rng).scalars
+        var weights = Tensor.normal(shape: [n * kernel * kernel * c], using: &rng).scalars  // [n][ky][kx][c]
         let bias = Tensor.normal(shape: [n], using: &rng).scalars
         var packed = [Float](repeating: 0, count: vc_pointwise_packed_count(Int32(n), Int32(kernel * kernel * c)))
         vc_pointwise_pack(Int32(n), Int32(kernel * kernel * c), weights, &packed)
+        // In bf16 the window's kh rows are the segments, each kw · c values.
+        let rounded = bf16 ? Self.bfloat16(packed, n: n, k: kernel * c, segments: kernel) : nil
         var y = [Float](repeating: 0, count: oh * ow * n)
         let strip = 5
         var scratch = [Float](repeating: 0, count: vc_stem_scratch_count(Int32(c), Int32(w), Int32(kernel), Int32(stride),
@@ -86,10 +125,16 @@ import Testing
         for start in Swift.stride(from: 0, to: oh, by: strip) {
             let end = min(oh, start + strip)
             y.withUnsafeMutableBufferPointer { yp in
-                vc_stem_nhwc(x, Int32(c), Int32(h), Int32(w), Int32(kernel), Int32(kernel), Int32(stride), Int32(pad), Int32(pad),
-                             packed, bias, hardSwish, Int32(n), yp.baseAddress! + start * ow * n, Int32(ow), Int32(start),
-                             Int32(end), &scratch)
+                withOptionalPointer(rounded) { wb in
+                    vc_stem_nhwc(x, Int32(c), Int32(h), Int32(w), Int32(kernel), Int32(kernel), Int32(stride), Int32(pad),
+                                 Int32(pad), packed, wb, bias, hardSwish, Int32(n), yp.baseAddress! + start * ow * n, Int32(ow),
+                                 Int32(start), Int32(end), &scratch)
+                }
             }
+        }
+        if bf16 {
+            x = x.map(vc_bf16_round)
+            weights = weights.map(vc_bf16_round)
         }
         var worst = 0.0
         for oy in 0..<oh {
@@ -110,7 +155,7 @@ import Testing
                 }
             }
         }
-        #expect(worst < 1e-5, "stem \(geometry), \(VectorInstructions.current): largest relative error \(worst)")
+        #expect(worst < 1e-5, "stem \(geometry)\(bf16 ? " bf16" : ""), \(VectorInstructions.current): largest relative error \(worst)")
     }
 
     /// The kernels' activation codes (vc_activate), in Float64.
@@ -127,7 +172,7 @@ import Testing
     }
 }
 
-private func withOptionalPointer(_ values: [Float]?, _ body: (UnsafePointer<Float>?) -> Void) {
+private func withOptionalPointer<Element>(_ values: [Element]?, _ body: (UnsafePointer<Element>?) -> Void) {
     guard let values else { return body(nil) }
     values.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

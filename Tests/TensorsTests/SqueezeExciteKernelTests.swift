@@ -69,13 +69,13 @@ import Testing
         let n = 24, projection = packed(n, c, Tensor.normal(shape: [n * c], std: 0.2, using: &rng).scalars)
         var scaled = [Float](repeating: 0, count: projection.count)
         var direct = [Float](repeating: 0, count: images * pixels * n), folded = direct
-        vc_pointwise_nhwc(Int32(images * pixels), Int32(n), Int32(c), y, Int32(c), projection, nil, nil, 0, 0, &direct, Int32(n))
+        vc_pointwise_nhwc(Int32(images * pixels), Int32(n), Int32(c), y, Int32(c), projection, nil, nil, nil, 0, 0, &direct, Int32(n))
         for image in 0..<images {
             vc_pointwise_scale_packed(Int32(n), Int32(c), projection, Array(gates[(image * c)...]), &scaled)
             let rows = image * pixels
             x.withUnsafeBufferPointer { xp in
                 folded.withUnsafeMutableBufferPointer { out in
-                    vc_pointwise_nhwc(Int32(pixels), Int32(n), Int32(c), xp.baseAddress! + rows * c, Int32(c), scaled, nil, nil, 0,
+                    vc_pointwise_nhwc(Int32(pixels), Int32(n), Int32(c), xp.baseAddress! + rows * c, Int32(c), scaled, nil, nil, nil, 0,
                                       0, out.baseAddress! + rows * n, Int32(n))
                 }
             }

@@ -127,6 +127,33 @@ func channelsLastMatchesTheLayers(_ backbone: ModelDescription.Backbone) {
     }
 }
 
+/// In bfloat16 (``InferencePrecision/bfloat16``), every encoder's features stay within 2 % of the
+/// layers' single-precision ones (8 significant bits for each convolution's
+/// inputs and weights, sums in fp32), and differ from them (the bf16 path did run), for batches
+/// split by frames and by layers, with and without Winograd; the snapshot says which precision it runs.
+@Test(arguments: [ModelDescription.Backbone.small, .resnet18, .resnet34, .resnet50, .mobilenetV2, .mobilenetV3Small, .mobilenetV3Large,
+                  .efficientnetB0])
+func bfloat16StaysCloseToTheLayers(_ backbone: ModelDescription.Backbone) {
+    let lrcn = LRCN(ModelDescription(backbone: backbone, numClasses: 2, hiddenSize: 4), seed: 11)
+    var rng = SplitMix64(seed: 7)
+    let frames = Tensor.normal(shape: [4 * ComputeThreads.count, 3, 75, 61], using: &rng)
+    let reference = lrcn.encoder.forward(frames, mode: .inference)
+    let norm = reference.scalars.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+    let native = InferencePrecision.bfloat16IsNative
+    for winograd in [ModelDescription.Backbone.small, .resnet18, .resnet34, .resnet50].contains(backbone) ? [true, false] : [true] {
+        let model = LRCNInference(lrcn, winograd: winograd, precision: .bfloat16)
+        #expect(model.precision == .bfloat16)
+        for (name, input) in [("by frames", frames), ("one frame", Tensor(shape: [1, 3, 75, 61], scalars: Array(frames.scalars[0..<(3 * 75 * 61)])))] {
+            let features = model.frameFeatures(input)
+            let expected = Array(reference.scalars[0..<features.count])
+            let error = zip(features.scalars, expected).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+            let scale = name == "one frame" ? expected.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot() : norm
+            #expect(error <= 0.02 * scale, "\(backbone), winograd \(winograd), \(name), native bf16 \(native): relative error \(error / scale)")
+            #expect(error >= 1e-5 * scale, "\(backbone), \(name): bf16 gave fp32's features (\(error / scale))")
+        }
+    }
+}
+
 /// Frames large enough that each block's expansion and depthwise convolution run in several strips
 /// of rows (the rows two strips share kept, not recomputed), stride 1 and 2; one frame per thread,
 /// so that the batch is split by frames (where the strips run). MobileNetV3's later blocks are large

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -137,8 +138,24 @@ void vc_pointwise_scale_packed(int n, int k, const float *packed, const float *s
 /// A 1×1 convolution of m channels-last pixels a [m][k] (leading dimension lda) into c [m][n]
 /// (leading dimension ldc): c = act(a · wᵀ + bias (+ residual [m][n], leading dimension ldr,
 /// optional)), w packed by vc_pointwise_pack; activation codes as vc_activate. Calling thread only.
-void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float *packed, const float *bias,
-                       const float *residual, int ldr, int activation, float *c, int ldc);
+/// With `packedBF16` (vc_bf16_pack of the same weights, segments 1) instead of `packed` (which may
+/// then be NULL), the product runs in bfloat16 (see vc_bf16_pack).
+void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float *packed, const uint16_t *packedBF16,
+                       const float *bias, const float *residual, int ldr, int activation, float *c, int ldc);
+
+/// The bfloat16 form of weights packed by vc_pointwise_pack (n outputs, `segments` runs of k inputs:
+/// 1, or a stem's kh window rows of kw·c), for the kernels' bf16 path: values rounded to nearest
+/// (ties to even), each run of k padded to whole pairs. With it, the kernels round their input to
+/// bf16 too and sum the products in fp32: VDPBF16PS on CPUs with AVX-512 BF16 (vc_bf16_native), the
+/// same products with fp32 multiply-adds elsewhere.
+void vc_bf16_pack(int n, int k, int segments, const float *packed, uint16_t *out);
+/// bf16 values vc_bf16_pack writes for these weights.
+size_t vc_bf16_packed_count(int n, int k, int segments);
+/// 1 when the bf16 path uses the CPU's AVX-512 BF16 instructions (the CPU has them and the kernels'
+/// instruction set is not capped below AVX-512), else 0.
+int vc_bf16_native(void);
+/// `value` rounded to the nearest bfloat16 (ties to even), as a float.
+float vc_bf16_round(float value);
 
 /// The second step of Winograd F(4×4, 3×3)'s input transform (Bᵀ d B) for one row of tw tiles of a
 /// channels-first image: t holds that row of Bᵀ d (4 · tw + 2 floats, tile tx's six columns from
@@ -165,10 +182,11 @@ size_t vc_stem_scratch_count(int c, int w, int kh, int stride, int padW, int row
 /// channels-first image x [c][h][w] into channels-last y [(oy - rowStart)·ow + ox][n]: y = act(bias +
 /// weights · window), the weights [n][kh][kw][c] packed by vc_pointwise_pack (n, kh·kw·c). Reads
 /// the input through a zero-padded channels-last copy of the rows it needs (in scratch), with no
-/// im2col matrix: for a network's first layer.
+/// im2col matrix: for a network's first layer. With `packedBF16` (vc_bf16_pack, k = kw·c, segments kh)
+/// instead of `packed`, in bfloat16.
 void vc_stem_nhwc(const float *x, int c, int h, int w, int kh, int kw, int stride, int padH, int padW,
-                  const float *packed, const float *bias, int activation, int n, float *y, int ow, int rowStart,
-                  int rowEnd, float *scratch);
+                  const float *packed, const uint16_t *packedBF16, const float *bias, int activation, int n, float *y,
+                  int ow, int rowStart, int rowEnd, float *scratch);
 
 /// Floats of scratch vc_convolution_nhwc needs (per calling thread).
 size_t vc_convolution_nhwc_scratch_count(int c, int kh, int kw);
@@ -176,10 +194,11 @@ size_t vc_convolution_nhwc_scratch_count(int c, int kh, int kw);
 /// stride both ways) of one channels-last image x [h][w][c] into y [oh][ow][n]: y = act(bias +
 /// weights · window (+ residual [oh][ow][n], optional)), the weights [n][kh][kw][c] packed by
 /// vc_pointwise_pack (n, kh·kw·c); activation codes as vc_activate. The windows of a chunk of
-/// pixels are gathered into scratch (vc_convolution_nhwc_scratch_count floats), then multiplied.
+/// pixels are gathered into scratch (vc_convolution_nhwc_scratch_count floats), then multiplied. With
+/// `packedBF16` (vc_bf16_pack, k = kh·kw·c, segments 1) instead of `packed`, in bfloat16.
 void vc_convolution_nhwc(const float *x, int h, int w, int c, int kh, int kw, int stride, int padH, int padW,
-                         const float *packed, const float *bias, const float *residual, int activation, int n,
-                         float *y, int ow, int pixelStart, int pixelEnd, float *scratch);
+                         const float *packed, const uint16_t *packedBF16, const float *bias, const float *residual,
+                         int activation, int n, float *y, int ow, int pixelStart, int pixelEnd, float *scratch);
 /// Floats needed for the 36 transformed weight matrices of a 3×3 convolution packed by
 /// vc_winograd4_nhwc_pack.
 size_t vc_winograd4_nhwc_packed_count(int outChannels, int inChannels);
@@ -194,9 +213,11 @@ size_t vc_winograd4_nhwc_scratch_count(int inChannels, int outChannels);
 /// With `pool` nonzero (no residual, and an activation that never decreases: none, ReLU, ReLU6, as
 /// the maximum is taken before it), y is the 2×2 max pooling (stride 2) of that output instead,
 /// [images][h/2][w/2][n].
-void vc_winograd4_nhwc(const float *x, int h, int w, int c, const float *packed, const float *bias,
-                       const float *residual, int activation, int pool, int n, float *y, int tileStart, int tileEnd,
-                       float *scratch);
+/// With `packedBF16` (each of the 36 matrices through vc_bf16_pack, segments 1, one after another)
+/// the products run in bfloat16.
+void vc_winograd4_nhwc(const float *x, int h, int w, int c, const float *packed, const uint16_t *packedBF16,
+                       const float *bias, const float *residual, int activation, int pool, int n, float *y,
+                       int tileStart, int tileEnd, float *scratch);
 /// Output rows rowStart..<rowEnd of a max pooling (kernel × kernel windows, padding never counted)
 /// of one channels-last image x [h][w][c] into y [oh][ow][c].
 void vc_max_pool_nhwc(const float *x, int h, int w, int c, int kernel, int stride, int pad, float *y, int ow,

@@ -29,20 +29,61 @@ import Glibc
 /// their activations kept in L2: ``framePhases(_:)``). Other batches (a stream's single frame) are
 /// split across threads inside each layer.
 package final class ChannelsLastEncoder: Layer {
+    /// Weights packed for the kernels (`vc_pointwise_pack` layout, or 36 such matrices for Winograd),
+    /// and their bfloat16 form (`vc_bf16_pack`) when the snapshot runs in ``InferencePrecision/bfloat16``.
+    struct PackedWeights {
+        let floats: [Float]
+        private(set) var bfloat16: [UInt16]?
+
+        init(_ floats: [Float]) { self.floats = floats }
+
+        var count: Int { floats.count }
+
+        /// With the bfloat16 form of `copies` matrices of `outputs` columns, each `segments` runs of
+        /// inputs (the stem's window rows; 1 for any other convolution).
+        func withBFloat16(outputs: Int, segments: Int = 1, copies: Int = 1) -> PackedWeights {
+            let each = floats.count / copies, k = each / ((outputs + 15) / 16 * 16) / segments
+            let eachRounded = vc_bf16_packed_count(Int32(outputs), Int32(k), Int32(segments))
+            var rounded = [UInt16](repeating: 0, count: eachRounded * copies)
+            floats.withUnsafeBufferPointer { source in
+                rounded.withUnsafeMutableBufferPointer { target in
+                    for copy in 0..<copies {
+                        vc_bf16_pack(Int32(outputs), Int32(k), Int32(segments), source.baseAddress! + copy * each,
+                                     target.baseAddress! + copy * eachRounded)
+                    }
+                }
+            }
+            var result = self
+            result.bfloat16 = rounded
+            return result
+        }
+
+        /// The fp32 weights and, in bfloat16, the rounded ones (the kernels use those when given).
+        func withPointers<R>(_ body: (UnsafePointer<Float>, UnsafePointer<UInt16>?) -> R) -> R {
+            floats.withUnsafeBufferPointer { wp in
+                if let bfloat16 {
+                    bfloat16.withUnsafeBufferPointer { body(wp.baseAddress!, $0.baseAddress!) }
+                } else {
+                    body(wp.baseAddress!, nil)
+                }
+            }
+        }
+    }
+
     enum Operation {
         /// A convolution of channels-first input (the stem), written channels-last by
         /// `vc_stem_nhwc`: `[Cout, kh, kw, Cin]` weights packed by `vc_pointwise_pack`.
-        case stem(packed: [Float], bias: [Float], outChannels: Int, kernel: (Int, Int), stride: (Int, Int),
+        case stem(packed: PackedWeights, bias: [Float], outChannels: Int, kernel: (Int, Int), stride: (Int, Int),
                   padding: (Int, Int), activation: Int32)
         /// A channels-last convolution by gathered windows (`vc_convolution_nhwc`), weights as the stem's.
-        case convolution(packed: [Float], bias: [Float], outChannels: Int, kernel: (Int, Int), stride: Int,
+        case convolution(packed: PackedWeights, bias: [Float], outChannels: Int, kernel: (Int, Int), stride: Int,
                          padding: (Int, Int), activation: Int32)
         /// A 3×3 convolution (stride 1, padding 1) by Winograd F(4×4, 3×3): the 36 transformed weight
         /// matrices packed by `vc_winograd4_nhwc_pack`; with `pooled`, followed by a 2×2 max pooling
         /// (stride 2) done on each output tile.
-        case winograd(packed: [Float], bias: [Float], outChannels: Int, activation: Int32, pooled: Bool = false)
+        case winograd(packed: PackedWeights, bias: [Float], outChannels: Int, activation: Int32, pooled: Bool = false)
         /// `[Cout, Cin]` weights packed for `vc_pointwise_nhwc`.
-        case pointwise(packed: [Float], bias: [Float], outChannels: Int, activation: Int32)
+        case pointwise(packed: PackedWeights, bias: [Float], outChannels: Int, activation: Int32)
         /// Weights `[kh·kw][C]`.
         case depthwise(weights: [Float], bias: [Float], kernel: (Int, Int), stride: Int, padding: (Int, Int), activation: Int32)
         /// The two 1×1 convolutions' weights (`[S][C]` and `[C][S]`) packed for `vc_pointwise_nhwc`.
@@ -62,24 +103,56 @@ package final class ChannelsLastEncoder: Layer {
         var shortcut: Operation? = nil
     }
 
-    let stem: Operation
+    var stem: Operation
     let stemName: String
     let stemChannels: Int
-    let blocks: [Block]
+    var blocks: [Block]
     let outChannels: Int
     /// Per worker: three activation buffers and one of stem windows and fused strips, then two that
     /// gather the worker's frames between phases (``framePhases(_:)``).
     private var buffers: [[ScratchBuffer]] = []
 
+    /// The arithmetic of the convolutions (their weights' bfloat16 form is made once, here).
+    package let precision: InferencePrecision
+
     /// The snapshot of `encoder`, or nil when it has neither the inverted-residual nor the ResNet
     /// layout. Without `winograd`, 3×3 convolutions gather their windows like any other.
-    package init?(_ encoder: any Layer, winograd: Bool = true) {
+    package init?(_ encoder: any Layer, winograd: Bool = true, precision: InferencePrecision = .float32) {
         guard let root = encoder as? Sequential else { return nil }
         if let layout = ChannelsLastEncoder.invertedResidualLayout(root) ?? ChannelsLastEncoder.resNetLayout(root, winograd: winograd)
             ?? ChannelsLastEncoder.convolutionStackLayout(root, winograd: winograd) {
             (stem, stemName, stemChannels, blocks, outChannels) = layout
         } else {
             return nil
+        }
+        self.precision = precision
+        if precision == .bfloat16 {
+            stem = Self.rounded(stem)
+            blocks = blocks.map { block in
+                var block = block
+                block.operations = block.operations.map(Self.rounded)
+                block.shortcut = block.shortcut.map(Self.rounded)
+                return block
+            }
+        }
+    }
+
+    /// `operation` with its weights' bfloat16 form, for the operations that multiply packed weights.
+    static func rounded(_ operation: Operation) -> Operation {
+        switch operation {
+        case let .stem(packed, bias, cout, kernel, stride, padding, activation):
+            .stem(packed: packed.withBFloat16(outputs: cout, segments: kernel.0), bias: bias, outChannels: cout, kernel: kernel,
+                  stride: stride, padding: padding, activation: activation)
+        case let .convolution(packed, bias, cout, kernel, stride, padding, activation):
+            .convolution(packed: packed.withBFloat16(outputs: cout), bias: bias, outChannels: cout, kernel: kernel, stride: stride,
+                         padding: padding, activation: activation)
+        case let .winograd(packed, bias, cout, activation, pooled):
+            .winograd(packed: packed.withBFloat16(outputs: cout, copies: 36), bias: bias, outChannels: cout, activation: activation,
+                      pooled: pooled)
+        case let .pointwise(packed, bias, cout, activation):
+            .pointwise(packed: packed.withBFloat16(outputs: cout), bias: bias, outChannels: cout, activation: activation)
+        case .depthwise, .squeeze, .maxPool:
+            operation
         }
     }
 
@@ -199,16 +272,16 @@ package final class ChannelsLastEncoder: Layer {
         guard conv.groups == 1, conv.dilation == (1, 1), conv.stride.0 == conv.stride.1 else { return nil }
         let bias = conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels)
         if conv.kernelSize == (1, 1) && conv.stride == (1, 1) && conv.padding == (0, 0) {
-            return .pointwise(packed: packed(conv), bias: bias, outChannels: conv.outChannels, activation: activation)
+            return .pointwise(packed: PackedWeights(packed(conv)), bias: bias, outChannels: conv.outChannels, activation: activation)
         }
         if winograd && conv.kernelSize == (3, 3) && conv.stride == (1, 1) && conv.padding == (1, 1) {
             let (cout, cin) = (conv.outChannels, conv.inChannels)
             let filters = conv.makeWinograd4Filters()
             var packed = [Float](repeating: 0, count: vc_winograd4_nhwc_packed_count(Int32(cout), Int32(cin)))
             vc_winograd4_nhwc_pack(Int32(cout), Int32(cin), filters, &packed)
-            return .winograd(packed: packed, bias: bias, outChannels: cout, activation: activation, pooled: false)
+            return .winograd(packed: PackedWeights(packed), bias: bias, outChannels: cout, activation: activation, pooled: false)
         }
-        return .convolution(packed: windowWeights(conv), bias: bias, outChannels: conv.outChannels, kernel: conv.kernelSize,
+        return .convolution(packed: PackedWeights(windowWeights(conv)), bias: bias, outChannels: conv.outChannels, kernel: conv.kernelSize,
                             stride: conv.stride.0, padding: conv.padding, activation: activation)
     }
 
@@ -270,7 +343,7 @@ package final class ChannelsLastEncoder: Layer {
         let activation = activationCode(conv)
         let bias = conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels)
         if conv.kernelSize == (1, 1) && conv.stride == (1, 1) && conv.padding == (0, 0) && conv.groups == 1 {
-            return .pointwise(packed: packed(conv), bias: bias, outChannels: conv.outChannels, activation: activation)
+            return .pointwise(packed: PackedWeights(packed(conv)), bias: bias, outChannels: conv.outChannels, activation: activation)
         }
         if conv.isDepthwise && conv.stride.0 == conv.stride.1 && conv.dilation == (1, 1) {
             let c = conv.outChannels, taps = conv.kernelSize.0 * conv.kernelSize.1
@@ -296,7 +369,7 @@ package final class ChannelsLastEncoder: Layer {
     }
 
     static func stemOperation(_ conv: Conv2d) -> Operation {
-        .stem(packed: windowWeights(conv), bias: conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels),
+        .stem(packed: PackedWeights(windowWeights(conv)), bias: conv.bias?.value.scalars ?? [Float](repeating: 0, count: conv.outChannels),
               outChannels: conv.outChannels, kernel: conv.kernelSize, stride: conv.stride, padding: conv.padding,
               activation: activationCode(conv))
     }
@@ -541,7 +614,7 @@ package final class ChannelsLastEncoder: Layer {
                 let target = buffers[0..<3].first { $0.pointer != current && $0.pointer != (residual ?? blockInput) }!
                 shape = timed([operation], name: "\(block.name).\(k)", images: n, shape: shape, threads: threads) {
                     if let gates, case let .pointwise(packed, bias, cout, activation) = operation {
-                        return gatedPointwise(packed: packed, bias: bias, outChannels: cout, activation: activation, gates: gates,
+                        return gatedPointwise(packed: packed.floats, bias: bias, outChannels: cout, activation: activation, gates: gates,
                                               scaled: UnsafeMutablePointer(mutating: gates) + n * shape.c, input: current,
                                               residual: residual.map { UnsafePointer($0) }, output: target, images: n,
                                               shape: shape, threads: threads)
@@ -584,7 +657,7 @@ package final class ChannelsLastEncoder: Layer {
                         let start = first + part.lowerBound * 16, end = first + min(pixels, part.upperBound * 16)
                         guard end > start else { return }
                         vc_pointwise_nhwc(Int32(end - start), Int32(cout), Int32(c), x.value + start * c, Int32(c), s.value,
-                                          b.value, r.value.map { $0 + start * cout }, Int32(cout), activation,
+                                          nil, b.value, r.value.map { $0 + start * cout }, Int32(cout), activation,
                                           y.value + start * cout, Int32(cout))
                     }
                 }
@@ -699,8 +772,10 @@ package final class ChannelsLastEncoder: Layer {
         case let .pointwise(expandWeights, expandBias, _, expandActivation):
             let cin = shape.c
             expand = { rowStart, rowEnd, rows in
-                vc_pointwise_nhwc(Int32((rowEnd - rowStart) * w), Int32(expanded), Int32(cin), input + rowStart * w * cin, Int32(cin),
-                                  expandWeights, expandBias, nil, 0, expandActivation, rows, Int32(expanded))
+                expandWeights.withPointers { wp, wb in
+                    vc_pointwise_nhwc(Int32((rowEnd - rowStart) * w), Int32(expanded), Int32(cin), input + rowStart * w * cin,
+                                      Int32(cin), wp, wb, expandBias, nil, 0, expandActivation, rows, Int32(expanded))
+                }
             }
         case let .stem(packed, stemBias, _, stemKernel, stemStride, stemPadding, stemActivation):
             guard let stemWindows else { preconditionFailure("expandDepthwise: a stem needs its windows' buffer") }
@@ -709,9 +784,11 @@ package final class ChannelsLastEncoder: Layer {
                 let scratch = stemWindows.reserve(vc_stem_scratch_count(Int32(c), Int32(shape.w), Int32(stemKernel.0),
                                                                         Int32(stemStride.0), Int32(stemPadding.1), Int32(rowStart),
                                                                         Int32(rowEnd)))
-                vc_stem_nhwc(input, Int32(c), Int32(shape.h), Int32(shape.w), Int32(stemKernel.0), Int32(stemKernel.1),
-                             Int32(stemStride.0), Int32(stemPadding.0), Int32(stemPadding.1), packed, stemBias, stemActivation,
-                             Int32(expanded), rows, Int32(w), Int32(rowStart), Int32(rowEnd), scratch)
+                packed.withPointers { wp, wb in
+                    vc_stem_nhwc(input, Int32(c), Int32(shape.h), Int32(shape.w), Int32(stemKernel.0), Int32(stemKernel.1),
+                                 Int32(stemStride.0), Int32(stemPadding.0), Int32(stemPadding.1), wp, wb, stemBias, stemActivation,
+                                 Int32(expanded), rows, Int32(w), Int32(rowStart), Int32(rowEnd), scratch)
+                }
             }
         default:
             preconditionFailure("expandDepthwise: not an expansion")
@@ -719,7 +796,7 @@ package final class ChannelsLastEncoder: Layer {
         let rowsWanted = max(kernel.0, 65536 / max(w * expanded, 1))
         let stripRows = max(1, (rowsWanted - kernel.0) / stride + 1)
         let expandedRows = strip.reserve(((stripRows - 1) * stride + kernel.0) * w * expanded)
-        var project: (weights: [Float], bias: [Float], outChannels: Int, activation: Int32, output: UnsafeMutablePointer<Float>)?
+        var project: (weights: PackedWeights, bias: [Float], outChannels: Int, activation: Int32, output: UnsafeMutablePointer<Float>)?
         let depthwiseRows: UnsafeMutablePointer<Float>
         if operations.count == 3, case let .pointwise(pw, pb, cout, pa) = operations[operations.startIndex + 2] {
             depthwiseRows = depthwiseOutput.reserve(stripRows * ow * expanded)
@@ -748,10 +825,12 @@ package final class ChannelsLastEncoder: Layer {
                               Int32(kernel.1), Int32(stride), Int32(padding.0), Int32(padding.1), bias, depthwiseRows,
                               project == nil ? 0 : Int32(r0), Int32(ow), Int32(r0), Int32(r1), activation)
             if let project {
-                vc_pointwise_nhwc(Int32((r1 - r0) * ow), Int32(project.outChannels), Int32(expanded), depthwiseRows, Int32(expanded),
-                                  project.weights, project.bias, residual.map { $0 + r0 * ow * project.outChannels },
-                                  Int32(project.outChannels), project.activation, project.output + r0 * ow * project.outChannels,
-                                  Int32(project.outChannels))
+                project.weights.withPointers { wp, wb in
+                    vc_pointwise_nhwc(Int32((r1 - r0) * ow), Int32(project.outChannels), Int32(expanded), depthwiseRows,
+                                      Int32(expanded), wp, wb, project.bias, residual.map { $0 + r0 * ow * project.outChannels },
+                                      Int32(project.outChannels), project.activation, project.output + r0 * ow * project.outChannels,
+                                      Int32(project.outChannels))
+                }
             }
             r0 = r1
         }
@@ -803,16 +882,16 @@ package final class ChannelsLastEncoder: Layer {
             let perWorker = vc_stem_scratch_count(Int32(c), Int32(w), Int32(kernel.0), Int32(stride.0), Int32(padding.1), 0,
                                                   Int32(strip))
             let scratch = UncheckedSendable(windows.reserve(workers * perWorker))
-            packed.withUnsafeBufferPointer { wp in
+            packed.withPointers { wp, wb in
                 bias.withUnsafeBufferPointer { bp in
-                    let p = UncheckedSendable((wp.baseAddress!, bp.baseAddress!))
+                    let p = UncheckedSendable((wp, bp.baseAddress!, wb))
                     parallelFor(workers) { worker in
                         let rows = partition(n * oh, worker: worker, of: workers)
                         var row = rows.lowerBound
                         while row < rows.upperBound {
                             let image = row / oh, start = row % oh, stop = min(oh, start + strip, start + (rows.upperBound - row))
                             vc_stem_nhwc(x.value + image * c * h * w, Int32(c), Int32(h), Int32(w), Int32(kernel.0), Int32(kernel.1),
-                                         Int32(stride.0), Int32(padding.0), Int32(padding.1), p.value.0, p.value.1, activation,
+                                         Int32(stride.0), Int32(padding.0), Int32(padding.1), p.value.0, p.value.2, p.value.1, activation,
                                          Int32(cout), y.value + (image * oh + start) * ow * cout, Int32(ow), Int32(start),
                                          Int32(stop), scratch.value + worker * perWorker)
                             row += stop - start
@@ -827,9 +906,9 @@ package final class ChannelsLastEncoder: Layer {
             let workers = threads > 1 && n * pixels * cout * c * kernel.0 * kernel.1 >= 1 << 18 ? threads : 1
             let perWorker = vc_convolution_nhwc_scratch_count(Int32(c), Int32(kernel.0), Int32(kernel.1))
             let scratch = UncheckedSendable(windows.reserve(workers * perWorker))
-            packed.withUnsafeBufferPointer { wp in
+            packed.withPointers { wp, wb in
                 bias.withUnsafeBufferPointer { bp in
-                    let p = UncheckedSendable((wp.baseAddress!, bp.baseAddress!))
+                    let p = UncheckedSendable((wp, bp.baseAddress!, wb))
                     parallelFor(workers) { worker in
                         // The worker's output pixels, numbered across images, an image's part at a time.
                         let mine = partition(n * pixels, worker: worker, of: workers)
@@ -838,7 +917,7 @@ package final class ChannelsLastEncoder: Layer {
                             let image = first / pixels, start = first % pixels, end = min(pixels, start + (mine.upperBound - first))
                             vc_convolution_nhwc(x.value + image * h * w * c, Int32(h), Int32(w), Int32(c), Int32(kernel.0),
                                                 Int32(kernel.1), Int32(stride), Int32(padding.0), Int32(padding.1), p.value.0,
-                                                p.value.1, r.value.map { $0 + image * pixels * cout }, activation, Int32(cout),
+                                                p.value.2, p.value.1, r.value.map { $0 + image * pixels * cout }, activation, Int32(cout),
                                                 y.value + image * pixels * cout, Int32(ow), Int32(start), Int32(end),
                                                 scratch.value + worker * perWorker)
                             first += end - start
@@ -853,12 +932,12 @@ package final class ChannelsLastEncoder: Layer {
             let workers = threads > 1 && tiles >= 2 ? min(threads, tiles) : 1
             let perWorker = vc_winograd4_nhwc_scratch_count(Int32(c), Int32(cout))
             let scratch = UncheckedSendable(windows.reserve(workers * perWorker))
-            packed.withUnsafeBufferPointer { wp in
+            packed.withPointers { wp, wb in
                 bias.withUnsafeBufferPointer { bp in
-                    let p = UncheckedSendable((wp.baseAddress!, bp.baseAddress!))
+                    let p = UncheckedSendable((wp, bp.baseAddress!, wb))
                     parallelFor(workers) { worker in
                         let mine = partition(tiles, worker: worker, of: workers)
-                        vc_winograd4_nhwc(x.value, Int32(h), Int32(w), Int32(c), p.value.0, p.value.1, r.value, activation,
+                        vc_winograd4_nhwc(x.value, Int32(h), Int32(w), Int32(c), p.value.0, p.value.2, p.value.1, r.value, activation,
                                           pooled ? 1 : 0, Int32(cout), y.value, Int32(mine.lowerBound), Int32(mine.upperBound),
                                           scratch.value + worker * perWorker)
                     }
@@ -883,16 +962,16 @@ package final class ChannelsLastEncoder: Layer {
             let rows = n * h * w
             // Each thread multiplies its own rows and finishes them while they are in cache.
             let workers = threads > 1 && rows * c * cout >= 1 << 18 ? threads : 1
-            packed.withUnsafeBufferPointer { wp in
+            packed.withPointers { wp, wb in
                 bias.withUnsafeBufferPointer { bp in
-                    let p = UncheckedSendable((wp.baseAddress!, bp.baseAddress!))
+                    let p = UncheckedSendable((wp, bp.baseAddress!, wb))
                     let blocks = (rows + 15) / 16
                     parallelFor(workers) { worker in
                         let part = partition(blocks, worker: worker, of: workers)
                         let start = part.lowerBound * 16, end = min(rows, part.upperBound * 16)
                         guard end > start else { return }
                         vc_pointwise_nhwc(Int32(end - start), Int32(cout), Int32(c), x.value + start * c, Int32(c), p.value.0,
-                                          p.value.1, r.value.map { $0 + start * cout }, Int32(cout), activation,
+                                          p.value.2, p.value.1, r.value.map { $0 + start * cout }, Int32(cout), activation,
                                           y.value + start * cout, Int32(cout))
                     }
                 }

@@ -21,6 +21,9 @@ struct BenchModel: AsyncParsableCommand {
     @Option(help: "Frame sizes for inference (square, pixels).")
     var sizes = CommaSeparated<Int>([112])
 
+    @Option(help: "Precisions for inference: any of fp32, bf16 (the convolutions in bfloat16; see `classify --help`). Each shape runs in each, one after the other.")
+    var precisions = CommaSeparated<InferencePrecision>([.float32])
+
     @Option(help: "Batch shapes for inference, as clips x frames.")
     var batches = CommaSeparated<BatchShape>([BatchShape(clips: 1, frames: 16), BatchShape(clips: 8, frames: 16)])
 
@@ -43,6 +46,7 @@ struct BenchModel: AsyncParsableCommand {
         var task: String
         var model: String
         var size: Int = 112
+        var precision = InferencePrecision.float32.rawValue
         var clips: Int
         var frames: Int
         var secondsPerCall: [Double]
@@ -72,14 +76,20 @@ struct BenchModel: AsyncParsableCommand {
         }
         let shapes = try benchmarkShapes()
         if wanted.contains(.infer) {
+            if precisions.contains(.bfloat16) {
+                print("bf16: \(InferencePrecision.bfloat16IsNative ? "AVX-512 BF16 instructions" : "emulated in fp32 (this CPU has no AVX-512 BF16, or the kernels are capped below AVX-512)")")
+            }
             for (name, description, clips, frames) in shapes {
               for size in sizes.values {
-                let t = ModelBenchmark.inference(description, clips: clips, frames: frames, size: size,
-                                                 iterations: repetitions, warmup: 2, threads: threads)
-                var r = row("infer", name, clips, frames, t, frames: clips * frames)
-                r.size = size
-                rows.append(r)
-                print(t.description + (gemmRate.map { String(format: ", %.0f %% of sgemm", 100 * t.gflopsPerSecond / $0) } ?? ""))
+                for precision in precisions.values {
+                  let t = ModelBenchmark.inference(description, clips: clips, frames: frames, size: size,
+                                                   iterations: repetitions, warmup: 2, threads: threads, precision: precision)
+                  var r = row("infer", name, clips, frames, t, frames: clips * frames)
+                  r.size = size
+                  r.precision = precision.rawValue
+                  rows.append(r)
+                  print(t.description + (gemmRate.map { String(format: ", %.0f %% of sgemm", 100 * t.gflopsPerSecond / $0) } ?? ""))
+                }
               }
             }
         }

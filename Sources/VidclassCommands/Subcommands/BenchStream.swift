@@ -20,11 +20,13 @@ struct BenchStream: AsyncParsableCommand {
     @Option(help: "Threads.")
     var threads = 2
 
+    @OptionGroup var precisionOption: PrecisionOption
+
     func run() async throws {
         let path = file ?? benchVideosDirectory() + "/a_640x360_h264.mp4"
         let metadata = try VideoFile.probe(path: path)
         BLASThreads.count = threads
-        let classifier = VideoClassifier(model: benchmarkModel())
+        let classifier = VideoClassifier(model: benchmarkModel(), precision: precisionOption.precision)
         // Decoding runs ahead on its own thread while the network processes each frame.
         let frames = VideoFrames(path: path, options: DecodeOptions(sampling: .all, format: classifier.model.card.input.decodeFormat,
                                                                     threads: threads)).prefetching(16)
@@ -39,8 +41,8 @@ struct BenchStream: AsyncParsableCommand {
         let elapsed = (ContinuousClock.now - start).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         let videoSeconds = metadata.duration ?? lastTime
-        print(String(format: "stream %@: %.0f s of %dx%d video in %.1f s = %.1fx real time, %d predictions, peak RSS %.1f MB",
-                     path, videoSeconds, metadata.width, metadata.height, seconds, videoSeconds / seconds, predictions,
+        print(String(format: "stream %@%@: %.0f s of %dx%d video in %.1f s = %.1fx real time, %d predictions, peak RSS %.1f MB",
+                     path, classifier.precision == .float32 ? "" : " (\(classifier.precision.rawValue))", videoSeconds, metadata.width, metadata.height, seconds, videoSeconds / seconds, predictions,
                      Double(peakResidentBytes()) / 1e6))
     }
 }

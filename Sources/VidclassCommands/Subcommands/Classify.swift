@@ -21,6 +21,7 @@ extension VidclassCommand {
 
         @OptionGroup var modelOption: ModelOption
         @OptionGroup var clipsOption: ClipsOption
+        @OptionGroup var precisionOption: PrecisionOption
 
         @Option(help: "How many labels to show.")
         var top = 5
@@ -160,7 +161,7 @@ extension VidclassCommand {
                let card = modelOption.model.map(VideoModel.card(atPath:)) ?? DefaultModel.card {
                 early = try? ClipDecoding(path: first, input: card.input, threads: threads, clips: clipsOption.clips ?? card.input.clips)
             }
-            let classifier = clipsOption.classifier(try modelOption.load())
+            let classifier = clipsOption.classifier(try modelOption.load(), precision: precisionOption)
             if timeline { return try runTimeline(classifier) }
             if early?.input != classifier.model.card.input || early?.clips != classifier.clips { early = nil }  // the file changed meanwhile
             var outputs: [Output] = []

@@ -19,6 +19,7 @@ extension VidclassCommand {
 
         @OptionGroup var modelOption: ModelOption
         @OptionGroup var clipsOption: ClipsOption
+        @OptionGroup var precisionOption: PrecisionOption
 
         @Option(help: "Output format: text or json.")
         var format: OutputFormat = .text
@@ -56,7 +57,7 @@ extension VidclassCommand {
         }
 
         func run() async throws {
-            let classifier = clipsOption.classifier(try modelOption.load())
+            let classifier = clipsOption.classifier(try modelOption.load(), precision: precisionOption)
             if timeline { return try await runTimeline(classifier) }
             var data = try VideoDataset.load(dataset, annotations: AnnotationOptions(clipLength: clipLength.value, background: background))
             if let corrections {

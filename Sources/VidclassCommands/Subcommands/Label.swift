@@ -27,6 +27,7 @@ extension VidclassCommand {
 
         @OptionGroup var modelOption: ModelOption
         @OptionGroup var clipsOption: ClipsOption
+        @OptionGroup var precisionOption: PrecisionOption
 
         @Option(help: "Read more paths, one per line, from this file (- for standard input).")
         var filesFrom: String?
@@ -90,7 +91,7 @@ extension VidclassCommand {
             var files: [String]
             var inputProblems = 0
             do {
-                classifier = clipsOption.classifier(try modelOption.load())
+                classifier = clipsOption.classifier(try modelOption.load(), precision: precisionOption)
                 var roots = paths
                 if let filesFrom {
                     // One path per line, as bytes: names that are not UTF-8 keep them (FileNameBytes).
@@ -111,7 +112,8 @@ extension VidclassCommand {
                 if let shard = shard.flatMap(Shard.init) { files = shard.select(files) }
                 if waitForOutput { printError("label: waiting for \(output) if another run is writing it") }
                 out = try LabelOutput(path: output, format: format, resume: resume, overwrite: overwrite, retryFailed: retryFailed,
-                                      waitForLock: waitForOutput, modelHash: classifier.model.hash, clips: classifier.clips)
+                                      waitForLock: waitForOutput, modelHash: classifier.model.hash, clips: classifier.clips,
+                                      precision: classifier.precision)
             } catch {
                 printError("vidclass: \(error)")
                 throw Self.fatal

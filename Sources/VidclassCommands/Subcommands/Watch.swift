@@ -20,6 +20,7 @@ extension VidclassCommand {
         var source: String
 
         @OptionGroup var modelOption: ModelOption
+        @OptionGroup var precisionOption: PrecisionOption
 
         @Option(name: .shortAndLong, help: "Append the events to this file instead of writing them to standard output.")
         var output: String?
@@ -79,7 +80,7 @@ extension VidclassCommand {
         func run() throws {
             let classifier: VideoClassifier
             do {
-                classifier = VideoClassifier(model: try modelOption.load())
+                classifier = VideoClassifier(model: try modelOption.load(), precision: precisionOption.precision)
             } catch {
                 printError("vidclass: \(error)")
                 throw Label.fatal

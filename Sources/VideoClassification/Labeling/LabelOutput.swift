@@ -1,4 +1,5 @@
 import Foundation
+import NeuralNetwork
 
 /// The output file of a batch: JSON Lines or CSV, appended one whole line per file with a single
 /// `write`, so a crash or `kill -9` loses at most the files in flight and leaves no torn line that
@@ -42,8 +43,10 @@ public final class LabelOutput {
     ///   - modelHash: the hash of the model this run labels with (a resumed output must match it).
     ///   - clips: the clips this run averages per file (``VideoClassifier/clips``); a resumed JSON
     ///     Lines output must have been labelled with as many (CSV does not record them).
+    ///   - precision: the arithmetic this run's network uses (``VideoClassifier/precision``); a
+    ///     resumed JSON Lines output must have been labelled in the same.
     public init(path: String, format: Format, resume: Bool, overwrite: Bool = false, retryFailed: Bool = false,
-                waitForLock: Bool = false, modelHash: String, clips: Int = 1) throws {
+                waitForLock: Bool = false, modelHash: String, clips: Int = 1, precision: InferencePrecision = .float32) throws {
         self.path = path
         self.format = format
         var status = stat()
@@ -66,7 +69,7 @@ public final class LabelOutput {
                     throw VideoClassificationError(.ioError, path: path, message: "cannot empty it: \(String(cString: strerror(errno)))")
                 }
             }
-            if resume && size > 0 { try readRecorded(modelHash: modelHash, clips: clips, retryFailed: retryFailed) }
+            if resume && size > 0 { try readRecorded(modelHash: modelHash, clips: clips, precision: precision, retryFailed: retryFailed) }
             if format == .csv && lseek(descriptor, 0, SEEK_END) == 0 {
                 try writeLine(LabelRecord.csvHeader)
             }
@@ -105,7 +108,7 @@ public final class LabelOutput {
                                        message: "is being written by another vidclass run\(pid): one writer per output; wait for it, or choose another --output")
     }
 
-    private func readRecorded(modelHash: String, clips: Int, retryFailed: Bool) throws {
+    private func readRecorded(modelHash: String, clips: Int, precision: InferencePrecision, retryFailed: Bool) throws {
         // Read through the locked descriptor: opening and closing the file again in this process
         // would release the POSIX lock.
         var bytes: [UInt8] = []
@@ -144,6 +147,10 @@ public final class LabelOutput {
             if format == .jsonl, record.status == .ok, (record.clips?.count ?? 1) != clips {
                 throw VideoClassificationError(.ioError, path: path,
                                                message: "was labelled with \(record.clips?.count ?? 1) clip(s) a file, this run averages \(clips): refusing to mix them in one output (use the same --clips, or another --output)")
+            }
+            if format == .jsonl, record.status == .ok, (record.precision ?? InferencePrecision.float32.rawValue) != precision.rawValue {
+                throw VideoClassificationError(.ioError, path: path,
+                                               message: "was labelled in \(record.precision ?? InferencePrecision.float32.rawValue), this run computes in \(precision.rawValue): refusing to mix them in one output (use the same --precision, or another --output)")
             }
             latest[record.path] = record
         }

@@ -19,6 +19,8 @@ public struct StreamingState: Sendable {
 public final class LRCNInference {
     /// The architecture of the snapshotted model.
     public let configuration: ModelDescription
+    /// The arithmetic the encoder's convolutions run in.
+    public let precision: InferencePrecision
     let encoder: any Layer
     let lstm: Recurrent
     let fc: Linear
@@ -28,10 +30,20 @@ public final class LRCNInference {
     ///   - model: the trained network; its encoder is copied with BatchNorm folded (later training
     ///     does not change it), while the recurrent layer and the head are shared.
     ///   - winograd: use Winograd (F(4×4, 3×3) channels-last) for 3×3 convolutions of stride 1 (default `true`).
-    public init(_ model: LRCN, winograd: Bool = true) {
+    ///   - precision: the arithmetic of the encoder's convolutions (default single precision). In
+    ///     ``InferencePrecision/bfloat16`` their weights are rounded once, here; an encoder that
+    ///     does not run channels-last (none of the built-in ones) stays in single precision, and
+    ///     ``precision`` says so.
+    public init(_ model: LRCN, winograd: Bool = true, precision: InferencePrecision = .float32) {
         configuration = model.configuration
         // lrcn-small and torchvision's encoders (ResNets, MobileNets, EfficientNet) run channels-last.
-        encoder = ChannelsLastEncoder(model.encoder, winograd: winograd) ?? fusedForInference(model.encoder, winograd: winograd)
+        if let channelsLast = ChannelsLastEncoder(model.encoder, winograd: winograd, precision: precision) {
+            encoder = channelsLast
+            self.precision = precision
+        } else {
+            encoder = fusedForInference(model.encoder, winograd: winograd)
+            self.precision = .float32
+        }
         lstm = model.lstm
         fc = model.fc
     }

@@ -39,26 +39,29 @@ private func fmt(_ x: Double) -> String {
 /// Library-level benchmarks: a model with seeded random weights, timed forward passes or training steps.
 public enum ModelBenchmark {
     /// Times inference of `clips × frames` frames of `size × size` per call (BatchNorm folded, ReLU and
-    /// pooling fused, Winograd for eligible 3×3 convolutions unless `winograd` is false).
+    /// pooling fused, Winograd for eligible 3×3 convolutions unless `winograd` is false), the
+    /// convolutions in `precision`.
     public static func inference(_ description: ModelDescription, clips: Int = 1, frames: Int = 16, size: Int = 112,
                                  iterations: Int = 5, warmup: Int = 1, threads: Int = 2,
-                                 winograd: Bool = true) -> BenchmarkTimings {
+                                 winograd: Bool = true, precision: InferencePrecision = .float32) -> BenchmarkTimings {
         BLASThreads.count = threads
-        let model = LRCNInference(LRCN(description, seed: 1), winograd: winograd)
+        let model = LRCNInference(LRCN(description, seed: 1), winograd: winograd, precision: precision)
         var rng = SplitMix64(seed: 2)
         let x = Tensor.normal(shape: [clips, frames, 3, size, size], using: &rng)
         let seconds = time(iterations: iterations, warmup: warmup) { _ = model.logits(x) }
         let flops = Double(clips * frames) * (encoderFLOPs(description, size: size) + recurrentFLOPs(description))
-        return BenchmarkTimings(label: "\(description.backbone.rawValue) inference \(clips)×\(frames)@\(size)",
+        let suffix = model.precision == .float32 ? "" : " \(model.precision.rawValue)"
+        return BenchmarkTimings(label: "\(description.backbone.rawValue) inference \(clips)×\(frames)@\(size)\(suffix)",
                                 seconds: seconds, itemsPerIteration: clips * frames, flopsPerIteration: flops)
     }
 
     /// Times streaming: one frame per call through ``LRCNInference/step(frames:state:)`` (encoder,
     /// one recurrent step, head), as the streaming classifier runs it. Items are frames.
     public static func streaming(_ description: ModelDescription, frames: Int = 16, size: Int = 112,
-                                 iterations: Int = 5, warmup: Int = 1, threads: Int = 2) -> BenchmarkTimings {
+                                 iterations: Int = 5, warmup: Int = 1, threads: Int = 2,
+                                 precision: InferencePrecision = .float32) -> BenchmarkTimings {
         BLASThreads.count = threads
-        let model = LRCNInference(LRCN(description, seed: 1))
+        let model = LRCNInference(LRCN(description, seed: 1), precision: precision)
         var rng = SplitMix64(seed: 2)
         let frame = Tensor.normal(shape: [1, 3, size, size], using: &rng)
         let seconds = time(iterations: iterations, warmup: warmup) {
