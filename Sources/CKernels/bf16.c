@@ -73,24 +73,55 @@ void vc_bf16_pack(int n, int k, int segments, const float *packed, uint16_t *out
     }
 }
 
-// Rows of A rounded to bf16 pairs: row i's segments, each k values and a zero to make whole pairs,
-// at out + i · pairs (pairs = segments · ⌈k/2⌉ 32-bit words).
-__attribute__((always_inline)) static inline void roundRowsBody(int rows, int k, int segments, size_t segmentStride,
-                                                                const float *a, int lda, uint32_t *out) {
-    int perSegment = pairsOf(k), pairs = segments * perSegment;
-    for (int i = 0; i < rows; i++) {
-        for (int s = 0; s < segments; s++) {
-            const float *restrict src = a + (size_t)i * lda + s * segmentStride;
-            uint32_t *restrict dst = out + (size_t)i * pairs + s * perSegment;
-            int q = 0;
-            for (; 2 * q + 1 < k; q++) dst[q] = (uint32_t)toBF16(src[2 * q]) | (uint32_t)toBF16(src[2 * q + 1]) << 16;
-            if (k & 1) dst[q] = toBF16(src[k - 1]);
+// Rounded rows of A are stored in panels of LAYOUT rows, pair-major: pair q of the panel's row r
+// at q · LAYOUT + r. A tile then reads its rows' pairs at constant offsets from one address (the
+// broadcasts need no register per row), and the last, partial panel is padded with zero rows.
+enum { LAYOUT = 12 };
+
+// Words (pairs) of one segment of k values.
+__attribute__((always_inline)) static inline void roundSegment(const float *restrict src, int k, uint32_t *restrict dst) {
+    typedef uint32_t u16x __attribute__((vector_size(64), aligned(4)));
+    typedef uint16_t h32x __attribute__((vector_size(64), aligned(4)));
+    typedef uint16_t h16x __attribute__((vector_size(32), aligned(4)));
+    int q = 0;
+    // 16 floats at a time: each rounded in its 32-bit lane (NaN made quiet), then the upper halves
+    // of the 16 lanes packed into 8 words.
+    for (; 2 * q + 16 <= k; q += 8) {
+        u16x bits;
+        memcpy(&bits, src + 2 * q, sizeof bits);
+        u16x nan = (bits & 0x7fffffffu) > 0x7f800000u;
+        u16x rounded = (bits + 0x7fffu + ((bits >> 16) & 1)) & ~nan;
+        rounded |= (bits | 0x400000u) & nan;
+        h32x halves = (h32x)rounded;
+        h16x upper = __builtin_shufflevector(halves, halves, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        memcpy(dst + q, &upper, sizeof upper);
+    }
+    for (; 2 * q + 1 < k; q++) dst[q] = (uint32_t)toBF16(src[2 * q]) | (uint32_t)toBF16(src[2 * q + 1]) << 16;
+    if (k & 1) dst[q] = toBF16(src[k - 1]);
+}
+
+// Rows 0 ..< rows of A (each `segments` runs of k floats, segmentStride apart) rounded into panels;
+// `row` holds one row's pairs on the way.
+__attribute__((always_inline)) static inline void roundPanelsBody(int rows, int k, int segments, size_t segmentStride,
+                                                                  const float *a, int lda, uint32_t *out, uint32_t *row) {
+    int perSegment = pairsOf(k), pairs = segments * perSegment, panels = (rows + LAYOUT - 1) / LAYOUT;
+    for (int p = 0; p < panels; p++) {
+        uint32_t *restrict panel = out + (size_t)p * pairs * LAYOUT;
+        for (int r = 0; r < LAYOUT; r++) {
+            int i = p * LAYOUT + r;
+            if (i < rows) {
+                for (int s = 0; s < segments; s++) roundSegment(a + (size_t)i * lda + s * segmentStride, k, row + s * perSegment);
+                for (int q = 0; q < pairs; q++) panel[(size_t)q * LAYOUT + r] = row[q];
+            } else {
+                for (int q = 0; q < pairs; q++) panel[(size_t)q * LAYOUT + r] = 0;
+            }
         }
     }
 }
 
-VC_MULTIVERSION(roundRows, (int rows, int k, int segments, size_t segmentStride, const float *a, int lda, uint32_t *out),
-                (rows, k, segments, segmentStride, a, lda, out))
+VC_MULTIVERSION(roundPanels, (int rows, int k, int segments, size_t segmentStride, const float *a, int lda, uint32_t *out,
+                              uint32_t *row),
+                (rows, k, segments, segmentStride, a, lda, out, row))
 
 // Each thread's buffer of rounded rows, grown as needed and freed when the thread ends.
 static pthread_key_t bufferKey;
@@ -121,29 +152,28 @@ static uint32_t *rowBuffer(size_t words) {
     return buffer->words;
 }
 
-// The widened halves of bf16 pairs: the even steps' values (low halves) and the odd steps' (high).
-#define VC_BF16_LOW(V, VI, x) ((V)((x) << 16))
-#define VC_BF16_HIGH(V, VI, x) ((V)((x) & (VI){0} + (int)0xffff0000u))
+#define VC_LOAD_C16(p, cols) ((cols) == PANEL ? *(const vc16 *)(p) : vcLoadPartial16((p), (cols)))
+#define VC_LOAD_C8(p, cols) ((cols) == 8 ? *(const vc8 *)(p) : vcLoadPartial8((p), (cols)))
+typedef int vc8i __attribute__((vector_size(32), aligned(4)));
 
-// An MR-row tile over `pairs` pairs of k, fp32 multiply-adds of the widened values (any CPU). V is
-// vc16 (a 16-column panel) or vc8 (a last panel of at most 8 columns: the first half of each pair
-// step); VI the integer vector of the same lanes.
+// An MR-row tile (of a panel's rows; the first `rows` are stored) over `pairs` pairs of k, fp32
+// multiply-adds of the widened values (any CPU). V is vc16 (a 16-column panel) or vc8 (a last
+// panel of at most 8 columns: the first half of each pair step); VI the integer vector of as many lanes.
 #define VC_BF16_WIDE_TILE(NAME, V, VI, MR, LOAD_C, FINISH)                                             \
     __attribute__((always_inline)) static inline void NAME(                                            \
-        int pairs, const uint32_t *restrict a, int lda, const uint16_t *restrict panel, int cols,     \
+        int pairs, const uint32_t *restrict a, int rows, const uint16_t *restrict panel, int cols,    \
         const float *restrict bias, const float *restrict residual, int ldr, int activation,          \
         float *restrict c, int ldc, int accumulate) {                                                  \
         V acc[MR];                                                                                     \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
-            acc[r] = !accumulate ? (V){0} : LOAD_C(c + (size_t)r * ldc, cols);                         \
+            acc[r] = !accumulate || r >= rows ? (V){0} : LOAD_C(c + (size_t)r * ldc, cols);            \
         }                                                                                              \
         for (int q = 0; q < pairs; q++) {                                                              \
             VI w = *(const VI *)(panel + (size_t)q * 2 * PANEL);                                       \
-            V even = VC_BF16_LOW(V, VI, w), odd = VC_BF16_HIGH(V, VI, w);                              \
+            V even = (V)(w << 16), odd = (V)(w & (int)0xffff0000u);                                    \
             _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                          \
-                uint32_t x = a[(size_t)r * lda + q];                                                   \
+                uint32_t x = a[(size_t)q * LAYOUT + r], lowBits = x << 16, highBits = x & 0xffff0000u; \
                 float low, high;                                                                       \
-                uint32_t lowBits = x << 16, highBits = x & 0xffff0000u;                                \
                 memcpy(&low, &lowBits, 4);                                                             \
                 memcpy(&high, &highBits, 4);                                                           \
                 acc[r] += even * low;                                                                  \
@@ -152,23 +182,13 @@ static uint32_t *rowBuffer(size_t words) {
         }                                                                                              \
         vc16 biasVector = !bias ? (vc16){0} : cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols); \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
-            FINISH(acc[r], biasVector, residual ? residual + (size_t)r * ldr : 0, cols, activation,    \
-                   c + (size_t)r * ldc);                                                               \
+            if (r < rows) FINISH(acc[r], biasVector, residual ? residual + (size_t)r * ldr : 0, cols, activation, \
+                                 c + (size_t)r * ldc);                                                 \
         }                                                                                              \
     }
 
-#define VC_LOAD_C16(p, cols) ((cols) == PANEL ? *(const vc16 *)(p) : vcLoadPartial16((p), (cols)))
-#define VC_LOAD_C8(p, cols) ((cols) == 8 ? *(const vc8 *)(p) : vcLoadPartial8((p), (cols)))
-typedef int vc8i __attribute__((vector_size(32), aligned(4)));
-
-VC_BF16_WIDE_TILE(wideTile6, vc16, vc16i, 6, VC_LOAD_C16, vcFinishRow16)
-VC_BF16_WIDE_TILE(wideTile4, vc16, vc16i, 4, VC_LOAD_C16, vcFinishRow16)
-VC_BF16_WIDE_TILE(wideTile2, vc16, vc16i, 2, VC_LOAD_C16, vcFinishRow16)
-VC_BF16_WIDE_TILE(wideTile1, vc16, vc16i, 1, VC_LOAD_C16, vcFinishRow16)
-VC_BF16_WIDE_TILE(wideHalfTile6, vc8, vc8i, 6, VC_LOAD_C8, vcFinishRow8)
-VC_BF16_WIDE_TILE(wideHalfTile4, vc8, vc8i, 4, VC_LOAD_C8, vcFinishRow8)
-VC_BF16_WIDE_TILE(wideHalfTile2, vc8, vc8i, 2, VC_LOAD_C8, vcFinishRow8)
-VC_BF16_WIDE_TILE(wideHalfTile1, vc8, vc8i, 1, VC_LOAD_C8, vcFinishRow8)
+VC_BF16_WIDE_TILE(wideTile, vc16, vc16i, 4, VC_LOAD_C16, vcFinishRow16)
+VC_BF16_WIDE_TILE(wideHalfTile, vc8, vc8i, 4, VC_LOAD_C8, vcFinishRow8)
 
 #if defined(__x86_64__)
 #define VC_BF16_TARGET __attribute__((target("avx512f,avx512vl,avx512bf16,fma")))
@@ -187,134 +207,228 @@ __attribute__((always_inline)) static inline void finishRow8From(const float *t,
     vcFinishRow8(*(const vc8 *)t, biasVector, residual, cols, activation, out);
 }
 
-// The same tile with VDPBF16PS: W the register type (__m512 for 16 columns, __m256 for 8), DOT
-// the instruction, BH the bf16 vector type, LOADW a pair step's first 64 or 32 bytes, MASKLOAD C's
-// first `cols` floats, FINISH a row from memory.
-#define VC_BF16_DOT_TILE(NAME, W, BH, DOT, LOADW, SET1, MASKLOAD, STORE, MR, FINISH)                   \
+// The same tile with VDPBF16PS, over one panel (W __m512: 16 columns; __m256: a last panel of at
+// most 8) or, with WIDE, two neighbouring panels at once (32 columns, the second `cols2` wide):
+// each broadcast of A then feeds two instructions. DOT the instruction, BH the bf16 vector type,
+// LOADW a pair step's first 64 or 32 bytes, MASKLOAD C's first `cols` floats, FINISH a row from memory.
+#define VC_BF16_DOT_TILE(NAME, W, BH, DOT, LOADW, SET1, MASKLOAD, STORE, MR, WIDE, FINISH)             \
     VC_BF16_TARGET __attribute__((always_inline)) static inline void NAME(                             \
-        int pairs, const uint32_t *restrict a, int lda, const uint16_t *restrict panel, int cols,     \
-        const float *restrict bias, const float *restrict residual, int ldr, int activation,          \
-        float *restrict c, int ldc, int accumulate) {                                                  \
-        W acc[MR];                                                                                     \
+        int pairs, const uint32_t *restrict a, int rows, const uint16_t *restrict panel, int cols,    \
+        int cols2, size_t panelStride, const float *restrict bias, const float *restrict residual,    \
+        int ldr, int activation, float *restrict c, int ldc, int accumulate) {                         \
+        W acc[MR], acc2[WIDE ? MR : 1];                                                                \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
-            acc[r] = !accumulate ? (W){0} : MASKLOAD((1u << cols) - 1, c + (size_t)r * ldc);           \
+            int load = accumulate && r < rows;                                                         \
+            acc[r] = !load ? (W){0} : MASKLOAD((1u << cols) - 1, c + (size_t)r * ldc);                 \
+            if (WIDE) acc2[r] = !load ? (W){0} : MASKLOAD((1u << cols2) - 1, c + (size_t)r * ldc + PANEL); \
         }                                                                                              \
-        _Pragma("clang loop unroll_count(2)") for (int q = 0; q < pairs; q++) {                        \
+        const uint16_t *restrict panel2 = panel + panelStride;                                         \
+        for (int q = 0; q < pairs; q++) {                                                              \
             BH w = (BH)LOADW((const void *)(panel + (size_t)q * 2 * PANEL));                           \
+            BH w2 = WIDE ? (BH)LOADW((const void *)(panel2 + (size_t)q * 2 * PANEL)) : w;              \
             _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                          \
-                acc[r] = DOT(acc[r], (BH)SET1((int)a[(size_t)r * lda + q]), w);                        \
+                BH x = (BH)SET1((int)a[(size_t)q * LAYOUT + r]);                                       \
+                acc[r] = DOT(acc[r], x, w);                                                            \
+                if (WIDE) acc2[r] = DOT(acc2[r], x, w2);                                               \
             }                                                                                          \
         }                                                                                              \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
+            if (r >= rows) continue;                                                                   \
             float t[16] __attribute__((aligned(64)));                                                  \
             STORE(t, acc[r]);                                                                          \
             FINISH(t, bias, residual ? residual + (size_t)r * ldr : 0, cols, activation, c + (size_t)r * ldc); \
+            if (WIDE) {                                                                                \
+                STORE(t, acc2[r]);                                                                     \
+                FINISH(t, bias ? bias + PANEL : 0, residual ? residual + (size_t)r * ldr + PANEL : 0, cols2, \
+                       activation, c + (size_t)r * ldc + PANEL);                                       \
+            }                                                                                          \
         }                                                                                              \
     }
 
-VC_BF16_DOT_TILE(dotTile12, __m512, __m512bh, _mm512_dpbf16_ps, _mm512_loadu_si512, _mm512_set1_epi32,
-                 _mm512_maskz_loadu_ps, _mm512_store_ps, 12, finishRow16From)
-VC_BF16_DOT_TILE(dotTile4, __m512, __m512bh, _mm512_dpbf16_ps, _mm512_loadu_si512, _mm512_set1_epi32,
-                 _mm512_maskz_loadu_ps, _mm512_store_ps, 4, finishRow16From)
-VC_BF16_DOT_TILE(dotTile2, __m512, __m512bh, _mm512_dpbf16_ps, _mm512_loadu_si512, _mm512_set1_epi32,
-                 _mm512_maskz_loadu_ps, _mm512_store_ps, 2, finishRow16From)
-VC_BF16_DOT_TILE(dotTile1, __m512, __m512bh, _mm512_dpbf16_ps, _mm512_loadu_si512, _mm512_set1_epi32,
-                 _mm512_maskz_loadu_ps, _mm512_store_ps, 1, finishRow16From)
-VC_BF16_DOT_TILE(dotHalfTile12, __m256, __m256bh, _mm256_dpbf16_ps, _mm256_loadu_si256, _mm256_set1_epi32,
-                 _mm256_maskz_loadu_ps, _mm256_store_ps, 12, finishRow8From)
-VC_BF16_DOT_TILE(dotHalfTile4, __m256, __m256bh, _mm256_dpbf16_ps, _mm256_loadu_si256, _mm256_set1_epi32,
-                 _mm256_maskz_loadu_ps, _mm256_store_ps, 4, finishRow8From)
-VC_BF16_DOT_TILE(dotHalfTile2, __m256, __m256bh, _mm256_dpbf16_ps, _mm256_loadu_si256, _mm256_set1_epi32,
-                 _mm256_maskz_loadu_ps, _mm256_store_ps, 2, finishRow8From)
-VC_BF16_DOT_TILE(dotHalfTile1, __m256, __m256bh, _mm256_dpbf16_ps, _mm256_loadu_si256, _mm256_set1_epi32,
-                 _mm256_maskz_loadu_ps, _mm256_store_ps, 1, finishRow8From)
+// 16 vectors of 16 words transposed: r[i][j] becomes r[j][i] (32-bit unpacks within 128-bit lanes,
+// then 64-bit ones, then two rounds of 128-bit lane shuffles).
+VC_BF16_TARGET __attribute__((always_inline)) static inline void transpose16(__m512i r[16]) {
+    __m512i t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int g = 0; g < 16; g += 8) {
+        for (int i = 0; i < 4; i++) {
+            t[g + i] = _mm512_shuffle_i32x4(r[g + i], r[g + 4 + i], 0x88);
+            t[g + 4 + i] = _mm512_shuffle_i32x4(r[g + i], r[g + 4 + i], 0xdd);
+        }
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_i32x4(t[i], t[8 + i], 0xdd);
+    }
+}
+
+// roundPanels with AVX-512 BF16: 16 pairs of each of a panel's 12 rows rounded by VCVTNE2PS2BF16
+// (32 floats to 32 bf16 in order, that is 16 pairs; the floats past a segment's end loaded as
+// zeros, with a mask) and transposed, so that each pair's 12 words are one store.
+VC_BF16_TARGET static void roundPanelsNative(int rows, int k, int segments, size_t segmentStride, const float *a, int lda,
+                                             uint32_t *out) {
+    int perSegment = pairsOf(k), pairs = segments * perSegment, panels = (rows + LAYOUT - 1) / LAYOUT;
+    for (int p = 0; p < panels; p++) {
+        uint32_t *panel = out + (size_t)p * pairs * LAYOUT;
+        int valid = rows - p * LAYOUT < LAYOUT ? rows - p * LAYOUT : LAYOUT;
+        for (int s = 0; s < segments; s++) {
+            const float *first = a + (size_t)p * LAYOUT * lda + s * segmentStride;
+            uint32_t *segment = panel + (size_t)s * perSegment * LAYOUT;
+            for (int q = 0; q < perSegment; q += 16) {
+                // The floats 2q ..< 2q + 32 of each row that lie in the segment.
+                int left = k - 2 * q, low = left < 16 ? left : 16, high = left - 16 < 0 ? 0 : left - 16 < 16 ? left - 16 : 16;
+                __mmask16 lowMask = (__mmask16)((1u << low) - 1), highMask = (__mmask16)((1u << high) - 1);
+                __m512i r[16];
+                for (int i = 0; i < 16; i++) {
+                    if (i < valid) {
+                        const float *src = first + (size_t)i * lda + 2 * q;
+                        __m512 lo = low == 16 ? _mm512_loadu_ps(src) : _mm512_maskz_loadu_ps(lowMask, src);
+                        __m512 hi = high == 16 ? _mm512_loadu_ps(src + 16) : _mm512_maskz_loadu_ps(highMask, src + 16);
+                        r[i] = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
+                    } else {
+                        r[i] = _mm512_setzero_si512();
+                    }
+                }
+                transpose16(r);
+                int count = perSegment - q < 16 ? perSegment - q : 16;
+                for (int j = 0; j < count; j++) _mm512_mask_storeu_epi32(segment + (size_t)(q + j) * LAYOUT, 0x0fff, r[j]);
+            }
+        }
+    }
+}
+
+#define VC_BF16_DOT512(NAME, MR, WIDE)                                                                 \
+    VC_BF16_DOT_TILE(NAME, __m512, __m512bh, _mm512_dpbf16_ps, _mm512_loadu_si512, _mm512_set1_epi32,  \
+                     _mm512_maskz_loadu_ps, _mm512_store_ps, MR, WIDE, finishRow16From)
+#define VC_BF16_DOT256(NAME, MR)                                                                       \
+    VC_BF16_DOT_TILE(NAME, __m256, __m256bh, _mm256_dpbf16_ps, _mm256_loadu_si256, _mm256_set1_epi32,  \
+                     _mm256_maskz_loadu_ps, _mm256_store_ps, MR, 0, finishRow8From)
+
+VC_BF16_DOT512(dotPairTile12, 12, 1)
+VC_BF16_DOT512(dotPairTile8, 8, 1)
+VC_BF16_DOT512(dotPairTile4, 4, 1)
+VC_BF16_DOT512(dotTile12, 12, 0)
+VC_BF16_DOT512(dotTile8, 8, 0)
+VC_BF16_DOT512(dotTile4, 4, 0)
+VC_BF16_DOT256(dotHalfTile12, 12)
+VC_BF16_DOT256(dotHalfTile8, 8)
+VC_BF16_DOT256(dotHalfTile4, 4)
 #endif
 
-// One panel's rows i0 ..< iEnd: tiles of MR rows, then of 4, 2 and 1 (PREFIX: dotTile or wideTile).
-#define VC_BF16_ROWS(PREFIX, MR)                                                                       \
-    do {                                                                                               \
-        int i = i0;                                                                                    \
-        for (; i + MR <= iEnd; i += MR) {                                                              \
-            PREFIX##MR(kl, ak + (size_t)(i - i0) * pairs, pairs, panel, cols, pb,                      \
-                       blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0, ldr, blockActivation, \
-                       c + (size_t)i * ldc + j0, ldc, accumulate);                                     \
-        }                                                                                              \
-        for (; i + 4 <= iEnd; i += 4) {                                                                \
-            PREFIX##4(kl, ak + (size_t)(i - i0) * pairs, pairs, panel, cols, pb,                       \
-                      blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0, ldr, blockActivation,  \
-                      c + (size_t)i * ldc + j0, ldc, accumulate);                                      \
-        }                                                                                              \
-        for (; i + 2 <= iEnd; i += 2) {                                                                \
-            PREFIX##2(kl, ak + (size_t)(i - i0) * pairs, pairs, panel, cols, pb,                       \
-                      blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0, ldr, blockActivation,  \
-                      c + (size_t)i * ldc + j0, ldc, accumulate);                                      \
-        }                                                                                              \
-        for (; i < iEnd; i++) {                                                                        \
-            PREFIX##1(kl, ak + (size_t)(i - i0) * pairs, pairs, panel, cols, pb,                       \
-                      blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0, ldr, blockActivation,  \
-                      c + (size_t)i * ldc + j0, ldc, accumulate);                                      \
-        }                                                                                              \
-    } while (0)
-
-// Blocks of rows (rounded once), blocks of pairs, panels, tiles (as VC_POINTWISE_LOOPS).
-#define VC_BF16_LOOPS(TILE, HALF_TILE, MR)                                                             \
+// Blocks of rows (rounded once into panels), blocks of pairs, then panels of the weights: for each
+// panel of A, one tile (the rows past A's end are zeros, computed and not stored). Each block of k after the first adds to C; the last
+// finishes it (bias, residual, activation), as in pointwise.c.
+#define VC_BF16_LOOPS(ROUND, STEP, EACH_PANEL)                                                                      \
     do {                                                                                               \
         int panels = (n + PANEL - 1) / PANEL;                                                          \
         int pairs = segments * pairsOf(k); /* a row's pairs, all segments */                           \
         int kBlocks = pairs > 256 ? (pairs + 127) / 128 : 1;                                           \
         int kc = (pairs + kBlocks - 1) / kBlocks;                                                      \
         /* A block's rounded rows (80 KB of each block of k; 128 KB with blocks of k) per panel. */    \
-        int mc = ((kBlocks == 1 ? 20480 : 32768) / (kc > 0 ? kc : 1)) / MR * MR;                       \
-        if (mc < MR) mc = MR;                                                                          \
-        if (mc > 64 * MR) mc = 64 * MR;                                                                \
-        if (mc > m) mc = m;                                                                            \
-        uint32_t *rounded = rowBuffer((size_t)mc * pairs);                                             \
+        int mc = ((kBlocks == 1 ? 20480 : 32768) / (kc > 0 ? kc : 1)) / LAYOUT * LAYOUT;               \
+        if (mc < LAYOUT) mc = LAYOUT;                                                                  \
+        if (mc > 64 * LAYOUT) mc = 64 * LAYOUT;                                                        \
+        int blockPanels = ((mc < m ? mc : m) + LAYOUT - 1) / LAYOUT;                                   \
+        uint32_t *rounded = rowBuffer((size_t)blockPanels * LAYOUT * pairs + pairs);                   \
+        uint32_t *rowPairs = rounded + (size_t)blockPanels * LAYOUT * pairs;                           \
         for (int i0 = 0; i0 < m; i0 += mc) {                                                           \
             int iEnd = i0 + mc < m ? i0 + mc : m;                                                      \
-            roundRows(iEnd - i0, k, segments, segmentStride, a + (size_t)i0 * lda, lda, rounded);      \
+            ROUND(iEnd - i0, k, segments, segmentStride, a + (size_t)i0 * lda, lda, rounded, rowPairs);  \
             for (int k0 = 0; k0 < pairs; k0 += kc) {                                                   \
                 int kl = pairs - k0 < kc ? pairs - k0 : kc, accumulate = k0 > 0, last = k0 + kl >= pairs; \
-                const uint32_t *ak = rounded + k0;                                                     \
                 const float *blockBias = last ? bias : 0, *blockResidual = last ? residual : 0;        \
                 int blockActivation = last ? activation : 0;                                           \
-                for (int j = 0; j < panels; j++) {                                                     \
+                for (int j = 0; j < panels;) {                                                         \
                     int j0 = j * PANEL, cols = n - j0 < PANEL ? n - j0 : PANEL;                        \
                     const uint16_t *panel = packed + ((size_t)j * pairs + k0) * 2 * PANEL;             \
                     const float *pb = blockBias ? blockBias + j0 : 0;                                  \
-                    if (cols <= 8) VC_BF16_ROWS(HALF_TILE, MR);                                        \
-                    else VC_BF16_ROWS(TILE, MR);                                                       \
+                    int step = (STEP); /* panels this pass takes */                                    \
+                    for (int i = i0; i < iEnd; i += LAYOUT) {                                          \
+                        const uint32_t *ap = rounded + ((size_t)(i - i0) / LAYOUT * pairs + k0) * LAYOUT; \
+                        int rows = iEnd - i < LAYOUT ? iEnd - i : LAYOUT;                              \
+                        EACH_PANEL;                                                                    \
+                    }                                                                                  \
+                    j += step;                                                                         \
                 }                                                                                      \
             }                                                                                          \
         }                                                                                              \
     } while (0)
 
+// One tile of a panel of A, of 12, 8 or 4 rows (the fewest that hold its rows: the tile's weights
+// are loaded once for all of them): TILE(rowOffset, rowsHere) calls the tile.
+#define VC_BF16_PANEL_ROWS(TILE12, TILE8, TILE4)                                                       \
+    do {                                                                                               \
+        if (rows > 8) TILE12(0, rows);                                                                 \
+        else if (rows > 4) TILE8(0, rows);                                                             \
+        else TILE4(0, rows);                                                                           \
+    } while (0)
+
+#define VC_BF16_ARGS(r0, cols, cols2)                                                                  \
+    kl, ap + (r0), here, panel, cols, cols2, (size_t)pairs * 2 * PANEL, pb,                           \
+        blockResidual ? blockResidual + (size_t)(i + (r0)) * ldr + j0 : 0, ldr, blockActivation,       \
+        c + (size_t)(i + (r0)) * ldc + j0, ldc, accumulate
+
 #if defined(__x86_64__)
+#define VC_DOT_PAIR12(r0, n_) do { int here = n_; dotPairTile12(VC_BF16_ARGS(r0, PANEL, cols2)); } while (0)
+#define VC_DOT_PAIR8(r0, n_) do { int here = n_; dotPairTile8(VC_BF16_ARGS(r0, PANEL, cols2)); } while (0)
+#define VC_DOT_PAIR4(r0, n_) do { int here = n_; dotPairTile4(VC_BF16_ARGS(r0, PANEL, cols2)); } while (0)
+#define VC_DOT12(r0, n_) do { int here = n_; dotTile12(VC_BF16_ARGS(r0, cols, 0)); } while (0)
+#define VC_DOT8(r0, n_) do { int here = n_; dotTile8(VC_BF16_ARGS(r0, cols, 0)); } while (0)
+#define VC_DOT4(r0, n_) do { int here = n_; dotTile4(VC_BF16_ARGS(r0, cols, 0)); } while (0)
+#define VC_DOT_HALF12(r0, n_) do { int here = n_; dotHalfTile12(VC_BF16_ARGS(r0, cols, 0)); } while (0)
+#define VC_DOT_HALF8(r0, n_) do { int here = n_; dotHalfTile8(VC_BF16_ARGS(r0, cols, 0)); } while (0)
+#define VC_DOT_HALF4(r0, n_) do { int here = n_; dotHalfTile4(VC_BF16_ARGS(r0, cols, 0)); } while (0)
+
+#define VC_ROUND_NATIVE(rows, k, segments, segmentStride, a, lda, out, row) \
+    roundPanelsNative(rows, k, segments, segmentStride, a, lda, out)
+
+// Two panels at once while there are two; a last one alone (at most 8 columns in 8-float vectors).
 VC_BF16_TARGET static void pointwiseDot(int m, int n, int k, int segments, size_t segmentStride, const float *a,
                                         int lda, const uint16_t *packed, const float *bias, const float *residual,
                                         int ldr, int activation, float *c, int ldc) {
-    VC_BF16_LOOPS(dotTile, dotHalfTile, 12);
-}
-
-__attribute__((target("avx2,fma")))
-static void pointwiseWideAVX2(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda,
-                              const uint16_t *packed, const float *bias, const float *residual, int ldr,
-                              int activation, float *c, int ldc) {
-    VC_BF16_LOOPS(wideTile, wideHalfTile, 6);
-}
-
-__attribute__((target("avx512f,avx512vl,fma")))
-static void pointwiseWideAVX512(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda,
-                                const uint16_t *packed, const float *bias, const float *residual, int ldr,
-                                int activation, float *c, int ldc) {
-    VC_BF16_LOOPS(wideTile, wideHalfTile, 6);
+    VC_BF16_LOOPS(VC_ROUND_NATIVE, j + 1 < panels ? 2 : 1,
+        if (step == 2) {
+            int cols2 = n - j0 - PANEL < PANEL ? n - j0 - PANEL : PANEL;
+            VC_BF16_PANEL_ROWS(VC_DOT_PAIR12, VC_DOT_PAIR8, VC_DOT_PAIR4);
+        } else if (cols > 8) {
+            VC_BF16_PANEL_ROWS(VC_DOT12, VC_DOT8, VC_DOT4);
+        } else {
+            VC_BF16_PANEL_ROWS(VC_DOT_HALF12, VC_DOT_HALF8, VC_DOT_HALF4);
+        });
 }
 #endif
 
-static void pointwiseWideBaseline(int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda,
-                                  const uint16_t *packed, const float *bias, const float *residual, int ldr,
-                                  int activation, float *c, int ldc) {
-    VC_BF16_LOOPS(wideTile, wideHalfTile, 2);
+#define VC_WIDE4(r0, n_)                                                                               \
+    do {                                                                                               \
+        int here = n_;                                                                                 \
+        const float *res = blockResidual ? blockResidual + (size_t)(i + (r0)) * ldr + j0 : 0;          \
+        float *out = c + (size_t)(i + (r0)) * ldc + j0;                                                \
+        if (cols > 8) wideTile(kl, ap + (r0), here, panel, cols, pb, res, ldr, blockActivation, out, ldc, accumulate); \
+        else wideHalfTile(kl, ap + (r0), here, panel, cols, pb, res, ldr, blockActivation, out, ldc, accumulate); \
+    } while (0)
+
+__attribute__((always_inline)) static inline void pointwiseWideBody(int m, int n, int k, int segments,
+                                                                    size_t segmentStride, const float *a, int lda,
+                                                                    const uint16_t *packed, const float *bias,
+                                                                    const float *residual, int ldr, int activation,
+                                                                    float *c, int ldc) {
+    VC_BF16_LOOPS(roundPanels, 1,
+        for (int r0 = 0; r0 < rows; r0 += 4) VC_WIDE4(r0, rows - r0 < 4 ? rows - r0 : 4));
 }
+
+VC_MULTIVERSION(pointwiseWide, (int m, int n, int k, int segments, size_t segmentStride, const float *a, int lda,
+                                const uint16_t *packed, const float *bias, const float *residual, int ldr,
+                                int activation, float *c, int ldc),
+                (m, n, k, segments, segmentStride, a, lda, packed, bias, residual, ldr, activation, c, ldc))
 
 int vc_bf16_native(void) {
 #if defined(__x86_64__)
@@ -340,15 +454,6 @@ void vcPointwiseBF16(int m, int n, int k, int segments, size_t segmentStride, co
         pointwiseDot(m, n, k, segments, segmentStride, a, lda, packed, bias, residual, ldr, activation, c, ldc);
         return;
     }
-    switch (vcInstructionSet()) {
-    case VC_AVX512:
-        pointwiseWideAVX512(m, n, k, segments, segmentStride, a, lda, packed, bias, residual, ldr, activation, c, ldc);
-        return;
-    case VC_AVX2:
-        pointwiseWideAVX2(m, n, k, segments, segmentStride, a, lda, packed, bias, residual, ldr, activation, c, ldc);
-        return;
-    default: break;
-    }
 #endif
-    pointwiseWideBaseline(m, n, k, segments, segmentStride, a, lda, packed, bias, residual, ldr, activation, c, ldc);
+    pointwiseWide(m, n, k, segments, segmentStride, a, lda, packed, bias, residual, ldr, activation, c, ldc);
 }

@@ -137,22 +137,28 @@ package final class ChannelsLastEncoder: Layer {
         }
     }
 
-    /// `operation` with its weights' bfloat16 form, for the operations that multiply packed weights.
+    /// `operation` with its weights' bfloat16 form, for the products where it pays: more than 32
+    /// outputs and at least 24 inputs (a narrower product spends more on rounding its input, and on
+    /// the unused half of its second panel, than it saves). The other operations stay in single
+    /// precision.
     static func rounded(_ operation: Operation) -> Operation {
+        func pays(_ packed: PackedWeights, outputs: Int, copies: Int = 1) -> Bool {
+            outputs > 32 && packed.count / copies / ((outputs + 15) / 16 * 16) >= 24
+        }
         switch operation {
-        case let .stem(packed, bias, cout, kernel, stride, padding, activation):
-            .stem(packed: packed.withBFloat16(outputs: cout, segments: kernel.0), bias: bias, outChannels: cout, kernel: kernel,
-                  stride: stride, padding: padding, activation: activation)
-        case let .convolution(packed, bias, cout, kernel, stride, padding, activation):
-            .convolution(packed: packed.withBFloat16(outputs: cout), bias: bias, outChannels: cout, kernel: kernel, stride: stride,
-                         padding: padding, activation: activation)
-        case let .winograd(packed, bias, cout, activation, pooled):
-            .winograd(packed: packed.withBFloat16(outputs: cout, copies: 36), bias: bias, outChannels: cout, activation: activation,
-                      pooled: pooled)
-        case let .pointwise(packed, bias, cout, activation):
-            .pointwise(packed: packed.withBFloat16(outputs: cout), bias: bias, outChannels: cout, activation: activation)
-        case .depthwise, .squeeze, .maxPool:
-            operation
+        case let .stem(packed, bias, cout, kernel, stride, padding, activation) where pays(packed, outputs: cout):
+            return .stem(packed: packed.withBFloat16(outputs: cout, segments: kernel.0), bias: bias, outChannels: cout,
+                         kernel: kernel, stride: stride, padding: padding, activation: activation)
+        case let .convolution(packed, bias, cout, kernel, stride, padding, activation) where pays(packed, outputs: cout):
+            return .convolution(packed: packed.withBFloat16(outputs: cout), bias: bias, outChannels: cout, kernel: kernel,
+                                stride: stride, padding: padding, activation: activation)
+        case let .winograd(packed, bias, cout, activation, pooled) where pays(packed, outputs: cout, copies: 36):
+            return .winograd(packed: packed.withBFloat16(outputs: cout, copies: 36), bias: bias, outChannels: cout,
+                             activation: activation, pooled: pooled)
+        case let .pointwise(packed, bias, cout, activation) where pays(packed, outputs: cout):
+            return .pointwise(packed: packed.withBFloat16(outputs: cout), bias: bias, outChannels: cout, activation: activation)
+        default:
+            return operation
         }
     }
 

@@ -95,16 +95,18 @@ struct BenchModel: AsyncParsableCommand {
         }
         if wanted.contains(.layers) {
             for (name, description, clips, frames) in shapes {
+              for precision in precisions.values {
                 let layers = ModelBenchmark.layerProfile(description, clips: clips, frames: frames, size: sizes.values[0],
-                                                         iterations: repetitions, threads: threads)
+                                                         iterations: repetitions, threads: threads, precision: precision)
                 let total = layers.reduce(0) { $0 + $1.seconds }
-                print("\(name) \(clips)x\(frames) per layer (ms per frame, GFLOP/s, share):")
+                print("\(name) \(clips)x\(frames) \(precision.rawValue) per layer (ms per frame, GFLOP/s, share):")
                 for layer in layers {
                     print(String(format: "  %-58@ %7.3f  %6.1f  %5.1f %%", layer.name as NSString,
                                  1000 * layer.seconds / Double(clips * frames),
                                  layer.flops / layer.seconds / 1e9, 100 * layer.seconds / total))
                 }
                 print(String(format: "  total %.3f ms per frame", 1000 * total / Double(clips * frames)))
+              }
             }
         }
         if wanted.contains(.train) {

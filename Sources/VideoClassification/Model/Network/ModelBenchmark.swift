@@ -196,9 +196,10 @@ public enum ModelBenchmark {
     /// Times each layer of the inference snapshot of `description` (BatchNorm folded, fused) on its
     /// own, over `clips × frames` frames: where the encoder's time goes.
     public static func layerProfile(_ description: ModelDescription, clips: Int = 1, frames: Int = 16, size: Int = 112,
-                                    iterations: Int = 5, threads: Int = 2) -> [LayerTiming] {
+                                    iterations: Int = 5, threads: Int = 2,
+                                    precision: InferencePrecision = .float32) -> [LayerTiming] {
         BLASThreads.count = threads
-        let model = LRCNInference(LRCN(description, seed: 1))
+        let model = LRCNInference(LRCN(description, seed: 1), precision: precision)
         var rng = SplitMix64(seed: 2)
         let x = Tensor.normal(shape: [clips * frames, description.inputChannels, size, size], using: &rng)
         var timings: [LayerTiming] = []
