@@ -79,7 +79,8 @@ def main() -> None:
             with torch.inference_mode():
                 ref = model(x).numpy()
             frames, xn = b * T, x.numpy()
-            onnx_path = ONNX_DIR / f"{name}_b{b}.onnx"
+            # Its own export (this script seeds each model alike; the harness's files may hold others).
+            onnx_path = ONNX_DIR / "precision" / f"{name}_b{b}.onnx"
             if not onnx_path.exists():
                 notes[f"export_{name}_b{b}"] = export_onnx(model, x, onnx_path)
 

@@ -5,7 +5,8 @@
 # (standing in for an imported backbone: this machine may have no PyTorch), then its encoder is
 # frozen and a new recurrent layer and head are trained on ../shared/data/surveillance-fight
 # (`train --init-from … --freeze-encoder`); the result is described by `info`, classifies a clip
-# (with the same probabilities on every vector instruction set the CPU has) and streams a timeline.
+# (with the same probabilities on every vector instruction set the CPU has, and within a hundredth
+# of them in bf16) and streams a timeline.
 # A mismatched --encoder is refused with a message.
 #   bash scripts/test-encoders.sh [path/to/vidclass]    (default: builds the release binary)
 set -euo pipefail
@@ -65,9 +66,24 @@ best, capped = ({p["label"]: p["score"] for p in json.load(open(f))[0]["labels"]
 assert all(abs(best[k] - capped[k]) < 1e-4 for k in best), (best, capped)
 EOF
   done
+  # In bf16: within a hundredth of fp32, recorded in the JSON, and the same (to the order of the
+  # additions) whether the CPU's AVX-512 BF16 instructions run it or fp32 multiply-adds do.
+  for isa in $ISAS; do
+    VIDCLASS_VECTOR_ISA=$isa "$BIN" classify "$CLIP" --model "frozen-$encoder.safetensors" --format json --precision bf16 \
+      > "classify-$encoder-$isa-bf16.json"
+    python3 - "classify-$encoder.json" "classify-$encoder-$isa-bf16.json" "classify-$encoder-${ISAS%% *}-bf16.json" <<'EOF' \
+      || fail "$encoder: bf16 with $isa kernels"
+import json, sys
+single, rounded, first = (json.load(open(f))[0] for f in sys.argv[1:])
+assert rounded.get("inferencePrecision") == "bf16", rounded
+scores = [{p["label"]: p["score"] for p in r["labels"]} for r in (single, rounded, first)]
+assert all(abs(scores[0][k] - scores[1][k]) < 1e-2 for k in scores[0]), scores
+assert all(abs(scores[2][k] - scores[1][k]) < 1e-3 for k in scores[0]), scores
+EOF
+  done
   "$BIN" classify "$CLIP" --model "frozen-$encoder.safetensors" --timeline --format csv > "timeline-$encoder.csv"
   [ "$(wc -l < "timeline-$encoder.csv")" -ge 2 ] || fail "$encoder: timeline"
-  echo "  ok: $encoder: from scratch, frozen-encoder training on 300 clips, info, classify (each instruction set), timeline ($(( $(date +%s) - start )) s)"
+  echo "  ok: $encoder: from scratch, frozen-encoder training on 300 clips, info, classify (each instruction set, fp32 and bf16), timeline ($(( $(date +%s) - start )) s)"
 done
 if "$BIN" train "$FIGHT" -o wrong.safetensors --init-from init-resnet34.safetensors --encoder mobilenet_v2 --freeze-encoder \
     > wrong.log 2>&1; then

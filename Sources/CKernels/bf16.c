@@ -152,8 +152,6 @@ static uint32_t *rowBuffer(size_t words) {
     return buffer->words;
 }
 
-#define VC_LOAD_C16(p, cols) ((cols) == PANEL ? *(const vc16 *)(p) : vcLoadPartial16((p), (cols)))
-#define VC_LOAD_C8(p, cols) ((cols) == 8 ? *(const vc8 *)(p) : vcLoadPartial8((p), (cols)))
 typedef int vc8i __attribute__((vector_size(32), aligned(4)));
 
 // An MR-row tile (of a panel's rows; the first `rows` are stored) over `pairs` pairs of k, fp32
@@ -187,8 +185,8 @@ typedef int vc8i __attribute__((vector_size(32), aligned(4)));
         }                                                                                              \
     }
 
-VC_BF16_WIDE_TILE(wideTile, vc16, vc16i, 4, VC_LOAD_C16, vcFinishRow16)
-VC_BF16_WIDE_TILE(wideHalfTile, vc8, vc8i, 4, VC_LOAD_C8, vcFinishRow8)
+VC_BF16_WIDE_TILE(wideTile, vc16, vc16i, 4, VC_LOAD_ROW16, vcFinishRow16)
+VC_BF16_WIDE_TILE(wideHalfTile, vc8, vc8i, 4, VC_LOAD_ROW8, vcFinishRow8)
 
 #if defined(__x86_64__)
 #define VC_BF16_TARGET __attribute__((target("avx512f,avx512vl,avx512bf16,fma")))

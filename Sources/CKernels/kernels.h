@@ -129,6 +129,10 @@ __attribute__((always_inline)) static inline vc8 vcLoadPartial8(const float *p, 
     return *(const vc8 *)t;
 }
 
+// A row of C's first `cols` (≤ 16, or ≤ 8) floats as a vector (the rest zero), for tiles that add to C.
+#define VC_LOAD_ROW16(p, cols) ((cols) == 16 ? *(const vc16 *)(p) : vcLoadPartial16((p), (cols)))
+#define VC_LOAD_ROW8(p, cols) ((cols) == 8 ? *(const vc8 *)(p) : vcLoadPartial8((p), (cols)))
+
 // vcFinishRow16 for a row of at most 8 columns in a vector of 8 (bias in the first lanes of a
 // vector of 16).
 __attribute__((always_inline)) static inline void vcFinishRow8(vc8 v, vc16 bias, const float *restrict residual,

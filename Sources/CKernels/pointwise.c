@@ -98,17 +98,15 @@ void vc_pointwise_scale_packed(int n, int k, const float *packed, const float *s
         }                                                                                              \
     }
 
-#define VC_LOAD_C16(p, cols) ((cols) == PANEL ? *(const vc16 *)(p) : vcLoadPartial16((p), (cols)))
-#define VC_LOAD_C8(p, cols) ((cols) == 8 ? *(const vc8 *)(p) : vcLoadPartial8((p), (cols)))
 
-VC_POINTWISE_TILE(pointwiseTile12, vc16, 12, VC_LOAD_C16, vcFinishRow16)
-VC_POINTWISE_TILE(pointwiseTile6, vc16, 6, VC_LOAD_C16, vcFinishRow16)
-VC_POINTWISE_TILE(pointwiseTile4, vc16, 4, VC_LOAD_C16, vcFinishRow16)
-VC_POINTWISE_TILE(pointwiseTile2, vc16, 2, VC_LOAD_C16, vcFinishRow16)
-VC_POINTWISE_TILE(pointwiseHalfTile12, vc8, 12, VC_LOAD_C8, vcFinishRow8)
-VC_POINTWISE_TILE(pointwiseHalfTile6, vc8, 6, VC_LOAD_C8, vcFinishRow8)
-VC_POINTWISE_TILE(pointwiseHalfTile4, vc8, 4, VC_LOAD_C8, vcFinishRow8)
-VC_POINTWISE_TILE(pointwiseHalfTile2, vc8, 2, VC_LOAD_C8, vcFinishRow8)
+VC_POINTWISE_TILE(pointwiseTile12, vc16, 12, VC_LOAD_ROW16, vcFinishRow16)
+VC_POINTWISE_TILE(pointwiseTile6, vc16, 6, VC_LOAD_ROW16, vcFinishRow16)
+VC_POINTWISE_TILE(pointwiseTile4, vc16, 4, VC_LOAD_ROW16, vcFinishRow16)
+VC_POINTWISE_TILE(pointwiseTile2, vc16, 2, VC_LOAD_ROW16, vcFinishRow16)
+VC_POINTWISE_TILE(pointwiseHalfTile12, vc8, 12, VC_LOAD_ROW8, vcFinishRow8)
+VC_POINTWISE_TILE(pointwiseHalfTile6, vc8, 6, VC_LOAD_ROW8, vcFinishRow8)
+VC_POINTWISE_TILE(pointwiseHalfTile4, vc8, 4, VC_LOAD_ROW8, vcFinishRow8)
+VC_POINTWISE_TILE(pointwiseHalfTile2, vc8, 2, VC_LOAD_ROW8, vcFinishRow8)
 
 // One row: four partial sums over k, so that the multiply-adds do not wait for each other.
 #define VC_POINTWISE_TILE1(NAME, V, LOAD_C, FINISH)                                                    \
@@ -136,8 +134,8 @@ VC_POINTWISE_TILE(pointwiseHalfTile2, vc8, 2, VC_LOAD_C8, vcFinishRow8)
                cols, activation, out);                                                                 \
     }
 
-VC_POINTWISE_TILE1(pointwiseTile1, vc16, VC_LOAD_C16, vcFinishRow16)
-VC_POINTWISE_TILE1(pointwiseHalfTile1, vc8, VC_LOAD_C8, vcFinishRow8)
+VC_POINTWISE_TILE1(pointwiseTile1, vc16, VC_LOAD_ROW16, vcFinishRow16)
+VC_POINTWISE_TILE1(pointwiseHalfTile1, vc8, VC_LOAD_ROW8, vcFinishRow8)
 
 // The rows i0 ..< iEnd of one panel (TILE: pointwiseTile or pointwiseHalfTile): tiles of MR rows,
 // then the last rows in tiles of 4 and 2, then one row with four partial sums.

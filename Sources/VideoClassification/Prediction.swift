@@ -49,7 +49,7 @@ public struct Prediction: Sendable, Codable {
     public var timings: [String: Double]
     /// The arithmetic of the network's convolutions when it was not single precision (`bf16`:
     /// ``InferencePrecision/bfloat16``); nil for single precision.
-    public var precision: String? = nil
+    public var inferencePrecision: String? = nil
 
     /// The most probable label.
     public var top: LabelScore { scores[0] }

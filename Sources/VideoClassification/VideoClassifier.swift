@@ -134,7 +134,7 @@ public final class VideoClassifier: @unchecked Sendable {
         let preprocess = preprocessed - start, network = clock.now - preprocessed
         return Prediction(path: path, scores: ranked(row), frames: frames.map { UsedFrame(index: $0.index, time: $0.time) },
                           model: model.card.name, modelHash: model.hash,
-                          timings: ["preprocess": preprocess.seconds, "model": network.seconds], precision: precisionRecord)
+                          timings: ["preprocess": preprocess.seconds, "model": network.seconds], inferencePrecision: precisionRecord)
     }
 
     /// Decodes the frames the model samples from `path` and classifies them.
@@ -203,7 +203,7 @@ public final class VideoClassifier: @unchecked Sendable {
         network += clock.now - began
         return Prediction(path: path, scores: ranked(row), frames: frames.map { UsedFrame(index: $0.index, time: $0.time) },
                           model: model.card.name, modelHash: model.hash,
-                          timings: ["decode": decoded.seconds, "model": network.seconds, "total": (clock.now - started).seconds], precision: precisionRecord)
+                          timings: ["decode": decoded.seconds, "model": network.seconds, "total": (clock.now - started).seconds], inferencePrecision: precisionRecord)
     }
 
     /// ``classify(_:)`` with several clips: every frame decoded first, then the clips in one batch.
@@ -220,6 +220,6 @@ public final class VideoClassifier: @unchecked Sendable {
         let network = clock.now - began
         return Prediction(path: decoding.path, scores: ranked(row), frames: frames.map { UsedFrame(index: $0.index, time: $0.time) },
                           clips: clipIndices(frames), model: model.card.name, modelHash: model.hash,
-                          timings: ["decode": decoded.seconds, "model": network.seconds, "total": (clock.now - decoding.started).seconds], precision: precisionRecord)
+                          timings: ["decode": decoded.seconds, "model": network.seconds, "total": (clock.now - decoding.started).seconds], inferencePrecision: precisionRecord)
     }
 }

@@ -196,3 +196,49 @@ struct ClipsOptionTests {
         }
     }
 }
+
+/// `--precision bf16` (the convolutions in bfloat16) through the installed binary: `classify`
+/// gives the embedded model's scores to within a hundredth and says so in its JSON, `label` records
+/// it and will not resume an output written in the other precision, `evaluate` names it, and an
+/// unknown precision is refused.
+struct PrecisionOptionTests {
+    static let clip = TestPaths.fixture("synthetic") + "/move_right/move_right_0000.webm"
+
+    func scores(_ arguments: [String]) throws -> (scores: [String: Double], object: [String: Any]) {
+        let result = try runVidclass(["classify", Self.clip, "--format", "json", "--top", "10"] + arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require((try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])?.first)
+        let labels = try #require(object["labels"] as? [[String: Any]])
+        return (Dictionary(uniqueKeysWithValues: labels.compactMap { entry in
+            (entry["label"] as? String).flatMap { label in (entry["score"] as? Double).map { (label, $0) } }
+        }), object)
+    }
+
+    @Test func bfloat16ScoresLikeSinglePrecisionAndIsRecorded() throws {
+        let (single, singleObject) = try scores([])
+        let (rounded, roundedObject) = try scores(["--precision", "bf16"])
+        #expect(singleObject["inferencePrecision"] == nil, "fp32 records nothing")
+        #expect(roundedObject["inferencePrecision"] as? String == "bf16")
+        #expect(single.count == 10 && Set(single.keys) == Set(rounded.keys))
+        for (label, score) in single { #expect(abs(score - rounded[label, default: -1]) < 0.01, "\(label): \(score) vs \(rounded[label] ?? -1)") }
+        #expect(single.contains { abs($0.value - rounded[$0.key, default: -1]) > 1e-7 }, "bf16 gave fp32's scores exactly: it did not run")
+        #expect(rounded.max { $0.value < $1.value }?.key == "move_right")
+
+        let out = try TestPaths.temporaryDirectory("precision").appendingPathComponent("labels.jsonl").path
+        let label = try runVidclass(["label", Self.clip, "-o", out, "--precision", "bf16"])
+        #expect(label.status == 0, "\(label.stderr)")
+        let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any])
+        #expect(record["inferencePrecision"] as? String == "bf16")
+        #expect(abs((record["score"] as? Double ?? -1) - rounded["move_right", default: 0]) < 1e-5, "label and classify agree in bf16")
+        let mixed = try runVidclass(["label", Self.clip, "-o", out, "--resume"])
+        #expect(mixed.status != 0 && mixed.stderr.contains("was labelled in bf16, this run computes in fp32") && mixed.stderr.contains(out),
+                "\(mixed.stderr)")
+        let same = try runVidclass(["label", Self.clip, "-o", out, "--resume", "--precision", "bf16"])
+        #expect(same.status == 0 && same.stderr.contains("skipped 1 already recorded"), "\(same.stderr)")
+
+        let evaluate = try runVidclass(["evaluate", TestPaths.fixture("synthetic") + "/labels.csv", "--precision", "bf16"])
+        #expect(evaluate.status == 0 && evaluate.stdout.contains("(convolutions in bf16)"), "\(evaluate.stdout)\(evaluate.stderr)")
+        let refused = try runVidclass(["classify", Self.clip, "--precision", "fp16"])
+        #expect(refused.status == 64 && refused.stderr.contains("--precision"), "\(refused.stderr)")
+    }
+}

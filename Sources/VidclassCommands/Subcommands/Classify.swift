@@ -150,6 +150,7 @@ extension VidclassCommand {
             var model: String
             var modelHash: String
             var timings: [String: Double]
+            var inferencePrecision: String?
         }
 
         func run() async throws {
@@ -186,7 +187,8 @@ extension VidclassCommand {
                     }
                     if explain || explainSheet != nil { try explainSampling(p, classifier: classifier, file: file, path: input.path) }
                     let shown = Array(p.scores.prefix(top))
-                    outputs.append(Output(path: file, labels: shown, frames: p.frames, clips: p.clips, model: p.model, modelHash: p.modelHash, timings: p.timings))
+                    outputs.append(Output(path: file, labels: shown, frames: p.frames, clips: p.clips, model: p.model, modelHash: p.modelHash, timings: p.timings,
+                                          inferencePrecision: p.inferencePrecision))
                     if format != .json {
                         if files.count > 1 { print(file) }
                         let width = shown.map(\.label.count).max() ?? 0

@@ -77,7 +77,8 @@ extension VidclassCommand {
                 return
             }
             print(String(format: "%d clips  top-1 %.2f%%  top-5 %.2f%%  mean class accuracy %.2f%%", report.count,
-                         report.top1 * 100, report.top5 * 100, report.meanClassAccuracy * 100))
+                         report.top1 * 100, report.top5 * 100, report.meanClassAccuracy * 100)
+                  + (report.inferencePrecision.map { "  (convolutions in \($0))" } ?? ""))
             print("")
             let width = max(5, report.labels.map(\.count).max() ?? 0)
             print("class".padding(toLength: width, withPad: " ", startingAt: 0) + "  precision  recall     f1  support")

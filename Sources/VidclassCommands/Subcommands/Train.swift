@@ -90,6 +90,8 @@ extension VidclassCommand {
         var groupBy: String?
         @Option(help: "K-fold cross-validation: train K models and report the mean and standard deviation.")
         var folds: Int?
+        @Option(help: "With --folds, also score each fold's model with its convolutions in these precisions (bf16: see `classify --help`), reported beside the folds.")
+        var scorePrecisions: CommaSeparated<InferencePrecision>?
         @Option(help: "Write a JSON report (history, metrics, folds) here.")
         var report: String?
         @Flag(help: "Continue from OUTPUT.checkpoint if present.")
@@ -145,6 +147,7 @@ extension VidclassCommand {
             c.annotations = AnnotationOptions(clipLength: clipLength.value, background: background)
             c.groupBy = groupBy
             c.folds = folds
+            c.scorePrecisions = scorePrecisions?.values ?? []
             c.resume = resume
             c.initFrom = initFrom
             c.cache = cache
@@ -155,6 +158,7 @@ extension VidclassCommand {
         func validate() throws {
             if folds == nil && output == nil { throw ValidationError("--output is required (except with --folds)") }
             if let folds, folds < 2 { throw ValidationError("--folds must be at least 2") }
+            if folds == nil && scorePrecisions != nil { throw ValidationError("--score-precisions scores the folds' models: it needs --folds") }
             if freezeEncoder && initFrom == nil { throw ValidationError("--freeze-encoder needs --init-from MODEL (a frozen random encoder learns nothing)") }
             if !(widthMultiplier > 0.05 && widthMultiplier <= 4) { throw ValidationError("--width-multiplier must be above 0.05 and at most 4") }
             if let initFrom, let encoder, let card = VideoModel.card(atPath: initFrom), card.architecture.backbone != encoder {

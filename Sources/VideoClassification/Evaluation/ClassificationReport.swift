@@ -65,6 +65,9 @@ public struct ClassificationReport: Sendable, Codable {
     /// Every clip scored, in input order (nil in reports written before vidclass 0.2): what
     /// `vidclass report` opens from each cell of the confusion matrix.
     public var clips: [Clip]?
+    /// The arithmetic of the network's convolutions when it was not single precision (`bf16`:
+    /// ``VideoClassifier/precision``); nil for single precision.
+    public var inferencePrecision: String?
 
     /// Scores one prediction per clip against its true label.
     /// - Parameters:

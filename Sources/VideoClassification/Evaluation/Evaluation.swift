@@ -61,6 +61,7 @@ public enum Evaluation {
             skipped.append((dataset.clips[i].name, "not decoded: the evaluation was stopped"))
         }
         var report = ClassificationReport(labels: labels, truths: truths, probabilities: rows, paths: paths, frames: used)
+        report.inferencePrecision = classifier.precisionRecord
         // Stretches of long videos say which stretch (one video holds many clips).
         if classifier.clips > 1 {
             for (n, i) in usable.enumerated() where dataset.clips[i].start == nil {

@@ -169,7 +169,7 @@ public final class BatchLabeler {
                 let p = Prediction(path: clip.path, scores: classifier.ranked(row),
                                    frames: clip.frames.map { UsedFrame(index: $0.index, time: $0.time) },
                                    clips: classifier.clipIndices(clip.frames), model: model.card.name, modelHash: model.hash, timings: [:],
-                                   precision: classifier.precisionRecord)
+                                   inferencePrecision: classifier.precisionRecord)
                 try write(Self.record(p, key: clip.key, top: options.top, timeline: nil, duration: clip.duration, model: model))
             }
         }
@@ -180,6 +180,6 @@ public final class BatchLabeler {
     static func record(_ p: Prediction, key: FileKey, top: Int, timeline: [TimelineWindow]?, duration: Double?, model: VideoModel) -> LabelRecord {
         LabelRecord(path: p.path, status: .ok, label: p.top.label, score: p.top.score, top: Array(p.scores.prefix(top)),
                     duration: duration, frames: p.frames, clips: p.clips, timeline: timeline, model: model.card.name, modelHash: model.hash,
-                    precision: p.precision, size: key.size, mtime: key.mtime)
+                    inferencePrecision: p.inferencePrecision, size: key.size, mtime: key.mtime)
     }
 }

@@ -33,7 +33,7 @@ public struct LabelRecord: Codable, Sendable, Equatable {
     public var modelHash: String
     /// The arithmetic of the network's convolutions when it was not single precision (`bf16`);
     /// nil for single precision. JSON only; a resumed JSON Lines output must match it.
-    public var precision: String?
+    public var inferencePrecision: String?
     /// File size in bytes (−1 when it could not be read): with the path and ``mtime``, the
     /// identity `--resume` uses.
     public var size: Int
@@ -49,7 +49,7 @@ public struct LabelRecord: Codable, Sendable, Equatable {
     /// A record; every parameter sets the property of the same name.
     public init(path: String, status: Status, label: String? = nil, score: Double? = nil, top: [LabelScore]? = nil,
                 duration: Double? = nil, frames: [UsedFrame]? = nil, clips: [[Int]]? = nil, timeline: [TimelineWindow]? = nil,
-                model: String, modelHash: String, precision: String? = nil, size: Int, mtime: Double, error: String? = nil) {
+                model: String, modelHash: String, inferencePrecision: String? = nil, size: Int, mtime: Double, error: String? = nil) {
         self.path = path
         self.status = status
         self.label = label
@@ -61,7 +61,7 @@ public struct LabelRecord: Codable, Sendable, Equatable {
         self.timeline = timeline
         self.model = model
         self.modelHash = modelHash
-        self.precision = precision
+        self.inferencePrecision = inferencePrecision
         self.size = size
         self.mtime = mtime
         self.error = error

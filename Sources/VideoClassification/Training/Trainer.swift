@@ -173,17 +173,18 @@ public final class Trainer {
         pool > steps ? FrameSampling.uniformIndices(count: steps, frameCount: pool) : Array(0..<pool)
     }
 
-    /// Class probabilities for samples (center crops, inference mode), in batches; a sample with
-    /// ``Sample/clips`` gets the mean of its clips' probabilities.
-    public func probabilities(_ samples: [Sample]) -> [[Double]] {
+    /// Class probabilities for samples (center crops, inference mode, the convolutions in
+    /// `precision`), in batches; a sample with ``Sample/clips`` gets the mean of its clips' probabilities.
+    public func probabilities(_ samples: [Sample], precision: InferencePrecision = .float32) -> [[Double]] {
         let split = samples.map { sample in
             (sample.clips ?? [sample.frames]).map { Sample(frames: $0, label: sample.label, path: sample.path) }
         }
-        return VideoClassifier.averaged(singleClipProbabilities(split.flatMap { $0 }), groups: split.map(\.count))
+        return VideoClassifier.averaged(singleClipProbabilities(split.flatMap { $0 }, precision: precision),
+                                        groups: split.map(\.count))
     }
 
-    private func singleClipProbabilities(_ samples: [Sample]) -> [[Double]] {
-        let inference = LRCNInference(model.network)
+    private func singleClipProbabilities(_ samples: [Sample], precision: InferencePrecision) -> [[Double]] {
+        let inference = LRCNInference(model.network, precision: precision)
         var rows: [[Double]] = []
         let k = model.card.labels.count
         for start in stride(from: 0, to: samples.count, by: max(1, options.batchSize)) {
@@ -207,10 +208,11 @@ public final class Trainer {
         return out
     }
 
-    /// Top-1 accuracy on samples (averaging the clips of those that carry ``Sample/clips``).
-    public func accuracy(_ samples: [Sample]) -> Double {
+    /// Top-1 accuracy on samples (averaging the clips of those that carry ``Sample/clips``), the
+    /// convolutions in `precision`.
+    public func accuracy(_ samples: [Sample], precision: InferencePrecision = .float32) -> Double {
         guard !samples.isEmpty else { return 0 }
-        let rows = probabilities(samples)
+        let rows = probabilities(samples, precision: precision)
         let correct = zip(rows, samples).filter { row, sample in row.indices.max { row[$0] < row[$1] } == sample.label }.count
         return Double(correct) / Double(samples.count)
     }

@@ -84,6 +84,10 @@ public struct TrainingConfiguration: Sendable {
     /// K-fold cross-validation (K ≥ 2): K models, the mean and standard deviation of their
     /// held-out accuracy; no model file is written.
     public var folds: Int?
+    /// With ``folds``, each fold's model is also scored with its convolutions in these precisions
+    /// (``InferencePrecision``; the folds' accuracies in `variants` named `precision=bf16`), to see
+    /// what a faster precision costs on held-out clips.
+    public var scorePrecisions: [InferencePrecision] = []
     /// Continue from `OUTPUT.checkpoint` when it exists.
     public var resume = false
     /// Start from this model file's weights (the encoder's at least). The encoder's architecture

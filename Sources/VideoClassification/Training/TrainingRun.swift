@@ -148,6 +148,9 @@ public struct TrainingRun: Sendable {
                 accuracies.append(accuracy)
                 // What the same model scores without test-time averaging or without weight averaging.
                 if clipCount > 1 { variants["clips=1", default: []].append(trainer.accuracy(heldOneClip)) }
+                for precision in c.scorePrecisions where precision != .float32 {
+                    variants["precision=\(precision.rawValue)", default: []].append(trainer.accuracy(held, precision: precision))
+                }
                 if options.weightAveraging != nil {
                     trainer.withLastWeights {
                         variants["weights=last", default: []].append(trainer.accuracy(held))

@@ -183,7 +183,7 @@ public enum ModelBenchmark {
         }
     }
 
-    /// One leaf layer of an inference snapshot, timed on its own (``layerProfile(_:clips:frames:size:iterations:threads:)``).
+    /// One leaf layer of an inference snapshot, timed on its own (``layerProfile(_:clips:frames:size:iterations:threads:precision:)``).
     public struct LayerTiming: Sendable {
         /// Where the layer sits and what it is, e.g. `layer4.1.conv2 conv3x3/1 512→512 4×4 winograd2`.
         public var name: String
