@@ -214,7 +214,7 @@ __attribute__((always_inline)) static inline void finishRow8From(const float *t,
         int pairs, const uint32_t *restrict a, int rows, const uint16_t *restrict panel, int cols,    \
         int cols2, size_t panelStride, const float *restrict bias, const float *restrict residual,    \
         int ldr, int activation, float *restrict c, int ldc, int accumulate) {                         \
-        W acc[MR], acc2[WIDE ? MR : 1];                                                                \
+        W acc[MR], acc2[MR];                                                                            \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
             int load = accumulate && r < rows;                                                         \
             acc[r] = !load ? (W){0} : MASKLOAD((1u << cols) - 1, c + (size_t)r * ldc);                 \

@@ -48,7 +48,7 @@ public struct Prediction: Sendable, Codable {
     /// and `total`; which keys are present depends on how the clip was classified.
     public var timings: [String: Double]
     /// The arithmetic of the network's convolutions when it was not single precision (`bf16`:
-    /// ``InferencePrecision/bfloat16``); nil for single precision.
+    /// `InferencePrecision.bfloat16`); nil for single precision.
     public var inferencePrecision: String? = nil
 
     /// The most probable label.

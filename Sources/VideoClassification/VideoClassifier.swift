@@ -34,7 +34,7 @@ public final class VideoClassifier: @unchecked Sendable {
     /// A classifier for a model already loaded, with an inference snapshot of its network
     /// (``LRCNInference``: the encoder copied with BatchNorm folded), averaging `clips` clips per
     /// video (default: the model's own ``InputSpecification/clips``), its convolutions in
-    /// `precision` (default single precision; ``InferencePrecision/bfloat16`` is faster on CPUs
+    /// `precision` (default single precision; `InferencePrecision.bfloat16` is faster on CPUs
     /// with AVX-512 BF16, at a small cost in agreement with single precision).
     public init(model: VideoModel, clips: Int? = nil, precision: InferencePrecision = .float32) {
         let clips = clips ?? model.card.input.clips

@@ -229,3 +229,19 @@ func hashedTensor(_ name: String, shape: [Int], gamma: (Double, Double), headSca
     }
     return Tensor(shape: shape, scalars: values)
 }
+
+/// A snapshot asked for bfloat16 runs in it only where a convolution gains from it: an encoder too
+/// narrow for any (at most 32 outputs each) stays, and says it stays, in single precision, with
+/// fp32's features exactly.
+@Test func narrowEncodersStayInSinglePrecision() {
+    var narrow = ModelDescription(backbone: .small, numClasses: 2, hiddenSize: 4)
+    narrow.smallChannels = [8, 16, 32, 32]
+    let lrcn = LRCN(narrow, seed: 3)
+    let model = LRCNInference(lrcn, precision: .bfloat16)
+    #expect(model.precision == .float32)
+    var rng = SplitMix64(seed: 4)
+    let frames = Tensor.normal(shape: [2, 3, 40, 40], using: &rng)
+    #expect(model.frameFeatures(frames).maxAbsDifference(LRCNInference(lrcn).frameFeatures(frames)) == 0)
+    #expect(LRCNInference(LRCN(ModelDescription(backbone: .small, numClasses: 2, hiddenSize: 4), seed: 3), precision: .bfloat16).precision
+            == .bfloat16)
+}

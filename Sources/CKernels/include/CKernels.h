@@ -139,7 +139,8 @@ void vc_pointwise_scale_packed(int n, int k, const float *packed, const float *s
 /// (leading dimension ldc): c = act(a · wᵀ + bias (+ residual [m][n], leading dimension ldr,
 /// optional)), w packed by vc_pointwise_pack; activation codes as vc_activate. Calling thread only.
 /// With `packedBF16` (vc_bf16_pack of the same weights, segments 1) instead of `packed` (which may
-/// then be NULL), the product runs in bfloat16 (see vc_bf16_pack).
+/// then be NULL), the product runs in bfloat16 (see vc_bf16_pack); the calling thread then keeps a
+/// buffer for its rounded input (m · k / 2 words at most, about 128 KB for long rows) until it ends.
 void vc_pointwise_nhwc(int m, int n, int k, const float *a, int lda, const float *packed, const uint16_t *packedBF16,
                        const float *bias, const float *residual, int ldr, int activation, float *c, int ldc);
 

@@ -90,6 +90,17 @@ package final class ChannelsLastEncoder: Layer {
         case squeeze(reduce: [Float], b1: [Float], squeezed: Int, expand: [Float], b2: [Float], activation: Int32, gate: Int32)
         /// Max pooling over square windows (padding never counted).
         case maxPool(kernel: Int, stride: Int, padding: Int)
+
+        /// Whether the operation multiplies bfloat16 weights.
+        var runsInBFloat16: Bool {
+            switch self {
+            case let .stem(packed, _, _, _, _, _, _), let .convolution(packed, _, _, _, _, _, _), let .winograd(packed, _, _, _, _),
+                 let .pointwise(packed, _, _, _):
+                packed.bfloat16 != nil
+            case .depthwise, .squeeze, .maxPool:
+                false
+            }
+        }
     }
 
     struct Block {
@@ -112,7 +123,8 @@ package final class ChannelsLastEncoder: Layer {
     /// gather the worker's frames between phases (``framePhases(_:)``).
     private var buffers: [[ScratchBuffer]] = []
 
-    /// The arithmetic of the convolutions (their weights' bfloat16 form is made once, here).
+    /// The arithmetic of the convolutions: ``InferencePrecision/bfloat16`` when it was asked for
+    /// and at least one operation runs in it (their weights' bfloat16 form is made once, in `init`).
     package let precision: InferencePrecision
 
     /// The snapshot of `encoder`, or nil when it has neither the inverted-residual nor the ResNet
@@ -125,7 +137,6 @@ package final class ChannelsLastEncoder: Layer {
         } else {
             return nil
         }
-        self.precision = precision
         if precision == .bfloat16 {
             stem = Self.rounded(stem)
             blocks = blocks.map { block in
@@ -135,6 +146,9 @@ package final class ChannelsLastEncoder: Layer {
                 return block
             }
         }
+        // bf16 only when some operation runs in it (none of a very narrow encoder's might).
+        let operations = [stem] + blocks.flatMap { $0.operations + ($0.shortcut.map { [$0] } ?? []) }
+        self.precision = operations.contains { $0.runsInBFloat16 } ? .bfloat16 : .float32
     }
 
     /// `operation` with its weights' bfloat16 form, for the products where it pays: more than 32

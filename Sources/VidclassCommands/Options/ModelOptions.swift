@@ -51,7 +51,7 @@ extension InferencePrecision: ExpressibleByArgument {}
 /// `--precision fp32|bf16`: the arithmetic of the network's convolutions.
 struct PrecisionOption: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "The arithmetic of the network's convolutions: fp32, or bf16 (weights and inputs rounded to bfloat16, sums in fp32).",
+        "The arithmetic of the network's convolutions: fp32, or bf16 (the weights and inputs of the wider ones rounded to bfloat16, sums in fp32).",
         discussion: "bf16 is faster on CPUs with AVX-512 BF16 (AMD Zen 4, recent Intel Xeons); elsewhere it gives the same results more slowly. It can change a prediction whose top two classes are close."))
     var precision: InferencePrecision = .float32
 }

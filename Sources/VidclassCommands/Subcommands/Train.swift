@@ -159,6 +159,7 @@ extension VidclassCommand {
             if folds == nil && output == nil { throw ValidationError("--output is required (except with --folds)") }
             if let folds, folds < 2 { throw ValidationError("--folds must be at least 2") }
             if folds == nil && scorePrecisions != nil { throw ValidationError("--score-precisions scores the folds' models: it needs --folds") }
+            if scorePrecisions?.contains(.float32) == true { throw ValidationError("--score-precisions: the folds are scored in fp32 already; name the others (bf16)") }
             if freezeEncoder && initFrom == nil { throw ValidationError("--freeze-encoder needs --init-from MODEL (a frozen random encoder learns nothing)") }
             if !(widthMultiplier > 0.05 && widthMultiplier <= 4) { throw ValidationError("--width-multiplier must be above 0.05 and at most 4") }
             if let initFrom, let encoder, let card = VideoModel.card(atPath: initFrom), card.architecture.backbone != encoder {

@@ -85,7 +85,7 @@ public struct TrainingConfiguration: Sendable {
     /// held-out accuracy; no model file is written.
     public var folds: Int?
     /// With ``folds``, each fold's model is also scored with its convolutions in these precisions
-    /// (``InferencePrecision``; the folds' accuracies in `variants` named `precision=bf16`), to see
+    /// (`InferencePrecision`; the folds' accuracies in `variants` named `precision=bf16`), to see
     /// what a faster precision costs on held-out clips.
     public var scorePrecisions: [InferencePrecision] = []
     /// Continue from `OUTPUT.checkpoint` when it exists.

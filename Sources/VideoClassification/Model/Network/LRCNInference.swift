@@ -31,15 +31,16 @@ public final class LRCNInference {
     ///     does not change it), while the recurrent layer and the head are shared.
     ///   - winograd: use Winograd (F(4×4, 3×3) channels-last) for 3×3 convolutions of stride 1 (default `true`).
     ///   - precision: the arithmetic of the encoder's convolutions (default single precision). In
-    ///     ``InferencePrecision/bfloat16`` their weights are rounded once, here; an encoder that
-    ///     does not run channels-last (none of the built-in ones) stays in single precision, and
+    ///     `InferencePrecision.bfloat16` the weights of those that gain from it are rounded once,
+    ///     here; an encoder that does not run channels-last (none of the built-in ones), or none
+    ///     of whose convolutions gains (a very narrow one), stays in single precision, and
     ///     ``precision`` says so.
     public init(_ model: LRCN, winograd: Bool = true, precision: InferencePrecision = .float32) {
         configuration = model.configuration
         // lrcn-small and torchvision's encoders (ResNets, MobileNets, EfficientNet) run channels-last.
         if let channelsLast = ChannelsLastEncoder(model.encoder, winograd: winograd, precision: precision) {
             encoder = channelsLast
-            self.precision = precision
+            self.precision = channelsLast.precision
         } else {
             encoder = fusedForInference(model.encoder, winograd: winograd)
             self.precision = .float32
