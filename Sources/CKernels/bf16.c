@@ -323,9 +323,9 @@ VC_BF16_DOT256(dotHalfTile4, 4)
 #endif
 
 // Blocks of rows (rounded once into panels), blocks of pairs, then panels of the weights: for each
-// panel of A, one tile (the rows past A's end are zeros, computed and not stored). Each block of k after the first adds to C; the last
-// finishes it (bias, residual, activation), as in pointwise.c.
-#define VC_BF16_LOOPS(ROUND, STEP, EACH_PANEL)                                                                      \
+// panel of A, one tile (the rows past A's end are zeros, computed and not stored). Each block of k
+// after the first adds to C; the last finishes it (bias, residual, activation), as in pointwise.c.
+#define VC_BF16_LOOPS(ROUND, STEP, EACH_PANEL)                                                         \
     do {                                                                                               \
         int panels = (n + PANEL - 1) / PANEL;                                                          \
         int pairs = segments * pairsOf(k); /* a row's pairs, all segments */                           \
@@ -361,31 +361,23 @@ VC_BF16_DOT256(dotHalfTile4, 4)
         }                                                                                              \
     } while (0)
 
-// One tile of a panel of A, of 12, 8 or 4 rows (the fewest that hold its rows: the tile's weights
-// are loaded once for all of them): TILE(rowOffset, rowsHere) calls the tile.
-#define VC_BF16_PANEL_ROWS(TILE12, TILE8, TILE4)                                                       \
+// The arguments of a dot tile over this panel of A (`rows` rows) and the weights' panel j (with
+// COLS2, also panel j + 1).
+#define VC_BF16_ARGS(COLS, COLS2)                                                                      \
+    kl, ap, rows, panel, COLS, COLS2, (size_t)pairs * 2 * PANEL, pb,                                   \
+        blockResidual ? blockResidual + (size_t)i * ldr + j0 : 0, ldr, blockActivation, c + (size_t)i * ldc + j0, ldc, \
+        accumulate
+
+// One tile for a panel of A, of 12, 8 or 4 rows: the fewest that hold its rows (the tile's weights
+// are loaded once for all of them).
+#define VC_BF16_PANEL_ROWS(TILE12, TILE8, TILE4, COLS, COLS2)                                          \
     do {                                                                                               \
-        if (rows > 8) TILE12(0, rows);                                                                 \
-        else if (rows > 4) TILE8(0, rows);                                                             \
-        else TILE4(0, rows);                                                                           \
+        if (rows > 8) TILE12(VC_BF16_ARGS(COLS, COLS2));                                               \
+        else if (rows > 4) TILE8(VC_BF16_ARGS(COLS, COLS2));                                           \
+        else TILE4(VC_BF16_ARGS(COLS, COLS2));                                                         \
     } while (0)
 
-#define VC_BF16_ARGS(r0, cols, cols2)                                                                  \
-    kl, ap + (r0), here, panel, cols, cols2, (size_t)pairs * 2 * PANEL, pb,                           \
-        blockResidual ? blockResidual + (size_t)(i + (r0)) * ldr + j0 : 0, ldr, blockActivation,       \
-        c + (size_t)(i + (r0)) * ldc + j0, ldc, accumulate
-
 #if defined(__x86_64__)
-#define VC_DOT_PAIR12(r0, n_) do { int here = n_; dotPairTile12(VC_BF16_ARGS(r0, PANEL, cols2)); } while (0)
-#define VC_DOT_PAIR8(r0, n_) do { int here = n_; dotPairTile8(VC_BF16_ARGS(r0, PANEL, cols2)); } while (0)
-#define VC_DOT_PAIR4(r0, n_) do { int here = n_; dotPairTile4(VC_BF16_ARGS(r0, PANEL, cols2)); } while (0)
-#define VC_DOT12(r0, n_) do { int here = n_; dotTile12(VC_BF16_ARGS(r0, cols, 0)); } while (0)
-#define VC_DOT8(r0, n_) do { int here = n_; dotTile8(VC_BF16_ARGS(r0, cols, 0)); } while (0)
-#define VC_DOT4(r0, n_) do { int here = n_; dotTile4(VC_BF16_ARGS(r0, cols, 0)); } while (0)
-#define VC_DOT_HALF12(r0, n_) do { int here = n_; dotHalfTile12(VC_BF16_ARGS(r0, cols, 0)); } while (0)
-#define VC_DOT_HALF8(r0, n_) do { int here = n_; dotHalfTile8(VC_BF16_ARGS(r0, cols, 0)); } while (0)
-#define VC_DOT_HALF4(r0, n_) do { int here = n_; dotHalfTile4(VC_BF16_ARGS(r0, cols, 0)); } while (0)
-
 #define VC_ROUND_NATIVE(rows, k, segments, segmentStride, a, lda, out, row) \
     roundPanelsNative(rows, k, segments, segmentStride, a, lda, out)
 
@@ -396,11 +388,11 @@ VC_BF16_TARGET static void pointwiseDot(int m, int n, int k, int segments, size_
     VC_BF16_LOOPS(VC_ROUND_NATIVE, j + 1 < panels ? 2 : 1,
         if (step == 2) {
             int cols2 = n - j0 - PANEL < PANEL ? n - j0 - PANEL : PANEL;
-            VC_BF16_PANEL_ROWS(VC_DOT_PAIR12, VC_DOT_PAIR8, VC_DOT_PAIR4);
+            VC_BF16_PANEL_ROWS(dotPairTile12, dotPairTile8, dotPairTile4, PANEL, cols2);
         } else if (cols > 8) {
-            VC_BF16_PANEL_ROWS(VC_DOT12, VC_DOT8, VC_DOT4);
+            VC_BF16_PANEL_ROWS(dotTile12, dotTile8, dotTile4, cols, 0);
         } else {
-            VC_BF16_PANEL_ROWS(VC_DOT_HALF12, VC_DOT_HALF8, VC_DOT_HALF4);
+            VC_BF16_PANEL_ROWS(dotHalfTile12, dotHalfTile8, dotHalfTile4, cols, 0);
         });
 }
 #endif

@@ -39,10 +39,14 @@ package final class ChannelsLastEncoder: Layer {
 
         var count: Int { floats.count }
 
+        /// The inputs of each output in one of `copies` matrices of `outputs` columns (the packing
+        /// rounds the columns up to whole panels of 16).
+        func inputs(outputs: Int, copies: Int = 1) -> Int { floats.count / copies / ((outputs + 15) / 16 * 16) }
+
         /// With the bfloat16 form of `copies` matrices of `outputs` columns, each `segments` runs of
         /// inputs (the stem's window rows; 1 for any other convolution).
         func withBFloat16(outputs: Int, segments: Int = 1, copies: Int = 1) -> PackedWeights {
-            let each = floats.count / copies, k = each / ((outputs + 15) / 16 * 16) / segments
+            let each = floats.count / copies, k = inputs(outputs: outputs, copies: copies) / segments
             let eachRounded = vc_bf16_packed_count(Int32(outputs), Int32(k), Int32(segments))
             var rounded = [UInt16](repeating: 0, count: eachRounded * copies)
             floats.withUnsafeBufferPointer { source in
@@ -114,10 +118,10 @@ package final class ChannelsLastEncoder: Layer {
         var shortcut: Operation? = nil
     }
 
-    var stem: Operation
+    let stem: Operation
     let stemName: String
     let stemChannels: Int
-    var blocks: [Block]
+    let blocks: [Block]
     let outChannels: Int
     /// Per worker: three activation buffers and one of stem windows and fused strips, then two that
     /// gather the worker's frames between phases (``framePhases(_:)``).
@@ -133,22 +137,26 @@ package final class ChannelsLastEncoder: Layer {
         guard let root = encoder as? Sequential else { return nil }
         if let layout = ChannelsLastEncoder.invertedResidualLayout(root) ?? ChannelsLastEncoder.resNetLayout(root, winograd: winograd)
             ?? ChannelsLastEncoder.convolutionStackLayout(root, winograd: winograd) {
-            (stem, stemName, stemChannels, blocks, outChannels) = layout
+            (stem, stemName, stemChannels, blocks, outChannels) = precision == .bfloat16 ? Self.rounded(layout) : layout
         } else {
             return nil
-        }
-        if precision == .bfloat16 {
-            stem = Self.rounded(stem)
-            blocks = blocks.map { block in
-                var block = block
-                block.operations = block.operations.map(Self.rounded)
-                block.shortcut = block.shortcut.map(Self.rounded)
-                return block
-            }
         }
         // bf16 only when some operation runs in it (none of a very narrow encoder's might).
         let operations = [stem] + blocks.flatMap { $0.operations + ($0.shortcut.map { [$0] } ?? []) }
         self.precision = operations.contains { $0.runsInBFloat16 } ? .bfloat16 : .float32
+    }
+
+    /// `layout` with every operation ``rounded(_:)``.
+    static func rounded(_ layout: Layout) -> Layout {
+        var result = layout
+        result.stem = rounded(layout.stem)
+        result.blocks = layout.blocks.map { block in
+            var block = block
+            block.operations = block.operations.map(rounded)
+            block.shortcut = block.shortcut.map(rounded)
+            return block
+        }
+        return result
     }
 
     /// `operation` with its weights' bfloat16 form, for the products where it pays: more than 32
@@ -157,7 +165,7 @@ package final class ChannelsLastEncoder: Layer {
     /// precision.
     static func rounded(_ operation: Operation) -> Operation {
         func pays(_ packed: PackedWeights, outputs: Int, copies: Int = 1) -> Bool {
-            outputs > 32 && packed.count / copies / ((outputs + 15) / 16 * 16) >= 24
+            outputs > 32 && packed.inputs(outputs: outputs, copies: copies) >= 24
         }
         switch operation {
         case let .stem(packed, bias, cout, kernel, stride, padding, activation) where pays(packed, outputs: cout):

@@ -148,9 +148,10 @@ public final class LabelOutput {
                 throw VideoClassificationError(.ioError, path: path,
                                                message: "was labelled with \(record.clips?.count ?? 1) clip(s) a file, this run averages \(clips): refusing to mix them in one output (use the same --clips, or another --output)")
             }
-            if format == .jsonl, record.status == .ok, (record.inferencePrecision ?? InferencePrecision.float32.rawValue) != precision.rawValue {
+            let recordedPrecision = record.inferencePrecision ?? InferencePrecision.float32.rawValue
+            if format == .jsonl, record.status == .ok, recordedPrecision != precision.rawValue {
                 throw VideoClassificationError(.ioError, path: path,
-                                               message: "was labelled in \(record.inferencePrecision ?? InferencePrecision.float32.rawValue), this run computes in \(precision.rawValue): refusing to mix them in one output (use the same --precision, or another --output)")
+                                               message: "was labelled in \(recordedPrecision), this run computes in \(precision.rawValue): refusing to mix them in one output (use the same --precision, or another --output)")
             }
             latest[record.path] = record
         }
