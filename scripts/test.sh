@@ -18,7 +18,7 @@ fi
 swift test --skip-build -Xcc -O2 --skip ConcurrencyTests
 swift test --skip-build -Xcc -O2 --filter ConcurrencyTests
 swift build --build-tests --sanitize=thread --scratch-path .build-tsan -Xcc -O2
-swift test --skip-build --sanitize=thread --scratch-path .build-tsan -Xcc -O2 --filter ConcurrencyTests
+swift test --skip-build --sanitize=thread --scratch-path .build-tsan -Xcc -O2 --filter "ConcurrencyTests|StreamBatchingTests|BatchingChannelTests"
 # 2. The release binary in a hostile environment (special files, loops, two writers, ...).
 bash scripts/test-hostile.sh
 # 2b. Every torchvision encoder end to end on surveillance-fight through the installed release

@@ -34,19 +34,28 @@ public struct StreamOptions: Sendable {
     /// With ``Memory/window(_:)``: predict before the window has filled (from the first frames of
     /// the stream), default true; false waits for a full window, as the model was trained.
     public var emitsPartialWindows = true
+    /// With ``VideoClassifier/predictions(for:options:)``: the most frames the encoder takes in one
+    /// pass, default 16. The source is read ahead by up to this many frames while the network
+    /// works; when the network falls behind (a file decodes faster than real time, a camera
+    /// outpaces a slow machine), the frames that have piled up go through the encoder together,
+    /// which costs less per frame than one at a time. A source that is slower than the network
+    /// gets one frame per pass, each frame's events as soon as it is processed. The events are the
+    /// same either way; 1 turns batching off.
+    public var batchLimit = 16
 
     /// Stream options; every parameter sets the property of the same name.
     public init(emit: Emission = .everyFrames(8), memory: Memory = .window(nil), frameRate: Double? = nil,
-                smoothing: Int = 1, threshold: Double = 0.6, emitsPartialWindows: Bool = true) {
+                smoothing: Int = 1, threshold: Double = 0.6, emitsPartialWindows: Bool = true, batchLimit: Int = 16) {
         self.emit = emit
         self.memory = memory
         self.frameRate = frameRate
         self.smoothing = smoothing
         self.threshold = threshold
         self.emitsPartialWindows = emitsPartialWindows
+        self.batchLimit = batchLimit
     }
 
-    /// Checks the options against a model: counts and durations positive and finite, the
+    /// Checks the options against a model: counts, durations and the batch limit positive and finite, the
     /// threshold within 0–1, and `.carried` memory only for a model that reads in one direction (a
     /// bidirectional recurrent layer needs whole windows: use `.window`).
     /// - Throws: ``VideoClassificationError`` (`invalidArgument`) naming the problem.
@@ -64,6 +73,7 @@ public struct StreamOptions: Sendable {
             throw fail("a bidirectional model reads each window both ways and cannot carry its state frame to frame; stream it with memory .window")
         }
         if let rate = frameRate, !(rate.isFinite && rate > 0) { throw fail("frame rate \(rate): must be a finite number above 0") }
+        if batchLimit < 1 { throw fail("a batch limit of \(batchLimit) frames: must be at least 1") }
         if smoothing < 1 { throw fail("smoothing over \(smoothing) predictions: must be at least 1") }
         if !(0...1).contains(threshold) { throw fail("threshold \(threshold): must be within 0 and 1") }
     }

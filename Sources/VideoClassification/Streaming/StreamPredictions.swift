@@ -1,4 +1,5 @@
 import Foundation
+import VidclassConcurrency
 import VideoIO
 
 /// The events of a stream of frames, from ``VideoClassifier/predictions(for:options:)``.
@@ -10,10 +11,10 @@ public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence
     let frames: Frames
     let options: StreamOptions
 
-    /// Pulls one frame at a time from the source and runs the network on the stream's own serial queue.
+    /// Reads the source ahead on a task of its own and runs the network on the stream's own serial
+    /// queue, over the frames that have arrived since its last pass.
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var frames: Frames.AsyncIterator
-        let worker: StreamWorker
+        let pipeline: StreamPipeline<Frames>
         var pending: [StreamEvent] = []
         /// Options this model cannot stream with: thrown by the first `next()`.
         var problem: VideoClassificationError?
@@ -27,8 +28,8 @@ public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence
             }
             while pending.isEmpty {
                 try Task.checkCancellation()
-                guard let frame = try await frames.next() else { return nil }
-                pending = await worker.consume(frame)
+                guard let events = try await pipeline.nextEvents() else { return nil }
+                pending = events
             }
             return pending.removeFirst()
         }
@@ -36,14 +37,65 @@ public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence
 
     /// Starts a new stream over the frames, with fresh state (no recurrent state, no window).
     public func makeAsyncIterator() -> AsyncIterator {
-        var iterator = AsyncIterator(frames: frames.makeAsyncIterator(),
-                                     worker: StreamWorker(StreamState(classifier: classifier, options: options)))
+        var iterator = AsyncIterator(pipeline: StreamPipeline(frames: frames, options: options,
+                                                              worker: StreamWorker(StreamState(classifier: classifier, options: options))))
         do {
             try options.validate(for: classifier.model.card)
         } catch {
             iterator.problem = error as? VideoClassificationError
         }
         return iterator
+    }
+}
+
+/// One stream's moving parts: a reader task that pulls the source up to
+/// ``StreamOptions/batchLimit`` frames ahead into a channel, and the worker that takes whatever
+/// has arrived as one batch. The reader starts with the first `nextEvents()` and stops when the
+/// source ends, the consumer's task is cancelled, or the pipeline is dropped.
+final class StreamPipeline<Frames: AsyncSequence & Sendable>: @unchecked Sendable where Frames.Element == VideoFrame {
+    private let frames: Frames
+    private let worker: StreamWorker
+    private let limit: Int
+    private let channel: BatchingChannel<VideoFrame>
+    /// Set once, by the consumer's first `nextEvents()` (an iterator is used by one task at a time).
+    private var reader: Task<Void, Never>?
+
+    init(frames: Frames, options: StreamOptions, worker: StreamWorker) {
+        self.frames = frames
+        self.worker = worker
+        limit = max(1, options.batchLimit)
+        channel = BatchingChannel(capacity: limit)
+    }
+
+    deinit {
+        reader?.cancel()
+        channel.cancel()
+    }
+
+    /// The events of the next batch of frames (possibly none); nil when the source has ended.
+    func nextEvents() async throws -> [StreamEvent]? {
+        if reader == nil {
+            let (frames, channel) = (self.frames, self.channel)
+            reader = Task {
+                do {
+                    for try await frame in frames {
+                        guard await channel.send(frame) else { return }
+                    }
+                    channel.finish()
+                } catch {
+                    channel.finish(throwing: error)
+                }
+            }
+        }
+        let batch: [VideoFrame]?
+        do {
+            batch = try await channel.nextBatch(limit: limit)
+        } catch {
+            reader?.cancel()
+            throw error
+        }
+        guard let batch else { return nil }
+        return await worker.consume(batch)
     }
 }
 
@@ -55,9 +107,9 @@ final class StreamWorker: @unchecked Sendable {
 
     init(_ state: StreamState) { self.state = state }
 
-    func consume(_ frame: VideoFrame) async -> [StreamEvent] {
+    func consume(_ frames: [VideoFrame]) async -> [StreamEvent] {
         await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: self.state.consume(frame)) }
+            queue.async { continuation.resume(returning: self.state.consume(frames)) }
         }
     }
 }

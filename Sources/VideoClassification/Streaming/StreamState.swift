@@ -31,28 +31,53 @@ final class StreamState {
     var retainedSteps: Int { ring.count }
 
     /// Consumes one frame; returns the events it causes.
-    func consume(_ frame: VideoFrame) -> [StreamEvent] {
-        if let rate = options.frameRate, let last = lastProcessedTime, frame.time - last < 1 / rate - 1e-6 { return [] }
-        lastProcessedTime = frame.time
+    func consume(_ frame: VideoFrame) -> [StreamEvent] { consume([frame]) }
+
+    /// Consumes frames in order and returns the events they cause, the same as consuming them one
+    /// at a time; the encoder runs once over all of them (a batch is faster per frame than one
+    /// frame alone), then the recurrent layer steps through them.
+    func consume(_ frames: [VideoFrame]) -> [StreamEvent] {
         let input = classifier.model.card.input
-        let prepared = classifier.preprocessor.resampled(frame)
-        defer { previous = prepared }
-        if input.representation.usesDifferences && previous == nil { return [] }
-        // One time step: [1, C, S, S] from this frame (and the previous one for differences).
-        var step = Tensor(shape: [1, input.representation.channels, input.size, input.size])
-        step.withUnsafeMutableBufferPointer { buffer in
-            classifier.preprocessor.writeStep(current: prepared, previous: previous ?? prepared, into: buffer)
+        // The frames that make a time step, with the frames their steps are made of.
+        var stepping: [(frame: VideoFrame, current: VideoFrame, previous: VideoFrame)] = []
+        for frame in frames {
+            if let rate = options.frameRate, let last = lastProcessedTime, frame.time - last < 1 / rate - 1e-6 { continue }
+            lastProcessedTime = frame.time
+            let prepared = classifier.preprocessor.resampled(frame)
+            defer { previous = prepared }
+            if input.representation.usesDifferences && previous == nil { continue }
+            stepping.append((frame, prepared, previous ?? prepared))
         }
+        guard !stepping.isEmpty else { return [] }
+        var steps = Tensor(shape: [stepping.count, input.representation.channels, input.size, input.size])
+        let stepCount = steps.count / stepping.count
+        steps.withUnsafeMutableBufferPointer { buffer in
+            for (i, step) in stepping.enumerated() {
+                classifier.preprocessor.writeStep(current: step.current, previous: step.previous,
+                                                  into: UnsafeMutableBufferPointer(rebasing: buffer[(i * stepCount)..<((i + 1) * stepCount)]))
+            }
+        }
+        let features = classifier.features(steps)
+        var events: [StreamEvent] = []
+        for (i, step) in stepping.enumerated() {
+            events += advance(step.frame, features: features.slice(i).reshaped([1, features.shape[1]]))
+        }
+        return events
+    }
+
+    /// One time step of `frame`, whose encoder features (`[1, F]`) are computed: the recurrent
+    /// layer or the window, then emission and label events.
+    private func advance(_ frame: VideoFrame, features: Tensor) -> [StreamEvent] {
         processed += 1
         var row: [Double]
         if let window {
-            ring.append(classifier.features(step).withUnsafeBufferPointer { Array($0) })
+            ring.append(features.withUnsafeBufferPointer { Array($0) })
             if ring.count > window { ring.removeFirst(ring.count - window) }
             guard ring.count == window || options.emitsPartialWindows, shouldEmit(frame) else { return [] }
             let features = Tensor(shape: [ring.count, ring[0].count], scalars: ring.flatMap { $0 })
             row = classifier.probabilities(features: features, steps: ring.count)
         } else {
-            let (logits, next) = classifier.step(step, state: carried)
+            let (logits, next) = classifier.step(features: features, state: carried)
             carried = next
             guard shouldEmit(frame) else { return [] }
             row = softmaxRow(logits)

@@ -15,9 +15,12 @@ extension VideoClassifier {
     /// ```
     /// Frames of any size are center-cropped and scaled to the model's input. Each frame costs one
     /// CNN pass; memory stays constant however long the stream runs. The network runs on a thread
-    /// of the stream's own, never on a Swift concurrency thread, and frames are pulled one at a time
-    /// (back-pressure: a source is never read ahead of the network by more than its own buffer).
-    /// Cancelling the iterating task stops the stream.
+    /// of the stream's own, never on a Swift concurrency thread. The source is read ahead by at
+    /// most ``StreamOptions/batchLimit`` frames (back-pressure), and frames that arrive while the
+    /// network is busy go through the encoder together in its next pass: faster than real time
+    /// when the source is, with each frame's events as soon as it is processed when the source is
+    /// live. Cancelling the iterating task, or dropping the iterator, stops the stream and the
+    /// reading of its source.
     public func predictions<Frames: AsyncSequence & Sendable>(for frames: Frames, options: StreamOptions = StreamOptions())
         -> StreamPredictions<Frames> where Frames.Element == VideoFrame {
         StreamPredictions(classifier: self, frames: frames, options: options)
@@ -42,7 +45,8 @@ extension VideoClassifier {
         return softmax(logits).withUnsafeBufferPointer { $0.map(Double.init) }
     }
 
-    func step(_ frames: Tensor, state: StreamingState) -> (Tensor, StreamingState) {
-        withInference { $0.step(frames: frames, state: state) }
+    /// One recurrent step from encoder features `[1, F]`.
+    func step(features: Tensor, state: StreamingState) -> (Tensor, StreamingState) {
+        withInference { $0.step(features: features, state: state) }
     }
 }

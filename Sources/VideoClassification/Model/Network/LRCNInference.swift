@@ -86,7 +86,15 @@ public final class LRCNInference {
     public func step(frames: Tensor, state: StreamingState) -> (logits: Tensor, state: StreamingState) {
         precondition(!configuration.bidirectional, "a bidirectional model cannot stream")
         precondition(frames.rank == 4, "expects frames [B, C, H, W], got \(frames.shape)")
-        let feats = encoder.forward(frames, mode: .inference).reshaped([frames.shape[0], configuration.featureSize])
+        return step(features: frameFeatures(frames), state: state)
+    }
+
+    /// Consumes one time step's features per stream (`[B, F]`, from ``frameFeatures(_:)``) and
+    /// returns the logits after it: the recurrent half of ``step(frames:state:)``, so the encoder
+    /// can run on several frames at once and the recurrent layer step through them in order.
+    public func step(features feats: Tensor, state: StreamingState) -> (logits: Tensor, state: StreamingState) {
+        precondition(!configuration.bidirectional, "a bidirectional model cannot stream")
+        precondition(feats.rank == 2 && feats.shape[1] == configuration.featureSize, "expects features [B, F], got \(feats.shape)")
         if configuration.head == .featureMean {
             var next = state
             var sum = state.outputSum ?? Tensor(shape: feats.shape)
