@@ -2,10 +2,12 @@
 /// waiting at once: a producer task that reads a source ahead, and a consumer that handles what
 /// has piled up as one batch.
 ///
-/// The producer's ``send(_:)`` suspends while `capacity` elements are queued; the consumer's
+/// The producer's ``send(_:)`` suspends while `capacity` elements are queued (holding the element
+/// it sends, which is queued when there is room); the consumer's
 /// ``nextBatch(limit:)`` suspends while none is. Neither blocks a thread. ``cancel()`` (or
 /// cancelling either side's task while it waits) ends the channel for both: a waiting producer
-/// gets false, a waiting consumer `CancellationError`.
+/// gets false, a waiting consumer `CancellationError`. One producer and one consumer: a second
+/// one waiting at the same time is a programming error (a precondition failure).
 package final class BatchingChannel<Element: Sendable>: Sendable {
     private struct State: ~Copyable {
         var items: [Element] = []
@@ -44,6 +46,7 @@ package final class BatchingChannel<Element: Sendable>: Sendable {
                         s.items.append(element)
                         return .done(true)
                     }
+                    precondition(s.producer == nil, "BatchingChannel has one producer")
                     s.producer = (continuation, element)
                     return .wait
                 }
@@ -87,6 +90,11 @@ package final class BatchingChannel<Element: Sendable>: Sendable {
     /// Whether the channel was cancelled.
     package var isCancelled: Bool { state.withLock { $0.cancelled } }
 
+    /// Whether a producer waits for room, and whether a consumer waits for an element.
+    package var waiting: (producer: Bool, consumer: Bool) {
+        state.withLock { ($0.producer != nil, $0.consumer != nil) }
+    }
+
     /// Everything queued, up to `limit` elements, in order; suspends while nothing is. Nil at the end.
     /// - Throws: the producer's error (after the elements sent before it), or `CancellationError`.
     package func nextBatch(limit: Int) async throws -> [Element]? {
@@ -105,6 +113,7 @@ package final class BatchingChannel<Element: Sendable>: Sendable {
                         return .batch(batch, producer)
                     }
                     if let completion = s.completion { return .end(completion) }
+                    precondition(s.consumer == nil, "BatchingChannel has one consumer")
                     s.consumer = continuation
                     return .wait
                 }

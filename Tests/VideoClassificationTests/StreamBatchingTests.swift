@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import VidclassConcurrency
-import VideoClassification
+@testable import VideoClassification
 import VideoIO
 import VidclassTestSupport
 
@@ -77,6 +77,35 @@ struct StreamBatchingTests {
         }
     }
 
+    /// Frames that pile up while the network works go through the encoder together: with the
+    /// consumer held after its first event until the reader has filled the queue, 40 frames take
+    /// far fewer than 40 encoder passes, and the events are still those of one frame at a time.
+    @Test func framesThatPileUpShareAnEncoderPass() async throws {
+        let classifier = VideoClassifier(model: VideoModel(card: tinyCard(representation: .rgb), seed: 9))
+        let options = StreamOptions(emit: .everyFrames(1), memory: .carried, batchLimit: 16)
+        let frames = Self.frames(40)
+        let expected = try frames.flatMap(classifier.makeStream(options: options).push)
+        let pulled = Locked(0)
+        let source = AsyncStream<VideoFrame>(unfolding: {
+            let n = pulled.withLock { n in
+                n += 1
+                return n - 1
+            }
+            return n < frames.count ? frames[n] : nil
+        })
+        var events = classifier.predictions(for: source, options: options).makeAsyncIterator()
+        var got: [StreamEvent] = []
+        if let first = try await events.next() { got.append(first) }
+        // The queue (16) and the frame waiting for room: 17 frames past the first batch.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while pulled.withLock({ $0 }) < 18 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while let event = try await events.next() { got.append(event) }
+        #expect(Self.same(got, expected), "\(got.count) events against \(expected.count)")
+        let passes = events.pipeline.worker.state.encoderPasses
+        #expect(passes <= 40 - 15, "40 frames in \(passes) encoder passes")
+        #expect(passes >= 3, "at most 16 frames a pass: \(passes) passes")
+    }
+
     /// A live source: each frame's prediction arrives while the source waits for the next frame
     /// (reading ahead never holds back events until more frames come).
     @Test func aLiveSourceGetsEachFramesEventsBeforeItsNextFrame() async throws {
@@ -132,7 +161,9 @@ struct StreamBatchingTests {
                 return predictions
             }
             if cancelling {
-                while pulled.withLock({ $0 }) < 100 { try await Task.sleep(for: .milliseconds(5)) }
+                let deadline = ContinuousClock.now + .seconds(60)
+                while pulled.withLock({ $0 }) < 100 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+                try #require(pulled.withLock { $0 } >= 100, "the stream reads its source")
                 consumer.cancel()
             }
             let result = await consumer.result
@@ -159,6 +190,13 @@ struct StreamBatchingTests {
 struct BatchingChannelTests {
     struct Failure: Error {}
 
+    /// Waits (a minute at most) until `condition` holds.
+    static func until(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        try #require(condition(), "waited a minute")
+    }
+
     @Test func theConsumerTakesWhatHasPiledUpAndTheProducerWaitsAtCapacity() async throws {
         let channel = BatchingChannel<Int>(capacity: 4)
         let sent = Locked(0)
@@ -170,8 +208,7 @@ struct BatchingChannelTests {
             channel.finish(throwing: Failure())
         }
         // The producer runs ahead until the channel is full: 4 queued, the fifth waiting.
-        while sent.withLock({ $0 }) < 4 { try await Task.sleep(for: .milliseconds(2)) }
-        try await Task.sleep(for: .milliseconds(100))
+        try await Self.until { channel.waiting.producer }
         #expect(sent.withLock { $0 } == 4, "the fifth send waits for room")
         #expect(try await channel.nextBatch(limit: 3) == [0, 1, 2])
         var got: [Int] = [0, 1, 2]
@@ -190,14 +227,14 @@ struct BatchingChannelTests {
         let full = BatchingChannel<Int>(capacity: 1)
         #expect(await full.send(1))
         let waiting = Task { await full.send(2) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Self.until { full.waiting.producer }
         full.cancel()
         #expect(await waiting.value == false, "a producer waiting for room is told to stop")
         await #expect(throws: CancellationError.self) { try await full.nextBatch(limit: 4) }
 
         let empty = BatchingChannel<Int>(capacity: 2)
         let consumer = Task { try await empty.nextBatch(limit: 4) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Self.until { empty.waiting.consumer }
         consumer.cancel()
         await #expect(throws: CancellationError.self) { try await consumer.value }
         #expect(await empty.send(3) == false, "a cancelled consumer cancels the channel")

@@ -10,8 +10,8 @@ public final class FrameStream {
     public func push(_ frame: VideoFrame) -> [StreamEvent] { state.consume(frame) }
 
     /// Consumes frames in order and returns the events they cause: the same events as pushing
-    /// them one at a time, with the encoder run once over all of them (less work per frame when
-    /// frames arrive faster than they are processed).
+    /// them one at a time (up to rounding), with the encoder run once over all of them (less work
+    /// per frame when frames arrive faster than they are processed).
     public func push(contentsOf frames: some Sequence<VideoFrame>) -> [StreamEvent] { state.consume(Array(frames)) }
 
     /// Time steps the stream holds (bounded by the window; memory does not grow with the stream).

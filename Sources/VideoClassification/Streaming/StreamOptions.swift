@@ -35,12 +35,14 @@ public struct StreamOptions: Sendable {
     /// the stream), default true; false waits for a full window, as the model was trained.
     public var emitsPartialWindows = true
     /// With ``VideoClassifier/predictions(for:options:)``: the most frames the encoder takes in one
-    /// pass, default 16. The source is read ahead by up to this many frames while the network
-    /// works; when the network falls behind (a file decodes faster than real time, a camera
-    /// outpaces a slow machine), the frames that have piled up go through the encoder together,
-    /// which costs less per frame than one at a time. A source that is slower than the network
-    /// gets one frame per pass, each frame's events as soon as it is processed. The events are the
-    /// same either way; 1 turns batching off.
+    /// pass, default 16. While the network works, the stream reads the source into a queue of this
+    /// many frames (holding one more while the queue is full); when the network falls behind (a
+    /// file decodes faster than real time, a camera outpaces a slow machine), the frames that have
+    /// piled up go through the encoder together, which costs less per frame than one at a time. A
+    /// source that is slower than the network gets one frame per pass, each frame's events as soon
+    /// as it is processed. The events are the same either way, up to rounding. Frames read ahead
+    /// are never dropped: a smaller limit bounds how far events can lag a live source; 1 turns
+    /// batching off.
     public var batchLimit = 16
 
     /// Stream options; every parameter sets the property of the same name.

@@ -27,7 +27,10 @@ public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence
                 throw problem
             }
             while pending.isEmpty {
-                try Task.checkCancellation()
+                if Task.isCancelled {
+                    pipeline.cancel()
+                    throw CancellationError()
+                }
                 guard let events = try await pipeline.nextEvents() else { return nil }
                 pending = events
             }
@@ -48,13 +51,13 @@ public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence
     }
 }
 
-/// One stream's moving parts: a reader task that pulls the source up to
-/// ``StreamOptions/batchLimit`` frames ahead into a channel, and the worker that takes whatever
-/// has arrived as one batch. The reader starts with the first `nextEvents()` and stops when the
+/// One stream's moving parts: a reader task that pulls the source into a channel of
+/// ``StreamOptions/batchLimit`` frames (and holds one more while the channel is full), and the
+/// worker that takes whatever has arrived as one batch. The reader starts with the first `nextEvents()` and stops when the
 /// source ends, the consumer's task is cancelled, or the pipeline is dropped.
 final class StreamPipeline<Frames: AsyncSequence & Sendable>: @unchecked Sendable where Frames.Element == VideoFrame {
     private let frames: Frames
-    private let worker: StreamWorker
+    let worker: StreamWorker
     private let limit: Int
     private let channel: BatchingChannel<VideoFrame>
     /// Set once, by the consumer's first `nextEvents()` (an iterator is used by one task at a time).
@@ -67,7 +70,10 @@ final class StreamPipeline<Frames: AsyncSequence & Sendable>: @unchecked Sendabl
         channel = BatchingChannel(capacity: limit)
     }
 
-    deinit {
+    deinit { cancel() }
+
+    /// Stops reading the source and drops the frames read ahead.
+    func cancel() {
         reader?.cancel()
         channel.cancel()
     }
@@ -91,7 +97,7 @@ final class StreamPipeline<Frames: AsyncSequence & Sendable>: @unchecked Sendabl
         do {
             batch = try await channel.nextBatch(limit: limit)
         } catch {
-            reader?.cancel()
+            cancel()
             throw error
         }
         guard let batch else { return nil }
@@ -102,7 +108,7 @@ final class StreamPipeline<Frames: AsyncSequence & Sendable>: @unchecked Sendabl
 /// One stream's state and the serial queue its network work runs on (off the Swift concurrency
 /// pool; the state is only touched there).
 final class StreamWorker: @unchecked Sendable {
-    private let state: StreamState
+    let state: StreamState
     private let queue = DispatchQueue(label: "vidclass.stream")
 
     init(_ state: StreamState) { self.state = state }

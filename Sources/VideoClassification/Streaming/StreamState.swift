@@ -12,6 +12,8 @@ final class StreamState {
     private var carried = StreamingState()
     private var ring: [[Float]] = []
     private var processed = 0
+    /// Encoder passes so far (each over one or more frames).
+    private(set) var encoderPasses = 0
     private var lastProcessedTime: Double?
     private var lastEmitTime: Double?
     private var recent: [[Double]] = []
@@ -58,6 +60,7 @@ final class StreamState {
             }
         }
         let features = classifier.features(steps)
+        encoderPasses += 1
         var events: [StreamEvent] = []
         for (i, step) in stepping.enumerated() {
             events += advance(step.frame, features: features.slice(i).reshaped([1, features.shape[1]]))

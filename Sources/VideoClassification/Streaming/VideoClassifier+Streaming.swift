@@ -14,12 +14,13 @@ extension VideoClassifier {
     /// }
     /// ```
     /// Frames of any size are center-cropped and scaled to the model's input. Each frame costs one
-    /// CNN pass; memory stays constant however long the stream runs. The network runs on a thread
-    /// of the stream's own, never on a Swift concurrency thread. The source is read ahead by at
-    /// most ``StreamOptions/batchLimit`` frames (back-pressure), and frames that arrive while the
-    /// network is busy go through the encoder together in its next pass: faster than real time
-    /// when the source is, with each frame's events as soon as it is processed when the source is
-    /// live. Cancelling the iterating task, or dropping the iterator, stops the stream and the
+    /// CNN pass; memory stays constant however long the stream runs (besides the model, up to
+    /// about twice ``StreamOptions/batchLimit`` frames are held: read ahead, and in the network). The network runs on a thread
+    /// of the stream's own, never on a Swift concurrency thread. The source is read into a queue
+    /// of ``StreamOptions/batchLimit`` frames (back-pressure: the reading waits while it is full),
+    /// and frames that arrive while the network is busy go through the encoder together in its
+    /// next pass: faster than real time when the source is, with each frame's events as soon as it
+    /// is processed when the source is live. Cancelling the iterating task, or dropping the iterator, stops the stream and the
     /// reading of its source.
     public func predictions<Frames: AsyncSequence & Sendable>(for frames: Frames, options: StreamOptions = StreamOptions())
         -> StreamPredictions<Frames> where Frames.Element == VideoFrame {
