@@ -197,5 +197,17 @@ for args in "--tasks bogus" "--models lrcn-huge" "--batches 0x16"; do
   check "bench model $args is refused naming $name" '[ $STATUS -eq 64 ] && grep -q -- "$name" <<<"$ERR"'
 done
 
+for args in "--batch-limit 0" "--every 0"; do
+  run 30 bench stream "$VICTIM" $args
+  name="${args%% *}"
+  check "bench stream $args is refused naming $name" '[ $STATUS -eq 64 ] && grep -q -- "$name" <<<"$ERR"'
+done
+# The same stream in batches of up to 16 frames and one frame at a time: the same predictions.
+run 120 bench stream "$VICTIM" --every 2
+BATCHED="$OUT"
+run 120 bench stream "$VICTIM" --every 2 --batch-limit 1
+check "bench stream gives the same number of predictions with batches and one frame at a time" \
+  '[ $STATUS -eq 0 ] && grep -q "batch limit 1" <<<"$OUT" && [ -n "$(grep -o "[0-9]* predictions" <<<"$BATCHED")" ] && [ "$(grep -o "[0-9]* predictions" <<<"$BATCHED")" = "$(grep -o "[0-9]* predictions" <<<"$OUT")" ]'
+
 echo "hostile environment: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -20,7 +20,16 @@ struct BenchStream: AsyncParsableCommand {
     @Option(help: "Threads.")
     var threads = 2
 
+    @Option(help: "The most frames that pile up while the network works to take through the encoder in one pass (1: one frame per pass).")
+    var batchLimit = 16
+
     @OptionGroup var precisionOption: PrecisionOption
+
+    func validate() throws {
+        for (name, value) in [("--every", every), ("--threads", threads), ("--batch-limit", batchLimit)] where value < 1 {
+            throw ValidationError("\(name) \(value): must be at least 1")
+        }
+    }
 
     func run() async throws {
         let path = file ?? benchVideosDirectory() + "/a_640x360_h264.mp4"
@@ -32,7 +41,8 @@ struct BenchStream: AsyncParsableCommand {
                                                                     threads: threads)).prefetching(16)
         let start = ContinuousClock.now
         var predictions = 0, lastTime = 0.0
-        for try await event in classifier.predictions(for: frames, options: StreamOptions(emit: .everyFrames(every), memory: .carried)) {
+        let options = StreamOptions(emit: .everyFrames(every), memory: .carried, batchLimit: batchLimit)
+        for try await event in classifier.predictions(for: frames, options: options) {
             if case .prediction(_, let time, _) = event {
                 predictions += 1
                 lastTime = time
@@ -41,8 +51,10 @@ struct BenchStream: AsyncParsableCommand {
         let elapsed = (ContinuousClock.now - start).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         let videoSeconds = metadata.duration ?? lastTime
+        let notes = [classifier.precision == .float32 ? nil : classifier.precision.rawValue,
+                     batchLimit == 16 ? nil : "batch limit \(batchLimit)"].compactMap { $0 }
         print(String(format: "stream %@%@: %.0f s of %dx%d video in %.1f s = %.1fx real time, %d predictions, peak RSS %.1f MB",
-                     path, classifier.precision == .float32 ? "" : " (\(classifier.precision.rawValue))", videoSeconds, metadata.width, metadata.height, seconds, videoSeconds / seconds, predictions,
-                     Double(peakResidentBytes()) / 1e6))
+                     path, notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))", videoSeconds, metadata.width, metadata.height,
+                     seconds, videoSeconds / seconds, predictions, Double(peakResidentBytes()) / 1e6))
     }
 }
