@@ -87,9 +87,6 @@ package final class BatchingChannel<Element: Sendable>: Sendable {
         consumer?.resume(throwing: CancellationError())
     }
 
-    /// Whether the channel was cancelled.
-    package var isCancelled: Bool { state.withLock { $0.cancelled } }
-
     /// Whether a producer waits for room, and whether a consumer waits for an element.
     package var waiting: (producer: Bool, consumer: Bool) {
         state.withLock { ($0.producer != nil, $0.consumer != nil) }

@@ -53,12 +53,13 @@ public struct StreamPredictions<Frames: AsyncSequence & Sendable>: AsyncSequence
 
 /// One stream's moving parts: a reader task that pulls the source into a channel of
 /// ``StreamOptions/batchLimit`` frames (and holds one more while the channel is full), and the
-/// worker that takes whatever has arrived as one batch. The reader starts with the first `nextEvents()` and stops when the
-/// source ends, the consumer's task is cancelled, or the pipeline is dropped.
+/// worker that takes whatever has arrived as one batch. The reader starts with the first
+/// `nextEvents()` and stops when the source ends, the consumer's task is cancelled, or the
+/// pipeline is dropped.
 final class StreamPipeline<Frames: AsyncSequence & Sendable>: @unchecked Sendable where Frames.Element == VideoFrame {
     private let frames: Frames
     let worker: StreamWorker
-    private let limit: Int
+    /// Holds at most `batchLimit` frames, the most a batch takes.
     private let channel: BatchingChannel<VideoFrame>
     /// Set once, by the consumer's first `nextEvents()` (an iterator is used by one task at a time).
     private var reader: Task<Void, Never>?
@@ -66,8 +67,7 @@ final class StreamPipeline<Frames: AsyncSequence & Sendable>: @unchecked Sendabl
     init(frames: Frames, options: StreamOptions, worker: StreamWorker) {
         self.frames = frames
         self.worker = worker
-        limit = max(1, options.batchLimit)
-        channel = BatchingChannel(capacity: limit)
+        channel = BatchingChannel(capacity: options.batchLimit)
     }
 
     deinit { cancel() }
@@ -95,7 +95,7 @@ final class StreamPipeline<Frames: AsyncSequence & Sendable>: @unchecked Sendabl
         }
         let batch: [VideoFrame]?
         do {
-            batch = try await channel.nextBatch(limit: limit)
+            batch = try await channel.nextBatch(limit: channel.capacity)
         } catch {
             cancel()
             throw error

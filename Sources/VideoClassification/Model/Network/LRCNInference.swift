@@ -84,7 +84,6 @@ public final class LRCNInference {
     /// Consumes one frame per stream (`[B, 3, H, W]`) and returns the logits after it, carrying the
     /// recurrent state: the logits after frame t equal ``logits(_:)`` of the clip of frames 0…t.
     public func step(frames: Tensor, state: StreamingState) -> (logits: Tensor, state: StreamingState) {
-        precondition(!configuration.bidirectional, "a bidirectional model cannot stream")
         precondition(frames.rank == 4, "expects frames [B, C, H, W], got \(frames.shape)")
         return step(features: frameFeatures(frames), state: state)
     }
