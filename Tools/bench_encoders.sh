@@ -3,7 +3,7 @@
 # protocol (Tools/bench_encoders.py: ONNX Runtime and OpenVINO on the same torchvision-built
 # LRCNs), 1x16 and 8x16 frames of 112² and 224², 2 threads; then the ratio table for BENCHMARKS.md.
 #   bash ../shared/bench/setup.sh        # once: the peers' venv
-#   bash Tools/bench_encoders.sh         # about 25 minutes (ResNet-18 through EfficientNet-B0)
+#   bash Tools/bench_encoders.sh         # about 35 minutes (ResNet-18 through EfficientNet-B0, 3 rounds)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/vidclass-bench"
@@ -18,45 +18,61 @@ swift build -c release --static-swift-stdlib --product vidclass >&2
 BIN="$(swift build -c release --static-swift-stdlib --show-bin-path)/vidclass"
 # One model at a time, vidclass and the peers back to back (which goes first alternates), so that
 # each model's rows are measured minutes apart, not a quarter of an hour: this shared machine's
-# speed drifts by ±20 % over that long.
+# speed drifts by ±20 % over that long. ROUNDS rounds of that per model (default 3): each side's
+# rate in a row is the median of its rounds, so a slow spell that falls on one side's turn in one
+# round does not decide the row; the table also gives the range of the rounds' ratios.
+ROUNDS="${ROUNDS:-3}"
 rm -f "$BENCH_RESULTS"/vidclass_encoders_*.json "$BENCH_RESULTS"/b1_infer_encoders_*.json
 ours() {
     "$BIN" bench model --tasks infer --threads 2 --models "$1" --batches 1x16,8x16 --sizes 112,224 \
-        --repetitions "$BENCH_REPS" --json "$BENCH_RESULTS/vidclass_encoders_$1.json"
+        --repetitions "$BENCH_REPS" --json "$BENCH_RESULTS/vidclass_encoders_$1_$2.json"
 }
 peers() {
     "$PY" Tools/bench_encoders.py --models "lrcn-$(echo "$1" | tr _ -)" --batches 1,8 --sizes 112,224 --backends ort,openvino
-    mv "$BENCH_RESULTS/b1_infer_encoders.json" "$BENCH_RESULTS/b1_infer_encoders_$1.json"
+    mv "$BENCH_RESULTS/b1_infer_encoders.json" "$BENCH_RESULTS/b1_infer_encoders_$1_$2.json"
 }
 i=0
 for model in ${MODELS//,/ }; do
-    if [ $((i % 2)) -eq 0 ]; then ours "$model"; peers "$model"; else peers "$model"; ours "$model"; fi
-    i=$((i + 1))
+    for round in $(seq 1 "$ROUNDS"); do
+        if [ $((i % 2)) -eq 0 ]; then ours "$model" "$round"; peers "$model" "$round"; else peers "$model" "$round"; ours "$model" "$round"; fi
+        i=$((i + 1))
+    done
 done
-"$PY" - "$BENCH_RESULTS" "$MODELS" <<'PY'
-import json, sys
+"$PY" - "$BENCH_RESULTS" "$MODELS" "$ROUNDS" <<'PY'
+import json, statistics, sys
 from pathlib import Path
 results = Path(sys.argv[1])
 models = sys.argv[2].split(",")
-ours = [row for m in models for row in json.loads((results / f"vidclass_encoders_{m}.json").read_text())["results"]]
-peerFiles = [json.loads((results / f"b1_infer_encoders_{m}.json").read_text()) for m in models]
-peers = {"versions": peerFiles[0]["versions"], "results": [row for p in peerFiles for row in p["results"]]}
+rounds = range(1, int(sys.argv[3]) + 1)
+load = lambda name: json.loads((results / name).read_text())
+ours = {m: [load(f"vidclass_encoders_{m}_{r}.json")["results"] for r in rounds] for m in models}
+peers = {m: [load(f"b1_infer_encoders_{m}_{r}.json") for r in rounds] for m in models}
+versions = peers[models[0]][0]["versions"]
 print(f"\nCPU: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}; peers: "
-      + ", ".join(f"{k} {v}" for k, v in peers["versions"].items() if k in ("onnxruntime", "openvino", "torch")))
-print("| encoder | frames | size | vidclass frames/s | ONNX Runtime | OpenVINO | vs best |")
-print("|---|---|---|---|---|---|---|")
-for row in ours:
-    if row["task"] != "infer":
-        continue
-    model, b, size = row["model"], row["clips"], row["size"]
-    def rate(backend):
-        for p in peers["results"]:
-            if p["model"] == model and p["batch_clips"] == b and p["size"] == size and p["backend"] == backend:
-                return p["frames_per_s"]
-        return None
-    ort, ov = rate("ort"), rate("openvino")
-    best = max(r for r in (ort, ov) if r) if (ort or ov) else None
-    fmt = lambda r: f"{r:.1f}" if r else "—"
-    print(f"| {model[5:]} | {b}×16 | {size}² | {row['framesPerSecond']:.1f} | {fmt(ort)} | {fmt(ov)} | "
-          + (f"{row['framesPerSecond'] / best:.2f}×" if best else "—") + " |")
+      + ", ".join(f"{k} {v}" for k, v in versions.items() if k in ("onnxruntime", "openvino", "torch"))
+      + f"; each rate the median of {len(rounds)} rounds")
+print("| encoder | frames | size | vidclass frames/s | ONNX Runtime | OpenVINO | vs best | rounds' ratios |")
+print("|---|---|---|---|---|---|---|---|")
+def peer_rate(run, model, b, size, backend):
+    for p in run["results"]:
+        if p["model"] == model and p["batch_clips"] == b and p["size"] == size and p["backend"] == backend:
+            return p["frames_per_s"]
+    return None
+for m in models:
+    for row in ours[m][0]:
+        if row["task"] != "infer":
+            continue
+        model, b, size = row["model"], row["clips"], row["size"]
+        mine = [next(x["framesPerSecond"] for x in run if x["task"] == "infer" and x["model"] == model
+                     and x["clips"] == b and x["size"] == size) for run in ours[m]]
+        per_backend = {k: [peer_rate(run, model, b, size, k) for run in peers[m]] for k in ("ort", "openvino")}
+        rate = {k: statistics.median(v) if all(v) else None for k, v in per_backend.items()}
+        best = max((r for r in rate.values() if r), default=None)
+        round_best = [max((per_backend[k][i] for k in per_backend if per_backend[k][i]), default=None)
+                      for i in range(len(mine))]
+        ratios = [f / p for f, p in zip(mine, round_best) if p]
+        fmt = lambda r: f"{r:.1f}" if r else "—"
+        print(f"| {model[5:]} | {b}×16 | {size}² | {statistics.median(mine):.1f} | {fmt(rate['ort'])} | {fmt(rate['openvino'])} | "
+              + (f"{statistics.median(mine) / best:.2f}×" if best else "—") + " | "
+              + (f"{min(ratios):.2f}–{max(ratios):.2f}×" if ratios else "—") + " |")
 PY
