@@ -53,26 +53,24 @@ print(f"\nCPU: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1
       + f"; each rate the median of {len(rounds)} rounds")
 print("| encoder | frames | size | vidclass frames/s | ONNX Runtime | OpenVINO | vs best | rounds' ratios |")
 print("|---|---|---|---|---|---|---|---|")
-def peer_rate(run, model, b, size, backend):
-    for p in run["results"]:
-        if p["model"] == model and p["batch_clips"] == b and p["size"] == size and p["backend"] == backend:
-            return p["frames_per_s"]
-    return None
+def rate(rows, key, **match):
+    """The `key` of the row whose fields equal `match`, or None."""
+    return next((r[key] for r in rows if all(r.get(f) == v for f, v in match.items())), None)
 for m in models:
     for row in ours[m][0]:
         if row["task"] != "infer":
             continue
         model, b, size = row["model"], row["clips"], row["size"]
-        mine = [next(x["framesPerSecond"] for x in run if x["task"] == "infer" and x["model"] == model
-                     and x["clips"] == b and x["size"] == size) for run in ours[m]]
-        per_backend = {k: [peer_rate(run, model, b, size, k) for run in peers[m]] for k in ("ort", "openvino")}
-        rate = {k: statistics.median(v) if all(v) else None for k, v in per_backend.items()}
-        best = max((r for r in rate.values() if r), default=None)
+        mine = [rate(run, "framesPerSecond", task="infer", model=model, clips=b, size=size) for run in ours[m]]
+        per_backend = {k: [rate(run["results"], "frames_per_s", model=model, batch_clips=b, size=size, backend=k)
+                           for run in peers[m]] for k in ("ort", "openvino")}
+        medians = {k: statistics.median(v) if all(v) else None for k, v in per_backend.items()}
+        best = max((r for r in medians.values() if r), default=None)
         round_best = [max((per_backend[k][i] for k in per_backend if per_backend[k][i]), default=None)
                       for i in range(len(mine))]
         ratios = [f / p for f, p in zip(mine, round_best) if p]
         fmt = lambda r: f"{r:.1f}" if r else "—"
-        print(f"| {model[5:]} | {b}×16 | {size}² | {statistics.median(mine):.1f} | {fmt(rate['ort'])} | {fmt(rate['openvino'])} | "
+        print(f"| {model[5:]} | {b}×16 | {size}² | {statistics.median(mine):.1f} | {fmt(medians['ort'])} | {fmt(medians['openvino'])} | "
               + (f"{statistics.median(mine) / best:.2f}×" if best else "—") + " | "
               + (f"{min(ratios):.2f}–{max(ratios):.2f}×" if ratios else "—") + " |")
 PY

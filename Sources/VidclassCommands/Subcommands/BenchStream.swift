@@ -21,7 +21,7 @@ struct BenchStream: AsyncParsableCommand {
     var threads = 2
 
     @Option(help: "The most frames that pile up while the network works to take through the encoder in one pass (1: one frame per pass).")
-    var batchLimit = 16
+    var batchLimit = StreamOptions().batchLimit
 
     @OptionGroup var precisionOption: PrecisionOption
 
@@ -52,7 +52,7 @@ struct BenchStream: AsyncParsableCommand {
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
         let videoSeconds = metadata.duration ?? lastTime
         let notes = [classifier.precision == .float32 ? nil : classifier.precision.rawValue,
-                     batchLimit == 16 ? nil : "batch limit \(batchLimit)"].compactMap { $0 }
+                     batchLimit == StreamOptions().batchLimit ? nil : "batch limit \(batchLimit)"].compactMap { $0 }
         print(String(format: "stream %@%@: %.0f s of %dx%d video in %.1f s = %.1fx real time, %d predictions, peak RSS %.1f MB",
                      path, notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))", videoSeconds, metadata.width, metadata.height,
                      seconds, videoSeconds / seconds, predictions, Double(peakResidentBytes()) / 1e6))
