@@ -125,6 +125,53 @@ struct TrainingTests {
         return Trainer(model: VideoModel(card: card, seed: seed), options: options, stopRequest: stop)
     }
 
+    @Test func labelsNamingADirectionFindTheirMirror() throws {
+        let synth = ["fade_in", "grow", "move_left", "move_right", "move_up", "rotate_clockwise", "rotate_counterclockwise"]
+        #expect(try #require(MirroredLabels(synth)).mirror == [0, 1, 3, 2, 4, 6, 5])
+        let gestures = ["Swiping Left", "Swiping Right", "Turning Hand Clockwise", "Turning Hand Counter-Clockwise", "Thumb Up"]
+        #expect(try #require(MirroredLabels(gestures)).mirror == [1, 0, 3, 2, 4])
+        #expect(try #require(MirroredLabels(["swipeLeft", "swipeRight", "spin_cw", "spin_ccw", "anti clockwise", "clockwise"])).mirror
+            == [1, 0, 3, 2, 5, 4])
+        let undirected = try #require(MirroredLabels(["fight", "noFight", "Copyright"]))
+        #expect(undirected.isIdentity, "'right' inside a word is not a direction")
+        #expect(MirroredLabels(["turn_left", "stop"]) == nil, "a direction without its mirror: no flips")
+        #expect(MirroredLabels(["left", "right", "rightwards"]) == nil)
+    }
+
+    /// Flipped clips train with their label mirrored. The left-moving clips here are the
+    /// right-moving ones mirrored, so with the labels "right" and "left" a flipped clip is exactly a
+    /// clip of the other class, and learns as one; with labels that name no direction, the same flips
+    /// give each picture both labels.
+    @Test func flipsMirrorTheLabelsThatNameADirection() {
+        func mirrored(_ frame: VideoFrame) -> VideoFrame {
+            var pixels = frame.pixels
+            for y in 0..<frame.height {
+                for x in 0..<frame.width {
+                    for c in 0..<3 { pixels[(y * frame.width + x) * 3 + c] = frame.pixels[(y * frame.width + frame.width - 1 - x) * 3 + c] }
+                }
+            }
+            return VideoFrame(index: frame.index, time: frame.time, timestamp: frame.timestamp, width: frame.width,
+                              height: frame.height, pixels: pixels)
+        }
+        let clips = (0..<8).map { n in
+            let frames = movingSquare(count: 5, step: 2 + (n / 2) % 2)
+            return Trainer.Sample(frames: n % 2 == 0 ? frames : frames.map(mirrored), label: n % 2, path: "clip\(n)")
+        }
+        var options = Self.quickOptions
+        options.flips = true
+        func run(_ labels: [String]) -> (trainer: Trainer, trainAccuracy: Double) {
+            let trainer = Trainer(model: VideoModel(card: tinyCard(labels: labels), seed: 1), options: options)
+            let history = trainer.fit(train: clips, validation: [])
+            return (trainer, history.suffix(10).map(\.trainAccuracy).reduce(0, +) / 10)
+        }
+        let mirrored = run(["right", "left"]), contradicted = run(["a", "b"])
+        #expect(mirrored.trainer.mirroredLabels?.mirror == [1, 0])
+        #expect(contradicted.trainer.mirroredLabels?.isIdentity == true)
+        #expect(mirrored.trainer.accuracy(clips) == 1)
+        #expect(mirrored.trainAccuracy > contradicted.trainAccuracy + 0.15,
+                "flipped clips with mirrored labels: \(mirrored.trainAccuracy); with their own: \(contradicted.trainAccuracy)")
+    }
+
     @Test func theSameSeedTrainsTheSameModel() {
         let a = Self.recipeRun(), b = Self.recipeRun(), c = Self.recipeRun(seed: 2)
         for trainer in [a, b, c] { trainer.fit(train: Self.pools, validation: Self.samples(4)) }

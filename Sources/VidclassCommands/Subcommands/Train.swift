@@ -71,7 +71,7 @@ extension VidclassCommand {
         @Option(help: "Label smoothing.") var labelSmoothing: Float = 0.1
         @Option(help: "Clip gradients to this global norm (0: off).") var clipNorm: Float = 5
         @Flag(help: "Weight classes by inverse frequency.") var balanceClasses = false
-        @Flag(help: "Random horizontal flips (they swap left and right motion).") var flips = false
+        @Flag(help: "Random horizontal flips; a flipped clip of a class named for a left/right or turning direction takes the mirrored class (move_left ↔ move_right), and no clip is flipped when such a class has no mirror.") var flips = false
         @Option(help: "Random seed.") var seed: UInt64 = 1
         @Option(help: "Stop when validation accuracy has not improved for this many epochs.") var earlyStopping: Int?
         @Option(help: "Fraction of the training clips held out (stratified, group-aware) for validation when no clip is marked validation (0: none).")

@@ -14,6 +14,9 @@ public final class Trainer {
     public let options: TrainingOptions
     private let preprocessor: Preprocessor
     private var rng: SplitMix64
+    /// With ``TrainingOptions/flips``: what each label becomes when its clip is mirrored; nil when
+    /// flips are off, or when some label names a direction no other label mirrors (no flips then).
+    public let mirroredLabels: MirroredLabels?
     /// Set from another thread (a signal handler) to stop after the current batch.
     public let stopRequest: StopFlag
     /// One summary per completed epoch, including those restored by ``resume(from:)``.
@@ -37,6 +40,7 @@ public final class Trainer {
         self.options = options
         self.preprocessor = Preprocessor(model.card.input)
         self.rng = SplitMix64(seed: options.seed)
+        self.mirroredLabels = options.flips ? MirroredLabels(model.card.labels) : nil
         let network = model.network
         parameters = options.freezeEncoder
             ? network.namedParameters().filter { !$0.0.hasPrefix("encoder.") } : network.namedParameters()
@@ -143,18 +147,22 @@ public final class Trainer {
         }
     }
 
-    /// Builds a batch tensor `[B, T, C, S, S]` (augmented when `augment`).
-    func batch(_ samples: ArraySlice<Sample>, augment: Bool) -> Tensor {
+    /// Builds a batch tensor `[B, T, C, S, S]` (augmented when `augment`) and the clips' labels (a
+    /// mirrored clip's label mirrored, see ``mirroredLabels``).
+    func batch(_ samples: ArraySlice<Sample>, augment: Bool) -> (input: Tensor, labels: [Int]) {
         let input = model.card.input
-        var clips: [[VideoFrame]] = [], augmentations: [Preprocessor.Augmentation?] = []
+        var clips: [[VideoFrame]] = [], augmentations: [Preprocessor.Augmentation?] = [], labels: [Int] = []
         for sample in samples {
-            augmentations.append(augment ? Preprocessor.Augmentation.random(for: input, flips: options.flips, using: &rng) : nil)
+            let augmentation = augment
+                ? Preprocessor.Augmentation.random(for: input, flips: mirroredLabels != nil, using: &rng) : nil
+            augmentations.append(augmentation)
+            labels.append(augmentation?.flip == true ? mirroredLabels.map { $0[sample.label] } ?? sample.label : sample.label)
             let indices = augment
                 ? Self.jitterIndices(pool: sample.frames.count, steps: input.sampledFrames, using: &rng)
                 : Self.uniformIndices(pool: sample.frames.count, steps: input.sampledFrames)
             clips.append(indices.map { sample.frames[$0] })
         }
-        return preprocessor.batch(clips, augmentations: augmentations)
+        return (preprocessor.batch(clips, augmentations: augmentations), labels)
     }
 
     /// Indices into a pool of `pool` frames for `steps` time steps: one at random from each of
@@ -189,7 +197,7 @@ public final class Trainer {
         let k = model.card.labels.count
         for start in stride(from: 0, to: samples.count, by: max(1, options.batchSize)) {
             let chunk = samples[start..<min(samples.count, start + options.batchSize)]
-            let probabilities = softmax(inference.logits(batch(chunk, augment: false)))
+            let probabilities = softmax(inference.logits(batch(chunk, augment: false).input))
             probabilities.withUnsafeBufferPointer { p in
                 for b in 0..<chunk.count { rows.append((0..<k).map { Double(p[b * k + $0]) }) }
             }
@@ -202,7 +210,7 @@ public final class Trainer {
         var out: [Tensor] = []
         for start in stride(from: 0, to: samples.count, by: max(1, options.batchSize)) {
             let chunk = samples[start..<min(samples.count, start + options.batchSize)]
-            let features = model.network.features(batch(chunk, augment: false), mode: .inference)
+            let features = model.network.features(batch(chunk, augment: false).input, mode: .inference)
             for n in 0..<chunk.count { out.append(features.slice(n)) }
         }
         return out
@@ -261,11 +269,12 @@ public final class Trainer {
                 if stopRequest.isSet { break epochs }
                 let indices = order[(b * options.batchSize)..<min(order.count, (b + 1) * options.batchSize)]
                 let samples = indices.map { train[$0] }
-                let labels = samples.map(\.label)
                 optimizer.learningRate = schedule.rate(at: epoch * batchesPerEpoch + b)
                 network.zeroGradients()
-                var inputs = frozenFeatures.map { features in Tensor.stack(indices.map { features[$0] }) }
+                let prepared = frozenFeatures.map { features in (input: Tensor.stack(indices.map { features[$0] }), labels: samples.map(\.label)) }
                     ?? batch(samples[...], augment: true)
+                var inputs = prepared.input
+                let labels = prepared.labels
                 let mixing = options.mixup.map { Self.mixupDraw(alpha: $0, batch: samples.count, using: &rng) }
                 if let mixing { inputs = Self.mixed(inputs, pairedWith: mixing.pairing, lambda: mixing.lambda) }
                 let logits = frozenFeatures != nil

@@ -30,7 +30,9 @@ public struct TrainingOptions: Sendable, Codable {
     public var clipNorm: Float? = 5
     /// Weight classes by inverse frequency in the loss.
     public var balanceClasses = false
-    /// Horizontal flips (off by default: flipping swaps left and right motion).
+    /// Random horizontal flips of half the training clips. A flipped clip takes its label's mirror
+    /// image (``MirroredLabels``: `move_left` becomes `move_right`); when a label names a direction
+    /// that no other label mirrors, there are no flips.
     public var flips = false
     /// Seeds the weights, the split, the shuffling and the augmentation: a run is reproducible.
     public var seed: UInt64 = 1

@@ -62,6 +62,15 @@ public struct TrainingRun: Sendable {
         var options = c.options
         options.temporalJitter = options.temporalJitter && !options.freezeEncoder
         progress(.notice("\(data.clips.count) clips, \(data.labels.count) classes (\(data.labels.joined(separator: ", "))); decoding ..."))
+        if options.flips, !options.freezeEncoder {
+            if let mirrored = MirroredLabels(baseCard.labels) {
+                let swaps = mirrored.mirror.enumerated().filter { $0.offset < $0.element }
+                    .map { "\(baseCard.labels[$0.offset]) ↔ \(baseCard.labels[$0.element])" }
+                if !swaps.isEmpty { progress(.notice("flipped clips take the mirrored label: \(swaps.joined(separator: ", "))")) }
+            } else {
+                progress(.notice("no flips: a label names a left/right or turning direction that no other label mirrors"))
+            }
+        }
         func stopIfInterruptedWhileDecoding() throws {
             guard stop.isSet else { return }
             throw TrainingInterrupted(checkpoint: nil, epoch: 0, description: "interrupted while decoding; nothing was trained")
