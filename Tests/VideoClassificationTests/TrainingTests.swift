@@ -170,6 +170,18 @@ struct TrainingTests {
         #expect(mirrored.trainer.accuracy(clips) == 1)
         #expect(mirrored.trainAccuracy > contradicted.trainAccuracy + 0.15,
                 "flipped clips with mirrored labels: \(mirrored.trainAccuracy); with their own: \(contradicted.trainAccuracy)")
+        // Test-time flipping: each clip's mirror image says the other direction, so it agrees with
+        // the clip only once read back through the mirrored labels.
+        #expect(mirrored.trainer.accuracy(clips, mirror: true) == 1)
+        #expect(mirrored.trainer.probabilities(clips) != mirrored.trainer.probabilities(clips, mirror: true))
+    }
+
+    @Test func mirroringReversesEachRowAndReadsProbabilitiesBack() throws {
+        let t = Tensor(shape: [1, 2, 1, 2, 3], scalars: (0..<12).map(Float.init))
+        #expect(MirroredLabels.mirrored(t).scalars == [2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9])
+        #expect(MirroredLabels.mirrored(MirroredLabels.mirrored(t)).scalars == t.scalars)
+        let labels = try #require(MirroredLabels(["grow", "move_left", "move_right"]))
+        #expect(labels.unmirrored([0.1, 0.7, 0.2]) == [0.1, 0.2, 0.7])
     }
 
     @Test func theSameSeedTrainsTheSameModel() {

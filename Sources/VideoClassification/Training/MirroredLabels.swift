@@ -1,3 +1,5 @@
+import Tensors
+
 /// What a clip's label becomes when the clip is mirrored left to right, read from the labels' words.
 ///
 /// A horizontal flip turns leftward motion into rightward motion and clockwise turning into
@@ -82,5 +84,29 @@ public struct MirroredLabels: Sendable, Equatable {
             }
         }
         return joined
+    }
+}
+
+extension MirroredLabels {
+    /// Clips `[B, T, C, H, W]` (or any tensor) mirrored left to right: every row of the last axis
+    /// reversed. Pixel-wise inputs (frames, their differences) commute with the mirror, so this is
+    /// the input of the mirrored frames.
+    public static func mirrored(_ clips: Tensor) -> Tensor {
+        let width = clips.shape.last ?? 1
+        var out = Tensor(shape: clips.shape)
+        clips.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { destination in
+                for start in stride(from: 0, to: source.count, by: max(1, width)) {
+                    for x in 0..<width { destination[start + x] = source[start + width - 1 - x] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// A mirrored clip's probabilities read as the original clip's: label `i` gets the mirrored
+    /// clip's probability of label `mirror[i]`.
+    public func unmirrored(_ probabilities: [Double]) -> [Double] {
+        mirror.map { probabilities[$0] }
     }
 }

@@ -183,24 +183,38 @@ public final class Trainer {
 
     /// Class probabilities for samples (center crops, inference mode, the convolutions in
     /// `precision`), in batches; a sample with ``Sample/clips`` gets the mean of its clips' probabilities.
-    public func probabilities(_ samples: [Sample], precision: InferencePrecision = .float32) -> [[Double]] {
+    ///
+    /// With `mirror`, each clip is also scored mirrored left to right, its probabilities read back
+    /// through ``MirroredLabels`` of the model's labels, and the two averaged (test-time flipping;
+    /// nothing changes when a label names a direction that no other label mirrors).
+    public func probabilities(_ samples: [Sample], precision: InferencePrecision = .float32, mirror: Bool = false) -> [[Double]] {
         let split = samples.map { sample in
             (sample.clips ?? [sample.frames]).map { Sample(frames: $0, label: sample.label, path: sample.path) }
         }
-        return VideoClassifier.averaged(singleClipProbabilities(split.flatMap { $0 }, precision: precision),
+        let labels = mirror ? MirroredLabels(model.card.labels) : nil
+        return VideoClassifier.averaged(singleClipProbabilities(split.flatMap { $0 }, precision: precision, mirror: labels),
                                         groups: split.map(\.count))
     }
 
-    private func singleClipProbabilities(_ samples: [Sample], precision: InferencePrecision) -> [[Double]] {
+    private func singleClipProbabilities(_ samples: [Sample], precision: InferencePrecision, mirror: MirroredLabels?) -> [[Double]] {
         let inference = LRCNInference(model.network, precision: precision)
         var rows: [[Double]] = []
         let k = model.card.labels.count
+        func scores(_ input: Tensor, count: Int) -> [[Double]] {
+            softmax(inference.logits(input)).withUnsafeBufferPointer { p in
+                (0..<count).map { b in (0..<k).map { Double(p[b * k + $0]) } }
+            }
+        }
         for start in stride(from: 0, to: samples.count, by: max(1, options.batchSize)) {
             let chunk = samples[start..<min(samples.count, start + options.batchSize)]
-            let probabilities = softmax(inference.logits(batch(chunk, augment: false).input))
-            probabilities.withUnsafeBufferPointer { p in
-                for b in 0..<chunk.count { rows.append((0..<k).map { Double(p[b * k + $0]) }) }
+            let input = batch(chunk, augment: false).input
+            let plain = scores(input, count: chunk.count)
+            guard let mirror else {
+                rows.append(contentsOf: plain)
+                continue
             }
+            let mirrored = scores(MirroredLabels.mirrored(input), count: chunk.count).map(mirror.unmirrored)
+            rows.append(contentsOf: zip(plain, mirrored).map { a, b in zip(a, b).map { ($0 + $1) / 2 } })
         }
         return rows
     }
@@ -217,10 +231,10 @@ public final class Trainer {
     }
 
     /// Top-1 accuracy on samples (averaging the clips of those that carry ``Sample/clips``), the
-    /// convolutions in `precision`.
-    public func accuracy(_ samples: [Sample], precision: InferencePrecision = .float32) -> Double {
+    /// convolutions in `precision`, with `mirror` each clip's mirror image averaged in.
+    public func accuracy(_ samples: [Sample], precision: InferencePrecision = .float32, mirror: Bool = false) -> Double {
         guard !samples.isEmpty else { return 0 }
-        let rows = probabilities(samples, precision: precision)
+        let rows = probabilities(samples, precision: precision, mirror: mirror)
         let correct = zip(rows, samples).filter { row, sample in row.indices.max { row[$0] < row[$1] } == sample.label }.count
         return Double(correct) / Double(samples.count)
     }

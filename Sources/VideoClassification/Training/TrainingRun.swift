@@ -157,6 +157,9 @@ public struct TrainingRun: Sendable {
                 accuracies.append(accuracy)
                 // What the same model scores without test-time averaging or without weight averaging.
                 if clipCount > 1 { variants["clips=1", default: []].append(trainer.accuracy(heldOneClip)) }
+                if options.flips, MirroredLabels(data.labels) != nil {  // test-time flipping of the same models
+                    variants["mirror", default: []].append(trainer.accuracy(held, mirror: true))
+                }
                 for precision in c.scorePrecisions where precision != .float32 {
                     variants["precision=\(precision.rawValue)", default: []].append(trainer.accuracy(held, precision: precision))
                 }
