@@ -7,7 +7,7 @@ import VidclassTestSupport
 
 struct TrainAndSynthCommandTests {
     /// `vidclass train DATASET -o M` with no other options trains the recipe chosen by
-    /// cross-validation on real footage: lrcn-small + LSTM(256) on 16 differences of uniformly
+    /// cross-validation on real footage: lrcn-small + LSTM(256) on 24 differences of uniformly
     /// sampled frames, the whole frame stretched to 73, 64 crops, dropout 0.3 before the head,
     /// AdamW 1e-3 with weight decay 1e-2, one-cycle, 30 epochs of 16, smoothing 0.1, clipping at 5,
     /// no flips, no weight average, one clip when scoring.
@@ -17,7 +17,7 @@ struct TrainAndSynthCommandTests {
         #expect(card.architecture.backbone == .small && card.architecture.sequenceKind == .lstm)
         #expect(card.architecture.hiddenSize == 256 && card.architecture.sequenceLayers == 1 && !card.architecture.bidirectional)
         #expect(card.architecture.head == .lastStep && card.architecture.headDropout == 0.3)
-        var expected = InputSpecification(representation: .diff, framesPerClip: 16, size: 64, shortSide: 73)
+        var expected = InputSpecification(representation: .diff, framesPerClip: 24, size: 64, shortSide: 73)
         expected.resize = .stretch
         #expect(card.input == expected)
         let o = command.configuration.options

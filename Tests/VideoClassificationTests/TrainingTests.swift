@@ -323,7 +323,7 @@ struct TrainingTests {
         #expect(input.framesPerClip == 16 && input.size == 112 && input.shortSide == 128 && input.sampling == .uniform)
         // A model trained from scratch sees frame differences at 64 × 64 unless told otherwise.
         let trained = TrainingConfiguration(dataset: "clips/", output: "m.safetensors").input
-        #expect(trained.representation == .diff && trained.framesPerClip == 16 && trained.size == 64 && trained.shortSide == 73)
+        #expect(trained.representation == .diff && trained.framesPerClip == 24 && trained.size == 64 && trained.shortSide == 73)
         #expect(trained.resize == .stretch, "the whole frame: the action may be at its sides")
     }
 
@@ -592,16 +592,20 @@ struct TrainingCommandTests {
         let report = try TestPaths.temporaryDirectory("folds").appendingPathComponent("cv.json").path
         let result = try runVidclass(["train", dataset, "--folds", "2", "--group-by", "clip([0-9])", "--epochs", "1", "--frames", "4",
                                       "--size", "16", "--short-side", "20", "--input", "diff", "--hidden", "8", "--report", report,
-                                      "--clips", "2", "--weight-averaging", "0.9", "--resize", "stretch", "--score-precisions", "bf16"])
+                                      "--clips", "2", "--weight-averaging", "0.9", "--resize", "stretch", "--score-precisions", "bf16",
+                                      "--flips"])
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("flipped clips take the mirrored label: right ↔ left") || result.stderr.contains("flipped clips take the mirrored label: left ↔ right"),
+                "\(result.stderr)")
         #expect(result.stderr.contains("fold 1/2: 4 training clips, 4 held out") && result.stderr.contains("fold 2/2: 4 training clips, 4 held out"),
                 "groups clip0..clip3 hold one right and one left clip each: \(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
         let folds = try #require(object["folds"] as? [Double]), mean = try #require(object["mean"] as? Double)
         let std = try #require(object["std"] as? Double)
-        // The same models without test-time averaging, without the weight average and in bf16, measured in the same run.
+        // The same models without test-time averaging, without the weight average, in bf16 and
+        // with test-time flipping, measured in the same run.
         let variants = try #require(object["variants"] as? [String: [Double]])
-        #expect(Set(variants.keys) == ["clips=1", "weights=last", "weights=last clips=1", "precision=bf16"])
+        #expect(Set(variants.keys) == ["clips=1", "weights=last", "weights=last clips=1", "precision=bf16", "mirror"])
         #expect(variants.values.allSatisfy { $0.count == 2 && $0.allSatisfy { [0, 0.25, 0.5, 0.75, 1].contains($0) } }, "\(variants)")
         #expect(result.stdout.contains("the same models with clips=1: ") && result.stdout.contains("the same models with precision=bf16: "),
                 "\(result.stdout)")

@@ -52,13 +52,15 @@ public struct TrainingConfiguration: Sendable {
     /// What the network sees: representation, time steps, size, sampling (its ``InputSpecification/clips``
     /// is set from ``TrainingOptions/evaluationClips`` in the model file). The default is the
     /// from-scratch recipe chosen by cross-validation on real footage (README, "Real data"):
-    /// frame differences, 16 steps, the whole frame (stretched) at 64 × 64.
+    /// frame differences, 24 steps, the whole frame (stretched) at 64 × 64.
     public var input = TrainingConfiguration.defaultInput
 
-    /// The input a model trained from scratch gets unless told otherwise: `diff`, 16 steps, the
+    /// The input a model trained from scratch gets unless told otherwise: `diff`, 24 steps, the
     /// whole frame stretched to 73 px (``InputSpecification/Resize/stretch``), 64 px windows.
+    /// (24 steps rather than 16: +3.7 and +1.2 points in the surveillance-fight cross-validation
+    /// with two seeds, for 1.3× the training time and 1.5× the inference a clip.)
     public static let defaultInput: InputSpecification = {
-        var input = InputSpecification(representation: .diff, framesPerClip: 16, size: 64)
+        var input = InputSpecification(representation: .diff, framesPerClip: 24, size: 64)
         input.resize = .stretch
         return input
     }()
