@@ -157,7 +157,7 @@ public struct TrainingRun: Sendable {
                 accuracies.append(accuracy)
                 // What the same model scores without test-time averaging or without weight averaging.
                 if clipCount > 1 { variants["clips=1", default: []].append(trainer.accuracy(heldOneClip)) }
-                if options.flips, MirroredLabels(data.labels) != nil {  // test-time flipping of the same models
+                if trainer.mirroredLabels != nil {  // trained with flips: the same models with test-time flipping
                     variants["mirror", default: []].append(trainer.accuracy(held, mirror: true))
                 }
                 for precision in c.scorePrecisions where precision != .float32 {
