@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # vidclass as users get it, from a fresh clone of this repository's HEAD:
-#  1. Installed: scripts/install.sh into a temporary prefix, the clone's build folder deleted, the
-#     copy run alone from an empty folder: it classifies a clip with its embedded default model.
+#  1. Installed: scripts/install.sh into a temporary prefix, then the copy run alone from an empty
+#     folder with no build folder in sight: it classifies a clip with its embedded default model.
+#     The install reuses this tree's release build (the other scripts' binary) and its build
+#     folder is hidden from the run by an empty tmpfs in a private mount namespace; where
+#     namespaces are not allowed, the clone builds and installs itself and its build folder is
+#     deleted instead (one more release build).
 #  2. As a dependency: Examples/FolderWatcher depends on vidclass by URL and version
 #     (https://github.com/vidclass/vidclass from 0.1.0); git is pointed at the clone, tagged 0.1.0,
 #     so SwiftPM resolves it as a remote, versioned package (it refuses unsafe flags there). It is
@@ -28,11 +32,19 @@ git tag 0.1.0
 CLIP="$ROOT/Fixtures/synthetic/move_right/$(ls "$ROOT/Fixtures/synthetic/move_right" | head -1)"
 
 echo "== installed binary, alone in an empty folder"
-bash scripts/install.sh "$WORK/prefix"
-rm -rf .build
 mkdir "$WORK/empty"
-OUT="$(cd "$WORK/empty" && env -i PATH=/usr/bin:/bin HOME="$WORK/empty" "$WORK/prefix/bin/vidclass" classify "$CLIP" --top 1)" \
-  || fail "the installed binary could not classify $CLIP"
+run_alone=(env -i PATH=/usr/bin:/bin HOME="$WORK/empty" "$WORK/prefix/bin/vidclass" classify "$CLIP" --top 1)
+mkdir "$WORK/probe"
+if command -v unshare >/dev/null && unshare -m sh -c 'mount -t tmpfs none "$1"' sh "$WORK/probe" 2>/dev/null; then
+  bash "$ROOT/scripts/install.sh" "$WORK/prefix"
+  [ -d "$ROOT/.build" ] || fail "the install left no build folder to hide"
+  OUT="$(cd "$WORK/empty" && unshare -m sh -c 'mount -t tmpfs none "$1" && shift && exec "$@"' sh "$ROOT/.build" "${run_alone[@]}")" \
+    || fail "the installed binary could not classify $CLIP with the build folder hidden"
+else
+  bash scripts/install.sh "$WORK/prefix"
+  rm -rf .build
+  OUT="$(cd "$WORK/empty" && "${run_alone[@]}")" || fail "the installed binary could not classify $CLIP"
+fi
 echo "$OUT"
 echo "$OUT" | grep -q "move_right" || fail "the installed binary did not say move_right"
 [ -z "$(ls -A "$WORK/empty")" ] || fail "the installed binary left files behind: $(ls -A "$WORK/empty")"

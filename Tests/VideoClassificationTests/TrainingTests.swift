@@ -95,8 +95,15 @@ struct TrainingTests {
         let model = VideoModel(card: tinyCard(labels: ["right", "left"]), seed: 1)
         let encoderBefore = model.network.encoder.stateTensors()
         let headBefore = model.network.fc.stateTensors()
-        let history = Trainer(model: model, options: options).fit(train: Self.samples(8), validation: [])
+        let trainer = Trainer(model: model, options: options)
+        let validation = Self.samples(6)
+        let history = trainer.fit(train: Self.samples(8), validation: validation)
         #expect(history.last!.loss < history.first!.loss, "loss \(history.first!.loss) → \(history.last!.loss)")
+        // Validation scored the frozen features computed once; the model kept the best epoch,
+        // which classifying the clips again from their frames scores the same.
+        let best = history.compactMap(\.validationAccuracy).max()!
+        #expect(trainer.bestEpoch != nil && history[trainer.bestEpoch! - 1].validationAccuracy == best)
+        #expect(trainer.accuracy(validation) == best, "\(history.map(\.validationAccuracy))")
         for ((name, before), (_, after)) in zip(encoderBefore, model.network.encoder.stateTensors()) {
             #expect(before.scalars == after.scalars, "\(name) stays frozen")
         }

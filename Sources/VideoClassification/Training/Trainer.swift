@@ -219,15 +219,37 @@ public final class Trainer {
         return rows
     }
 
-    /// Per-frame encoder features `[T, F]` of each sample (center crops, inference mode).
-    func features(_ samples: [Sample]) -> [Tensor] {
+    /// Per-frame encoder features `[T, F]` of each sample (center crops), from `inference`'s
+    /// encoder: the features `classify` computes with the same weights.
+    func features(_ samples: [Sample], with inference: LRCNInference) -> [Tensor] {
         var out: [Tensor] = []
         for start in stride(from: 0, to: samples.count, by: max(1, options.batchSize)) {
             let chunk = samples[start..<min(samples.count, start + options.batchSize)]
-            let features = model.network.features(batch(chunk, augment: false).input, mode: .inference)
+            let clips = batch(chunk, augment: false).input
+            let (b, t) = (clips.shape[0], clips.shape[1])
+            let frames = clips.reshaped([b * t, clips.shape[2], clips.shape[3], clips.shape[4]])
+            let features = inference.frameFeatures(frames).reshaped([b, t, model.card.architecture.featureSize])
             for n in 0..<chunk.count { out.append(features.slice(n)) }
         }
         return out
+    }
+
+    /// Top-1 accuracy of the head on fixed per-clip features `[T, F]` (a frozen encoder's).
+    private func accuracy(features: [Tensor], labels: [Int], with inference: LRCNInference) -> Double {
+        guard !features.isEmpty else { return 0 }
+        var correct = 0
+        for start in stride(from: 0, to: features.count, by: max(1, options.batchSize)) {
+            let end = min(features.count, start + options.batchSize)
+            let logits = inference.logits(features: Tensor.stack(Array(features[start..<end])))
+            let k = logits.shape[1]
+            logits.withUnsafeBufferPointer { p in
+                for n in 0..<(end - start) {
+                    let row = p[(n * k)..<((n + 1) * k)]
+                    if row.indices.max(by: { row[$0] < row[$1] }).map({ $0 - n * k }) == labels[start + n] { correct += 1 }
+                }
+            }
+        }
+        return Double(correct) / Double(features.count)
     }
 
     /// Top-1 accuracy on samples (averaging the clips of those that carry ``Sample/clips``), the
@@ -258,8 +280,14 @@ public final class Trainer {
         BLASThreads.count = options.threads
         if let average, average.isSwappedIn { average.swap() }  // a second fit goes on from the weights it trains
         let network = model.network
-        // A frozen encoder: features once, then only the recurrent layer and the head learn.
-        let frozenFeatures = options.freezeEncoder ? features(train) : nil
+        // A frozen encoder: features once (through the inference snapshot, which shares the
+        // recurrent layer and the head), then only those learn, and validation scores the
+        // validation clips' features, also computed once, with the head of each epoch.
+        let frozen = options.freezeEncoder ? LRCNInference(network) : nil
+        let frozenFeatures = frozen.map { features(train, with: $0) }
+        let frozenValidation = frozen.flatMap { inference in
+            validation.contains { $0.clips != nil } ? nil : features(validation, with: inference)
+        }
         let batchesPerEpoch = (train.count + options.batchSize - 1) / options.batchSize
         let totalSteps = max(1, batchesPerEpoch * options.epochs)
         let schedule: LearningRateSchedule
@@ -320,7 +348,14 @@ public final class Trainer {
                                  clipsPerSecond: Double(seen) / max(elapsed, 1e-9), seconds: elapsed))
             }
             average?.swap()  // validation sees the averaged weights
-            let validationAccuracy = validation.isEmpty ? nil : accuracy(validation)
+            let validationAccuracy: Double?
+            if validation.isEmpty {
+                validationAccuracy = nil
+            } else if let frozen, let frozenValidation {
+                validationAccuracy = accuracy(features: frozenValidation, labels: validation.map(\.label), with: frozen)
+            } else {
+                validationAccuracy = accuracy(validation)
+            }
             let seconds = (ContinuousClock.now - started).seconds
             let summary = EpochSummary(epoch: epoch + 1, loss: lossSum / Double(max(seen, 1)),
                                        trainAccuracy: Double(correct) / Double(max(seen, 1)),
