@@ -42,7 +42,7 @@ for encoder in resnet34 resnet50 mobilenet_v2 mobilenet_v3_small mobilenet_v3_la
       --size 64 --frames 4 --epochs 1 --validation-fraction 0 > "init-$encoder.log" 2>&1 \
     || { cat "init-$encoder.log"; fail "$encoder: training from scratch"; }
   "$BIN" train "$FIGHT" -o "frozen-$encoder.safetensors" --init-from "init-$encoder.safetensors" --freeze-encoder \
-      --input rgb --size 112 --frames 8 --epochs 2 --hidden 64 --cache "$WORK/cache" > "frozen-$encoder.log" 2>&1 \
+      --input rgb --size 64 --frames 4 --epochs 2 --hidden 64 --cache "$WORK/cache" > "frozen-$encoder.log" 2>&1 \
     || { cat "frozen-$encoder.log"; fail "$encoder: frozen-encoder training on surveillance-fight"; }
   grep -q "300 clips, 2 classes" "frozen-$encoder.log" || { cat "frozen-$encoder.log"; fail "$encoder: not all 300 clips"; }
   info="$("$BIN" info --model "frozen-$encoder.safetensors")"

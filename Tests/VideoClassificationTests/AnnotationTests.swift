@@ -132,7 +132,7 @@ struct AnnotationTests {
         let (csv, intervals) = try Self.makeLongVideo(in: root)
         let model = root + "/m.safetensors"
         let train = try runVidclass(["train", csv, "-o", model, "--background", "none", "--clip-length", "1.5s",
-                                     "--input", "diff", "--frames", "8", "--size", "32", "--short-side", "36", "--hidden", "32",
+                                     "--input", "diff", "--frames", "6", "--size", "24", "--short-side", "27", "--hidden", "32",
                                      "--epochs", "30", "--batch-size", "8", "--validation-fraction", "0", "--seed", "2"])
         #expect(train.status == 0, "\(train.stderr)")
         #expect(train.stderr.contains("classes (grow, move_left, move_right, move_up, none, rotate_clockwise, shrink)"), "\(train.stderr)")
