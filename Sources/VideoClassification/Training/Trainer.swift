@@ -225,10 +225,7 @@ public final class Trainer {
         var out: [Tensor] = []
         for start in stride(from: 0, to: samples.count, by: max(1, options.batchSize)) {
             let chunk = samples[start..<min(samples.count, start + options.batchSize)]
-            let clips = batch(chunk, augment: false).input
-            let (b, t) = (clips.shape[0], clips.shape[1])
-            let frames = clips.reshaped([b * t, clips.shape[2], clips.shape[3], clips.shape[4]])
-            let features = inference.frameFeatures(frames).reshaped([b, t, model.card.architecture.featureSize])
+            let features = inference.clipFeatures(batch(chunk, augment: false).input)
             for n in 0..<chunk.count { out.append(features.slice(n)) }
         }
         return out
@@ -241,15 +238,20 @@ public final class Trainer {
         for start in stride(from: 0, to: features.count, by: max(1, options.batchSize)) {
             let end = min(features.count, start + options.batchSize)
             let logits = inference.logits(features: Tensor.stack(Array(features[start..<end])))
-            let k = logits.shape[1]
-            logits.withUnsafeBufferPointer { p in
-                for n in 0..<(end - start) {
-                    let row = p[(n * k)..<((n + 1) * k)]
-                    if row.indices.max(by: { row[$0] < row[$1] }).map({ $0 - n * k }) == labels[start + n] { correct += 1 }
-                }
-            }
+            correct += Self.correctCount(logits, labels: labels[start..<end])
         }
         return Double(correct) / Double(features.count)
+    }
+
+    /// How many rows of `logits` `[B, K]` have their largest value at the label of that row.
+    static func correctCount(_ logits: Tensor, labels: some Collection<Int>) -> Int {
+        let k = logits.shape[1]
+        return logits.withUnsafeBufferPointer { p in
+            zip(0..., labels).filter { n, label in
+                let row = p[(n * k)..<((n + 1) * k)]
+                return row.indices.max(by: { row[$0] < row[$1] }).map({ $0 - n * k }) == label
+            }.count
+        }
     }
 
     /// Top-1 accuracy on samples (averaging the clips of those that carry ``Sample/clips``), the
@@ -334,13 +336,7 @@ public final class Trainer {
                 optimizer.step(parameters)
                 average?.update()
                 lossSum += Double(value) * Double(samples.count)
-                logits.withUnsafeBufferPointer { p in
-                    let k = logits.shape[1]
-                    for (n, label) in labels.enumerated() {
-                        let row = p[(n * k)..<((n + 1) * k)]
-                        if row.indices.max(by: { row[$0] < row[$1] }).map({ $0 - n * k }) == label { correct += 1 }
-                    }
-                }
+                correct += Self.correctCount(logits, labels: labels)
                 seen += samples.count
                 let elapsed = (ContinuousClock.now - started).seconds
                 progress?(.batch(epoch: epoch + 1, epochs: options.epochs, batch: b + 1, batches: batchesPerEpoch,

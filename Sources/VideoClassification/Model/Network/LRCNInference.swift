@@ -52,9 +52,15 @@ public final class LRCNInference {
     /// Logits `[B, classes]` for clips `[B, T, C, H, W]`.
     public func logits(_ clips: Tensor) -> Tensor {
         precondition(clips.rank == 5, "expects clips [B, T, C, H, W], got \(clips.shape)")
+        return logits(features: clipFeatures(clips))
+    }
+
+    /// Per-frame features `[B, T, F]` of clips `[B, T, C, H, W]` (the encoder alone).
+    public func clipFeatures(_ clips: Tensor) -> Tensor {
+        precondition(clips.rank == 5, "expects clips [B, T, C, H, W], got \(clips.shape)")
         let b = clips.shape[0], t = clips.shape[1]
         let frames = clips.reshaped([b * t, clips.shape[2], clips.shape[3], clips.shape[4]])
-        return logits(features: frameFeatures(frames).reshaped([b, t, configuration.featureSize]))
+        return frameFeatures(frames).reshaped([b, t, configuration.featureSize])
     }
 
     /// Per-frame features `[N, F]` of frames `[N, C, H, W]` (the encoder alone).
