@@ -278,8 +278,9 @@ enum { WIDE_K = 256 };
 
 // A tile of MR rows times two panels (PAIR; V then vc16) or one (V: vc16, or vc8 for a last panel
 // of at most 8 columns). C is added to after the first block of k and finished (bias, residual,
-// and `activation`, which the caller passes as 0 before the last block) on the last; only the first `rows` rows are stored (the copy's other rows are
-// zeros), and of the last panel only the first `cols` columns.
+// and `activation`, which the caller passes as 0 before the last block) on the last; only the
+// first `rows` rows are stored (the copy's other rows are zeros), and of the last panel only the
+// first `cols` columns.
 #define VC_WIDE_TILE(NAME, V, PAIR, MR, LOAD_C, FINISH)                                                \
     __attribute__((always_inline)) static inline void NAME(                                            \
         int kl, const float *restrict rowsOfA, int rows, const float *restrict panel0,                 \
@@ -306,15 +307,14 @@ enum { WIDE_K = 256 };
             bias0 = PAIR || cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols);         \
             if (PAIR) bias1 = cols == PANEL ? *(const vc16 *)(bias + PANEL) : vcLoadPartial16(bias + PANEL, cols); \
         }                                                                                              \
-        int act = activation;                                                                          \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
             float *out = c + (size_t)r * ldc;                                                          \
             const float *res = last && residual ? residual + (size_t)r * ldr : 0;                      \
             if (r < rows && PAIR) {                                                                    \
-                FINISH(x0[r], bias0, res, PANEL, act, out);                                            \
-                FINISH(x1[r], bias1, res ? res + PANEL : 0, cols, act, out + PANEL);                   \
+                FINISH(x0[r], bias0, res, PANEL, activation, out);                                         \
+                FINISH(x1[r], bias1, res ? res + PANEL : 0, cols, activation, out + PANEL);                \
             } else if (r < rows) {                                                                     \
-                FINISH(x0[r], bias0, res, cols, act, out);                                             \
+                FINISH(x0[r], bias0, res, cols, activation, out);                                        \
             }                                                                                          \
         }                                                                                              \
     }

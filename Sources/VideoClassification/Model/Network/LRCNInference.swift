@@ -51,8 +51,7 @@ public final class LRCNInference {
 
     /// Logits `[B, classes]` for clips `[B, T, C, H, W]`.
     public func logits(_ clips: Tensor) -> Tensor {
-        precondition(clips.rank == 5, "expects clips [B, T, C, H, W], got \(clips.shape)")
-        return logits(features: clipFeatures(clips))
+        logits(features: clipFeatures(clips))
     }
 
     /// Per-frame features `[B, T, F]` of clips `[B, T, C, H, W]` (the encoder alone).
