@@ -307,9 +307,28 @@ enum { WIDE_K = 256 };
             bias0 = PAIR || cols == PANEL ? *(const vc16 *)bias : vcLoadPartial16(bias, cols);         \
             if (PAIR) bias1 = cols == PANEL ? *(const vc16 *)(bias + PANEL) : vcLoadPartial16(bias + PANEL, cols); \
         }                                                                                              \
+        const int width = (int)(sizeof(V) / sizeof(float));                                           \
+        const float *tileResidual = last ? residual : 0;                                               \
+        if (__builtin_expect(rows == MR && cols == width, 1)) {                                        \
+            /* A whole tile: the finish straight-line code, its widths constants, so that the */       \
+            /* accumulators stay in registers (the general finish below spills them). */               \
+            if (!tileResidual) {                                                                       \
+                _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                      \
+                    FINISH(x0[r], bias0, 0, width, activation, c + (size_t)r * ldc);                   \
+                    if (PAIR) FINISH(x1[r], bias1, 0, width, activation, c + (size_t)r * ldc + PANEL); \
+                }                                                                                      \
+            } else {                                                                                   \
+                _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                      \
+                    const float *res = tileResidual + (size_t)r * ldr;                                 \
+                    FINISH(x0[r], bias0, res, width, activation, c + (size_t)r * ldc);                 \
+                    if (PAIR) FINISH(x1[r], bias1, res + PANEL, width, activation, c + (size_t)r * ldc + PANEL); \
+                }                                                                                      \
+            }                                                                                          \
+            return;                                                                                    \
+        }                                                                                              \
         _Pragma("clang loop unroll(full)") for (int r = 0; r < MR; r++) {                              \
             float *out = c + (size_t)r * ldc;                                                          \
-            const float *res = last && residual ? residual + (size_t)r * ldr : 0;                      \
+            const float *res = tileResidual ? tileResidual + (size_t)r * ldr : 0;                      \
             if (r < rows && PAIR) {                                                                    \
                 FINISH(x0[r], bias0, res, PANEL, activation, out);                                         \
                 FINISH(x1[r], bias1, res ? res + PANEL : 0, cols, activation, out + PANEL);                \
