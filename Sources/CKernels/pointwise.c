@@ -330,10 +330,10 @@ enum { WIDE_K = 256 };
             float *out = c + (size_t)r * ldc;                                                          \
             const float *res = tileResidual ? tileResidual + (size_t)r * ldr : 0;                      \
             if (r < rows && PAIR) {                                                                    \
-                FINISH(x0[r], bias0, res, PANEL, activation, out);                                         \
-                FINISH(x1[r], bias1, res ? res + PANEL : 0, cols, activation, out + PANEL);                \
+                FINISH(x0[r], bias0, res, PANEL, activation, out);                                     \
+                FINISH(x1[r], bias1, res ? res + PANEL : 0, cols, activation, out + PANEL);            \
             } else if (r < rows) {                                                                     \
-                FINISH(x0[r], bias0, res, cols, activation, out);                                        \
+                FINISH(x0[r], bias0, res, cols, activation, out);                                      \
             }                                                                                          \
         }                                                                                              \
     }
