@@ -9,7 +9,9 @@
 #  2. As a dependency: Examples/FolderWatcher depends on vidclass by URL and version
 #     (https://github.com/vidclass/vidclass from 0.1.0); git is pointed at the clone, tagged 0.1.0,
 #     so SwiftPM resolves it as a remote, versioned package (it refuses unsafe flags there). It is
-#     built in release and labels fixtures dropped into a watched folder.
+#     built as `swift build` builds it by default, in debug (three times faster to compile here
+#     than release; the library's release build is the installed binary's, checked above), and
+#     labels fixtures dropped into a watched folder.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d)"
@@ -61,8 +63,8 @@ SWIFTPM=(--package-path "$WORK/FolderWatcher" --scratch-path "$WORK/watcher-buil
          --security-path "$WORK/swiftpm-security" --config-path "$WORK/swiftpm-config")
 swift package "${SWIFTPM[@]}" resolve
 grep -q '"version" : "0.1.0"' "$WORK/FolderWatcher/Package.resolved" || fail "vidclass did not resolve as version 0.1.0"
-swift build -c release "${SWIFTPM[@]}" >&2
-WATCHER="$(swift build -c release "${SWIFTPM[@]}" --show-bin-path)/folder-watcher"
+swift build "${SWIFTPM[@]}" >&2
+WATCHER="$(swift build "${SWIFTPM[@]}" --show-bin-path)/folder-watcher"
 
 mkdir "$WORK/incoming"
 cp "$ROOT"/Fixtures/synthetic/move_left/* "$WORK/incoming/"

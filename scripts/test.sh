@@ -17,23 +17,26 @@ if [ $# -gt 0 ]; then
   swift test --skip-build -Xcc -O2 "$@"
   exit 0
 fi
+# The release binary, the one that gets installed: the suites' command-line tests run it (they
+# run the debug one with --filter above), and so do the scripts below.
+step "release build"
+swift build -c release --static-swift-stdlib --product vidclass
+RELEASE_BINARY="$(swift build -c release --static-swift-stdlib --show-bin-path)/vidclass"
 # 1. Every suite; the concurrency suite then runs on its own (it watches two threads stay free,
 #    which other suites running beside it would blur), and again under ThreadSanitizer.
 step "every suite"
-swift test --skip-build -Xcc -O2 --skip ConcurrencyTests
+VIDCLASS_TEST_BINARY="$RELEASE_BINARY" swift test --skip-build -Xcc -O2 --skip ConcurrencyTests
 swift test --skip-build -Xcc -O2 --filter ConcurrencyTests
 step "ThreadSanitizer build and suites"
 swift build --build-tests --sanitize=thread --scratch-path .build-tsan -Xcc -O2
 swift test --skip-build --sanitize=thread --scratch-path .build-tsan -Xcc -O2 --filter "ConcurrencyTests|StreamBatchingTests|BatchingChannelTests"
 # 2. The release binary in a hostile environment (special files, loops, two writers, ...).
-step "release build"
-swift build -c release --static-swift-stdlib --product vidclass
 step "release binary in a hostile environment"
 bash scripts/test-hostile.sh
 # 2b. Every torchvision encoder end to end on surveillance-fight through the installed release
 #     binary (built by the step above): from scratch, frozen-encoder training, info, classify.
 step "every torchvision encoder"
-bash scripts/test-encoders.sh "$(swift build -c release --static-swift-stdlib --show-bin-path)/vidclass"
+bash scripts/test-encoders.sh "$RELEASE_BINARY"
 # 3. As users get it: installed alone, and as a versioned dependency of Examples/FolderWatcher.
 step "installed, and as a versioned dependency"
 bash scripts/test-examples.sh

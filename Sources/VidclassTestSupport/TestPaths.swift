@@ -27,19 +27,29 @@ public enum TestPaths {
         FileManager.default.fileExists(atPath: sharedData.appendingPathComponent("decoder-samples/manifest.csv").path)
     }
 
-    /// The `vidclass` binary of the current build configuration, next to the test bundle.
+    /// The `vidclass` binary the command-line tests run: `VIDCLASS_TEST_BINARY` when set (the
+    /// test command points it at the release build, the binary that gets installed), otherwise
+    /// the one of the current build configuration, next to the test bundle.
     public static var vidclassBinary: URL {
-        let bundle = Bundle.main.bundleURL
-        var directory = bundle
+        if let override = ProcessInfo.processInfo.environment["VIDCLASS_TEST_BINARY"], !override.isEmpty {
+            return URL(fileURLWithPath: override)
+        }
+        return builtProduct("vidclass")
+    }
+
+    /// An executable product of the current build configuration (`vidclass`, `vidclass-corpus`),
+    /// next to the test bundle.
+    public static func builtProduct(_ name: String) -> URL {
+        var directory = Bundle.main.bundleURL
         for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("vidclass")
+            let candidate = directory.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
                 return candidate
             }
             directory = directory.deletingLastPathComponent()
         }
-        return repositoryRoot.appendingPathComponent(".build/debug/vidclass")
+        return repositoryRoot.appendingPathComponent(".build/debug/" + name)
     }
 
     /// A fresh temporary directory.

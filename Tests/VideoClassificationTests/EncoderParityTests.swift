@@ -220,12 +220,16 @@ func hashedTensor(_ name: String, shape: [Int], gamma: (Double, Double), headSca
         (lo, hi) = (-bound, bound)
     }
     let count = shape.reduce(1, *)
-    let values = (0..<count).map { i -> Float in
-        var x = (UInt64(i) &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ seed
-        x ^= x >> 31
-        x = x &* 0xBF58_476D_1CE4_E5B9
-        x ^= x >> 27
-        return Float(lo + (hi - lo) * (Double(x >> 40) / Double(1 << 24)))
+    // A plain loop into the buffer (this runs unoptimized, over millions of weights).
+    let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        for i in 0..<count {
+            var x = (UInt64(i) &+ 1) &* 0x9E37_79B9_7F4A_7C15 ^ seed
+            x ^= x >> 31
+            x = x &* 0xBF58_476D_1CE4_E5B9
+            x ^= x >> 27
+            buffer[i] = Float(lo + (hi - lo) * (Double(x >> 40) / Double(1 << 24)))
+        }
+        initialized = count
     }
     return Tensor(shape: shape, scalars: values)
 }

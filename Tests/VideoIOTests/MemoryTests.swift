@@ -8,7 +8,7 @@ import VidclassTestSupport
 /// one, tests running at the same time would move the resident size.
 struct MemoryTests {
     @Test func memoryReturnsAfterThousandsOfDecodes() throws {
-        let tool = TestPaths.vidclassBinary.deletingLastPathComponent().appendingPathComponent("vidclass-corpus")
+        let tool = TestPaths.builtProduct("vidclass-corpus")
         try #require(FileManager.default.isExecutableFile(atPath: tool.path), "build vidclass-corpus first (swift build)")
         let result = try runVidclass(["--memory-check", "12"], executable: tool)
         #expect(result.status == 0 && !result.crashed, "\(result.stderr)")
