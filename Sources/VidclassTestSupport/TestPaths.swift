@@ -52,10 +52,41 @@ public enum TestPaths {
         return repositoryRoot.appendingPathComponent(".build/debug/" + name)
     }
 
-    /// A fresh temporary directory.
+    /// A fresh temporary directory, inside this test process's own folder under the system's
+    /// temporary directory (`vidclass-tests-PID`), which is deleted when the process exits, as
+    /// are the folders of earlier test processes that are no longer running (one killed before it
+    /// could clean up). `VIDCLASS_KEEP_TEST_FILES=1` keeps them, to look at after a failure.
     public static func temporaryDirectory(_ prefix: String = "vidclass-test") throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        let url = runFolder.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// This process's folder of temporary directories, made (and its deletion at exit arranged)
+    /// on first use.
+    public static let runFolder: URL = {
+        let system = FileManager.default.temporaryDirectory
+        let keep = ProcessInfo.processInfo.environment["VIDCLASS_KEEP_TEST_FILES"] == "1"
+        if !keep {
+            // Folders of test processes that ended without deleting theirs.
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: system.path)) ?? []
+            for name in names where name.hasPrefix(runFolderPrefix) {
+                guard let pid = Int32(name.dropFirst(runFolderPrefix.count)), pid != getpid(),
+                      kill(pid, 0) != 0, errno == ESRCH else { continue }
+                try? FileManager.default.removeItem(at: system.appendingPathComponent(name))
+            }
+        }
+        let folder = system.appendingPathComponent(runFolderPrefix + String(getpid()))
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        if !keep {
+            runFolderPath = folder.path
+            atexit {
+                if let path = TestPaths.runFolderPath { try? FileManager.default.removeItem(atPath: path) }
+            }
+        }
+        return folder
+    }()
+
+    private static let runFolderPrefix = "vidclass-tests-"
+    nonisolated(unsafe) private static var runFolderPath: String?
 }
