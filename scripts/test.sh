@@ -34,7 +34,7 @@ swift test --skip-build --sanitize=thread --scratch-path .build-tsan -Xcc -O2 --
 step "release binary in a hostile environment"
 bash scripts/test-hostile.sh
 # 2b. Every torchvision encoder end to end on surveillance-fight through the installed release
-#     binary (built by the step above): from scratch, frozen-encoder training, info, classify.
+#     binary (built before the suites): from scratch, frozen-encoder training, info, classify.
 step "every torchvision encoder"
 bash scripts/test-encoders.sh "$RELEASE_BINARY"
 # 3. As users get it: installed alone, and as a versioned dependency of Examples/FolderWatcher.

@@ -53,9 +53,9 @@ public enum TestPaths {
     }
 
     /// A fresh temporary directory, inside this test process's own folder under the system's
-    /// temporary directory (`vidclass-tests-PID`), which is deleted when the process exits, as
-    /// are the folders of earlier test processes that are no longer running (one killed before it
-    /// could clean up). `VIDCLASS_KEEP_TEST_FILES=1` keeps them, to look at after a failure.
+    /// temporary directory (`vidclass-tests-PID-RANDOM`), which is deleted when the process
+    /// exits. `VIDCLASS_KEEP_TEST_FILES=1` keeps it (named `vidclass-kept-tests-…`), to look at
+    /// after a failure.
     public static func temporaryDirectory(_ prefix: String = "vidclass-test") throws -> URL {
         let url = runFolder.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
@@ -63,21 +63,30 @@ public enum TestPaths {
     }
 
     /// This process's folder of temporary directories, made (and its deletion at exit arranged)
-    /// on first use.
+    /// on first use. Folders that test processes killed before they could clean up left behind
+    /// are deleted then: this user's, an hour old, of a process that is gone.
     public static let runFolder: URL = {
-        let system = FileManager.default.temporaryDirectory
+        let manager = FileManager.default, system = manager.temporaryDirectory
         let keep = ProcessInfo.processInfo.environment["VIDCLASS_KEEP_TEST_FILES"] == "1"
-        if !keep {
-            // Folders of test processes that ended without deleting theirs.
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: system.path)) ?? []
-            for name in names where name.hasPrefix(runFolderPrefix) {
-                guard let pid = Int32(name.dropFirst(runFolderPrefix.count)), pid != getpid(),
-                      kill(pid, 0) != 0, errno == ESRCH else { continue }
-                try? FileManager.default.removeItem(at: system.appendingPathComponent(name))
-            }
+        for name in (try? manager.contentsOfDirectory(atPath: system.path)) ?? [] where name.hasPrefix(runFolderPrefix) {
+            let path = system.appendingPathComponent(name).path
+            guard let pid = Int32(name.dropFirst(runFolderPrefix.count).prefix { $0.isNumber }), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH,
+                  let attributes = try? manager.attributesOfItem(atPath: path),
+                  (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == getuid(),
+                  let modified = attributes[.modificationDate] as? Date, modified.timeIntervalSinceNow < -3600
+            else { continue }
+            try? manager.removeItem(atPath: path)
         }
-        let folder = system.appendingPathComponent(runFolderPrefix + String(getpid()))
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // A name no other process can hold (a bare PID could be another machine's sharing this
+        // folder), made afresh: an existing folder is never taken over.
+        let random = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        let folder = system.appendingPathComponent((keep ? "vidclass-kept-tests-" : runFolderPrefix) + "\(getpid())-\(random)")
+        do {
+            try manager.createDirectory(at: folder, withIntermediateDirectories: false)
+        } catch {
+            return system  // each test's directory then directly under the system's, as it was
+        }
         if !keep {
             runFolderPath = folder.path
             atexit {

@@ -177,6 +177,13 @@ struct LabelCommandTests {
     @Test func killedRunsLoseNothing() throws {
         let (root, good, bad) = try Self.makeDirectory(copies: 8)
         let out = root + ".jsonl"
+        // Kills land at random points of a run whatever the binary's speed: a whole run is timed
+        // first (the release binary labels these files in a fifth of a second, the debug one in
+        // several seconds).
+        let started = Date()
+        let timing = try runVidclass(["label", root, "-o", root + "-timing.jsonl", "--model", Self.model, "--jobs", "2"])
+        #expect(!timing.crashed)
+        let whole = Date().timeIntervalSince(started)
         var generator = SystemRandomNumberGenerator()
         for round in 0..<4 {
             let process = Process()
@@ -185,7 +192,7 @@ struct LabelCommandTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.4, using: &generator) * Double(round + 1) / 2)
+            Thread.sleep(forTimeInterval: whole * Double.random(in: 0.1...0.5, using: &generator) * Double(round + 1) / 2)
             kill(process.processIdentifier, round % 2 == 0 ? SIGKILL : SIGTERM)
             process.waitUntilExit()
             if FileManager.default.fileExists(atPath: out) { _ = try Self.records(out) }  // every line parses after a kill
