@@ -12,6 +12,9 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/scripts/install-deps.sh" --tests
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
+# Chromium's own temporary folders (org.chromium.Chromium.*) go in here too, and with it.
+mkdir "$WORK/tmp"
+export TMPDIR="$WORK/tmp"
 if [ $# -ge 1 ]; then
   SOURCE_BIN="$(realpath "$1")"
 else
