@@ -11,6 +11,7 @@ SHARDS="${1:-3}"
 COPIES="${2:-10}"
 WORK="$(mktemp -d /tmp/vidclass-slurm.XXXXXX)"
 chmod 755 "$WORK"
+trap 'rm -rf "$WORK"' EXIT
 
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
@@ -83,5 +84,6 @@ echo "files: $TOTAL, records: $MERGED, distinct paths: $UNIQUE"
 if [ "$MERGED" -eq "$TOTAL" ] && [ "$UNIQUE" -eq "$TOTAL" ]; then
   echo "slurm array test: PASS (every file labelled exactly once across $SHARDS array tasks)"
 else
+  for log in "$WORK"/slurm-*.log; do echo "== $log"; cat "$log"; done
   echo "slurm array test: FAIL"; exit 1
 fi
