@@ -32,7 +32,7 @@ swift build --build-tests --sanitize=thread --scratch-path .build-tsan -Xcc -O2
 swift test --skip-build --sanitize=thread --scratch-path .build-tsan -Xcc -O2 --filter "ConcurrencyTests|StreamBatchingTests|BatchingChannelTests"
 # 2. The release binary in a hostile environment (special files, loops, two writers, ...).
 step "release binary in a hostile environment"
-bash scripts/test-hostile.sh
+bash scripts/test-hostile.sh "$RELEASE_BINARY"
 # 2b. Every torchvision encoder end to end on surveillance-fight through the installed release
 #     binary (built before the suites): from scratch, frozen-encoder training, info, classify.
 step "every torchvision encoder"
@@ -43,10 +43,10 @@ bash scripts/test-examples.sh
 # 4. The report's page in headless Chromium: built from real label output by the installed
 #    binary, used as a person would, its corrections trained on.
 step "the report page in Chromium"
-bash scripts/test-report.sh
+bash scripts/test-report.sh "$RELEASE_BINARY"
 # 5. `vidclass watch` on live sources over loopback: latency, reconnection, drops, memory, signals.
 step "vidclass watch"
-bash scripts/test-watch.sh
+bash scripts/test-watch.sh "$RELEASE_BINARY"
 # 6. The documentation of every library, warnings as errors.
 step "documentation"
 bash scripts/build-docs.sh

@@ -88,14 +88,10 @@ public enum TestPaths {
             return system  // each test's directory then directly under the system's, as it was
         }
         if !keep {
-            runFolderPath = folder.path
-            atexit {
-                if let path = TestPaths.runFolderPath { try? FileManager.default.removeItem(atPath: path) }
-            }
+            atexit { try? FileManager.default.removeItem(at: TestPaths.runFolder) }
         }
         return folder
     }()
 
     private static let runFolderPrefix = "vidclass-tests-"
-    nonisolated(unsafe) private static var runFolderPath: String?
 }
